@@ -1,0 +1,424 @@
+//! `TokenClient`: the cache and single-flight around one client's token.
+//!
+//! State is one small mutex-guarded struct; the lock is never held across an
+//! await. A cache hit is one uncontended lock, two comparisons and an `Arc`
+//! clone. Fetches run as spawned tasks shared by every waiter (`Shared`), so a
+//! cancelled caller strands nobody and refresh-ahead needs no caller at all.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures::future::{FutureExt, Shared};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::TokenConfig;
+use crate::events::{Event, EventSink};
+use crate::expiry::{Backoff, Deadlines};
+use crate::profile::{Credentials, Profile};
+use crate::runtime::{BoxFuture, Spawn};
+use crate::store::{CacheKey, Store, StoredToken};
+use crate::transport::Transport;
+use crate::{request, response, AccessToken, Error, Result, Secret};
+
+type Fetch = Shared<BoxFuture<'static, Result<AccessToken>>>;
+
+/// Gets and caches the tokens of one client. Cheap to clone: clones share the
+/// cache. Build it with [`TokenClient::new`] or [`TokenClient::builder`].
+#[derive(Clone)]
+pub struct TokenClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    profile: Profile,
+    creds: Credentials,
+    key: CacheKey,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    spawner: Arc<dyn Spawn>,
+    store: Option<Arc<dyn Store>>,
+    events: Option<Arc<dyn EventSink>>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<Cached>,
+    inflight: Option<Fetch>,
+    backoff: Backoff,
+    last_error: Option<Error>,
+    /// The token last dropped by `invalidate`, never to be adopted from the store.
+    revoked: Option<Secret>,
+    rng: u64,
+}
+
+enum Decision {
+    Ready(Lease),
+    Wait(Fetch),
+}
+
+#[derive(Clone)]
+struct Cached {
+    token: AccessToken,
+    deadlines: Deadlines,
+}
+
+/// A token plus how long the caller may keep using it without asking again.
+/// Bindings memoise this decision to skip a foreign call on cache hits; the
+/// decision itself is always the core's.
+#[derive(Clone, Debug)]
+pub struct Lease {
+    /// The token.
+    pub token: AccessToken,
+    /// Milliseconds (on the client's clock) during which asking again would return
+    /// this same token without side effects. 0 when the next call must ask.
+    pub reuse_for_ms: u64,
+}
+
+/// Configures a [`TokenClient`] beyond its [`TokenConfig`]: the injectable parts.
+pub struct Builder {
+    config: TokenConfig,
+    transport: Option<Arc<dyn Transport>>,
+    clock: Option<Arc<dyn Clock>>,
+    spawner: Option<Arc<dyn Spawn>>,
+    store: Option<Arc<dyn Store>>,
+    events: Option<Arc<dyn EventSink>>,
+}
+
+impl Builder {
+    /// Replaces the HTTP transport (default: reqwest natively, `fetch` in wasm).
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Replaces the clock (default: the system's).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Replaces how background fetches are spawned (default: tokio natively,
+    /// the JS microtask queue in wasm). `spawn` must not poll the task inline.
+    pub fn spawner(mut self, spawner: Arc<dyn Spawn>) -> Self {
+        self.spawner = Some(spawner);
+        self
+    }
+
+    /// Shares tokens through `store` (e.g. one [`crate::MemoryStore`] for many clients).
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Receives [`Event`]s for metrics.
+    pub fn on_event(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.events = Some(sink);
+        self
+    }
+
+    /// Validates the config and builds the client.
+    pub fn build(self) -> Result<TokenClient> {
+        let (profile, creds) = Profile::resolve(&self.config)?;
+        let key = CacheKey::new(&profile, &creds);
+        let transport = match self.transport {
+            Some(t) => t,
+            None => crate::platform::default_transport(&profile.http)?,
+        };
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let spawner = match self.spawner {
+            Some(s) => s,
+            None => crate::platform::default_spawner()?,
+        };
+        // Jitter only has to differ between processes and clients.
+        let seed = clock.unix_ms() as u64 ^ (Arc::as_ptr(&clock) as *const () as u64).rotate_left(32);
+        let state = State {
+            rng: seed | 1,
+            ..State::default()
+        };
+        Ok(TokenClient {
+            inner: Arc::new(Inner {
+                profile,
+                creds,
+                key,
+                transport,
+                clock,
+                spawner,
+                store: self.store,
+                events: self.events,
+                state: Mutex::new(state),
+            }),
+        })
+    }
+}
+
+impl TokenClient {
+    /// A client with the default transport, clock and spawner.
+    pub fn new(config: TokenConfig) -> Result<Self> {
+        Self::builder(config).build()
+    }
+
+    /// A builder for injecting a transport, clock, spawner, store or event sink.
+    pub fn builder(config: TokenConfig) -> Builder {
+        Builder {
+            config,
+            transport: None,
+            clock: None,
+            spawner: None,
+            store: None,
+            events: None,
+        }
+    }
+
+    /// A valid token: the cached one if fresh, else one shared fetch for all
+    /// concurrent callers.
+    pub async fn token(&self) -> Result<AccessToken> {
+        self.lease().await.map(|lease| lease.token)
+    }
+
+    /// The `Authorization` header value for a valid token, e.g. `Bearer eyJ…`.
+    pub async fn authorization_header(&self) -> Result<String> {
+        Ok(self.token().await?.authorization_header().to_owned())
+    }
+
+    /// Like [`TokenClient::token`], plus how long the answer stays the same.
+    pub async fn lease(&self) -> Result<Lease> {
+        match self.decide() {
+            Decision::Ready(lease) => Ok(lease),
+            Decision::Wait(fetch) => fetch.await.map(|token| Lease { token, reuse_for_ms: 0 }),
+        }
+    }
+
+    /// The synchronous part of every call: a hit, or the fetch to wait for. The
+    /// lock is taken once and released before anything is spawned or awaited.
+    fn decide(&self) -> Decision {
+        let inner = &self.inner;
+        let now = inner.clock.now_ms();
+        let mut st = inner.lock();
+        if let Some(c) = &st.current {
+            if now < c.deadlines.refresh_at {
+                let lease = Lease {
+                    token: c.token.clone(),
+                    reuse_for_ms: c.deadlines.refresh_at - now,
+                };
+                drop(st);
+                inner.emit(|| Event::Hit);
+                return Decision::Ready(lease);
+            }
+            if now < c.deadlines.usable_until {
+                // Refresh ahead: one background fetch, and this caller goes on.
+                let token = c.token.clone();
+                let start = st.inflight.is_none() && st.backoff.allows(now);
+                let driver = start.then(|| self.begin_fetch(&mut st, true).1);
+                drop(st);
+                if let Some(driver) = driver {
+                    inner.spawner.spawn(driver);
+                    inner.emit(|| Event::RefreshStarted);
+                }
+                inner.emit(|| Event::Hit);
+                return Decision::Ready(Lease { token, reuse_for_ms: 0 });
+            }
+        }
+        // Nothing usable: join the fetch in flight, or start one.
+        if let Some(fetch) = &st.inflight {
+            return Decision::Wait(fetch.clone());
+        }
+        if let (false, Some(err)) = (st.backoff.allows(now), &st.last_error) {
+            // Within the backoff the last error stands; past it, it is forgotten.
+            let err = err.clone();
+            return Decision::Wait(futures::future::ready(Err(err)).boxed().shared());
+        }
+        let (fetch, driver) = self.begin_fetch(&mut st, false);
+        drop(st);
+        inner.spawner.spawn(driver);
+        Decision::Wait(fetch)
+    }
+
+    /// Drops the cached token if it is still `access_token` (say the API answered
+    /// 401 with it). A newer token is kept. Returns whether something was dropped.
+    pub fn invalidate(&self, access_token: &str) -> bool {
+        let mut st = self.inner.lock();
+        let matches = st.current.as_ref().is_some_and(|c| c.token.secret() == access_token);
+        if !matches {
+            return false;
+        }
+        let dropped = st.current.take().map(|c| c.token.as_secret().clone());
+        st.revoked = dropped.clone();
+        drop(st);
+        if let (Some(store), Some(token)) = (self.inner.store.clone(), dropped) {
+            let inner = self.inner.clone();
+            self.inner.spawner.spawn(Box::pin(async move {
+                if let Err(e) = store.remove_if(&inner.key, &token).await {
+                    inner.emit(|| Event::StoreFailed(e));
+                }
+            }));
+        }
+        true
+    }
+
+    /// Resolves once no fetch is in flight (for tests and graceful shutdown).
+    pub async fn settle(&self) {
+        let fetch = self.inner.lock().inflight.clone();
+        if let Some(fetch) = fetch {
+            let _ = fetch.await;
+        }
+    }
+
+    /// The key this client's token is cached under.
+    pub fn cache_key(&self) -> &CacheKey {
+        &self.inner.key
+    }
+
+    /// The resolved profile (token URL, encoding, policy…).
+    pub fn profile(&self) -> &Profile {
+        &self.inner.profile
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.creds.client_id
+    }
+
+    /// The clock this client reads (bindings memoise leases against it).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Registers a fetch as in flight; returns it and the task that drives it
+    /// (to be spawned once the lock is released).
+    fn begin_fetch(&self, st: &mut State, refresh: bool) -> (Fetch, BoxFuture<'static, ()>) {
+        let inner = self.inner.clone();
+        let fetch: BoxFuture<'static, Result<AccessToken>> = Box::pin(async move { inner.fetch(refresh).await });
+        let shared = fetch.shared();
+        st.inflight = Some(shared.clone());
+        let driver = shared.clone();
+        let task = Box::pin(async move {
+            let _ = driver.await;
+        });
+        (shared, task)
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent at every await-free step: a poisoned lock
+        // (a panicking event sink elsewhere) is safe to keep using.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn emit(&self, event: impl FnOnce() -> Event) {
+        if let Some(sink) = &self.events {
+            sink.on_event(&event());
+        }
+    }
+
+    /// One fetch: store first, then the endpoint; records the outcome.
+    async fn fetch(&self, refresh: bool) -> Result<AccessToken> {
+        let result = self.fetch_once().await;
+        let now = self.clock.now_ms();
+        let mut st = self.lock();
+        st.inflight = None;
+        let event = match &result {
+            Ok((cached, from_store)) => {
+                st.current = Some(cached.clone());
+                st.backoff.reset();
+                st.last_error = None;
+                Event::Fetched {
+                    lifetime_ms: cached.deadlines.expires_at.saturating_sub(now),
+                    from_store: *from_store,
+                }
+            }
+            Err(e) => {
+                let random = next_random(&mut st.rng);
+                let delay = st.backoff.fail(&self.profile.policy, now, e.retry_after_ms(), random);
+                st.last_error = Some(e.clone());
+                log::warn!("tokenwell: token fetch failed ({e}); next attempt in {delay} ms");
+                let still_usable = st.current.as_ref().is_some_and(|c| now < c.deadlines.usable_until);
+                if refresh && still_usable {
+                    Event::RefreshFailed(e.clone())
+                } else {
+                    Event::FetchFailed(e.clone())
+                }
+            }
+        };
+        drop(st);
+        self.emit(|| event);
+        result.map(|(cached, _)| cached.token)
+    }
+
+    async fn fetch_once(&self) -> Result<(Cached, bool)> {
+        if let Some(cached) = self.from_store().await {
+            return Ok((cached, true));
+        }
+        let policy = &self.profile.policy;
+        let secret = self.creds.client_secret.expose();
+        let sent_at = self.clock.now_ms();
+        let sent_unix = self.clock.unix_ms();
+        let req = request::build(&self.profile, &self.creds);
+        log::debug!("tokenwell: requesting a token from {}", self.profile.token_url);
+        let resp = self.transport.send(req).await.map_err(|e| e.scrub(secret))?;
+        let issued = response::parse(&self.profile, &resp, sent_unix).map_err(|e| e.scrub(secret))?;
+        log::debug!("tokenwell: got a token valid for {} ms", issued.lifetime_ms);
+        let deadlines = Deadlines::new(policy, sent_at, issued.lifetime_ms);
+        let expires_unix = sent_unix + issued.lifetime_ms as i64;
+        let token = AccessToken::new(issued.access_token, issued.token_type, issued.scope, expires_unix);
+        if let Some(store) = &self.store {
+            let stored = StoredToken {
+                access_token: token.as_secret().clone(),
+                token_type: token.token_type().to_owned(),
+                scope: token.scope().map(str::to_owned),
+                issued_unix_ms: sent_unix,
+                lifetime_ms: issued.lifetime_ms,
+            };
+            if let Err(e) = store.put(&self.key, &stored).await {
+                self.emit(|| Event::StoreFailed(e));
+            }
+        }
+        Ok((Cached { token, deadlines }, false))
+    }
+
+    /// A token another client or process stored, if it is fresh and not one we
+    /// were told is dead.
+    async fn from_store(&self) -> Option<Cached> {
+        let store = self.store.as_ref()?;
+        let stored = match store.get(&self.key).await {
+            Ok(stored) => stored?,
+            Err(e) => {
+                self.emit(|| Event::StoreFailed(e));
+                return None;
+            }
+        };
+        if self.lock().revoked.as_ref() == Some(&stored.access_token) {
+            return None;
+        }
+        let now = self.clock.now_ms();
+        let age = (self.clock.unix_ms() - stored.issued_unix_ms).max(0) as u64;
+        let deadlines = Deadlines::aged(&self.profile.policy, now, age, stored.lifetime_ms);
+        if now >= deadlines.refresh_at {
+            return None;
+        }
+        let expires_unix = stored.issued_unix_ms + stored.lifetime_ms as i64;
+        let token = AccessToken::new(stored.access_token, stored.token_type, stored.scope, expires_unix);
+        Some(Cached { token, deadlines })
+    }
+}
+
+/// xorshift64*: jitter needs spread, not cryptographic strength, and this works
+/// the same on every target without an entropy source.
+fn next_random(state: &mut u64) -> f64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl std::fmt::Debug for TokenClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenClient")
+            .field("token_url", &self.inner.profile.token_url)
+            .field("client_id", &self.inner.creds.client_id)
+            .field("client_secret", &self.inner.creds.client_secret)
+            .finish_non_exhaustive()
+    }
+}

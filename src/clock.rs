@@ -1,0 +1,86 @@
+//! Time as the core sees it: a monotonic clock for lifetimes and a wall clock
+//! only for reading absolute expiry fields. Both are injectable.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// The two clocks the core reads. Milliseconds throughout: the unit every
+/// language's clock offers and the one the conformance vectors speak.
+pub trait Clock: crate::MaybeSendSync {
+    /// Monotonic milliseconds from an arbitrary origin; never goes backwards.
+    fn now_ms(&self) -> u64;
+    /// Wall-clock Unix time in milliseconds (used only to interpret absolute
+    /// expiry fields and to report `expires_at`).
+    fn unix_ms(&self) -> i64;
+}
+
+/// A clock the caller moves by hand: deterministic tests and the conformance
+/// vectors. Monotonic time starts at 0; wall time starts where you set it.
+#[derive(Debug)]
+pub struct ManualClock {
+    mono_ms: AtomicU64,
+    unix_offset_ms: AtomicI64,
+}
+
+impl ManualClock {
+    /// A clock at monotonic 0 and wall time `unix_ms`.
+    pub fn new(unix_ms: i64) -> Self {
+        ManualClock {
+            mono_ms: AtomicU64::new(0),
+            unix_offset_ms: AtomicI64::new(unix_ms),
+        }
+    }
+
+    /// Moves both clocks forward by `ms`.
+    pub fn advance(&self, ms: u64) {
+        self.mono_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Moves only the wall clock by `delta_ms` (a local clock that is wrong or
+    /// was adjusted), leaving monotonic time alone.
+    pub fn shift_wall(&self, delta_ms: i64) {
+        self.unix_offset_ms.fetch_add(delta_ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> u64 {
+        self.mono_ms.load(Ordering::SeqCst)
+    }
+
+    fn unix_ms(&self) -> i64 {
+        self.unix_offset_ms.load(Ordering::SeqCst) + self.now_ms() as i64
+    }
+}
+
+/// The process's real clocks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static ORIGIN: OnceLock<Instant> = OnceLock::new();
+        ORIGIN.get_or_init(Instant::now).elapsed().as_millis() as u64
+    }
+
+    fn unix_ms(&self) -> i64 {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_millis() as i64,
+            Err(e) => -(e.duration().as_millis() as i64),
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        crate::wasm::performance_now_ms()
+    }
+
+    fn unix_ms(&self) -> i64 {
+        js_sys::Date::now() as i64
+    }
+}

@@ -1,0 +1,266 @@
+//! The configuration schema: one serde type that every language accepts, as a
+//! JSON object, a TOML table or native keyword arguments. Keys are snake_case;
+//! the camelCase spelling of every multi-word key is accepted too, so JS and
+//! Kotlin users can write `clientId`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::{Error, Result, Secret};
+
+/// Which platform's token endpoint to talk to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// Deliverect: `environment` = `staging` | `production`.
+    Deliverect,
+    /// Bringg / Delivery Hub: `region` = `eu` | `us`.
+    Bringg,
+    /// A Laravel-Passport style partner API at `base_url`.
+    Passport,
+    /// Deliveroo: `environment` = `sandbox` | `production`.
+    Deliveroo,
+    /// Everything explicit: `token_url` and the fields below.
+    Custom,
+}
+
+/// How the token request body is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// `application/json`.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data`.
+    Multipart,
+}
+
+/// Where the client id and secret go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialsIn {
+    /// As body fields.
+    Body,
+    /// As HTTP Basic `client_id:client_secret`.
+    Basic,
+    /// Both (some servers want either, some both).
+    Both,
+}
+
+/// Everything needed to get tokens for one client of one platform.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// The preset, or `custom`.
+    pub provider: Provider,
+    /// Preset environment (`staging`/`production`, `sandbox`/`production`).
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// Preset region (Bringg: `eu`/`us`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Scheme and host (and optional path prefix) replacing the preset's; the
+    /// preset's path is appended. Required for `passport`.
+    #[serde(default, alias = "baseUrl")]
+    pub base_url: Option<String>,
+    /// The full token URL; overrides everything else. Required for `custom`.
+    #[serde(default, alias = "tokenUrl")]
+    pub token_url: Option<String>,
+    /// The client id.
+    #[serde(alias = "clientId")]
+    pub client_id: String,
+    /// The client secret; never printed.
+    #[serde(alias = "clientSecret")]
+    pub client_secret: Secret,
+    /// `audience` body parameter (Deliverect has a per-environment default).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// `scope` body parameter (space-delimited).
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// `ttl` body parameter in seconds (Bringg).
+    #[serde(default)]
+    pub ttl: Option<u64>,
+    /// The `grant_type` value; an empty string leaves the field out.
+    #[serde(default, alias = "grantType")]
+    pub grant_type: Option<String>,
+    /// Body encoding, overriding the preset's.
+    #[serde(default)]
+    pub encoding: Option<Encoding>,
+    /// Where credentials go, overriding the preset's.
+    #[serde(default)]
+    pub credentials: Option<CredentialsIn>,
+    /// Body field names, for platforms that spell them differently (`clientId`).
+    #[serde(default, alias = "fieldNames")]
+    pub field_names: FieldNames,
+    /// Further static body parameters (strings, numbers, booleans).
+    #[serde(default, alias = "extraParams")]
+    pub extra_params: BTreeMap<String, serde_json::Value>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Where the response carries the token and its expiry.
+    #[serde(default)]
+    pub response: ResponseMapping,
+    /// Expiry, refresh and backoff policy.
+    #[serde(default)]
+    pub policy: Policy,
+    /// Transport timeouts.
+    #[serde(default)]
+    pub http: HttpOptions,
+}
+
+/// Body field names. Each defaults to the RFC 6749 spelling.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct FieldNames {
+    #[serde(default, alias = "clientId")]
+    pub client_id: Option<String>,
+    #[serde(default, alias = "clientSecret")]
+    pub client_secret: Option<String>,
+    #[serde(default, alias = "grantType")]
+    pub grant_type: Option<String>,
+    #[serde(default)]
+    pub audience: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub ttl: Option<String>,
+}
+
+/// Dotted paths into the JSON response (`token.accessToken`,
+/// `data.oauth_token.access_token`). Each defaults to the RFC 6749 name.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseMapping {
+    /// Path of the access token.
+    #[serde(default, alias = "accessToken")]
+    pub access_token: Option<String>,
+    /// Path of the token type.
+    #[serde(default, alias = "tokenType")]
+    pub token_type: Option<String>,
+    /// Path of the granted scope.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Path of the relative lifetime in seconds (number or numeric string).
+    #[serde(default, alias = "expiresIn")]
+    pub expires_in: Option<String>,
+    /// Path of the absolute expiry (epoch seconds or ISO-8601).
+    #[serde(default, alias = "expiresAt")]
+    pub expires_at: Option<String>,
+    /// Path of the creation time (epoch seconds or ISO-8601), added to `expires_in`.
+    #[serde(default, alias = "createdAt")]
+    pub created_at: Option<String>,
+    /// A success check beyond the HTTP status.
+    #[serde(default)]
+    pub success: Option<SuccessCheck>,
+}
+
+/// The response is a success only if the value at `path` equals `equals`
+/// (e.g. `{"path": "status", "equals": "SUCCESS"}`). Independently of this, a
+/// top-level `"success": false` always marks an error.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessCheck {
+    /// Dotted path to the field.
+    pub path: String,
+    /// The value it must have.
+    pub equals: serde_json::Value,
+}
+
+/// When a token is reused, refreshed ahead, or given up on. The defaults are the
+/// behaviour of every language.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Fraction of the lifetime after which the first caller starts a background
+    /// refresh (and still gets the current token). Default 0.8.
+    #[serde(alias = "refreshRatio")]
+    pub refresh_ratio: f64,
+    /// Safety margin as a fraction of the lifetime. Default 0.1.
+    #[serde(alias = "skewRatio")]
+    pub skew_ratio: f64,
+    /// Upper bound of the safety margin in seconds. Default 30.
+    #[serde(alias = "maxSkewSecs")]
+    pub max_skew_secs: u64,
+    /// Lifetime assumed when the response carries no expiry at all and the token
+    /// is not a JWT with `exp`. Default 300 (the shortest of the presets).
+    #[serde(alias = "defaultLifetimeSecs")]
+    pub default_lifetime_secs: u64,
+    /// First backoff after a failed fetch, before jitter. Default 1000.
+    #[serde(alias = "backoffInitialMs")]
+    pub backoff_initial_ms: u64,
+    /// Longest backoff. Default 60000.
+    #[serde(alias = "backoffMaxMs")]
+    pub backoff_max_ms: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            refresh_ratio: 0.8,
+            skew_ratio: 0.1,
+            max_skew_secs: 30,
+            default_lifetime_secs: 300,
+            backoff_initial_ms: 1_000,
+            backoff_max_ms: 60_000,
+        }
+    }
+}
+
+/// Transport timeouts (native: both; WebAssembly: `timeout_ms` only, `fetch` has
+/// no connect timeout).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpOptions {
+    /// Connect timeout. Default 5000.
+    #[serde(alias = "connectTimeoutMs")]
+    pub connect_timeout_ms: u64,
+    /// Whole-request timeout, including reading the body. Default 15000.
+    #[serde(alias = "timeoutMs")]
+    pub timeout_ms: u64,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            connect_timeout_ms: 5_000,
+            timeout_ms: 15_000,
+        }
+    }
+}
+
+impl TokenConfig {
+    /// Parses a JSON object.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value = serde_json::from_str(text)
+            .map_err(|e| Error::config(format!("config is not valid JSON (line {}, column {})", e.line(), e.column())))?;
+        Self::from_value(value)
+    }
+
+    /// Parses a TOML table.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let value = toml::from_str(text)
+            .map_err(|e| Error::config(format!("config is not valid TOML: {}", e.message())))?;
+        Self::from_value(value)
+    }
+
+    /// Converts an already-parsed JSON value (what every binding hands over).
+    pub fn from_value(value: serde_json::Value) -> Result<Self> {
+        // serde's messages quote offending values: keep the secret out of them.
+        let secret = ["client_secret", "clientSecret"]
+            .iter()
+            .find_map(|k| value.get(*k))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+        serde_json::from_value(value).map_err(|e| {
+            let err = Error::config(format!("invalid config: {e}"));
+            match &secret {
+                Some(s) => err.scrub(s),
+                None => err,
+            }
+        })
+    }
+}

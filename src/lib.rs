@@ -1,0 +1,67 @@
+//! # tokenwell
+//!
+//! OAuth 2.0 client-credentials ("machine to machine") tokens for partner APIs,
+//! fetched once and cached right: reused until they near expiry, refreshed ahead
+//! in the background, one request for any number of concurrent callers, and never
+//! printed. The same core runs natively (reqwest), in Python and Kotlin (uniffi)
+//! and in JavaScript runtimes (WebAssembly over the runtime's `fetch`).
+//!
+//! ```no_run
+//! # async fn demo() -> tokenwell::Result<()> {
+//! use tokenwell::{TokenClient, TokenConfig};
+//! let config = TokenConfig::from_json(r#"{
+//!     "provider": "deliveroo", "environment": "sandbox",
+//!     "client_id": "my-id", "client_secret": "my-secret"
+//! }"#)?;
+//! let client = TokenClient::new(config)?;
+//! let header = client.authorization_header().await?; // "Bearer eyJ…"
+//! # Ok(()) }
+//! ```
+//!
+//! The core is sans-IO: [`profile`], [`request`], [`response`] and [`expiry`]
+//! are pure; [`TokenClient`] adds the cache and single-flight over three
+//! injectable traits, [`Transport`], [`Clock`] and [`Spawn`].
+#![warn(missing_docs)]
+
+mod client;
+mod clock;
+pub mod config;
+mod error;
+mod events;
+pub mod expiry;
+pub mod profile;
+pub mod request;
+pub mod response;
+mod runtime;
+mod secret;
+mod store;
+mod token;
+mod transport;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native as platform;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use wasm as platform;
+
+#[cfg(all(feature = "mock", not(target_arch = "wasm32")))]
+pub mod mock;
+
+pub use client::{Builder, Lease, TokenClient};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Provider, TokenConfig};
+pub use error::{Error, ErrorKind, Result};
+pub use events::{Event, EventSink};
+pub use response::MAX_RESPONSE_BYTES;
+pub use runtime::{BoxFuture, MaybeSendSync, Spawn};
+pub use secret::Secret;
+pub use store::{CacheKey, MemoryStore, Store, StoredToken};
+pub use token::AccessToken;
+pub use transport::Transport;
+
+#[cfg(feature = "ffi")]
+uniffi::setup_scaffolding!();

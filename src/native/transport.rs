@@ -1,0 +1,85 @@
+//! HTTP over reqwest: rustls, timeouts, no redirects, a capped body.
+
+use crate::config::HttpOptions;
+use crate::request::HttpRequest;
+use crate::response::{HttpResponse, MAX_RESPONSE_BYTES};
+use crate::{Error, ErrorKind, Result, Transport};
+
+/// The native transport. One per client: reqwest pools connections inside it.
+#[derive(Clone, Debug)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    /// A transport with the given timeouts that never follows redirects (a
+    /// redirect would carry the credentials to another URL).
+    pub fn new(http: &HttpOptions) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_millis(http.connect_timeout_ms))
+            .timeout(std::time::Duration::from_millis(http.timeout_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("tokenwell/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {}", chain(&e))))?;
+        Ok(ReqwestTransport { client })
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let mut builder = self.client.post(&request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let mut resp = builder.body(request.body).send().await.map_err(classify)?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        if resp.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+            return Err(too_large(status));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large(status));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse { status, headers, body })
+    }
+}
+
+fn too_large(status: u16) -> Error {
+    Error::new(
+        ErrorKind::ResponseTooLarge,
+        format!("token response exceeds {MAX_RESPONSE_BYTES} bytes"),
+    )
+    .with_status(status)
+}
+
+fn classify(e: reqwest::Error) -> Error {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
+    Error::new(kind, chain(&e))
+}
+
+/// The error and its sources on one line (reqwest's top-level text alone says
+/// little: "error sending request").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,32 @@
+//! What the core needs from an async runtime, and the `Send` bounds that hold on
+//! native targets but not in single-threaded WebAssembly.
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// `Send + Sync` on native targets, nothing on wasm32 (JS values are `!Send`).
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSendSync: Send + Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + Sync + ?Sized> MaybeSendSync for T {}
+
+/// `Send + Sync` on native targets, nothing on wasm32 (JS values are `!Send`).
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSendSync {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> MaybeSendSync for T {}
+
+/// A boxed future: `Send` on native targets, local on wasm32.
+#[cfg(not(target_arch = "wasm32"))]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A boxed future: `Send` on native targets, local on wasm32.
+#[cfg(target_arch = "wasm32")]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Runs a fetch to completion in the background, independent of the caller that
+/// started it: a caller that is cancelled never strands the others, and
+/// refresh-ahead can return the current token at once.
+pub trait Spawn: MaybeSendSync {
+    /// Starts `task`; it must be polled to completion.
+    fn spawn(&self, task: BoxFuture<'static, ()>);
+}

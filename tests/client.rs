@@ -1,0 +1,215 @@
+//! Cache behaviour that needs more control than the vectors give: a scripted
+//! in-memory transport, cancellation, events, and the secret canary.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokenwell::native::TokioSpawner;
+use tokenwell::request::HttpRequest;
+use tokenwell::response::HttpResponse;
+use tokenwell::{Event, ManualClock, Result, TokenClient, TokenConfig, Transport};
+
+/// Answers requests from a queue, after an optional delay, counting them.
+#[derive(Default)]
+struct Scripted {
+    responses: Mutex<VecDeque<Result<HttpResponse>>>,
+    delay: Mutex<Duration>,
+    count: AtomicUsize,
+    last: Mutex<Option<HttpRequest>>,
+}
+
+impl Scripted {
+    fn push_json(&self, status: u16, body: serde_json::Value) {
+        self.responses.lock().unwrap().push_back(Ok(HttpResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+        }));
+    }
+    fn push(&self, r: Result<HttpResponse>) {
+        self.responses.lock().unwrap().push_back(r);
+    }
+    fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for Scripted {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        *self.last.lock().unwrap() = Some(request);
+        let delay = *self.delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
+        let next = self.responses.lock().unwrap().pop_front();
+        next.unwrap_or_else(|| Err(tokenwell::Error::new(tokenwell::ErrorKind::Network, "script exhausted")))
+    }
+}
+
+fn config(secret: &str) -> TokenConfig {
+    TokenConfig::from_value(serde_json::json!({
+        "provider": "deliveroo", "environment": "sandbox",
+        "client_id": "client-1", "client_secret": secret
+    }))
+    .unwrap()
+}
+
+fn client(transport: Arc<Scripted>, clock: Arc<ManualClock>) -> TokenClient {
+    TokenClient::builder(config("s3cr3t-value"))
+        .transport(transport)
+        .clock(clock)
+        .spawner(Arc::new(TokioSpawner::current_or_shared().unwrap()))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_leader_strands_nobody() {
+    let transport = Arc::new(Scripted::default());
+    *transport.delay.lock().unwrap() = Duration::from_millis(200);
+    transport.push_json(200, serde_json::json!({"access_token": "t1", "expires_in": 300}));
+    let clock = Arc::new(ManualClock::new(1_767_225_600_000));
+    let c = client(transport.clone(), clock);
+
+    // The first caller starts the fetch and is then cancelled.
+    let leader = tokio::spawn({
+        let c = c.clone();
+        async move { c.token().await }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    leader.abort();
+    let waiters: Vec<_> = (0..10)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.token().await.map(|t| t.secret().to_owned()) })
+        })
+        .collect();
+    for w in waiters {
+        assert_eq!(w.await.unwrap().unwrap(), "t1");
+    }
+    assert_eq!(transport.count(), 1);
+
+    // Even if every caller gives up, the fetch completes and fills the cache.
+    let c2 = client(transport.clone(), Arc::new(ManualClock::new(0)));
+    transport.push_json(200, serde_json::json!({"access_token": "t2", "expires_in": 300}));
+    let _ = tokio::time::timeout(Duration::from_millis(10), c2.token()).await;
+    c2.settle().await;
+    assert_eq!(c2.token().await.unwrap().secret(), "t2");
+    assert_eq!(transport.count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousand_concurrent_callers_one_request() {
+    let transport = Arc::new(Scripted::default());
+    *transport.delay.lock().unwrap() = Duration::from_millis(50);
+    transport.push_json(200, serde_json::json!({"access_token": "bulk", "expires_in": 300}));
+    let c = client(transport.clone(), Arc::new(ManualClock::new(0)));
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.token().await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().unwrap().secret(), "bulk");
+    }
+    assert_eq!(transport.count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_report_hits_fetches_and_refreshes() {
+    let transport = Arc::new(Scripted::default());
+    transport.push_json(200, serde_json::json!({"access_token": "e1", "expires_in": 100}));
+    transport.push_json(503, serde_json::json!({"error": "temporarily_unavailable"}));
+    let clock = Arc::new(ManualClock::new(0));
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = {
+        let seen = seen.clone();
+        move |e: &Event| {
+            let name = match e {
+                Event::Hit => "hit".to_owned(),
+                Event::Fetched { from_store, .. } => format!("fetched(store={from_store})"),
+                Event::RefreshStarted => "refresh_started".to_owned(),
+                Event::RefreshFailed(err) => format!("refresh_failed({})", err.code()),
+                Event::FetchFailed(err) => format!("fetch_failed({})", err.code()),
+                Event::StoreFailed(err) => format!("store_failed({})", err.code()),
+                _ => "other".to_owned(),
+            };
+            seen.lock().unwrap().push(name);
+        }
+    };
+    let c = TokenClient::builder(config("s3cr3t-value"))
+        .transport(transport.clone())
+        .clock(clock.clone())
+        .on_event(Arc::new(sink))
+        .build()
+        .unwrap();
+    c.token().await.unwrap();
+    c.token().await.unwrap();
+    clock.advance(80_000);
+    c.token().await.unwrap();
+    c.settle().await;
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["fetched(store=false)", "hit", "refresh_started", "hit", "refresh_failed(server_error)"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_tells_how_long_the_answer_holds() {
+    let transport = Arc::new(Scripted::default());
+    transport.push_json(200, serde_json::json!({"access_token": "l1", "expires_in": 300}));
+    let clock = Arc::new(ManualClock::new(0));
+    let c = client(transport.clone(), clock.clone());
+    assert_eq!(c.lease().await.unwrap().reuse_for_ms, 0, "a fetched token is re-checked once");
+    clock.advance(40_000);
+    assert_eq!(c.lease().await.unwrap().reuse_for_ms, 200_000);
+    clock.advance(200_000);
+    assert_eq!(c.lease().await.unwrap().reuse_for_ms, 0, "refresh-ahead: ask every time");
+}
+
+/// Captures every log record at every level.
+struct Capture(Mutex<String>);
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record) {
+        self.0.lock().unwrap().push_str(&format!("{} {}\n", record.level(), record.args()));
+    }
+    fn flush(&self) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_secret_and_token_never_leak() {
+    static LOG: Capture = Capture(Mutex::new(String::new()));
+    log::set_logger(&LOG).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+    const CANARY: &str = "canary-secret-5b7e91";
+    const TOKEN: &str = "canary-token-0c44d2";
+
+    let transport = Arc::new(Scripted::default());
+    // A server that echoes the secret in its error description.
+    transport.push_json(401, serde_json::json!({"error": "invalid_client", "error_description": format!("bad secret {CANARY}")}));
+    transport.push(Ok(HttpResponse { status: 200, headers: vec![], body: format!("<html>{CANARY}</html>").into_bytes() }));
+    transport.push_json(400, serde_json::json!({"error": "invalid_request", "message": CANARY}));
+    transport.push_json(200, serde_json::json!({"access_token": TOKEN, "expires_in": "nope"}));
+    transport.push_json(200, serde_json::json!({"access_token": TOKEN, "expires_in": 300}));
+    let clock = Arc::new(ManualClock::new(0));
+    let c = TokenClient::builder(config(CANARY)).transport(transport.clone()).clock(clock.clone()).build().unwrap();
+
+    let mut seen = format!("{c:?} {:?}", config(CANARY));
+    for _ in 0..4 {
+        let err = c.token().await.unwrap_err();
+        seen.push_str(&format!("{err} {err:?}\n"));
+        clock.advance(120_000); // past any backoff
+    }
+    let token = c.token().await.unwrap();
+    seen.push_str(&format!("{token:?} {:?}", transport.last.lock().unwrap()));
+    seen.push_str(&LOG.0.lock().unwrap());
+    assert!(!seen.contains(CANARY), "secret leaked:\n{seen}");
+    assert!(!seen.contains(TOKEN), "token leaked:\n{seen}");
+    assert!(seen.contains("invalid_client") && seen.contains("[redacted]"), "{seen}");
+}
