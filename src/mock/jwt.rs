@@ -1,0 +1,18 @@
+//! JWT-shaped (unsigned) access tokens, as Passport and Deliveroo issue JWTs.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+/// `base64url(header).base64url(claims).mock-signature`; `jti` keeps it unique.
+/// Only the client id goes in: a token must never reveal the secret.
+pub(crate) fn token(client_id: &str, iat: u64, exp: u64, jti: u64) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let claims = serde_json::json!({
+        "sub": client_id,
+        "iat": iat,
+        "exp": exp,
+        "jti": jti.to_string(),
+    });
+    let claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+    format!("{header}.{claims}.mock-signature")
+}

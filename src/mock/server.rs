@@ -1,0 +1,202 @@
+//! The listening server: accept loop, per-connection HTTP/1.1 serving,
+//! routing, and graceful shutdown.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::http::{not_found, Resp};
+use super::providers::Provider;
+use super::state::Shared;
+use super::token::check_fault;
+use super::{admin, token, Fault, MockOptions, RecordedRequest, ScriptedResponse};
+
+/// How long [`MockServer::shutdown`] waits for in-flight requests.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running mock token provider. Dropping it stops the server too, without
+/// waiting; [`MockServer::shutdown`] waits for in-flight requests.
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Binds `opts.addr`, spawns the server on the current tokio runtime and
+    /// returns once it accepts connections.
+    ///
+    /// Fails on bind errors, and with `InvalidInput` for a fault status
+    /// outside 200..=599. Must be called within a tokio runtime.
+    pub async fn start(opts: MockOptions) -> io::Result<MockServer> {
+        if let Some(fault) = &opts.fault {
+            check_fault(fault).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        }
+        let listener = bind(opts.addr)?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(&opts));
+        let (stop, stopped) = watch::channel(());
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        Ok(MockServer {
+            addr,
+            shared,
+            stop,
+            task,
+        })
+    }
+
+    /// The bound address (with the real port when `0` was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Number of token requests received on all token routes, rejected ones included.
+    pub fn request_count(&self) -> usize {
+        self.shared.lock().requests.len()
+    }
+
+    /// Every token request received since start or the last [`reset`](Self::reset), in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Appends responses to the FIFO queue; each valid token request takes the
+    /// next one instead of the default success. An unsendable response (bad
+    /// status or header) is answered as a 500 saying why.
+    pub fn script(&self, responses: Vec<ScriptedResponse>) {
+        self.shared.lock().script.extend(responses);
+    }
+
+    /// Clears recorded requests, the script and the fault.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Sets or clears the fault for subsequent token requests. A status fault
+    /// outside 200..=599 is answered as a 500 saying so.
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.shared.lock().config.fault = fault;
+    }
+
+    /// Sets the delay before every token response.
+    pub fn set_latency_ms(&self, latency_ms: u64) {
+        self.shared.lock().config.latency_ms = latency_ms;
+    }
+
+    /// Overrides (or, with `None`, restores) every provider's default token lifetime.
+    pub fn set_lifetime_secs(&self, lifetime_secs: Option<u64>) {
+        self.shared.lock().config.lifetime_secs = lifetime_secs;
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (for up to
+    /// 10 seconds) and closes idle connections.
+    pub async fn shutdown(self) {
+        // A send error means the loop is already gone; nothing left to stop.
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+/// A listener with a backlog large enough for bursts of a thousand connections.
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<()>) {
+    let mut builder = http1::Builder::new();
+    // The mock sets `Date` itself so scripted responses can omit it. No read
+    // timeout: it needs a timer, which a paused test clock would fire early.
+    builder.auto_date_header(false).header_read_timeout(None);
+    // Each connection holds a sender; `recv` yields `None` once all are gone.
+    let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
+    loop {
+        tokio::select! {
+            // Fires on `shutdown` and when the handle is dropped.
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve(
+                        stream,
+                        builder.clone(),
+                        Arc::clone(&shared),
+                        stop.clone(),
+                        open_tx.clone(),
+                    ));
+                }
+                // Out of file descriptors and the like: back off rather than spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+    drop(listener);
+    drop(open_tx);
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, open_rx.recv()).await;
+}
+
+async fn serve(
+    stream: TcpStream,
+    builder: http1::Builder,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<()>,
+    _open: mpsc::Sender<()>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| {
+        let shared = Arc::clone(&shared);
+        async move { Ok::<_, Infallible>(route(&shared, req).await) }
+    });
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    // Connection errors (client hung up, garbage bytes) only end this connection.
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+async fn route(shared: &Shared, req: Request<Incoming>) -> Resp {
+    let path = req.uri().path();
+    if path == "/__admin" || path.starts_with("/__admin/") {
+        admin::handle(shared, req).await
+    } else if let Some(provider) = Provider::from_path(path) {
+        token::handle(shared, provider, req).await
+    } else {
+        not_found(path)
+    }
+}

@@ -1,0 +1,73 @@
+//! State shared by the server's connections and the [`MockServer`](super::MockServer) handle.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use super::{Fault, MockOptions, RecordedRequest, ScriptedResponse};
+
+/// Settings that tests may change while the server runs.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Config {
+    pub lifetime_secs: Option<u64>,
+    pub latency_ms: u64,
+    pub fault: Option<Fault>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub config: Config,
+    pub requests: Vec<RecordedRequest>,
+    pub script: VecDeque<ScriptedResponse>,
+}
+
+pub(crate) struct Shared {
+    /// Fixed for the server's life: the only accepted pair, if any.
+    pub credentials: Option<(String, String)>,
+    state: Mutex<State>,
+    /// Never reset, so tokens stay unique across `reset()`.
+    next_token: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(opts: &MockOptions) -> Self {
+        Shared {
+            credentials: opts.credentials.clone(),
+            state: Mutex::new(State {
+                config: Config {
+                    lifetime_secs: opts.lifetime_secs,
+                    latency_ms: opts.latency_ms,
+                    fault: opts.fault,
+                },
+                ..State::default()
+            }),
+            next_token: AtomicU64::new(1),
+        }
+    }
+
+    /// Locks the state. A panic elsewhere while holding the lock cannot leave
+    /// it half-updated in a harmful way, so poisoning is ignored.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets recorded requests, the script and the fault; keeps lifetime and latency.
+    pub fn reset(&self) {
+        let mut state = self.lock();
+        state.requests.clear();
+        state.script.clear();
+        state.config.fault = None;
+    }
+
+    pub fn next_token_id(&self) -> u64 {
+        self.next_token.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Whether the pair is acceptable: non-empty, and equal to the configured pair if any.
+    pub fn credentials_match(&self, id: &str, secret: &str) -> bool {
+        match &self.credentials {
+            Some((want_id, want_secret)) => id == want_id && secret == want_secret,
+            None => !id.is_empty() && !secret.is_empty(),
+        }
+    }
+}

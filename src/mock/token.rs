@@ -1,0 +1,223 @@
+//! One token request: record, validate, then answer with the next scripted
+//! response, the configured fault, or the provider's default success.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::http::{
+    broken_body, method_not_allowed, oauth_error, own_response, read_body, too_large, unix_secs,
+    BodyError, Full, Resp, BODY_LIMIT,
+};
+use super::providers::{self, Provider};
+use super::state::Shared;
+use super::{Fault, RecordedRequest, ScriptedResponse};
+
+/// What a valid request is answered with, chosen when it arrives so the
+/// script is consumed in arrival order.
+enum Answer {
+    Script(ScriptedResponse),
+    Status(u16),
+    Malformed,
+    /// The default success after this many extra milliseconds.
+    Success(u64),
+}
+
+pub(crate) async fn handle(shared: &Shared, provider: Provider, req: Request<Incoming>) -> Resp {
+    let (parts, body) = req.into_parts();
+    let body = read_body(body, BODY_LIMIT).await;
+    let latency_ms = {
+        let mut state = shared.lock();
+        let recorded = body.as_deref().unwrap_or_default();
+        state.requests.push(record(&parts, recorded));
+        state.config.latency_ms
+    };
+
+    let checked = if parts.method != Method::POST {
+        Err(method_not_allowed("POST"))
+    } else {
+        match &body {
+            Err(BodyError::TooLarge) => Err(too_large()),
+            Err(BodyError::Broken) => Err(broken_body()),
+            Ok(body) => providers::validate(provider, &parts.headers, body, shared)
+                .map_err(providers::Rejection::into_response),
+        }
+    };
+    let grant = match checked {
+        Ok(grant) => grant,
+        Err(rejection) => {
+            sleep_ms(latency_ms).await;
+            return rejection;
+        }
+    };
+
+    let (answer, config) = {
+        let mut state = shared.lock();
+        let answer = match state.script.pop_front() {
+            Some(script) => Answer::Script(script),
+            None => match state.config.fault {
+                Some(Fault::Status(code)) => Answer::Status(code),
+                Some(Fault::Malformed) => Answer::Malformed,
+                Some(Fault::Delay(ms)) => Answer::Success(ms),
+                None => Answer::Success(0),
+            },
+        };
+        (answer, state.config.clone())
+    };
+    let extra_ms = match &answer {
+        Answer::Script(script) => script.delay_ms,
+        Answer::Success(ms) => *ms,
+        Answer::Status(_) | Answer::Malformed => 0,
+    };
+    sleep_ms(config.latency_ms.saturating_add(extra_ms)).await;
+
+    // Timestamps are taken after the delay: the token is issued when it is sent.
+    let now = SystemTime::now();
+    match answer {
+        Answer::Script(script) => scripted(script),
+        Answer::Status(code) => fault_response(code, now),
+        Answer::Malformed => own_response(
+            StatusCode::OK,
+            "text/html",
+            "<html><body>Bad Gateway</body></html>",
+            now,
+        ),
+        Answer::Success(_) => {
+            let body = providers::success_body(
+                provider,
+                &grant,
+                config.lifetime_secs,
+                unix_secs(now),
+                shared.next_token_id(),
+            );
+            let mut resp = own_response(StatusCode::OK, "application/json", body.to_string(), now);
+            // RFC 6749 §5.1: token responses must not be cached.
+            let headers = resp.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            resp
+        }
+    }
+}
+
+async fn sleep_ms(ms: u64) {
+    if ms > 0 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
+fn record(parts: &Parts, body: &[u8]) -> RecordedRequest {
+    let mut headers = BTreeMap::<String, String>::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        headers
+            .entry(name.as_str().to_string())
+            .and_modify(|joined| {
+                joined.push_str(", ");
+                joined.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        headers,
+        body: String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+/// A fault is usable if its status is a final status a client could get from a server.
+pub(crate) fn check_fault(fault: &Fault) -> Result<(), String> {
+    match fault {
+        Fault::Status(code) if !(200..=599).contains(code) => {
+            Err(format!("fault status {code} is not in 200..=599"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn fault_response(code: u16, now: SystemTime) -> Resp {
+    let Some(status) = (200..=599)
+        .contains(&code)
+        .then(|| StatusCode::from_u16(code).ok())
+        .flatten()
+    else {
+        return oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            &format!("invalid fault status {code}"),
+        );
+    };
+    let json = "application/json";
+    match code {
+        500..=599 => own_response(status, json, r#"{"error":"server_error"}"#, now),
+        401 => own_response(status, json, r#"{"error":"invalid_client"}"#, now),
+        429 => {
+            let mut resp = own_response(status, json, r#"{"error":"slow_down"}"#, now);
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            resp
+        }
+        _ => {
+            let text = format!("{code} {}", status.canonical_reason().unwrap_or("Error"));
+            own_response(status, "text/plain; charset=utf-8", text, now)
+        }
+    }
+}
+
+/// Sends a scripted response; one that cannot be sent becomes a 500 that says why.
+fn scripted(script: ScriptedResponse) -> Resp {
+    build_scripted(script).unwrap_or_else(|e| {
+        oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            &format!("invalid scripted response: {e}"),
+        )
+    })
+}
+
+/// Checks that a scripted response can be sent, so the admin API can refuse it up front.
+pub(crate) fn check_script(script: &ScriptedResponse) -> Result<(), String> {
+    build_scripted(script.clone()).map(drop)
+}
+
+fn build_scripted(script: ScriptedResponse) -> Result<Resp, String> {
+    let status = StatusCode::from_u16(script.status)
+        .ok()
+        .filter(|s| s.as_u16() >= 200)
+        .ok_or_else(|| format!("status {} is not in 200..=999", script.status))?;
+    let mut resp = Response::new(Full::default());
+    *resp.status_mut() = status;
+    let headers = resp.headers_mut();
+    for (name, value) in &script.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name {name:?}"))?;
+        // The server frames the body itself; a conflicting length would hang clients.
+        if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+            continue;
+        }
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("invalid value for header {name}: {value:?}"))?;
+        headers.append(name, value);
+    }
+    let body = match (script.json, script.body) {
+        (Some(json), _) => {
+            if !headers.contains_key(header::CONTENT_TYPE) {
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+            }
+            json.to_string()
+        }
+        (None, Some(text)) => text,
+        (None, None) => String::new(),
+    };
+    *resp.body_mut() = Full::new(body);
+    Ok(resp)
+}
