@@ -130,7 +130,8 @@ impl Builder {
             None => crate::platform::default_spawner()?,
         };
         // Jitter only has to differ between processes and clients.
-        let seed = clock.unix_ms() as u64 ^ (Arc::as_ptr(&clock) as *const () as u64).rotate_left(32);
+        let seed =
+            clock.unix_ms() as u64 ^ (Arc::as_ptr(&clock) as *const () as u64).rotate_left(32);
         let state = State {
             rng: seed | 1,
             ..State::default()
@@ -184,7 +185,10 @@ impl TokenClient {
     pub async fn lease(&self) -> Result<Lease> {
         match self.decide() {
             Decision::Ready(lease) => Ok(lease),
-            Decision::Wait(fetch) => fetch.await.map(|token| Lease { token, reuse_for_ms: 0 }),
+            Decision::Wait(fetch) => fetch.await.map(|token| Lease {
+                token,
+                reuse_for_ms: 0,
+            }),
         }
     }
 
@@ -215,7 +219,10 @@ impl TokenClient {
                     inner.emit(|| Event::RefreshStarted);
                 }
                 inner.emit(|| Event::Hit);
-                return Decision::Ready(Lease { token, reuse_for_ms: 0 });
+                return Decision::Ready(Lease {
+                    token,
+                    reuse_for_ms: 0,
+                });
             }
         }
         // Nothing usable: join the fetch in flight, or start one.
@@ -237,7 +244,10 @@ impl TokenClient {
     /// 401 with it). A newer token is kept. Returns whether something was dropped.
     pub fn invalidate(&self, access_token: &str) -> bool {
         let mut st = self.inner.lock();
-        let matches = st.current.as_ref().is_some_and(|c| c.token.secret() == access_token);
+        let matches = st
+            .current
+            .as_ref()
+            .is_some_and(|c| c.token.secret() == access_token);
         if !matches {
             return false;
         }
@@ -287,7 +297,8 @@ impl TokenClient {
     /// (to be spawned once the lock is released).
     fn begin_fetch(&self, st: &mut State, refresh: bool) -> (Fetch, BoxFuture<'static, ()>) {
         let inner = self.inner.clone();
-        let fetch: BoxFuture<'static, Result<AccessToken>> = Box::pin(async move { inner.fetch(refresh).await });
+        let fetch: BoxFuture<'static, Result<AccessToken>> =
+            Box::pin(async move { inner.fetch(refresh).await });
         let shared = fetch.shared();
         st.inflight = Some(shared.clone());
         let driver = shared.clone();
@@ -329,10 +340,15 @@ impl Inner {
             }
             Err(e) => {
                 let random = next_random(&mut st.rng);
-                let delay = st.backoff.fail(&self.profile.policy, now, e.retry_after_ms(), random);
+                let delay = st
+                    .backoff
+                    .fail(&self.profile.policy, now, e.retry_after_ms(), random);
                 st.last_error = Some(e.clone());
                 log::warn!("tokenwell: token fetch failed ({e}); next attempt in {delay} ms");
-                let still_usable = st.current.as_ref().is_some_and(|c| now < c.deadlines.usable_until);
+                let still_usable = st
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| now < c.deadlines.usable_until);
                 if refresh && still_usable {
                     Event::RefreshFailed(e.clone())
                 } else {
@@ -346,7 +362,7 @@ impl Inner {
     }
 
     async fn fetch_once(&self) -> Result<(Cached, bool)> {
-        if let Some(cached) = self.from_store().await {
+        if let Some(cached) = self.stored_token().await {
             return Ok((cached, true));
         }
         let policy = &self.profile.policy;
@@ -354,13 +370,26 @@ impl Inner {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let req = request::build(&self.profile, &self.creds);
-        log::debug!("tokenwell: requesting a token from {}", self.profile.token_url);
-        let resp = self.transport.send(req).await.map_err(|e| e.scrub(secret))?;
-        let issued = response::parse(&self.profile, &resp, sent_unix).map_err(|e| e.scrub(secret))?;
+        log::debug!(
+            "tokenwell: requesting a token from {}",
+            self.profile.token_url
+        );
+        let resp = self
+            .transport
+            .send(req)
+            .await
+            .map_err(|e| e.scrub(secret))?;
+        let issued =
+            response::parse(&self.profile, &resp, sent_unix).map_err(|e| e.scrub(secret))?;
         log::debug!("tokenwell: got a token valid for {} ms", issued.lifetime_ms);
         let deadlines = Deadlines::new(policy, sent_at, issued.lifetime_ms);
         let expires_unix = sent_unix + issued.lifetime_ms as i64;
-        let token = AccessToken::new(issued.access_token, issued.token_type, issued.scope, expires_unix);
+        let token = AccessToken::new(
+            issued.access_token,
+            issued.token_type,
+            issued.scope,
+            expires_unix,
+        );
         if let Some(store) = &self.store {
             let stored = StoredToken {
                 access_token: token.as_secret().clone(),
@@ -378,7 +407,7 @@ impl Inner {
 
     /// A token another client or process stored, if it is fresh and not one we
     /// were told is dead.
-    async fn from_store(&self) -> Option<Cached> {
+    async fn stored_token(&self) -> Option<Cached> {
         let store = self.store.as_ref()?;
         let stored = match store.get(&self.key).await {
             Ok(stored) => stored?,
@@ -397,7 +426,12 @@ impl Inner {
             return None;
         }
         let expires_unix = stored.issued_unix_ms + stored.lifetime_ms as i64;
-        let token = AccessToken::new(stored.access_token, stored.token_type, stored.scope, expires_unix);
+        let token = AccessToken::new(
+            stored.access_token,
+            stored.token_type,
+            stored.scope,
+            expires_unix,
+        );
         Some(Cached { token, deadlines })
     }
 }

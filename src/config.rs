@@ -25,6 +25,19 @@ pub enum Provider {
     Custom,
 }
 
+impl Provider {
+    /// The name used in configs (`"deliveroo"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Deliverect => "deliverect",
+            Provider::Bringg => "bringg",
+            Provider::Passport => "passport",
+            Provider::Deliveroo => "deliveroo",
+            Provider::Custom => "custom",
+        }
+    }
+}
+
 /// How the token request body is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -236,8 +249,13 @@ impl Default for HttpOptions {
 impl TokenConfig {
     /// Parses a JSON object.
     pub fn from_json(text: &str) -> Result<Self> {
-        let value = serde_json::from_str(text)
-            .map_err(|e| Error::config(format!("config is not valid JSON (line {}, column {})", e.line(), e.column())))?;
+        let value = serde_json::from_str(text).map_err(|e| {
+            Error::config(format!(
+                "config is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })?;
         Self::from_value(value)
     }
 

@@ -17,9 +17,11 @@ pub struct Deadlines {
 impl Deadlines {
     /// The schedule of a token with `lifetime_ms`, requested at `sent_at`.
     pub fn new(policy: &Policy, sent_at: u64, lifetime_ms: u64) -> Self {
-        let skew = ((lifetime_ms as f64 * policy.skew_ratio) as u64).min(policy.max_skew_secs * 1000);
+        let skew =
+            ((lifetime_ms as f64 * policy.skew_ratio) as u64).min(policy.max_skew_secs * 1000);
         let usable_until = sent_at + lifetime_ms - skew;
-        let refresh_at = (sent_at + (lifetime_ms as f64 * policy.refresh_ratio) as u64).min(usable_until);
+        let refresh_at =
+            (sent_at + (lifetime_ms as f64 * policy.refresh_ratio) as u64).min(usable_until);
         Deadlines {
             refresh_at,
             usable_until,
@@ -56,7 +58,13 @@ impl Backoff {
     /// Records a failure at `now`: exponential delay with "equal jitter" (half
     /// fixed, half random, so a fleet spreads out), at least `retry_after_ms`.
     /// `random` is uniform in [0, 1).
-    pub fn fail(&mut self, policy: &Policy, now: u64, retry_after_ms: Option<u64>, random: f64) -> u64 {
+    pub fn fail(
+        &mut self,
+        policy: &Policy,
+        now: u64,
+        retry_after_ms: Option<u64>,
+        random: f64,
+    ) -> u64 {
         let exp = policy
             .backoff_initial_ms
             .saturating_mul(1u64 << self.failures.min(30))

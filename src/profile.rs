@@ -1,7 +1,9 @@
 //! Provider profiles: a preset or custom config resolved into the exact shape of
 //! one token endpoint. Presets are data; adding a platform needs no new code.
 
-use crate::config::{CredentialsIn, Encoding, HttpOptions, Policy, Provider, ResponseMapping, TokenConfig};
+use crate::config::{
+    CredentialsIn, Encoding, HttpOptions, Policy, Provider, ResponseMapping, TokenConfig,
+};
 use crate::{Error, Result, Secret};
 
 /// A resolved token endpoint: everything request building and response parsing
@@ -96,7 +98,9 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
         // Seed 002: the host is the partner's own.
         Provider::Passport => {
             let Some(host) = cfg.base_url.clone() else {
-                return Err(Error::config("provider passport needs base_url (the partner API's origin)"));
+                return Err(Error::config(
+                    "provider passport needs base_url (the partner API's origin)",
+                ));
             };
             Preset {
                 url: format!("{host}/api/oauth/token"),
@@ -139,7 +143,9 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
 }
 
 fn unknown(what: &str, got: &str, allowed: &str) -> Error {
-    Error::config(format!("unknown {what} {got:?} (expected one of: {allowed})"))
+    Error::config(format!(
+        "unknown {what} {got:?} (expected one of: {allowed})"
+    ))
 }
 
 impl Profile {
@@ -155,10 +161,15 @@ impl Profile {
             return Err(Error::config("client_secret is empty"));
         }
         let names = &cfg.field_names;
-        let name = |n: &Option<String>, default: &str| n.clone().unwrap_or_else(|| default.to_owned());
+        let name =
+            |n: &Option<String>, default: &str| n.clone().unwrap_or_else(|| default.to_owned());
 
-        let grant_value = cfg.grant_type.clone().unwrap_or_else(|| p.grant_type.to_owned());
-        let grant_type = (!grant_value.is_empty()).then(|| (name(&names.grant_type, "grant_type"), grant_value));
+        let grant_value = cfg
+            .grant_type
+            .clone()
+            .unwrap_or_else(|| p.grant_type.to_owned());
+        let grant_type =
+            (!grant_value.is_empty()).then(|| (name(&names.grant_type, "grant_type"), grant_value));
 
         let mut params = Vec::new();
         if let Some(aud) = cfg.audience.clone().or(p.audience) {
@@ -172,7 +183,9 @@ impl Profile {
         }
         for (k, v) in &cfg.extra_params {
             if v.is_object() || v.is_array() || v.is_null() {
-                return Err(Error::config(format!("extra_params.{k} must be a string, number or boolean")));
+                return Err(Error::config(format!(
+                    "extra_params.{k} must be a string, number or boolean"
+                )));
             }
             params.push((k.clone(), v.clone()));
         }
@@ -215,7 +228,8 @@ impl Profile {
 /// HTTPS only: a client secret must never cross the network in clear text. Plain
 /// HTTP is allowed to loopback, where tests and the mock provider live.
 fn check_url(raw: &str) -> Result<()> {
-    let url = url::Url::parse(raw).map_err(|e| Error::config(format!("token URL is invalid: {e}")))?;
+    let url =
+        url::Url::parse(raw).map_err(|e| Error::config(format!("token URL is invalid: {e}")))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::config("token URL must not carry credentials"));
     }
@@ -225,7 +239,9 @@ fn check_url(raw: &str) -> Result<()> {
         "http" => Err(Error::config(
             "token URL must use https (plain http is allowed only to loopback)",
         )),
-        other => Err(Error::config(format!("token URL scheme {other:?} is not https"))),
+        other => Err(Error::config(format!(
+            "token URL scheme {other:?} is not https"
+        ))),
     }
 }
 
@@ -244,7 +260,9 @@ fn check_policy(p: &Policy) -> Result<()> {
         return Err(Error::config("policy ratios must be between 0 and 1"));
     }
     if p.backoff_initial_ms == 0 || p.backoff_max_ms < p.backoff_initial_ms {
-        return Err(Error::config("policy backoff must satisfy 0 < initial <= max"));
+        return Err(Error::config(
+            "policy backoff must satisfy 0 < initial <= max",
+        ));
     }
     Ok(())
 }

@@ -28,7 +28,10 @@ impl fmt::Debug for HttpRequest {
             .field("method", &self.method)
             .field("url", &self.url)
             .field("headers", &names)
-            .field("body", &format_args!("[{} bytes redacted]", self.body.len()))
+            .field(
+                "body",
+                &format_args!("[{} bytes redacted]", self.body.len()),
+            )
             .finish()
     }
 }
@@ -45,7 +48,10 @@ pub fn build(profile: &Profile, creds: &Credentials) -> HttpRequest {
     }
     if profile.credentials != CredentialsIn::Basic {
         fields.push((&profile.client_id_field, creds.client_id.clone()));
-        fields.push((&profile.client_secret_field, creds.client_secret.expose().to_owned()));
+        fields.push((
+            &profile.client_secret_field,
+            creds.client_secret.expose().to_owned(),
+        ));
     }
 
     let mut headers = Vec::with_capacity(profile.headers.len() + 2);
@@ -75,11 +81,17 @@ pub fn build(profile: &Profile, creds: &Credentials) -> HttpRequest {
             for (k, v) in &profile.params {
                 form.append_pair(k, &scalar_text(v));
             }
-            ("application/x-www-form-urlencoded".to_owned(), form.finish().into_bytes())
+            (
+                "application/x-www-form-urlencoded".to_owned(),
+                form.finish().into_bytes(),
+            )
         }
         Encoding::Multipart => {
             let mut body = String::new();
-            let params = profile.params.iter().map(|(k, v)| (k.as_str(), scalar_text(v)));
+            let params = profile
+                .params
+                .iter()
+                .map(|(k, v)| (k.as_str(), scalar_text(v)));
             for (k, v) in fields.into_iter().chain(params) {
                 body.push_str("--");
                 body.push_str(MULTIPART_BOUNDARY);

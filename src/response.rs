@@ -84,8 +84,16 @@ pub fn parse(profile: &Profile, resp: &HttpResponse, sent_unix_ms: i64) -> Resul
 
 /// A 200 can still be an error: an RFC 6749 `error` member, `success: false`
 /// (Bringg), or a configured check such as `status == "SUCCESS"` (Toast).
-fn check_success(map: &ResponseMapping, json: &Value, resp: &HttpResponse, server_now: i64) -> Result<()> {
-    let configured_ok = map.success.as_ref().is_none_or(|c| lookup(json, &c.path) == Some(&c.equals));
+fn check_success(
+    map: &ResponseMapping,
+    json: &Value,
+    resp: &HttpResponse,
+    server_now: i64,
+) -> Result<()> {
+    let configured_ok = map
+        .success
+        .as_ref()
+        .is_none_or(|c| lookup(json, &c.path) == Some(&c.equals));
     let flagged = json.get("success") == Some(&Value::Bool(false));
     let oauth_error = json.get("error").is_some_and(Value::is_string);
     if configured_ok && !flagged && !oauth_error {
@@ -102,9 +110,16 @@ fn check_success(map: &ResponseMapping, json: &Value, resp: &HttpResponse, serve
         ..resp.clone()
     };
     let mut err = http_error(&as_error, Some(json), server_now);
-    err = Error::new(err.kind(), format!("endpoint answered HTTP {} but reported failure: {}", resp.status, err.detail()))
-        .with_status(resp.status)
-        .with_retry_after_ms(err.retry_after_ms());
+    err = Error::new(
+        err.kind(),
+        format!(
+            "endpoint answered HTTP {} but reported failure: {}",
+            resp.status,
+            err.detail()
+        ),
+    )
+    .with_status(resp.status)
+    .with_retry_after_ms(err.retry_after_ms());
     Err(err)
 }
 
@@ -126,14 +141,22 @@ fn http_error(resp: &HttpResponse, json: Option<&Value>, server_now: i64) -> Err
         (None, Some(d)) => d,
         (None, None) if json.is_none() && !resp.body.is_empty() => {
             let ct = resp.header("content-type").unwrap_or("none");
-            format!("non-JSON error body ({})", ct.split(';').next().unwrap_or(ct))
+            format!(
+                "non-JSON error body ({})",
+                ct.split(';').next().unwrap_or(ct)
+            )
         }
         (None, None) => String::new(),
     };
     let retry_after = (kind == ErrorKind::RateLimited)
-        .then(|| resp.header("retry-after").and_then(|v| retry_after_ms(v, server_now)))
+        .then(|| {
+            resp.header("retry-after")
+                .and_then(|v| retry_after_ms(v, server_now))
+        })
         .flatten();
-    Error::new(kind, detail).with_status(status).with_retry_after_ms(retry_after)
+    Error::new(kind, detail)
+        .with_status(status)
+        .with_retry_after_ms(retry_after)
 }
 
 /// A human-readable description from the error shapes seen in the wild.
@@ -159,37 +182,71 @@ fn retry_after_ms(value: &str, server_now: i64) -> Option<u64> {
 
 fn issued(profile: &Profile, json: &Value, server_now: i64) -> Result<Issued> {
     let map = &profile.response;
-    let path = |p: &Option<String>, default: &'static str| p.clone().unwrap_or_else(|| default.to_owned());
+    let path =
+        |p: &Option<String>, default: &'static str| p.clone().unwrap_or_else(|| default.to_owned());
 
     let token_path = path(&map.access_token, "access_token");
     let token = match lookup(json, &token_path) {
         Some(Value::String(s)) if !s.is_empty() => s,
-        Some(_) => return Err(Error::malformed(format!("`{token_path}` is not a non-empty string"))),
+        Some(_) => {
+            return Err(Error::malformed(format!(
+                "`{token_path}` is not a non-empty string"
+            )))
+        }
         None => return Err(Error::malformed(format!("response has no `{token_path}`"))),
     };
     if token.len() > MAX_TOKEN_BYTES {
-        return Err(Error::malformed(format!("access token longer than {MAX_TOKEN_BYTES} bytes")));
+        return Err(Error::malformed(format!(
+            "access token longer than {MAX_TOKEN_BYTES} bytes"
+        )));
     }
     // It goes into a header verbatim: refuse anything that could split it.
     if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::malformed("access token has characters not allowed in a header"));
+        return Err(Error::malformed(
+            "access token has characters not allowed in a header",
+        ));
     }
 
-    let token_type = match lookup(json, &path(&map.token_type, "token_type")).and_then(Value::as_str) {
+    let token_type = match lookup(json, &path(&map.token_type, "token_type"))
+        .and_then(Value::as_str)
+    {
         None => "Bearer".to_owned(),
         Some(t) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
-        Some(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => t.to_owned(),
+        Some(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+            t.to_owned()
+        }
         Some(_) => return Err(Error::malformed("token_type is not a valid scheme name")),
     };
     let scope = match lookup(json, &path(&map.scope, "scope")) {
         Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Array(items)) => Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" ")),
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
         _ => None,
     };
 
-    let expires_in = field(json, &path(&map.expires_in, "expires_in"), "expires_in", seconds)?;
-    let expires_at = field(json, &path(&map.expires_at, "expires_at"), "expires_at", instant_ms)?;
-    let created_at = field(json, &path(&map.created_at, "created_at"), "created_at", instant_ms)?;
+    let expires_in = field(
+        json,
+        &path(&map.expires_in, "expires_in"),
+        "expires_in",
+        seconds,
+    )?;
+    let expires_at = field(
+        json,
+        &path(&map.expires_at, "expires_at"),
+        "expires_at",
+        instant_ms,
+    )?;
+    let created_at = field(
+        json,
+        &path(&map.created_at, "created_at"),
+        "created_at",
+        instant_ms,
+    )?;
 
     // Every indicator, as ms from now; the earliest wins.
     let mut indicators = Vec::with_capacity(3);
@@ -239,7 +296,7 @@ fn seconds(v: &Value) -> Option<i64> {
         Value::String(s) => s.trim().parse::<f64>().ok()?,
         _ => return None,
     };
-    (secs.is_finite() && secs >= 0.0 && secs < 1e12).then(|| (secs * 1000.0) as i64)
+    (secs.is_finite() && (0.0..1e12).contains(&secs)).then_some((secs * 1000.0) as i64)
 }
 
 /// An instant: epoch seconds (or ms, if implausibly large for seconds), as a
@@ -255,14 +312,21 @@ fn instant_ms(v: &Value) -> Option<i64> {
             return None;
         }
         // 1e11 seconds is the year 5138; anything larger is milliseconds.
-        return Some(if n >= 1e11 { n as i64 } else { (n * 1000.0) as i64 });
+        return Some(if n >= 1e11 {
+            n as i64
+        } else {
+            (n * 1000.0) as i64
+        });
     }
     let text = v.as_str()?.trim();
     let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .or_else(|_| {
             // ISO-8601 without an offset: read it as UTC.
-            time::PrimitiveDateTime::parse(text, &time::format_description::well_known::Iso8601::DEFAULT)
-                .map(|t| t.assume_utc())
+            time::PrimitiveDateTime::parse(
+                text,
+                &time::format_description::well_known::Iso8601::DEFAULT,
+            )
+            .map(|t| t.assume_utc())
         })
         .ok()?;
     Some((parsed.unix_timestamp_nanos() / 1_000_000) as i64)

@@ -33,7 +33,10 @@ impl CacheKey {
         part("v", b"tokenwell-key-1");
         part("url", profile.token_url.as_bytes());
         part("client_id", creds.client_id.as_bytes());
-        part("secret", &Sha256::digest(creds.client_secret.expose().as_bytes()));
+        part(
+            "secret",
+            &Sha256::digest(creds.client_secret.expose().as_bytes()),
+        );
         if let Some((name, value)) = &profile.grant_type {
             part(name, value.as_bytes());
         }
@@ -117,7 +120,10 @@ impl Store for MemoryStore {
 
     async fn remove_if(&self, key: &CacheKey, access_token: &Secret) -> Result<()> {
         let mut map = self.map();
-        if map.get(key).is_some_and(|t| &t.access_token == access_token) {
+        if map
+            .get(key)
+            .is_some_and(|t| &t.access_token == access_token)
+        {
             map.remove(key);
         }
         Ok(())

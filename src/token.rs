@@ -20,7 +20,12 @@ struct Inner {
 
 impl AccessToken {
     /// A token as issued.
-    pub fn new(token: Secret, token_type: String, scope: Option<String>, expires_at_unix_ms: i64) -> Self {
+    pub fn new(
+        token: Secret,
+        token_type: String,
+        scope: Option<String>,
+        expires_at_unix_ms: i64,
+    ) -> Self {
         let header = Secret::from(format!("{token_type} {}", token.expose()));
         AccessToken(Arc::new(Inner {
             token,

@@ -44,7 +44,12 @@ impl Transport for Scripted {
         let delay = *self.delay.lock().unwrap();
         tokio::time::sleep(delay).await;
         let next = self.responses.lock().unwrap().pop_front();
-        next.unwrap_or_else(|| Err(tokenwell::Error::new(tokenwell::ErrorKind::Network, "script exhausted")))
+        next.unwrap_or_else(|| {
+            Err(tokenwell::Error::new(
+                tokenwell::ErrorKind::Network,
+                "script exhausted",
+            ))
+        })
     }
 }
 
@@ -69,7 +74,10 @@ fn client(transport: Arc<Scripted>, clock: Arc<ManualClock>) -> TokenClient {
 async fn cancelled_leader_strands_nobody() {
     let transport = Arc::new(Scripted::default());
     *transport.delay.lock().unwrap() = Duration::from_millis(200);
-    transport.push_json(200, serde_json::json!({"access_token": "t1", "expires_in": 300}));
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": "t1", "expires_in": 300}),
+    );
     let clock = Arc::new(ManualClock::new(1_767_225_600_000));
     let c = client(transport.clone(), clock);
 
@@ -93,7 +101,10 @@ async fn cancelled_leader_strands_nobody() {
 
     // Even if every caller gives up, the fetch completes and fills the cache.
     let c2 = client(transport.clone(), Arc::new(ManualClock::new(0)));
-    transport.push_json(200, serde_json::json!({"access_token": "t2", "expires_in": 300}));
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": "t2", "expires_in": 300}),
+    );
     let _ = tokio::time::timeout(Duration::from_millis(10), c2.token()).await;
     c2.settle().await;
     assert_eq!(c2.token().await.unwrap().secret(), "t2");
@@ -104,7 +115,10 @@ async fn cancelled_leader_strands_nobody() {
 async fn thousand_concurrent_callers_one_request() {
     let transport = Arc::new(Scripted::default());
     *transport.delay.lock().unwrap() = Duration::from_millis(50);
-    transport.push_json(200, serde_json::json!({"access_token": "bulk", "expires_in": 300}));
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": "bulk", "expires_in": 300}),
+    );
     let c = client(transport.clone(), Arc::new(ManualClock::new(0)));
     let calls: Vec<_> = (0..1000)
         .map(|_| {
@@ -121,7 +135,10 @@ async fn thousand_concurrent_callers_one_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_report_hits_fetches_and_refreshes() {
     let transport = Arc::new(Scripted::default());
-    transport.push_json(200, serde_json::json!({"access_token": "e1", "expires_in": 100}));
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": "e1", "expires_in": 100}),
+    );
     transport.push_json(503, serde_json::json!({"error": "temporarily_unavailable"}));
     let clock = Arc::new(ManualClock::new(0));
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -153,21 +170,38 @@ async fn events_report_hits_fetches_and_refreshes() {
     c.settle().await;
     assert_eq!(
         *seen.lock().unwrap(),
-        ["fetched(store=false)", "hit", "refresh_started", "hit", "refresh_failed(server_error)"]
+        [
+            "fetched(store=false)",
+            "hit",
+            "refresh_started",
+            "hit",
+            "refresh_failed(server_error)"
+        ]
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lease_tells_how_long_the_answer_holds() {
     let transport = Arc::new(Scripted::default());
-    transport.push_json(200, serde_json::json!({"access_token": "l1", "expires_in": 300}));
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": "l1", "expires_in": 300}),
+    );
     let clock = Arc::new(ManualClock::new(0));
     let c = client(transport.clone(), clock.clone());
-    assert_eq!(c.lease().await.unwrap().reuse_for_ms, 0, "a fetched token is re-checked once");
+    assert_eq!(
+        c.lease().await.unwrap().reuse_for_ms,
+        0,
+        "a fetched token is re-checked once"
+    );
     clock.advance(40_000);
     assert_eq!(c.lease().await.unwrap().reuse_for_ms, 200_000);
     clock.advance(200_000);
-    assert_eq!(c.lease().await.unwrap().reuse_for_ms, 0, "refresh-ahead: ask every time");
+    assert_eq!(
+        c.lease().await.unwrap().reuse_for_ms,
+        0,
+        "refresh-ahead: ask every time"
+    );
 }
 
 /// Captures every log record at every level.
@@ -177,7 +211,10 @@ impl log::Log for Capture {
         true
     }
     fn log(&self, record: &log::Record) {
-        self.0.lock().unwrap().push_str(&format!("{} {}\n", record.level(), record.args()));
+        self.0
+            .lock()
+            .unwrap()
+            .push_str(&format!("{} {}\n", record.level(), record.args()));
     }
     fn flush(&self) {}
 }
@@ -193,12 +230,29 @@ async fn canary_secret_and_token_never_leak() {
     let transport = Arc::new(Scripted::default());
     // A server that echoes the secret in its error description.
     transport.push_json(401, serde_json::json!({"error": "invalid_client", "error_description": format!("bad secret {CANARY}")}));
-    transport.push(Ok(HttpResponse { status: 200, headers: vec![], body: format!("<html>{CANARY}</html>").into_bytes() }));
-    transport.push_json(400, serde_json::json!({"error": "invalid_request", "message": CANARY}));
-    transport.push_json(200, serde_json::json!({"access_token": TOKEN, "expires_in": "nope"}));
-    transport.push_json(200, serde_json::json!({"access_token": TOKEN, "expires_in": 300}));
+    transport.push(Ok(HttpResponse {
+        status: 200,
+        headers: vec![],
+        body: format!("<html>{CANARY}</html>").into_bytes(),
+    }));
+    transport.push_json(
+        400,
+        serde_json::json!({"error": "invalid_request", "message": CANARY}),
+    );
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": TOKEN, "expires_in": "nope"}),
+    );
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": TOKEN, "expires_in": 300}),
+    );
     let clock = Arc::new(ManualClock::new(0));
-    let c = TokenClient::builder(config(CANARY)).transport(transport.clone()).clock(clock.clone()).build().unwrap();
+    let c = TokenClient::builder(config(CANARY))
+        .transport(transport.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
 
     let mut seen = format!("{c:?} {:?}", config(CANARY));
     for _ in 0..4 {
@@ -211,5 +265,8 @@ async fn canary_secret_and_token_never_leak() {
     seen.push_str(&LOG.0.lock().unwrap());
     assert!(!seen.contains(CANARY), "secret leaked:\n{seen}");
     assert!(!seen.contains(TOKEN), "token leaked:\n{seen}");
-    assert!(seen.contains("invalid_client") && seen.contains("[redacted]"), "{seen}");
+    assert!(
+        seen.contains("invalid_client") && seen.contains("[redacted]"),
+        "{seen}"
+    );
 }

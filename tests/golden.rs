@@ -11,7 +11,10 @@ fn request(json: serde_json::Value) -> HttpRequest {
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    req.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    req.headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn body(req: &HttpRequest) -> &str {
@@ -24,7 +27,10 @@ fn deliverect_staging_and_production() {
         "provider": "deliverect", "environment": "staging", "client_id": "cid", "client_secret": "s3cr3t"
     }));
     assert_eq!(staging.method, "POST");
-    assert_eq!(staging.url, "https://api.staging.deliverect.com/oauth/token");
+    assert_eq!(
+        staging.url,
+        "https://api.staging.deliverect.com/oauth/token"
+    );
     assert_eq!(header(&staging, "content-type"), Some("application/json"));
     assert_eq!(header(&staging, "accept"), Some("application/json"));
     assert_eq!(header(&staging, "authorization"), None);
@@ -52,7 +58,11 @@ fn bringg_regions_multipart() {
     assert_eq!(eu.url, "https://eu2-admin-api.bringg.com/oauth/token");
     let ct = format!("multipart/form-data; boundary={MULTIPART_BOUNDARY}");
     assert_eq!(header(&eu, "content-type"), Some(ct.as_str()));
-    let part = |k: &str, v: &str| format!("--{MULTIPART_BOUNDARY}\r\ncontent-disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n");
+    let part = |k: &str, v: &str| {
+        format!(
+            "--{MULTIPART_BOUNDARY}\r\ncontent-disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        )
+    };
     let expected = [
         part("grant_type", "client_credentials"),
         part("client_id", "cid"),
@@ -63,7 +73,9 @@ fn bringg_regions_multipart() {
     .concat();
     assert_eq!(body(&eu), expected);
 
-    let us = request(serde_json::json!({"provider": "bringg", "region": "us", "client_id": "c", "client_secret": "s"}));
+    let us = request(
+        serde_json::json!({"provider": "bringg", "region": "us", "client_id": "c", "client_secret": "s"}),
+    );
     assert_eq!(us.url, "https://us2-admin-api.bringg.com/oauth/token");
     assert!(!body(&us).contains("ttl"));
 }
@@ -80,8 +92,10 @@ fn passport_needs_a_base_url() {
         body(&req),
         r#"{"grant_type":"client_credentials","client_id":"cid","client_secret":"s3cr3t"}"#
     );
-    let missing = TokenConfig::from_value(serde_json::json!({"provider": "passport", "client_id": "c", "client_secret": "s"}))
-        .and_then(|c| Profile::resolve(&c));
+    let missing = TokenConfig::from_value(
+        serde_json::json!({"provider": "passport", "client_id": "c", "client_secret": "s"}),
+    )
+    .and_then(|c| Profile::resolve(&c));
     assert_eq!(missing.unwrap_err().code(), "config");
 }
 
@@ -90,13 +104,27 @@ fn deliveroo_basic_and_form() {
     let sandbox = request(serde_json::json!({
         "provider": "deliveroo", "environment": "sandbox", "client_id": "cid", "client_secret": "s3cr3t"
     }));
-    assert_eq!(sandbox.url, "https://auth-sandbox.developers.deliveroo.com/oauth2/token");
+    assert_eq!(
+        sandbox.url,
+        "https://auth-sandbox.developers.deliveroo.com/oauth2/token"
+    );
     // base64("cid:s3cr3t")
-    assert_eq!(header(&sandbox, "authorization"), Some("Basic Y2lkOnMzY3IzdA=="));
-    assert_eq!(header(&sandbox, "content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        header(&sandbox, "authorization"),
+        Some("Basic Y2lkOnMzY3IzdA==")
+    );
+    assert_eq!(
+        header(&sandbox, "content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
     assert_eq!(body(&sandbox), "grant_type=client_credentials");
-    let production = request(serde_json::json!({"provider": "deliveroo", "environment": "production", "client_id": "c", "client_secret": "s"}));
-    assert_eq!(production.url, "https://auth.developers.deliveroo.com/oauth2/token");
+    let production = request(
+        serde_json::json!({"provider": "deliveroo", "environment": "production", "client_id": "c", "client_secret": "s"}),
+    );
+    assert_eq!(
+        production.url,
+        "https://auth.developers.deliveroo.com/oauth2/token"
+    );
 }
 
 #[test]
@@ -127,22 +155,56 @@ fn toml_and_json_are_the_same_schema() {
 #[test]
 fn insecure_and_malformed_configs_are_refused() {
     for (cfg, why) in [
-        (serde_json::json!({"provider": "custom", "token_url": "http://auth.example.com/t", "client_id": "c", "client_secret": "s"}), "plain http"),
-        (serde_json::json!({"provider": "custom", "token_url": "https://u:p@auth.example.com/t", "client_id": "c", "client_secret": "s"}), "userinfo"),
-        (serde_json::json!({"provider": "custom", "token_url": "ftp://auth.example.com/t", "client_id": "c", "client_secret": "s"}), "scheme"),
-        (serde_json::json!({"provider": "deliveroo", "environment": "qa", "client_id": "c", "client_secret": "s"}), "environment"),
-        (serde_json::json!({"provider": "custom", "token_url": "https://a.example/t", "client_id": "", "client_secret": "s"}), "empty id"),
-        (serde_json::json!({"provider": "custom", "token_url": "https://a.example/t", "client_id": "c", "client_secret": "s", "headers": {"Authorization": "x"}}), "auth header"),
-        (serde_json::json!({"provider": "custom", "token_url": "https://a.example/t", "client_id": "c", "client_secret": "s", "policy": {"refresh_ratio": 2.0}}), "ratio"),
-        (serde_json::json!({"provider": "nope", "client_id": "c", "client_secret": "s"}), "provider"),
-        (serde_json::json!({"provider": "custom", "token_url": "https://a.example/t", "client_id": "c", "client_secret": "s", "colour": 1}), "unknown key"),
+        (
+            serde_json::json!({"provider": "custom", "token_url": "http://auth.example.com/t", "client_id": "c", "client_secret": "s"}),
+            "plain http",
+        ),
+        (
+            serde_json::json!({"provider": "custom", "token_url": "https://u:p@auth.example.com/t", "client_id": "c", "client_secret": "s"}),
+            "userinfo",
+        ),
+        (
+            serde_json::json!({"provider": "custom", "token_url": "ftp://auth.example.com/t", "client_id": "c", "client_secret": "s"}),
+            "scheme",
+        ),
+        (
+            serde_json::json!({"provider": "deliveroo", "environment": "qa", "client_id": "c", "client_secret": "s"}),
+            "environment",
+        ),
+        (
+            serde_json::json!({"provider": "custom", "token_url": "https://a.example/t", "client_id": "", "client_secret": "s"}),
+            "empty id",
+        ),
+        (
+            serde_json::json!({"provider": "custom", "token_url": "https://a.example/t", "client_id": "c", "client_secret": "s", "headers": {"Authorization": "x"}}),
+            "auth header",
+        ),
+        (
+            serde_json::json!({"provider": "custom", "token_url": "https://a.example/t", "client_id": "c", "client_secret": "s", "policy": {"refresh_ratio": 2.0}}),
+            "ratio",
+        ),
+        (
+            serde_json::json!({"provider": "nope", "client_id": "c", "client_secret": "s"}),
+            "provider",
+        ),
+        (
+            serde_json::json!({"provider": "custom", "token_url": "https://a.example/t", "client_id": "c", "client_secret": "s", "colour": 1}),
+            "unknown key",
+        ),
     ] {
         let result = TokenConfig::from_value(cfg).and_then(|c| Profile::resolve(&c));
         assert_eq!(result.map(|_| ()).unwrap_err().code(), "config", "{why}");
     }
-    for url in ["http://127.0.0.1:8080/t", "http://localhost/t", "http://[::1]:9/t"] {
+    for url in [
+        "http://127.0.0.1:8080/t",
+        "http://localhost/t",
+        "http://[::1]:9/t",
+    ] {
         let cfg = serde_json::json!({"provider": "custom", "token_url": url, "client_id": "c", "client_secret": "s"});
-        assert!(Profile::resolve(&TokenConfig::from_value(cfg).unwrap()).is_ok(), "{url} is loopback");
+        assert!(
+            Profile::resolve(&TokenConfig::from_value(cfg).unwrap()).is_ok(),
+            "{url} is loopback"
+        );
     }
 }
 

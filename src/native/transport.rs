@@ -40,7 +40,10 @@ impl Transport for ReqwestTransport {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
             .collect();
-        if resp.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+        {
             return Err(too_large(status));
         }
         let mut body = Vec::new();
@@ -50,7 +53,11 @@ impl Transport for ReqwestTransport {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
