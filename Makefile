@@ -15,6 +15,7 @@ demo:
 test: test-rust
 
 test-rust:
+	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	cargo fmt --check
 	cargo clippy --all-targets --features cli,ffi -- -D warnings
 	cargo test --features cli,ffi

@@ -341,10 +341,100 @@ fn jwt_exp_ms(token: &str) -> Option<i64> {
         .decode(payload.trim_end_matches('='))
         .ok()?;
     let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    instant_ms(claims.get("exp")?).filter(|_| claims.get("exp").is_some_and(Value::is_number))
+    let exp = claims.get("exp").filter(|v| v.is_number())?;
+    instant_ms(exp)
 }
 
 /// Follows a dotted path (`token.accessToken`).
 fn lookup<'a>(json: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(json, |v, key| v.get(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TokenConfig;
+
+    fn profile() -> Profile {
+        let cfg = TokenConfig::from_value(serde_json::json!({
+            "provider": "custom", "token_url": "https://a.example/t", "client_id": "c", "client_secret": "s"
+        }))
+        .unwrap();
+        Profile::resolve(&cfg).unwrap().0
+    }
+
+    fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    const NOW: i64 = 1_767_225_600_000;
+
+    #[test]
+    fn retry_after_as_http_date() {
+        let r = reply(
+            429,
+            &[
+                ("date", "Thu, 01 Jan 2026 00:00:00 GMT"),
+                ("retry-after", "Thu, 01 Jan 2026 00:01:30 GMT"),
+            ],
+            "",
+        );
+        let e = parse(&profile(), &r, NOW).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.retry_after_ms()),
+            (ErrorKind::RateLimited, Some(90_000))
+        );
+    }
+
+    #[test]
+    fn tokens_that_could_split_a_header_are_refused() {
+        for token in ["a b", "a\r\nX-Evil: 1", "tab\there", "é"] {
+            let body = serde_json::json!({"access_token": token, "expires_in": 60}).to_string();
+            let e = parse(&profile(), &reply(200, &[], &body), NOW).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::MalformedResponse, "{token:?}");
+        }
+    }
+
+    #[test]
+    fn scope_arrays_lowercase_bearer_and_millisecond_epochs() {
+        let body = serde_json::json!({
+            "access_token": "t", "token_type": "bearer", "scope": ["a", "b"], "expires_at": NOW + 60_000
+        });
+        let r = reply(
+            200,
+            &[("date", "Thu, 01 Jan 2026 00:00:00 GMT")],
+            &body.to_string(),
+        );
+        let issued = parse(&profile(), &r, NOW).unwrap();
+        assert_eq!(issued.token_type, "Bearer");
+        assert_eq!(issued.scope.as_deref(), Some("a b"));
+        assert_eq!(issued.lifetime_ms, 60_000);
+    }
+
+    #[test]
+    fn error_shapes_in_the_wild() {
+        let problem =
+            r#"{"type":"about:blank","title":"Forbidden","status":403,"detail":"IP not allowed"}"#;
+        let e = parse(&profile(), &reply(403, &[], problem), NOW).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.detail()),
+            (ErrorKind::AccessDenied, "IP not allowed")
+        );
+        let array = r#"{"errors":[{"message":"client disabled"}]}"#;
+        let e = parse(&profile(), &reply(400, &[], array), NOW).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.detail()),
+            (ErrorKind::HttpError, "client disabled")
+        );
+        let unknown = r#"{"error":"weird_code"}"#;
+        let e = parse(&profile(), &reply(400, &[], unknown), NOW).unwrap_err();
+        assert_eq!((e.kind(), e.detail()), (ErrorKind::HttpError, "weird_code"));
+    }
 }
