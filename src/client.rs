@@ -5,6 +5,7 @@
 //! clone. Fetches run as spawned tasks shared by every waiter (`Shared`), so a
 //! cancelled caller strands nobody and refresh-ahead needs no caller at all.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::future::{FutureExt, Shared};
@@ -17,7 +18,7 @@ use crate::profile::{Credentials, Profile};
 use crate::runtime::{BoxFuture, Spawn};
 use crate::store::{CacheKey, Store, StoredToken};
 use crate::transport::Transport;
-use crate::{request, response, AccessToken, Error, Result, Secret};
+use crate::{request, response, AccessToken, Error, ErrorKind, Result, Secret};
 
 type Fetch = Shared<BoxFuture<'static, Result<AccessToken>>>;
 
@@ -232,7 +233,9 @@ impl TokenClient {
         if let (false, Some(err)) = (st.backoff.allows(now), &st.last_error) {
             // Within the backoff the last error stands; past it, it is forgotten.
             let err = err.clone();
-            return Decision::Wait(futures::future::ready(Err(err)).boxed().shared());
+            let ready: BoxFuture<'static, Result<AccessToken>> =
+                Box::pin(futures::future::ready(Err(err)));
+            return Decision::Wait(ready.shared());
         }
         let (fetch, driver) = self.begin_fetch(&mut st, false);
         drop(st);
@@ -324,7 +327,12 @@ impl Inner {
 
     /// One fetch: store first, then the endpoint; records the outcome.
     async fn fetch(&self, refresh: bool) -> Result<AccessToken> {
-        let result = self.fetch_once().await;
+        // A panic (a bug here, or in a user-supplied store or transport) must not
+        // leave the fetch in flight forever: it becomes an error for every waiter.
+        let result = AssertUnwindSafe(self.fetch_once())
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "the token fetch panicked")));
         let now = self.clock.now_ms();
         let mut st = self.lock();
         st.inflight = None;

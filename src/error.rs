@@ -39,6 +39,9 @@ pub enum ErrorKind {
     Config,
     /// A token store failed.
     Store,
+    /// A bug: a fetch panicked (in tokenwell, or in a user-supplied store,
+    /// clock or transport). Waiters get this instead of hanging.
+    Internal,
 }
 
 impl ErrorKind {
@@ -61,11 +64,12 @@ impl ErrorKind {
             ErrorKind::ResponseTooLarge => "response_too_large",
             ErrorKind::Config => "config",
             ErrorKind::Store => "store",
+            ErrorKind::Internal => "internal",
         }
     }
 
     /// Every kind, for bindings that map codes to exception classes.
-    pub const ALL: [ErrorKind; 16] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::InvalidClient,
         ErrorKind::InvalidGrant,
         ErrorKind::InvalidScope,
@@ -82,6 +86,7 @@ impl ErrorKind {
         ErrorKind::ResponseTooLarge,
         ErrorKind::Config,
         ErrorKind::Store,
+        ErrorKind::Internal,
     ];
 
     /// The kind for an RFC 6749 `error` code, if it is one we class.

@@ -270,3 +270,68 @@ async fn canary_secret_and_token_never_leak() {
         "{seen}"
     );
 }
+
+/// A transport with a bug: it panics mid-request.
+struct Panicking;
+
+#[async_trait::async_trait]
+impl Transport for Panicking {
+    async fn send(&self, _request: HttpRequest) -> Result<HttpResponse> {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        panic!("transport bug");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_fetch_fails_every_waiter_instead_of_hanging() {
+    let client = TokenClient::builder(config("s3cr3t-value"))
+        .transport(Arc::new(Panicking))
+        .clock(Arc::new(ManualClock::new(1_767_225_600_000)))
+        .spawner(Arc::new(TokioSpawner::current_or_shared().unwrap()))
+        .build()
+        .unwrap();
+    let waiters: Vec<_> = (0..20)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.token().await })
+        })
+        .collect();
+    for w in waiters {
+        let outcome = tokio::time::timeout(Duration::from_secs(5), w)
+            .await
+            .expect("a waiter hung")
+            .expect("a waiter panicked");
+        let err = outcome.expect_err("a panicking fetch cannot give a token");
+        assert_eq!(err.kind(), tokenwell::ErrorKind::Internal);
+        assert_eq!(err.code(), "internal");
+    }
+}
+
+/// Python and JVM threads poll the shared fetch outside any tokio runtime: the
+/// native transport must still do its I/O (on its runtime), for every caller.
+#[test]
+fn callers_outside_tokio_get_tokens_from_the_real_transport() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt
+        .block_on(tokenwell::mock::MockServer::start(Default::default()))
+        .unwrap();
+    let config = TokenConfig::from_value(serde_json::json!({
+        "provider": "deliveroo", "environment": "sandbox",
+        "client_id": "demo-client", "client_secret": "demo-secret-Zq81",
+        "base_url": format!("{}/deliveroo", mock.url()),
+    }))
+    .unwrap();
+    let client = TokenClient::new(config).unwrap(); // built outside a runtime
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let c = client.clone();
+            std::thread::spawn(move || futures::executor::block_on(c.token()))
+        })
+        .collect();
+    for t in threads {
+        let token = t.join().expect("no panic").expect("a token");
+        assert!(!token.secret().is_empty());
+    }
+    assert_eq!(mock.request_count(), 1);
+    rt.block_on(mock.shutdown());
+}

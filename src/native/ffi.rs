@@ -94,6 +94,11 @@ pub enum TokenwellError {
         retry_after_ms: Option<u64>,
         detail: String,
     },
+    Internal {
+        status: Option<u16>,
+        retry_after_ms: Option<u64>,
+        detail: String,
+    },
 }
 
 impl From<Error> for TokenwellError {
@@ -123,7 +128,8 @@ impl From<Error> for TokenwellError {
             MalformedResponse,
             ResponseTooLarge,
             Config,
-            Store
+            Store,
+            Internal
         )
     }
 }
@@ -147,7 +153,8 @@ impl std::fmt::Display for TokenwellError {
             | MalformedResponse { detail, .. }
             | ResponseTooLarge { detail, .. }
             | Config { detail, .. }
-            | Store { detail, .. } => f.write_str(detail),
+            | Store { detail, .. }
+            | Internal { detail, .. } => f.write_str(detail),
         }
     }
 }

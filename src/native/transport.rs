@@ -6,15 +6,25 @@ use crate::response::{HttpResponse, MAX_RESPONSE_BYTES};
 use crate::{Error, ErrorKind, Result, Transport};
 
 /// The native transport. One per client: reqwest pools connections inside it.
+///
+/// Requests run as tasks on the tokio runtime the transport was built on: a
+/// shared fetch may be polled by whichever caller gets there first, including a
+/// Python or JVM thread outside any runtime, where reqwest cannot do I/O.
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    runtime: tokio::runtime::Handle,
 }
 
 impl ReqwestTransport {
     /// A transport with the given timeouts that never follows redirects (a
-    /// redirect would carry the credentials to another URL).
+    /// redirect would carry the credentials to another URL). It does its I/O on
+    /// the calling task's runtime, or on tokenwell's own outside of one.
     pub fn new(http: &HttpOptions) -> Result<Self> {
+        let runtime = match tokio::runtime::Handle::try_current() {
+            Ok(handle) => handle,
+            Err(_) => super::shared_runtime()?.handle().clone(),
+        };
         let client = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_millis(http.connect_timeout_ms))
             .timeout(std::time::Duration::from_millis(http.timeout_ms))
@@ -22,43 +32,55 @@ impl ReqwestTransport {
             .user_agent(concat!("tokenwell/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {}", chain(&e))))?;
-        Ok(ReqwestTransport { client })
+        Ok(ReqwestTransport { client, runtime })
     }
 }
 
 #[async_trait::async_trait]
 impl Transport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let mut builder = self.client.post(&request.url);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
-        let mut resp = builder.body(request.body).send().await.map_err(classify)?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
-        {
+        self.runtime
+            .spawn(send_on(self.client.clone(), request))
+            .await
+            .map_err(|_| {
+                Error::new(
+                    ErrorKind::Internal,
+                    "the HTTP task panicked or was cancelled",
+                )
+            })?
+    }
+}
+
+async fn send_on(client: reqwest::Client, request: HttpRequest) -> Result<HttpResponse> {
+    let mut builder = client.post(&request.url);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let mut resp = builder.body(request.body).send().await.map_err(classify)?;
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large(status));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(too_large(status));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(classify)? {
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(too_large(status));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        body.extend_from_slice(&chunk);
     }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn too_large(status: u16) -> Error {
