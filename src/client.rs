@@ -118,6 +118,8 @@ impl Builder {
     }
 
     /// Validates the config and builds the client.
+    // One `Arc` for both targets: single-threaded wasm pays an atomic, not a second code path.
+    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn build(self) -> Result<TokenClient> {
         let (profile, creds) = Profile::resolve(&self.config)?;
         let key = CacheKey::new(&profile, &creds);
@@ -289,6 +291,17 @@ impl TokenClient {
     /// The client id.
     pub fn client_id(&self) -> &str {
         &self.inner.creds.client_id
+    }
+
+    /// One line for `repr` / `toString` / `inspect` in every language: provider,
+    /// token URL and client id; the secret is never shown.
+    pub fn describe(&self) -> String {
+        format!(
+            "provider={}, token_url={}, client_id={}, client_secret=[redacted]",
+            self.inner.profile.provider.name(),
+            self.inner.profile.token_url,
+            self.inner.creds.client_id
+        )
     }
 
     /// The clock this client reads (bindings memoise leases against it).

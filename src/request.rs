@@ -74,7 +74,7 @@ pub fn build(profile: &Profile, creds: &Credentials) -> HttpRequest {
             ("application/json".to_owned(), body)
         }
         Encoding::Form => {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            let mut form = form_urlencoded::Serializer::new(String::new());
             for (k, v) in &fields {
                 form.append_pair(k, v);
             }

@@ -162,7 +162,9 @@ impl std::fmt::Display for TokenwellError {
 impl std::error::Error for TokenwellError {}
 
 /// A token and how long a binding may reuse it without asking the core again.
-#[derive(Debug, Clone, uniffi::Record)]
+/// (The generated foreign records print their fields: the wrappers turn a lease
+/// into their redacting `AccessToken` at once and never expose it.)
+#[derive(Clone, uniffi::Record)]
 pub struct CoreLease {
     /// The access token.
     pub access_token: String,
@@ -176,6 +178,16 @@ pub struct CoreLease {
     pub authorization_header: String,
     /// Milliseconds, on the client's clock, during which the answer stays the same.
     pub reuse_for_ms: u64,
+}
+
+impl std::fmt::Debug for CoreLease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoreLease")
+            .field("token_type", &self.token_type)
+            .field("expires_at_unix_ms", &self.expires_at_unix_ms)
+            .field("reuse_for_ms", &self.reuse_for_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<crate::Lease> for CoreLease {
@@ -298,12 +310,6 @@ impl CoreClient {
 
     /// A description without secrets, for `repr` / `toString`.
     pub fn describe(&self) -> String {
-        let p = self.client.profile();
-        format!(
-            "provider={}, token_url={}, client_id={}, client_secret=[redacted]",
-            p.provider.name(),
-            p.token_url,
-            self.client.client_id()
-        )
+        self.client.describe()
     }
 }

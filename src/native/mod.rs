@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 pub use transport::ReqwestTransport;
 
 use crate::config::HttpOptions;
+use crate::profile::UrlParts;
 use crate::runtime::{BoxFuture, Spawn};
 use crate::{Error, Result, Transport};
 
@@ -54,6 +55,15 @@ pub fn shared_runtime() -> Result<&'static tokio::runtime::Runtime> {
         })
         .as_ref()
         .map_err(|e| Error::config(format!("cannot start the tokio runtime: {e}")))
+}
+
+pub(crate) fn parse_url(raw: &str) -> std::result::Result<UrlParts, String> {
+    let url = url::Url::parse(raw).map_err(|e| e.to_string())?;
+    Ok(UrlParts {
+        scheme: url.scheme().to_owned(),
+        host: url.host_str().unwrap_or_default().to_owned(),
+        has_credentials: !url.username().is_empty() || url.password().is_some(),
+    })
 }
 
 pub(crate) fn default_transport(http: &HttpOptions) -> Result<Arc<dyn Transport>> {
