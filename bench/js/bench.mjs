@@ -1,0 +1,80 @@
+// Budgets of the npm package, measured in one run (figures, not assertions):
+// .wasm size raw and gzipped, cold instantiation, and the cost of a cached
+// authorizationHeader() — through the JS memo (what the package does), crossing
+// into WebAssembly on every call (the core's lease() each time), and
+// @badgateway/oauth2-client's OAuth2Fetch.getToken() against the same mock.
+//
+// Run: node bench/js/bench.mjs   (after js/scripts/build.sh and cargo build --features cli)
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const DIST = new URL('../../js/dist/', import.meta.url);
+const { TokenClient } = await import(new URL('index.mjs', DIST));
+const { WasmClient } = await import(new URL('glue.mjs', DIST));
+const { OAuth2Client, OAuth2Fetch } = await import(new URL('../../js/node_modules/@badgateway/oauth2-client/dist/index.js', import.meta.url));
+const { startMock } = await import(new URL('../../js/test/helpers/mock.mjs', import.meta.url));
+
+const fmt = (n, d = 1) => n.toFixed(d);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// 1. Size.
+const wasm = readFileSync(new URL('tokenwell_bg.wasm', DIST));
+const gz = gzipSync(wasm, { level: 9 }).length;
+
+// 2. Cold start, median of 7 fresh processes.
+const child = (arg) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(new URL('instantiate.mjs', import.meta.url)), arg], { encoding: 'utf8' }));
+const parts = Array.from({ length: 7 }, () => child('parts'));
+const imports = Array.from({ length: 7 }, () => child('import'));
+
+// 3. Cached calls.
+async function nsPerCall(fn, iterations) {
+  for (let i = 0; i < 20_000; i++) await fn(); // warm-up (JIT)
+  const samples = [];
+  for (let round = 0; round < 5; round++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) await fn();
+    samples.push(Number(process.hrtime.bigint() - t0) / iterations);
+  }
+  return median(samples);
+}
+
+const mock = await startMock();
+let results;
+try {
+  const tokenUrl = `${mock.url}/custom/token`;
+  const config = { provider: 'custom', tokenUrl, clientId: 'bench-client', clientSecret: 'bench-secret' };
+
+  const client = new TokenClient(config);
+  await client.token(); // fetch
+  await client.token(); // the core's lease with reuse > 0: memoised from here on
+  const memo = await nsPerCall(() => client.authorizationHeader(), 1_000_000);
+
+  const core = new WasmClient(config, undefined, undefined, {});
+  await core.lease();
+  const crossing = await nsPerCall(async () => (await core.lease()).authorizationHeader, 200_000);
+  const syncCrossing = await nsPerCall(() => core.describe(), 1_000_000);
+
+  const oauth = new OAuth2Client({ server: mock.url, tokenEndpoint: '/custom/token', clientId: 'bench-client', clientSecret: 'bench-secret' });
+  const wrapper = new OAuth2Fetch({ client: oauth, getNewToken: () => oauth.clientCredentials() });
+  await wrapper.getToken();
+  const peer = await nsPerCall(() => wrapper.getToken(), 1_000_000);
+
+  const requests = await mock.admin.count();
+  results = { memo, crossing, syncCrossing, peer, requests };
+} finally {
+  await mock.stop();
+}
+
+const lines = [
+  `wasm size: ${wasm.length} bytes raw (${fmt(wasm.length / 1024)} KiB), ${gz} bytes gzipped (${fmt(gz / 1024)} KiB; goal <= 100 KB)`,
+  `instantiate (median of 7 cold processes): compile ${fmt(median(parts.map((p) => p.compileMs)), 2)} ms + instantiate ${fmt(median(parts.map((p) => p.instantiateMs)), 2)} ms; whole import('tokenwell') ${fmt(median(imports.map((p) => p.importMs)), 2)} ms`,
+  `cached authorizationHeader(), JS memo (the package):        ${fmt(results.memo)} ns/call`,
+  `cached header crossing into wasm each call (core lease()): ${fmt(results.crossing)} ns/call (${fmt(results.crossing / results.memo)}x the memo)`,
+  `  (reference: a trivial sync wasm call returning a string: ${fmt(results.syncCrossing)} ns/call)`,
+  `@badgateway/oauth2-client OAuth2Fetch.getToken(), cached:  ${fmt(results.peer)} ns/call (${fmt(results.peer / results.memo, 2)}x the memo)`,
+  `token requests made at the mock during the bench: ${results.requests} (one per client)`,
+];
+for (const line of lines) console.log(`[bench] ${line}`);
+process.exit(0); // OAuth2Fetch leaves a refresh timer behind

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The npm package's whole check, as `make test` runs it from the repository root:
+#   bash js/scripts/test.sh
+# Installs what is missing (wasm target, pinned wasm-bindgen CLI, npm deps from
+# package-lock.json), builds the mock provider and the package, runs every JS
+# test (conformance vectors, stampede, API, Node/workerd/Deno/Bun smoke, packed
+# tarball), then prints the budgets. Non-interactive; exits non-zero on failure.
+set -euo pipefail
+export CI="${CI:-true}"
+JS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="${TOKENWELL_CRATE_DIR:-$(cd "$JS/.." && pwd)}"
+REPO="$(cd "$JS/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { printf '[js test] %s\n' "$*" >&2; }
+
+command -v node >/dev/null || { log "node is required (>= 18)"; exit 1; }
+NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$NODE_MAJOR" -ge 18 ] || { log "node >= 18 is required, found $(node --version)"; exit 1; }
+
+# npm dev dependencies (miniflare/workerd, deno, bun, binaryen, esbuild, typescript, the peer for the bench).
+if [ ! -d "$JS/node_modules" ] || [ "$JS/package-lock.json" -nt "$JS/node_modules/.package-lock.json" ]; then
+  log "npm ci"
+  # npm ci refuses a lock that lacks optional platform packages the registry here does not
+  # serve (@deno/darwin-*, …); npm install then installs the same locked versions.
+  (cd "$JS" && { npm ci --no-audit --no-fund --loglevel=error 2>/dev/null \
+    || npm install --no-audit --no-fund --loglevel=error; })
+fi
+
+# The mock provider (tokenwell mock --port 0), started by the tests themselves.
+# (A TOKENWELL_MOCK_BIN set by the caller is used as it is.)
+if [ -z "${TOKENWELL_MOCK_BIN:-}" ]; then
+  log "cargo build --features cli (the mock provider)"
+  cargo build --quiet --features cli,ffi --bin tokenwell --manifest-path "$ROOT/Cargo.toml" --target-dir "$TARGET_DIR"
+  export TOKENWELL_MOCK_BIN="$TARGET_DIR/debug/tokenwell"
+fi
+
+# The package.
+bash "$JS/scripts/build.sh"
+
+# The tests (node's runner; each file starts and stops its own mock).
+log "node --test"
+cd "$JS"
+status=0
+report="$(mktemp)"
+trap 'rm -f "$report"' EXIT
+node --test --test-reporter=spec \
+  test/vectors.test.mjs test/api.test.mjs test/runtimes.test.mjs test/pack.test.mjs 2>&1 | tee "$report" || status=$?
+passed="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$report" | tail -1)"
+failed="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$report" | tail -1)"
+
+# The budgets (figures, not assertions).
+if [ "$status" -eq 0 ]; then
+  log "benchmarks"
+  node "$REPO/bench/js/bench.mjs" || status=$?
+fi
+echo "js: ${passed:-0} passed, ${failed:-0} failed"
+[ "$status" -eq 0 ] || echo "js: FAILED (exit $status)" >&2
+exit "$status"

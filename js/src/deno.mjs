@@ -1,0 +1,8 @@
+// Entry for Deno: a source-phase import hands over the compiled module, so no
+// --allow-read is needed (only --allow-net for the token endpoint).
+import source module from './tokenwell_bg.wasm';
+import { initSync } from './glue.mjs';
+
+initSync({ module });
+
+export { TokenClient, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from './client.mjs';

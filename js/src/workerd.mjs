@@ -1,0 +1,9 @@
+// Entry for Cloudflare Workers (workerd) and other edge runtimes that import a
+// .wasm file as a compiled WebAssembly.Module (runtime compilation is forbidden
+// there). No Node-only modules.
+import module from './tokenwell_bg.wasm';
+import { initSync } from './glue.mjs';
+
+initSync({ module });
+
+export { TokenClient, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from './client.mjs';

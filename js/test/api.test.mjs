@@ -1,0 +1,168 @@
+// The public API in Node, beyond the vectors: the stampede, the memo, redaction,
+// the browser guard, redirects, client.fetch, and the error class.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { TokenClient, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from 'tokenwell';
+import { startMock } from './helpers/mock.mjs';
+
+const SECRET = 'api-secret-Vb71';
+let mock;
+before(async () => { mock = await startMock(); });
+after(async () => { await mock?.stop(); });
+
+const grant = (token, expiresIn = 600, extra = {}) => ({
+  status: 200, headers: { 'content-type': 'application/json' },
+  json: { access_token: token, token_type: 'Bearer', expires_in: expiresIn }, ...extra,
+});
+const config = (extra = {}) => ({
+  provider: 'custom', tokenUrl: `${mock.url}/custom/token`, clientId: 'api-client', clientSecret: SECRET, ...extra,
+});
+
+test('1000 concurrent token() calls on a cold cache make exactly one request', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('cold-1', 600, { delay_ms: 100 })]);
+  const client = new TokenClient(config());
+  const results = await Promise.all(Array.from({ length: 1000 }, () => client.token()));
+  assert.ok(results.every((t) => t.accessToken === 'cold-1'));
+  assert.equal(await mock.admin.count(), 1);
+});
+
+test('a failed stampede shares one error and one request', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([{ status: 503, json: { error: 'server_error' }, delay_ms: 50 }]);
+  const client = new TokenClient(config());
+  const results = await Promise.allSettled(Array.from({ length: 1000 }, () => client.authorizationHeader()));
+  assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof TokenwellError && r.reason.code === 'server_error'));
+  assert.equal(await mock.admin.count(), 1);
+});
+
+test('the memo serves the core\'s answer until its deadline, then asks again', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('memo-1', 100), grant('memo-2', 100)]);
+  const clock = new ManualClock(1_767_225_600_000);
+  const client = new TokenClient(config({ clock }));
+  const first = await client.token(); // a fetch: reuse 0, not memoised
+  const second = await client.token(); // the core: reuse until refresh-ahead (80 s)
+  const third = await client.token(); // the memo: the very same object
+  assert.equal(first.accessToken, 'memo-1');
+  assert.equal(second, third);
+  clock.advance(79_999);
+  assert.equal(await client.token(), third);
+  assert.equal(await mock.admin.count(), 1);
+  clock.advance(1); // refresh-ahead: the current token, and one background fetch
+  assert.equal((await client.token()).accessToken, 'memo-1');
+  await client.settle();
+  assert.equal((await client.token()).accessToken, 'memo-2');
+  assert.equal(await mock.admin.count(), 2);
+});
+
+test('invalidate() clears the memo and the core\'s token; an old token keeps the new one', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('inv-1'), grant('inv-2')]);
+  const client = new TokenClient(config({ clock: new ManualClock() }));
+  await client.token();
+  await client.token(); // memoised
+  assert.equal(client.invalidate('inv-1'), true);
+  assert.equal((await client.token()).accessToken, 'inv-2');
+  assert.equal(client.invalidate('inv-1'), false);
+  assert.equal(await client.authorizationHeader(), 'Bearer inv-2');
+  assert.equal(await mock.admin.count(), 2);
+});
+
+test('clients sharing a MemoryStore share the token', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('shared-1')]);
+  const store = new MemoryStore();
+  const a = new TokenClient(config({ store }));
+  const b = new TokenClient(config({ store }));
+  assert.equal((await a.token()).accessToken, 'shared-1');
+  assert.equal((await b.token()).accessToken, 'shared-1');
+  assert.equal(await mock.admin.count(), 1);
+});
+
+test('console.log / inspect / String / JSON of the client show no secret and no token', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('visible-token-never')]);
+  const client = new TokenClient(config());
+  await client.token();
+  await client.token();
+  for (const text of [inspect(client), inspect(client, { showHidden: true, depth: 10 }), String(client), JSON.stringify(client)]) {
+    assert.ok(!text.includes(SECRET), text);
+    assert.ok(!text.includes('visible-token-never'), text);
+  }
+  assert.match(String(client), /client_secret=\[redacted\]/);
+});
+
+test('config errors are TokenwellError with code "config" and never echo the secret', () => {
+  for (const bad of [
+    { provider: 'nope', clientId: 'a', clientSecret: SECRET },
+    { provider: 'custom', clientId: 'a', clientSecret: SECRET },
+    { provider: 'custom', tokenUrl: 'http://example.com/token', clientId: 'a', clientSecret: SECRET },
+    { provider: 'custom', tokenUrl: `${mock.url}/t`, clientId: 'a', clientSecret: SECRET, unknownKey: 1 },
+    { provider: 'custom', tokenUrl: `${mock.url}/t`, clientId: 'a', clientSecret: 42 },
+  ]) {
+    assert.throws(() => new TokenClient(bad), (e) => {
+      assert.ok(e instanceof TokenwellError && e instanceof Error, String(e));
+      assert.equal(e.code, 'config');
+      assert.ok(!`${e.message} ${e.detail} ${inspect(e)}`.includes(SECRET));
+      return true;
+    });
+  }
+  assert.throws(() => new TokenClient(null), { code: 'config' });
+  assert.throws(() => new TokenClient({ ...config(), clock: {} }), { code: 'config' });
+});
+
+test('in a browser page the constructor throws unless dangerouslyAllowBrowser is true', () => {
+  globalThis.window = globalThis;
+  globalThis.document = {};
+  try {
+    assert.throws(() => new TokenClient(config()), (e) => e instanceof TokenwellError && e.code === 'config' && /browser/.test(e.message));
+    assert.ok(new TokenClient({ ...config(), dangerouslyAllowBrowser: true }));
+  } finally {
+    delete globalThis.window;
+    delete globalThis.document;
+  }
+  assert.ok(new TokenClient(config()));
+});
+
+test('a redirect from the token endpoint is not followed', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([{ status: 302, headers: { location: `${mock.url}/custom/elsewhere` }, body: '' }, grant('never')]);
+  const client = new TokenClient(config());
+  await assert.rejects(client.token(), (e) => e instanceof TokenwellError && e.code === 'http_error' && e.status === 302);
+  assert.equal(await mock.admin.count(), 1);
+});
+
+test('client.fetch passes non-401 answers through and keeps Request bodies for the retry', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([
+    grant('f-1'),
+    { status: 403, json: { error: 'forbidden' } },
+    { status: 401, json: { error: 'expired' } },
+    grant('f-2'),
+    { status: 201, json: { created: true } },
+  ]);
+  const client = new TokenClient(config());
+  const forbidden = await client.fetch(`${mock.url}/custom/api`, { method: 'POST', body: 'a' });
+  assert.equal(forbidden.status, 403); // not retried
+  await forbidden.arrayBuffer();
+  const request = new Request(`${mock.url}/custom/api`, { method: 'POST', body: 'payload', headers: { 'x-trace': '7' } });
+  const created = await client.fetch(request);
+  assert.equal(created.status, 201);
+  const { requests } = await mock.admin.requests();
+  assert.equal(requests.length, 5);
+  assert.equal(requests[2].headers.authorization, 'Bearer f-1');
+  assert.equal(requests[4].headers.authorization, 'Bearer f-2');
+  assert.equal(requests[4].body, 'payload');
+  assert.equal(requests[4].headers['x-trace'], '7');
+});
+
+test('TokenwellError is exported with the stable codes', () => {
+  assert.equal(ERROR_CODES.length, 17);
+  const e = new TokenwellError('timeout', 'timeout: slow', { detail: 'slow' });
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, 'TokenwellError');
+  assert.equal(e.status, null);
+  assert.equal(e.retryAfterMs, null);
+});

@@ -1,0 +1,121 @@
+// The packed tarball (npm pack) installed into a fresh project: imported with
+// `import` and with `require` (real token fetches), from Deno through the
+// package's "deno" condition, from Bun, and type-checked with tsc against index.d.ts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMock } from './helpers/mock.mjs';
+
+const JS = fileURLToPath(new URL('..', import.meta.url));
+const BIN = (name) => join(JS, 'node_modules', '.bin', name);
+let mock;
+let dir;
+
+function run(cmd, args, cwd) {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, timeout: 180_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? (error.code ?? 1) : 0, output: `${stdout}${stderr}`, stdout });
+    });
+  });
+}
+
+before(async () => {
+  mock = await startMock();
+  dir = mkdtempSync(join(tmpdir(), 'tokenwell-pack-'));
+  const packed = await run('npm', ['pack', '--silent', '--pack-destination', dir], JS);
+  assert.equal(packed.code, 0, packed.output);
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack made a tarball');
+  const project = join(dir, 'project');
+  await run('mkdir', ['-p', project], dir);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(dir, tarball)], project);
+  assert.equal(installed.code, 0, installed.output);
+});
+
+after(async () => {
+  await mock?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const body = (lib) => `
+await admin('/__admin/reset');
+await admin('/__admin/script', { responses: [{ json: { access_token: 'packed-1', token_type: 'Bearer', expires_in: 600 } }] });
+const client = new ${lib}.TokenClient({ provider: 'custom', tokenUrl: URL + '/custom/token', clientId: 'c', clientSecret: 's3cr3t-pack' });
+const header = await client.authorizationHeader();
+if (header !== 'Bearer packed-1') throw new Error('header ' + header);
+if (!(new ${lib}.TokenwellError('timeout', 'x') instanceof Error)) throw new Error('TokenwellError');
+console.log('PACKED OK', header);`;
+const admin = `const URL = ${JSON.stringify('MOCK')};
+async function admin(path, json) {
+  const res = await fetch(URL + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json ?? {}) });
+  if (!res.ok) throw new Error('admin ' + res.status);
+}`;
+
+test('npm pack ships only dist, README and package.json', async () => {
+  const { code, output, stdout } = await run('npm', ['pack', '--dry-run', '--json'], JS);
+  assert.equal(code, 0, output);
+  const files = JSON.parse(stdout)[0].files.map((f) => f.path).sort();
+  assert.ok(files.includes('dist/tokenwell_bg.wasm') && files.includes('dist/index.cjs') && files.includes('dist/index.mjs'));
+  assert.ok(files.every((f) => f.startsWith('dist/') || ['README.md', 'package.json'].includes(f)), files.join(' '));
+});
+
+test('the installed tarball works with import (ESM)', async () => {
+  const file = join(dir, 'project', 'esm.mjs');
+  writeFileSync(file, `import * as tw from 'tokenwell';\n${admin.replace('MOCK', mock.url)}\n${body('tw')}\n`);
+  const { code, output } = await run(process.execPath, [file], join(dir, 'project'));
+  assert.equal(code, 0, output);
+  assert.match(output, /PACKED OK Bearer packed-1/);
+});
+
+test('the installed tarball works with require (CommonJS)', async () => {
+  const file = join(dir, 'project', 'cjs.cjs');
+  writeFileSync(file, `const tw = require('tokenwell');\n${admin.replace('MOCK', mock.url)}\n(async () => {${body('tw')}\n})().catch((e) => { console.error(e); process.exit(1); });\n`);
+  const { code, output } = await run(process.execPath, [file], join(dir, 'project'));
+  assert.equal(code, 0, output);
+  assert.match(output, /PACKED OK Bearer packed-1/);
+});
+
+test('the installed tarball works in Deno with only --allow-net', async () => {
+  const file = join(dir, 'project', 'deno.mjs');
+  writeFileSync(file, `import * as tw from 'tokenwell';\n${admin.replace('MOCK', mock.url)}\n${body('tw')}\n`);
+  const { code, output } = await run(BIN('deno'), ['run', '--allow-net=127.0.0.1', file], join(dir, 'project'));
+  assert.equal(code, 0, output);
+  assert.match(output, /PACKED OK Bearer packed-1/);
+});
+
+test('the installed tarball works in Bun', async () => {
+  const file = join(dir, 'project', 'bun.mjs');
+  writeFileSync(file, `import * as tw from 'tokenwell';\n${admin.replace('MOCK', mock.url)}\n${body('tw')}\n`);
+  const { code, output } = await run(BIN('bun'), [file], join(dir, 'project'));
+  assert.equal(code, 0, output);
+  assert.match(output, /PACKED OK Bearer packed-1/);
+});
+
+test('the declarations type-check a consumer (tsc, nodenext)', async () => {
+  const project = join(dir, 'project');
+  writeFileSync(join(project, 'use.mts'), `
+import { TokenClient, TokenwellError, ManualClock, MemoryStore, type Token, type ErrorCode } from 'tokenwell';
+const client = new TokenClient({ provider: 'deliveroo', environment: 'sandbox', clientId: 'id', clientSecret: 's',
+  clock: new ManualClock(0), store: new MemoryStore(), policy: { refreshRatio: 0.8 } });
+export async function use(): Promise<number> {
+  const token: Token = await client.token();
+  const header: string = await client.authorizationHeader();
+  const dropped: boolean = client.invalidate(token.accessToken);
+  const res: Response = await client.fetch('https://api.example.com', { method: 'GET' });
+  try { await client.token(); } catch (e) { if (e instanceof TokenwellError) { const c: ErrorCode = e.code; void c; } }
+  return header.length + (dropped ? 1 : 0) + res.status + token.expiresAt.getTime();
+}
+`);
+  writeFileSync(join(project, 'use.cts'), `
+import tw = require('tokenwell');
+export const make = () => new tw.TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: 'b' });
+`);
+  const { code, output } = await run(BIN('tsc'), ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--target', 'es2022', '--lib', 'es2022,dom', '--types', '', 'use.mts', 'use.cts'], project);
+  assert.equal(code, 0, output);
+});

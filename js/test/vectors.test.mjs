@@ -1,0 +1,165 @@
+// Runs every conformance vector of tests/vectors/ through the public JS API
+// (TokenClient, ManualClock, MemoryStore, TokenwellError), with real fetch to the
+// mock provider on loopback — the same checks as the Rust runner tests/vectors.rs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
+import { TokenClient, TokenwellError, ManualClock, MemoryStore } from 'tokenwell';
+import { startMock } from './helpers/mock.mjs';
+
+const DIR = new URL('../../tests/vectors/', import.meta.url);
+const DEFAULT_UNIX_MS = 1_767_225_600_000;
+const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+
+let mock;
+before(async () => { mock = await startMock(); });
+after(async () => { await mock?.stop(); });
+
+test('there are vectors to run', () => {
+  assert.ok(files.length >= 25, `expected at least 25 vectors, found ${files.length}`);
+});
+
+for (const file of files) {
+  const vector = JSON.parse(readFileSync(new URL(file, DIR), 'utf8'));
+  test(`vector ${vector.name}`, async () => {
+    assert.equal(vector.name, file.replace(/\.json$/, ''), 'name = file name');
+    await run(vector);
+  });
+}
+
+/** Replaces {mock} in every string. */
+function substitute(value, base) {
+  if (typeof value === 'string') return value.replaceAll('{mock}', base);
+  if (Array.isArray(value)) return value.map((v) => substitute(v, base));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, base)]));
+  }
+  return value;
+}
+
+const VECTOR_KEYS = new Set(['name', 'description', 'config', 'clients', 'shared_store', 'clock',
+  'expect_build_error', 'script', 'steps', 'expect_requests']);
+
+async function run(v) {
+  for (const key of Object.keys(v)) assert.ok(VECTOR_KEYS.has(key), `unknown vector key ${key}`);
+  await mock.admin.reset();
+  const clock = new ManualClock(v.clock?.unix_ms ?? DEFAULT_UNIX_MS);
+  const store = v.shared_store ? new MemoryStore() : undefined;
+  const configs = v.clients ?? { main: v.config };
+  const secrets = [];
+  const clients = new Map();
+  for (const [name, raw] of Object.entries(configs)) {
+    const config = substitute(raw, mock.url);
+    if (typeof config.client_secret === 'string') secrets.push(config.client_secret);
+    if (typeof config.clientSecret === 'string') secrets.push(config.clientSecret);
+    let client;
+    try {
+      client = new TokenClient({ ...config, clock, store });
+    } catch (e) {
+      if (!v.expect_build_error) throw new Error(`client build failed: ${e.message}`);
+      checkError(e, v.expect_build_error, secrets);
+      return;
+    }
+    if (v.expect_build_error) assert.fail('expected the client build to fail');
+    assert.ok(!secrets.some((s) => inspect(client).includes(s) || String(client).includes(s)
+      || JSON.stringify(client).includes(s)), 'the client shows its secret');
+    clients.set(name, client);
+  }
+  if (Array.isArray(v.script)) await mock.admin.script(v.script);
+  for (const [i, step] of (v.steps ?? []).entries()) {
+    try {
+      await runStep(step, { clients, clock, secrets });
+    } catch (e) {
+      e.message = `step ${i} (${step.op}): ${e.message}`;
+      throw e;
+    }
+  }
+  if (Array.isArray(v.expect_requests)) await checkRequests(v.expect_requests);
+}
+
+async function runStep(step, { clients, clock, secrets }) {
+  const client = () => {
+    const name = step.client ?? 'main';
+    const c = clients.get(name);
+    if (!c) throw new Error(`no client ${name}`);
+    return c;
+  };
+  switch (step.op) {
+    case 'token':
+      return checkResult(await settled(client().token()), step, secrets);
+    case 'concurrent': {
+      const c = client();
+      const results = await Promise.all(Array.from({ length: step.calls ?? 1 }, () => settled(c.token())));
+      for (const r of results) checkResult(r, step, secrets);
+      return;
+    }
+    case 'advance': return clock.advance(step.ms ?? 0);
+    case 'shift_wall': return clock.shiftWall(step.ms ?? 0);
+    case 'settle':
+      for (const c of clients.values()) await c.settle();
+      return;
+    case 'invalidate':
+      return assert.equal(client().invalidate(step.token ?? ''), step.expect, 'invalidate');
+    case 'requests':
+      return assert.equal(await mock.admin.count(), step.count, 'request count');
+    case 'script':
+      return mock.admin.script(step.responses ?? []);
+    default:
+      throw new Error(`unknown op ${JSON.stringify(step.op)}`);
+  }
+}
+
+function settled(promise) {
+  return promise.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error }));
+}
+
+function checkResult(result, step, secrets) {
+  if (result.ok && step.expect_error) assert.fail(`expected error ${JSON.stringify(step.expect_error)}, got a token`);
+  if (!result.ok && !step.expect_error) throw new Error(`unexpected error: ${result.error?.message ?? result.error}`);
+  if (!result.ok) return checkError(result.error, step.expect_error, secrets);
+  const token = result.value;
+  for (const [key, want] of Object.entries(step.expect ?? {})) {
+    const got = {
+      access_token: () => token.accessToken,
+      token_type: () => token.tokenType,
+      scope: () => token.scope,
+      expires_at_unix_ms: () => token.expiresAtUnixMs,
+    }[key];
+    if (!got) throw new Error(`unknown expectation ${key}`);
+    assert.deepEqual(got(), want, key);
+  }
+  if (step.expect?.expires_at_unix_ms !== undefined) {
+    assert.equal(token.expiresAt.getTime(), step.expect.expires_at_unix_ms, 'expiresAt');
+  }
+}
+
+function checkError(e, expected, secrets) {
+  assert.ok(e instanceof TokenwellError, `not a TokenwellError: ${e}`);
+  const text = `${e.message} ${e.detail} ${String(e)} ${inspect(e)} ${JSON.stringify(e)}`;
+  const leaked = secrets.find((s) => text.includes(s));
+  assert.equal(leaked, undefined, 'error text leaks the secret');
+  for (const [key, want] of Object.entries(expected)) {
+    switch (key) {
+      case 'code': assert.equal(e.code, want, 'code'); break;
+      case 'status': assert.equal(e.status, want, 'status'); break;
+      case 'retry_after_ms': assert.equal(e.retryAfterMs, want, 'retry_after_ms'); break;
+      case 'detail_contains': assert.ok(e.detail.includes(want), `detail ${JSON.stringify(e.detail)} lacks ${JSON.stringify(want)}`); break;
+      default: throw new Error(`unknown error expectation ${key}`);
+    }
+  }
+}
+
+async function checkRequests(expected) {
+  const { requests } = await mock.admin.requests();
+  assert.equal(requests.length, expected.length, 'number of requests');
+  expected.forEach((want, i) => {
+    const got = requests[i];
+    assert.equal(got.method, want.method, `request ${i} method`);
+    assert.equal(got.path, want.path, `request ${i} path`);
+    if ('body' in want) assert.equal(got.body, want.body, `request ${i} body`);
+    for (const [name, value] of Object.entries(want.headers ?? {})) {
+      assert.equal(got.headers[name] ?? null, value, `request ${i} header ${name}`);
+    }
+  });
+}

@@ -1,0 +1,112 @@
+//! The WebAssembly adapter: the runtime's own `fetch` for HTTP, the JS microtask
+//! queue for background fetches, `performance.now()` for the monotonic clock, and
+//! the `wasm-bindgen` exports the npm package `tokenwell` wraps (see `js/`).
+//!
+//! Only what needs JS lives here; every decision (cache, refresh, backoff) stays in
+//! [`crate::TokenClient`].
+
+mod exports;
+mod fetch;
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use js_sys::{Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+pub use exports::{WasmClient, WasmClock, WasmStore};
+pub use fetch::FetchTransport;
+
+use crate::config::HttpOptions;
+use crate::profile::UrlParts;
+use crate::runtime::{BoxFuture, Spawn};
+use crate::{Result, Transport};
+
+/// Runs background fetches on the JS microtask queue (never inline).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LocalSpawner;
+
+impl Spawn for LocalSpawner {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(task);
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The runtime's WHATWG `URL`.
+    #[wasm_bindgen(js_name = URL)]
+    type JsUrl;
+    #[wasm_bindgen(constructor, js_class = "URL", catch)]
+    fn new(raw: &str) -> std::result::Result<JsUrl, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn protocol(this: &JsUrl) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn hostname(this: &JsUrl) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn username(this: &JsUrl) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn password(this: &JsUrl) -> String;
+}
+
+pub(crate) fn parse_url(raw: &str) -> std::result::Result<UrlParts, String> {
+    // Some runtimes quote the input in their message: keep it out of ours.
+    let url = JsUrl::new(raw).map_err(|_| "not an absolute URL".to_owned())?;
+    Ok(UrlParts {
+        scheme: url.protocol().trim_end_matches(':').to_owned(),
+        host: url.hostname(),
+        has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+    })
+}
+
+pub(crate) fn default_transport(http: &HttpOptions) -> Result<Arc<dyn Transport>> {
+    Ok(Arc::new(FetchTransport::new(http)))
+}
+
+pub(crate) fn default_spawner() -> Result<Arc<dyn Spawn>> {
+    Ok(Arc::new(LocalSpawner))
+}
+
+/// A property of the global object (`globalThis`), if present and not `undefined`.
+pub(crate) fn global_property(name: &str) -> Option<JsValue> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+thread_local! {
+    /// `performance` and its `now`, looked up once.
+    static PERFORMANCE: Option<(JsValue, Function)> = global_property("performance").and_then(|perf| {
+        let now = Reflect::get(&perf, &JsValue::from_str("now")).ok()?.dyn_into::<Function>().ok()?;
+        Some((perf, now))
+    });
+    /// The last value handed out, so the `Date.now()` fallback never goes backwards.
+    static LAST_MS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Monotonic milliseconds: the global `performance.now()` (Node, Deno, Bun and
+/// workerd all have it), else `Date.now()`, never decreasing. The JS wrapper
+/// reads `Math.floor(performance.now())` for its memo: the same clock.
+pub(crate) fn performance_now_ms() -> u64 {
+    let raw = PERFORMANCE.with(|p| {
+        p.as_ref()
+            .and_then(|(perf, now)| now.call0(perf).ok())
+            .and_then(|v| v.as_f64())
+            .unwrap_or_else(js_sys::Date::now)
+    });
+    let ms = if raw.is_finite() && raw > 0.0 {
+        raw as u64
+    } else {
+        0
+    };
+    LAST_MS.with(|last| {
+        let ms = ms.max(last.get());
+        last.set(ms);
+        ms
+    })
+}
+
+/// Whether this looks like a browser page (a `window` and a `document`).
+pub(crate) fn is_browser_page() -> bool {
+    global_property("window").is_some() && global_property("document").is_some()
+}
