@@ -1,0 +1,99 @@
+"""A canary client secret and canary access tokens never appear in exception text,
+``repr``, printed output or captured logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from typing import Any, List
+
+import pytest
+
+import tokenwell
+from tokenwell import TokenClient
+
+CANARY_SECRET = "canary-secret-5b1e9d"
+CANARY_TOKEN = "canary-token-c0ffee42"
+
+
+def _texts(err: BaseException) -> List[str]:
+    return [str(err), repr(err), getattr(err, "detail", ""), "".join(traceback.format_exception(type(err), err, err.__traceback__))]
+
+
+def test_canaries_never_leak(mock: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, tokenwell's included
+    errors: List[BaseException] = []
+
+    # 1. The server echoes the secret back in its error description.
+    mock.script(
+        [
+            {
+                "status": 401,
+                "headers": {"content-type": "application/json"},
+                "json": {"error": "invalid_client", "error_description": f"client secret {CANARY_SECRET} is wrong"},
+            }
+        ]
+    )
+    client = TokenClient.from_config(mock.deliveroo(client_secret=CANARY_SECRET))
+    with pytest.raises(tokenwell.InvalidClientError) as info:
+        client.token()
+    assert "[redacted]" in info.value.detail, "the core scrubbed the echoed secret"
+    errors.append(info.value)
+
+    # 2. The same through asyncio.
+    mock.script([{"status": 400, "headers": {"content-type": "application/json"}, "json": {"error": "invalid_scope", "error_description": CANARY_SECRET}}])
+    client_async = TokenClient.from_config(mock.deliveroo(client_secret=CANARY_SECRET))
+
+    async def fail() -> None:
+        await client_async.token_async()
+
+    with pytest.raises(tokenwell.InvalidScopeError) as info_async:
+        asyncio.run(fail())
+    errors.append(info_async.value)
+
+    # 3. Config errors that would quote the secret (serde quotes offending values).
+    with pytest.raises(tokenwell.ConfigError) as info_cfg:
+        TokenClient(
+            "deliveroo", environment="sandbox", client_id="a", client_secret=CANARY_SECRET,
+            policy={"refresh_ratio": CANARY_SECRET},
+        )
+    errors.append(info_cfg.value)
+    with pytest.raises(tokenwell.ConfigError) as info_json:
+        TokenClient("deliveroo", environment="sandbox", client_id="a", client_secret=CANARY_SECRET, extra=object())
+    errors.append(info_json.value)
+
+    # 4. A good token: repr of the token, the client and the auth adapters.
+    mock.script([mock.token_response(CANARY_TOKEN)])
+    good = TokenClient.from_config(mock.deliveroo(client_secret=CANARY_SECRET))
+    token = good.token()
+    assert token.access_token == CANARY_TOKEN  # the value is there for whoever asks for it
+    shown = [repr(token), str(token), repr(good), str(good), repr(client), repr(tokenwell.ManualClock())]
+    try:
+        import tokenwell.httpx as twx
+
+        shown.append(repr(twx.TokenwellAuth(good)))
+    except ImportError:  # pragma: no cover - httpx is a test dependency
+        pass
+    import tokenwell.requests as twr
+
+    shown.append(repr(twr.TokenwellAuth(good)))
+
+    # Print and log everything, the way an application would.
+    log = logging.getLogger("app")
+    for err in errors:
+        print(err, repr(err))
+        traceback.print_exception(type(err), err, err.__traceback__)
+        log.error("token fetch failed: %s", err, exc_info=err)
+    for text in shown:
+        print(text)
+        log.info("%s", text)
+
+    captured = capsys.readouterr()
+    everything = [captured.out, captured.err, caplog.text, *shown]
+    for err in errors:
+        everything.extend(_texts(err))
+    assert captured.out and caplog.text, "the test printed and logged something"
+    for text in everything:
+        assert CANARY_SECRET not in text
+        assert CANARY_TOKEN not in text

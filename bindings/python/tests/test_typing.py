@@ -1,0 +1,84 @@
+"""The installed package is typed (py.typed): mypy --strict accepts correct use of
+the public API and rejects wrong use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("mypy", reason="mypy is part of the test extra")
+
+GOOD = """
+import asyncio
+import datetime
+from typing import Optional
+
+import httpx
+
+import tokenwell
+from tokenwell import AccessToken, ManualClock, MemoryStore, TokenClient, TokenwellError
+from tokenwell.httpx import TokenwellAuth as HttpxAuth
+from tokenwell.requests import TokenwellAuth as RequestsAuth
+
+
+def use(client: TokenClient) -> None:
+    token: AccessToken = client.token()
+    header: str = client.authorization_header()
+    expires: datetime.datetime = token.expires_at
+    scope: Optional[str] = token.scope
+    dropped: bool = client.invalidate(token) or client.invalidate(token.access_token)
+    try:
+        client.token()
+    except TokenwellError as e:
+        code: str = e.code
+        status: Optional[int] = e.status
+        wait: Optional[int] = e.retry_after_ms
+    except tokenwell.RateLimitedError:
+        pass
+    httpx.Client(auth=HttpxAuth(client))
+    RequestsAuth(client)  # requests itself ships no type hints
+
+
+async def use_async(client: TokenClient) -> str:
+    token = await client.token_async()
+    return token.access_token + await client.authorization_header_async()
+
+
+client = TokenClient("deliveroo", environment="sandbox", client_id="a", client_secret="b",
+                     clock=ManualClock(0), store=MemoryStore(), scope="x")
+other = TokenClient.from_config({"provider": "deliveroo"})
+"""
+
+BAD = """
+from tokenwell import TokenClient
+
+client = TokenClient("deliveroo", environment="sandbox", client_id="a", client_secret="b")
+count: int = client.authorization_header()
+"""
+
+
+def _mypy(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    file = tmp_path / "snippet.py"
+    file.write_text(textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(file)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+
+
+def test_public_api_type_checks(tmp_path: Path) -> None:
+    result = _mypy(tmp_path, GOOD)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_wrong_use_is_caught(tmp_path: Path) -> None:
+    result = _mypy(tmp_path, BAD)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Incompatible types in assignment" in result.stdout

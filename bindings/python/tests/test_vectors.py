@@ -1,0 +1,281 @@
+"""Every conformance vector in tests/vectors/ through the public Python API, the
+same way tests/vectors.rs runs them through the Rust API (see its README).
+
+Each vector runs twice: with blocking ``token()`` (threads for ``concurrent``) and
+with ``token_async()`` (asyncio tasks for ``concurrent``). Both go through the
+binding's memo of the core's lease, so passing them shows that the memo changes
+nothing a caller can observe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+import tokenwell
+from tokenwell import ManualClock, MemoryStore, TokenClient, TokenwellError
+
+REPO = Path(__file__).resolve().parents[3]
+VECTORS = Path(os.environ.get("TOKENWELL_VECTORS_DIR", REPO / "tests" / "vectors"))
+DEFAULT_UNIX_MS = 1_767_225_600_000
+
+FILES = sorted(VECTORS.glob("*.json"))
+# A call that has not returned by then has hung: fail rather than wait forever.
+CALL_TIMEOUT_S = 60
+
+TOP_KEYS = {
+    "name", "description", "config", "clients", "shared_store", "clock",
+    "expect_build_error", "script", "steps", "expect_requests",
+}
+STEP_KEYS = {
+    "token": {"op", "client", "expect", "expect_error"},
+    "concurrent": {"op", "calls", "client", "expect", "expect_error"},
+    "advance": {"op", "ms"},
+    "shift_wall": {"op", "ms"},
+    "settle": {"op"},
+    "invalidate": {"op", "token", "expect", "client"},
+    "requests": {"op", "count"},
+    "script": {"op", "responses"},
+}
+
+
+def test_vectors_are_there() -> None:
+    assert len(FILES) >= 25, f"expected at least 25 vectors in {VECTORS}, found {len(FILES)}"
+
+
+def substitute(value: Any, base: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{mock}", base)
+    if isinstance(value, list):
+        return [substitute(v, base) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v, base) for k, v in value.items()}
+    return value
+
+
+class Failure(AssertionError):
+    pass
+
+
+def expect_eq(what: str, got: Any, want: Any) -> None:
+    # JSON semantics: 1 == 1.0 but True != 1.
+    if type(got) is bool or type(want) is bool:
+        ok = type(got) is type(want) and got == want
+    else:
+        ok = got == want
+    if not ok:
+        raise Failure(f"{what}: expected {want!r}, got {got!r}")
+
+
+def check_error(err: BaseException, expected: Dict[str, Any], secrets: List[str]) -> None:
+    if not isinstance(err, TokenwellError):
+        raise Failure(f"expected a TokenwellError, got {type(err).__name__}")
+    text = f"{err} {err!r} {err.detail}"
+    for secret in secrets:
+        if secret and secret in text:
+            raise Failure("error text leaks a client secret")
+    for key, want in expected.items():
+        if key == "code":
+            expect_eq("code", err.code, want)
+            expect_eq("exception class", type(err).code, want)
+        elif key == "status":
+            expect_eq("status", err.status, want)
+        elif key == "retry_after_ms":
+            expect_eq("retry_after_ms", err.retry_after_ms, want)
+        elif key == "detail_contains":
+            if want not in err.detail:
+                raise Failure(f"detail {err.detail!r} lacks {want!r}")
+        else:
+            raise Failure(f"unknown error expectation {key}")
+
+
+def check_result(result: Any, step: Dict[str, Any], secrets: List[str]) -> None:
+    expect, expect_error = step.get("expect"), step.get("expect_error")
+    if isinstance(result, BaseException):
+        if expect_error is None:
+            raise Failure(f"unexpected error: {result!r}")
+        check_error(result, expect_error, secrets)
+        return
+    if expect_error is not None:
+        raise Failure(f"expected error {expect_error}, got a token")
+    if not isinstance(result, tokenwell.AccessToken):
+        raise Failure(f"expected an AccessToken, got {type(result).__name__}")
+    for key, want in (expect or {}).items():
+        if key == "access_token":
+            got: Any = result.access_token
+        elif key == "token_type":
+            got = result.token_type
+        elif key == "scope":
+            got = result.scope
+        elif key == "expires_at_unix_ms":
+            got = result.expires_at_unix_ms
+            expect_eq("expires_at", int(result.expires_at.timestamp() * 1000), want)
+        else:
+            raise Failure(f"unknown expectation {key}")
+        expect_eq(key, got, want)
+    if result.authorization_header != f"{result.token_type} {result.access_token}":
+        raise Failure("authorization_header does not match the token")
+
+
+def check_requests(recorded: List[Dict[str, Any]], expected: List[Dict[str, Any]]) -> None:
+    if len(recorded) != len(expected):
+        raise Failure(f"expected {len(expected)} requests, got {len(recorded)}")
+    for i, (req, want) in enumerate(zip(recorded, expected)):
+        expect_eq(f"request {i} method", req["method"], want.get("method"))
+        expect_eq(f"request {i} path", req["path"], want.get("path"))
+        if "body" in want:
+            expect_eq(f"request {i} body", req["body"], want["body"])
+        for name, value in (want.get("headers") or {}).items():
+            expect_eq(f"request {i} header {name}", req["headers"].get(name), value)
+
+
+def capture(fn: Any) -> Any:
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - checked by check_result
+        return e
+
+
+async def capture_async(coro: Any) -> Any:
+    try:
+        return await asyncio.wait_for(coro, CALL_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise Failure(f"token_async() did not return within {CALL_TIMEOUT_S} s") from None
+    except Exception as e:  # noqa: BLE001
+        return e
+
+
+def in_threads(calls: int, fn: Any) -> List[Any]:
+    """Runs ``fn`` on ``calls`` daemon threads released at once; their results."""
+    barrier = threading.Barrier(calls)
+    results: List[Any] = [None] * calls
+    done = [False] * calls
+
+    def worker(i: int) -> None:
+        barrier.wait(CALL_TIMEOUT_S)
+        results[i] = capture(fn)
+        done[i] = True
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(CALL_TIMEOUT_S)
+    if not all(done):
+        raise Failure(f"{done.count(False)} of {calls} calls did not return within {CALL_TIMEOUT_S} s")
+    return results
+
+
+def run_vector(mock: Any, vector: Dict[str, Any], mode: str) -> None:
+    unknown = set(vector) - TOP_KEYS
+    if unknown:
+        raise Failure(f"unknown vector keys {sorted(unknown)}")
+    clock = ManualClock((vector.get("clock") or {}).get("unix_ms", DEFAULT_UNIX_MS))
+    store = MemoryStore() if vector.get("shared_store") else None
+    configs = vector["clients"] if "clients" in vector else {"main": vector["config"]}
+    secrets: List[str] = []
+    clients: Dict[str, TokenClient] = {}
+    for name, cfg in configs.items():
+        cfg = substitute(cfg, mock.url)
+        secret = cfg.get("client_secret", cfg.get("clientSecret"))
+        if isinstance(secret, str):
+            secrets.append(secret)
+        try:
+            client = TokenClient.from_config(cfg, clock=clock, store=store)
+        except Exception as e:  # noqa: BLE001
+            if "expect_build_error" in vector:
+                check_error(e, vector["expect_build_error"], secrets)
+                return
+            raise Failure(f"client build failed: {e!r}") from None
+        if "expect_build_error" in vector:
+            raise Failure("expected the client build to fail")
+        for secret in secrets:
+            if secret and (secret in repr(client) or secret in str(client)):
+                raise Failure("repr(client) leaks the secret")
+        clients[name] = client
+    if vector.get("script"):
+        mock.script(vector["script"])
+    loop = asyncio.new_event_loop() if mode == "async" else None
+    try:
+        for i, step in enumerate(vector.get("steps", [])):
+            op = step.get("op")
+            try:
+                if op not in STEP_KEYS:
+                    raise Failure(f"unknown op {op!r}")
+                unknown = set(step) - STEP_KEYS[op]
+                if unknown:
+                    raise Failure(f"unknown step keys {sorted(unknown)}")
+                run_step(mock, clock, clients, step, secrets, loop)
+            except Failure as e:
+                raise Failure(f"step {i} ({op}): {e}") from None
+    finally:
+        if loop is not None:
+            loop.close()
+    if "expect_requests" in vector:
+        check_requests(mock.requests(), vector["expect_requests"])
+
+
+def run_step(
+    mock: Any,
+    clock: ManualClock,
+    clients: Dict[str, TokenClient],
+    step: Dict[str, Any],
+    secrets: List[str],
+    loop: Optional[asyncio.AbstractEventLoop],
+) -> None:
+    op = step["op"]
+    name = step.get("client", "main")
+    if op in ("token", "concurrent", "invalidate") and name not in clients:
+        raise Failure(f"no client {name}")
+    if op == "token":
+        client = clients[name]
+        if loop is None:
+            result = in_threads(1, client.token)[0]
+        else:
+            result = loop.run_until_complete(capture_async(client.token_async()))
+        check_result(result, step, secrets)
+    elif op == "concurrent":
+        client, calls = clients[name], int(step["calls"])
+        if loop is None:
+            results = in_threads(calls, client.token)
+        else:
+
+            async def gather() -> List[Any]:
+                return await asyncio.gather(*(capture_async(client.token_async()) for _ in range(calls)))
+
+            results = loop.run_until_complete(gather())
+        if len(results) != calls:
+            raise Failure(f"expected {calls} results, got {len(results)}")
+        for result in results:
+            check_result(result, step, secrets)
+    elif op == "advance":
+        clock.advance(int(step["ms"]))
+    elif op == "shift_wall":
+        clock.shift_wall(int(step["ms"]))
+    elif op == "settle":
+        for client in clients.values():
+            if loop is None:
+                in_threads(1, client.settle)
+            else:
+                loop.run_until_complete(asyncio.wait_for(client.settle_async(), CALL_TIMEOUT_S))
+    elif op == "invalidate":
+        dropped = clients[name].invalidate(step["token"])
+        expect_eq("invalidate", dropped, step["expect"])
+    elif op == "requests":
+        expect_eq("request count", mock.count(), step["count"])
+    elif op == "script":
+        mock.script(step["responses"])
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_vector(mock: Any, path: Path, mode: str) -> None:
+    vector = json.loads(path.read_text())
+    assert vector.get("name") == path.stem, "a vector's name is its file name"
+    run_vector(mock, vector, mode)

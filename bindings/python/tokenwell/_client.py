@@ -1,0 +1,357 @@
+"""The public client: a thin layer over the generated uniffi module.
+
+Every decision (cache, refresh ahead, single flight, backoff) is the Rust core's.
+This layer only memoises the core's own answer: the core hands out a *lease*, a
+token plus ``reuse_for_ms``, the time during which asking again would return the
+same token with no side effect. Until then the answer is served from the memo,
+without crossing into Rust (a uniffi call costs microseconds; the memo check
+costs tens of nanoseconds).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import threading
+import time
+from typing import Any, Callable, Dict, Mapping, NoReturn, Optional, Tuple, Type, Union
+
+from . import _errors
+from ._errors import ConfigError, TokenwellError
+from ._ffi import tokenwell as _generated
+
+__all__ = ["AccessToken", "ManualClock", "MemoryStore", "TokenClient"]
+
+_log = logging.getLogger("tokenwell")
+
+# The generated module, untyped as far as this layer is concerned.
+_gen: Any = _generated
+
+# The exception class every generated error variant derives from (the generated
+# module rebinds the name `TokenwellError` to a namespace of variants).
+_FFI_ERROR_BASE: Type[BaseException] = _gen.TokenwellError.InvalidClient.__mro__[1]
+
+
+def _variant_name(code: str) -> str:
+    return "".join(part.capitalize() for part in code.split("_"))
+
+
+# Generated variant class -> public exception class. A variant missing here is a
+# mismatch between the core and this package: fail at import, not at run time.
+_ERROR_MAP = {getattr(_gen.TokenwellError, _variant_name(code)): cls for code, cls in _errors.ERROR_CLASSES.items()}
+
+
+def _convert(err: BaseException) -> TokenwellError:
+    cls = _ERROR_MAP.get(type(err), TokenwellError)
+    return cls(
+        getattr(err, "detail", "unknown error"),
+        status=getattr(err, "status", None),
+        retry_after_ms=getattr(err, "retry_after_ms", None),
+    )
+
+
+class AccessToken:
+    """An access token. ``repr`` and ``str`` never show the token itself.
+
+    Attributes:
+        access_token: the token (send it only to the API it is for).
+        token_type: ``"Bearer"`` unless the server said otherwise.
+        expires_at_unix_ms: the server's expiry, as Unix ms on the local clock.
+        scope: the granted scope, if the server reported it.
+        authorization_header: the ``Authorization`` header value.
+    """
+
+    __slots__ = ("access_token", "token_type", "expires_at_unix_ms", "scope", "authorization_header")
+
+    access_token: str
+    token_type: str
+    expires_at_unix_ms: int
+    scope: Optional[str]
+    authorization_header: str
+
+    def __init__(
+        self,
+        access_token: str,
+        token_type: str,
+        expires_at_unix_ms: int,
+        scope: Optional[str] = None,
+        authorization_header: Optional[str] = None,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "access_token", access_token)
+        setattr_(self, "token_type", token_type)
+        setattr_(self, "expires_at_unix_ms", expires_at_unix_ms)
+        setattr_(self, "scope", scope)
+        setattr_(self, "authorization_header", authorization_header or f"{token_type} {access_token}")
+
+    @property
+    def expires_at(self) -> _dt.datetime:
+        """The server's expiry as an aware UTC datetime."""
+        return _dt.datetime.fromtimestamp(self.expires_at_unix_ms / 1000, tz=_dt.timezone.utc)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("AccessToken is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("AccessToken is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AccessToken):
+            return NotImplemented
+        return self.access_token == other.access_token
+
+    def __hash__(self) -> int:
+        return hash(self.access_token)
+
+    def __repr__(self) -> str:
+        return (
+            f"AccessToken(access_token=[redacted], token_type={self.token_type!r}, "
+            f"expires_at={self.expires_at.isoformat()!r}, scope={self.scope!r})"
+        )
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("AccessToken is not picklable (it would write the token out)")
+
+
+class ManualClock:
+    """A clock moved by hand, for deterministic tests: monotonic 0 and wall time
+    ``unix_ms`` at creation. Pass it to :class:`TokenClient` as ``clock=``."""
+
+    __slots__ = ("_core",)
+
+    def __init__(self, unix_ms: int = 1_767_225_600_000) -> None:
+        self._core = _gen.CoreClock(unix_ms)
+
+    def advance(self, ms: int) -> None:
+        """Moves the monotonic and the wall clock forward by ``ms``."""
+        self._core.advance(ms)
+
+    def shift_wall(self, delta_ms: int) -> None:
+        """Moves only the wall clock (may be negative)."""
+        self._core.shift_wall(delta_ms)
+
+    def now_ms(self) -> int:
+        """Monotonic milliseconds."""
+        return int(self._core.now_ms())
+
+    def unix_ms(self) -> int:
+        """Wall-clock Unix milliseconds."""
+        return int(self._core.unix_ms())
+
+    def __repr__(self) -> str:
+        return f"ManualClock(now_ms={self.now_ms()}, unix_ms={self.unix_ms()})"
+
+
+class MemoryStore:
+    """An in-process token store to share between clients of the same tenant
+    (same token URL, client id and secret, and parameters)."""
+
+    __slots__ = ("_core",)
+
+    def __init__(self) -> None:
+        self._core = _gen.CoreStore()
+
+    def __repr__(self) -> str:
+        return "MemoryStore()"
+
+
+_NEVER = float("-inf")
+# (deadline on the client's clock, Authorization header, AccessToken)
+_Memo = Tuple[Union[float, int], str, Optional[AccessToken]]
+_EMPTY: _Memo = (_NEVER, "", None)
+
+
+class TokenClient:
+    """Gets and caches the OAuth 2.0 client-credentials tokens of one client.
+
+    ``TokenClient("deliveroo", environment="sandbox", client_id=..., client_secret=...)``
+    takes the same configuration as every tokenwell binding (snake_case keys; the
+    camelCase spellings are accepted too), e.g. ``scope=``, ``base_url=``,
+    ``token_url=``, ``policy={"refresh_ratio": 0.8}``, ``http={"timeout_ms": 5000}``.
+
+    Thread-safe and asyncio-friendly: share one client per set of credentials.
+    ``clock`` (a :class:`ManualClock`) and ``store`` (a :class:`MemoryStore`) are
+    for tests and for sharing tokens between clients.
+    """
+
+    __slots__ = ("_core", "_now", "_scale", "_memo", "_last", "_lock", "_generation", "__weakref__")
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        environment: Optional[str] = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        clock: Optional[ManualClock] = None,
+        store: Optional[MemoryStore] = None,
+        **options: Any,
+    ) -> None:
+        config: Dict[str, Any] = {"provider": provider}
+        if environment is not None:
+            config["environment"] = environment
+        if client_id is not None:
+            config["client_id"] = client_id
+        if client_secret is not None:
+            config["client_secret"] = client_secret
+        config.update(options)
+        self._init(config, clock, store)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Union[Mapping[str, Any], str],
+        *,
+        clock: Optional[ManualClock] = None,
+        store: Optional[MemoryStore] = None,
+    ) -> "TokenClient":
+        """A client from a config mapping, or its JSON text (the schema every
+        tokenwell binding accepts)."""
+        self = cls.__new__(cls)
+        self._init(config, clock, store)
+        return self
+
+    def _init(self, config: Union[Mapping[str, Any], str], clock: Optional[ManualClock], store: Optional[MemoryStore]) -> None:
+        if isinstance(config, str):
+            config_json = config
+        else:
+            try:
+                config_json = json.dumps(dict(config))
+            except (TypeError, ValueError) as e:
+                # The message names the offending type, never a value.
+                raise ConfigError(f"config: the configuration is not JSON-serialisable ({type(e).__name__})") from None
+        if clock is not None and not isinstance(clock, ManualClock):
+            raise TypeError("clock must be a tokenwell.ManualClock")
+        if store is not None and not isinstance(store, MemoryStore):
+            raise TypeError("store must be a tokenwell.MemoryStore")
+        try:
+            core = _gen.CoreClient(
+                config_json,
+                clock._core if clock is not None else None,
+                store._core if store is not None else None,
+            )
+        except _FFI_ERROR_BASE as e:
+            raise _convert(e) from None
+        self._core = core
+        # The memo's clock must be the core's: a manual clock reads in integer ms
+        # (exact comparisons), the system clock in float seconds.
+        now: Callable[[], Union[float, int]]
+        scale: Union[int, float]
+        if clock is not None:
+            now, scale = clock._core.now_ms, 1
+        else:
+            now, scale = time.monotonic, 0.001
+        self._now = now
+        self._scale = scale
+        self._memo: _Memo = _EMPTY
+        self._last: Optional[AccessToken] = None  # one object per token, memoised or not
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    # -- the hot path: a memo hit is a tuple read, one clock read and a compare.
+
+    def token(self) -> AccessToken:
+        """A valid token; blocks the calling thread only while a fetch is needed.
+        Raises a :class:`TokenwellError` subclass on failure."""
+        memo = self._memo
+        if self._now() < memo[0]:
+            return memo[2]  # type: ignore[return-value]
+        return self._lease()
+
+    def authorization_header(self) -> str:
+        """The ``Authorization`` header value for a valid token, e.g. ``Bearer eyJ…``."""
+        memo = self._memo
+        if self._now() < memo[0]:
+            return memo[1]
+        return self._lease().authorization_header
+
+    async def token_async(self) -> AccessToken:
+        """Like :meth:`token`, without blocking the event loop."""
+        memo = self._memo
+        if self._now() < memo[0]:
+            return memo[2]  # type: ignore[return-value]
+        return await self._lease_async()
+
+    async def authorization_header_async(self) -> str:
+        """Like :meth:`authorization_header`, without blocking the event loop."""
+        memo = self._memo
+        if self._now() < memo[0]:
+            return memo[1]
+        return (await self._lease_async()).authorization_header
+
+    # -- the slow path: ask the core, remember its answer for as long as it says.
+
+    def _lease(self) -> AccessToken:
+        started, generation = self._now(), self._generation
+        try:
+            lease = self._core.lease_blocking()
+        except _FFI_ERROR_BASE as e:
+            raise _convert(e) from None
+        return self._remember(started, generation, lease)
+
+    async def _lease_async(self) -> AccessToken:
+        started, generation = self._now(), self._generation
+        try:
+            lease = await self._core.lease()
+        except _FFI_ERROR_BASE as e:
+            raise _convert(e) from None
+        return self._remember(started, generation, lease)
+
+    def _remember(self, started: Union[float, int], generation: int, lease: Any) -> AccessToken:
+        previous = self._last
+        if (
+            previous is not None
+            and previous.access_token == lease.access_token
+            and previous.expires_at_unix_ms == lease.expires_at_unix_ms
+        ):
+            token = previous  # the same token: keep one object
+        else:
+            token = AccessToken(
+                lease.access_token,
+                lease.token_type,
+                lease.expires_at_unix_ms,
+                lease.scope,
+                lease.authorization_header,
+            )
+            self._last = token
+        reuse_for_ms = lease.reuse_for_ms
+        if reuse_for_ms > 0:
+            # The deadline counts from before the call, so it never outlives the
+            # core's own. An `invalidate` since the call began voids the answer.
+            deadline = started + reuse_for_ms * self._scale
+            with self._lock:
+                if self._generation == generation:
+                    self._memo = (deadline, token.authorization_header, token)
+        _log.debug("tokenwell: leased a token from the core, reusable for %d ms", reuse_for_ms)
+        return token
+
+    def invalidate(self, token: Union[AccessToken, str]) -> bool:
+        """Drops the cached token if it is still ``token`` (say the API answered
+        401 with it); a newer token is kept. Returns whether it was dropped."""
+        access_token = token.access_token if isinstance(token, AccessToken) else token
+        if not isinstance(access_token, str):
+            raise TypeError("invalidate() takes an AccessToken or the access token string")
+        self._memo = _EMPTY
+        dropped = bool(self._core.invalidate(access_token))
+        with self._lock:
+            # Voids any lease taken before the core dropped the token.
+            self._generation += 1
+            self._memo = _EMPTY
+        return dropped
+
+    def settle(self) -> None:
+        """Blocks until no fetch (e.g. a background refresh) is in flight."""
+        self._core.settle_blocking()
+
+    async def settle_async(self) -> None:
+        """Resolves once no fetch is in flight."""
+        await self._core.settle()
+
+    def __repr__(self) -> str:
+        return f"TokenClient({self._core.describe()})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("TokenClient is not picklable (it holds credentials); build one per process")
