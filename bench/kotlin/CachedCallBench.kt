@@ -1,0 +1,90 @@
+package dev.tokenwell
+
+import dev.tokenwell.ffi.CoreClient
+import java.util.concurrent.ConcurrentHashMap
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Tag
+import org.junit.jupiter.api.Test
+
+/**
+ * The cached-call benchmark (a careful warm loop; figures printed, not asserted):
+ * ns per cached `authorizationHeader()` through the public API (memoised lease),
+ * the raw JNA call into the core (`CoreClient.leaseBlocking()`, what every call
+ * would cost without the memo), and a `ConcurrentHashMap` + `System.nanoTime()`
+ * floor, all in the same JVM run. Run with `mvn -Pbench verify` (bench/kotlin/run.sh).
+ */
+@Tag("bench")
+class CachedCallBench {
+    @Volatile
+    private var sink = 0L
+
+    private fun measure(name: String, calls: Int, rounds: Int = 7, body: () -> String): Double {
+        // Warm-up (JIT), then the median of several timed rounds.
+        repeat(3) { var acc = 0L; repeat(calls) { acc += body().length }; sink += acc }
+        val perCall = (0 until rounds).map {
+            var acc = 0L
+            val start = System.nanoTime()
+            repeat(calls) { acc += body().length }
+            val elapsed = System.nanoTime() - start
+            sink += acc
+            elapsed.toDouble() / calls
+        }.sorted()
+        val median = perCall[rounds / 2]
+        println("bench: %-44s %10.1f ns/call (median of %d x %d; best %.1f)".format(name, median, rounds, calls, perCall.first()))
+        return median
+    }
+
+    @Test
+    fun cachedCall() {
+        MockProvider.start().use { mock ->
+            mock.reset()
+            mock.script("""{"status":200,"json":{"access_token":"bench-token","token_type":"Bearer","expires_in":86400}}""")
+            val config = TokenConfig(
+                provider = "deliveroo", environment = "sandbox", baseUrl = "${mock.url}/deliveroo",
+                clientId = "x", clientSecret = "y",
+            )
+            TokenClient(config).use { client ->
+                check(client.authorizationHeaderBlocking() == "Bearer bench-token")
+                val memo = measure("authorizationHeaderBlocking() memoised", 5_000_000) { client.authorizationHeaderBlocking() }
+                val suspended = runBlocking {
+                    // The suspend twin from inside a coroutine.
+                    var acc = 0L
+                    repeat(2_000_000) { acc += client.authorizationHeader().length }
+                    val start = System.nanoTime()
+                    repeat(5_000_000) { acc += client.authorizationHeader().length }
+                    sink += acc
+                    (System.nanoTime() - start) / 5_000_000.0
+                }
+                println("bench: %-44s %10.1f ns/call".format("authorizationHeader() memoised (suspend)", suspended))
+
+                // The raw JNA call: a second core client on the same token (the mock
+                // serves the same token again), asked every time.
+                mock.script("""{"status":200,"json":{"access_token":"bench-token","token_type":"Bearer","expires_in":86400}}""")
+                val raw = CoreClient(config.toJson(), null, null)
+                try {
+                    check(raw.leaseBlocking().authorizationHeader == "Bearer bench-token")
+                    val jna = measure("CoreClient.leaseBlocking() raw JNA call", 30_000) { raw.leaseBlocking().authorizationHeader }
+                    println("bench: memo speed-up over the raw JNA call: %.0fx".format(jna / memo))
+                    // Where the JNA time goes: a call returning a string (RustBuffer), and
+                    // one returning a primitive.
+                    measure("CoreClient.describe() raw JNA (string)", 10_000, rounds = 5) { raw.describe() }
+                    dev.tokenwell.ffi.CoreClock(0).use { clock ->
+                        measure("CoreClock.nowMs() raw JNA (primitive)", 10_000, rounds = 5) { if (clock.nowMs() >= 0uL) "x" else "" }
+                    }
+                } finally {
+                    raw.close()
+                }
+                check(mock.requestCount() == 2) { "the benchmark must run on cached tokens" }
+            }
+
+            // The floor: what any JVM cache costs (one map lookup and a clock read).
+            class Entry(val header: String, val deadline: Long)
+            val map = ConcurrentHashMap<String, Entry>()
+            map["deliveroo/x"] = Entry("Bearer bench-token", System.nanoTime() + 3_600_000_000_000L)
+            measure("floor: ConcurrentHashMap + System.nanoTime()", 5_000_000) {
+                val e = map["deliveroo/x"]!!
+                if (System.nanoTime() - e.deadline < 0) e.header else ""
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds and tests the Kotlin/JVM package, then runs its benchmark.
+# Called from the repository root (make test) as: bash bindings/kotlin/test.sh
+# Idempotent and non-interactive; exits non-zero on any failure.
+set -euo pipefail
+export CI=true
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+started=$(date +%s)
+
+# --- tools: JDK 17 and Maven (Debian packages) if missing -------------------
+if ! command -v java >/dev/null || ! command -v javac >/dev/null || ! command -v mvn >/dev/null; then
+  echo "== installing JDK 17 and Maven"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq openjdk-17-jdk-headless maven </dev/null >/dev/null
+fi
+command -v cargo >/dev/null || { echo "cargo not found: install the Rust toolchain (rustup)" >&2; exit 1; }
+
+# --- native library, bindgen and the mock provider ---------------------------
+echo "== cargo build --release --features ffi --lib (native core)"
+cargo build --release --features ffi --lib
+# Debug build: the mock binary, uniffi-bindgen, and an unstripped cdylib whose
+# UniFFI metadata the bindings are generated from (release builds are stripped).
+echo "== cargo build --features cli,bindgen (mock provider, uniffi-bindgen, metadata)"
+cargo build --features cli,bindgen
+
+# --- generate, compile, test, package -----------------------------------------
+# The pom generates the Kotlin bindings (uniffi-bindgen, package dev.tokenwell.ffi)
+# and puts the native library in the jar under linux-x86-64/.
+echo "== mvn verify"
+mvn -B -f bindings/kotlin/pom.xml \
+  -Dtokenwell.mock="$root/target/debug/tokenwell" \
+  verify </dev/null
+
+jar="bindings/kotlin/target/tokenwell-0.1.0.jar"
+[ -f "$jar" ] || { echo "jar not built: $jar" >&2; exit 1; }
+listing="$(jar tf "$jar")"
+for entry in linux-x86-64/libtokenwell.so dev/tokenwell/ffi/CoreClient.class dev/tokenwell/TokenClient.class dev/tokenwell/TokenwellInterceptor.class; do
+  grep -qx "$entry" <<<"$listing" || { echo "jar lacks $entry" >&2; exit 1; }
+done
+
+built=$(( $(date +%s) - started ))
+
+# --- benchmark (figures printed, not asserted) ------------------------------
+echo "== benchmark (bench/kotlin)"
+bash bench/kotlin/run.sh
+echo "bench: jar size $(stat -c %s "$jar") bytes ($jar)"
+echo "bench: build + tests took ${built} s"
