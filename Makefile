@@ -3,7 +3,7 @@
 #   make test   installs what is missing, then every check of every package
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-rust bench
+.PHONY: help demo test test-rust test-js test-python test-kotlin bench
 
 help:
 	@echo "make demo   # the cache at work against the embedded mock provider"
@@ -12,13 +12,28 @@ help:
 demo:
 	cargo run --quiet --features cli -- demo
 
-test: test-rust
+# Each package's script installs what it lacks (wasm target, pinned wasm-bindgen
+# CLI, npm packages, maturin, Maven artifacts), builds, tests and prints its budgets.
+test: test-rust test-js test-python test-kotlin
 
 test-rust:
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
+	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	cargo fmt --check
 	cargo clippy --all-targets --features cli,ffi -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 	cargo test --features cli,ffi
 
+test-js:
+	bash js/scripts/test.sh
+
+test-python:
+	bash bindings/python/test.sh
+
+test-kotlin:
+	bash bindings/kotlin/test.sh
+
+# The Rust hot path (criterion). Each package's test script prints its own
+# budgets (bench/js, bench/python, bench/kotlin), measured against its peers.
 bench:
 	cargo bench --bench cache_hit
