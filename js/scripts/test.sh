@@ -38,6 +38,13 @@ fi
 # The package.
 bash "$JS/scripts/build.sh"
 
+# The wasm adapter's own Rust tests, in Node (wasm-bindgen-test-runner comes
+# with the pinned wasm-bindgen CLI that build.sh installed).
+log "cargo test --target wasm32-unknown-unknown --test wasm"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown --test wasm --manifest-path "$ROOT/Cargo.toml" \
+  --target-dir "$TARGET_DIR"
+
 # The tests (node's runner; each file starts and stops its own mock).
 log "node --test"
 cd "$JS"
