@@ -62,8 +62,8 @@ class CachedCallBench {
                 mock.script("""{"status":200,"json":{"access_token":"bench-token","token_type":"Bearer","expires_in":86400}}""")
                 val raw = CoreClient(config.toJson(), null, null)
                 try {
-                    check(raw.leaseBlocking().authorizationHeader == "Bearer bench-token")
-                    val jna = measure("CoreClient.leaseBlocking() raw JNA call", 30_000) { raw.leaseBlocking().authorizationHeader }
+                    check(raw.leaseBlocking().authorizationHeader.value == "Bearer bench-token")
+                    val jna = measure("CoreClient.leaseBlocking() raw JNA call", 30_000) { raw.leaseBlocking().authorizationHeader.value }
                     println("bench: memo speed-up over the raw JNA call: %.0fx".format(jna / memo))
                     // Where the JNA time goes: a call returning a string (RustBuffer), and
                     // one returning a primitive.

@@ -161,13 +161,24 @@ impl std::fmt::Display for TokenwellError {
 
 impl std::error::Error for TokenwellError {}
 
+/// A secret on its way to a binding. It crosses the FFI as a string but lands
+/// in a foreign class that prints `[redacted]` (see `uniffi.toml`), so the
+/// generated records never show it in `repr` / `toString`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Redacted(pub String);
+uniffi::custom_newtype!(Redacted, String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// A token and how long a binding may reuse it without asking the core again.
-/// (The generated foreign records print their fields: the wrappers turn a lease
-/// into their redacting `AccessToken` at once and never expose it.)
-#[derive(Clone, uniffi::Record)]
+#[derive(Debug, Clone, uniffi::Record)]
 pub struct CoreLease {
     /// The access token.
-    pub access_token: String,
+    pub access_token: Redacted,
     /// `Bearer` unless the server said otherwise.
     pub token_type: String,
     /// The server's expiry as Unix ms on the local clock.
@@ -175,29 +186,19 @@ pub struct CoreLease {
     /// Granted scope, if reported.
     pub scope: Option<String>,
     /// The `Authorization` header value.
-    pub authorization_header: String,
+    pub authorization_header: Redacted,
     /// Milliseconds, on the client's clock, during which the answer stays the same.
     pub reuse_for_ms: u64,
-}
-
-impl std::fmt::Debug for CoreLease {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CoreLease")
-            .field("token_type", &self.token_type)
-            .field("expires_at_unix_ms", &self.expires_at_unix_ms)
-            .field("reuse_for_ms", &self.reuse_for_ms)
-            .finish_non_exhaustive()
-    }
 }
 
 impl From<crate::Lease> for CoreLease {
     fn from(l: crate::Lease) -> Self {
         CoreLease {
-            access_token: l.token.secret().to_owned(),
+            access_token: Redacted(l.token.secret().to_owned()),
             token_type: l.token.token_type().to_owned(),
             expires_at_unix_ms: l.token.expires_at_unix_ms(),
             scope: l.token.scope().map(str::to_owned),
-            authorization_header: l.token.authorization_header().to_owned(),
+            authorization_header: Redacted(l.token.authorization_header().to_owned()),
             reuse_for_ms: l.reuse_for_ms,
         }
     }

@@ -69,6 +69,10 @@ def test_canaries_never_leak(mock: Any, caplog: pytest.LogCaptureFixture, capsys
     token = good.token()
     assert token.access_token == CANARY_TOKEN  # the value is there for whoever asks for it
     shown = [repr(token), str(token), repr(good), str(good), repr(client), repr(tokenwell.ManualClock())]
+    # The generated record the core answers with (what a captured stack frame shows).
+    raw = good._core.lease_blocking()
+    assert raw.access_token.value == CANARY_TOKEN
+    shown += [repr(raw), str(raw)]
     try:
         import tokenwell.httpx as twx
 

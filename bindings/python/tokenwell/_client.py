@@ -304,17 +304,17 @@ class TokenClient:
         previous = self._last
         if (
             previous is not None
-            and previous.access_token == lease.access_token
+            and previous.access_token == lease.access_token.value
             and previous.expires_at_unix_ms == lease.expires_at_unix_ms
         ):
             token = previous  # the same token: keep one object
         else:
             token = AccessToken(
-                lease.access_token,
+                lease.access_token.value,
                 lease.token_type,
                 lease.expires_at_unix_ms,
                 lease.scope,
-                lease.authorization_header,
+                lease.authorization_header.value,
             )
             self._last = token
         reuse_for_ms = lease.reuse_for_ms

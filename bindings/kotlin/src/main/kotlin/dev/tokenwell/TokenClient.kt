@@ -101,7 +101,7 @@ class TokenClient @JvmOverloads constructor(
      */
     private fun remember(seen: Memo, before: Long, lease: CoreLease): AccessToken {
         val token = AccessToken(
-            lease.accessToken, lease.tokenType, lease.expiresAtUnixMs, lease.scope, lease.authorizationHeader,
+            lease.accessToken.value, lease.tokenType, lease.expiresAtUnixMs, lease.scope, lease.authorizationHeader.value,
         )
         val reuseMs = lease.reuseForMs
         if (reuseMs > 0uL) {

@@ -87,5 +87,12 @@ class SecretsTest : WithMockProvider() {
             assertClean("AccessToken.toString", token.toString())
             assertClean("TokenClient.toString", client.toString())
         }
+        // The generated record the core answers with (what a logged lease would show).
+        mock.script("""{"status":200,"json":{"access_token":"$canaryToken","token_type":"Bearer","expires_in":300}}""")
+        dev.tokenwell.ffi.CoreClient(config.toJson(), null, null).use { core ->
+            val lease = core.leaseBlocking()
+            assertEquals(canaryToken, lease.accessToken.value)
+            assertClean("CoreLease.toString", lease.toString())
+        }
     }
 }
