@@ -5,8 +5,6 @@
 
 use std::sync::Arc;
 
-use futures::FutureExt;
-
 use crate::{Error, ErrorKind, ManualClock, MemoryStore, TokenClient, TokenConfig};
 
 /// Every failure, one variant per [`ErrorKind`] (the variant name is the code in
@@ -285,13 +283,9 @@ impl CoreClient {
     }
 
     /// A valid token, blocking the calling thread until it is there. A cache hit
-    /// returns without parking.
+    /// is ready at the first poll, so it returns without parking.
     pub fn lease_blocking(&self) -> Result<CoreLease, TokenwellError> {
-        let lease = match self.client.lease().now_or_never() {
-            Some(result) => result,
-            None => futures::executor::block_on(self.client.lease()),
-        };
-        Ok(lease?.into())
+        Ok(futures::executor::block_on(self.client.lease())?.into())
     }
 
     /// Drops the cached token if it is still `access_token`.

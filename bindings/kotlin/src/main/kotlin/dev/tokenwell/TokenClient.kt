@@ -35,23 +35,11 @@ class TokenClient @JvmOverloads constructor(
 
     /** A valid token: the cached one if fresh, else one shared fetch for all callers. */
     @Throws(TokenwellException::class)
-    suspend fun token(): AccessToken {
-        val seen = memo.get()
-        val now = now()
-        if (seen.token != null && now - seen.deadline < 0) return seen.token
-        val lease = TokenwellException.translate { core.lease() }
-        return remember(seen, now, lease)
-    }
+    suspend fun token(): AccessToken = memoised { core.lease() }
 
     /** [token], blocking the calling thread until the token is there. */
     @Throws(TokenwellException::class)
-    fun tokenBlocking(): AccessToken {
-        val seen = memo.get()
-        val now = now()
-        if (seen.token != null && now - seen.deadline < 0) return seen.token
-        val lease = TokenwellException.translate { core.leaseBlocking() }
-        return remember(seen, now, lease)
-    }
+    fun tokenBlocking(): AccessToken = memoised { core.leaseBlocking() }
 
     /** The `Authorization` header value for a valid token, e.g. `Bearer eyJ…`. */
     @Throws(TokenwellException::class)
@@ -92,6 +80,14 @@ class TokenClient @JvmOverloads constructor(
 
     /** Monotonic ticks: the manual clock's ms, or System.nanoTime(). */
     private fun now(): Long = clock?.nowMs() ?: System.nanoTime()
+
+    /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
+    private inline fun memoised(ask: () -> CoreLease): AccessToken {
+        val seen = memo.get()
+        val now = now()
+        if (seen.token != null && now - seen.deadline < 0) return seen.token
+        return remember(seen, now, TokenwellException.translate(ask))
+    }
 
     /**
      * Keeps the core's lease until `before + reuseForMs`, `before` being read
