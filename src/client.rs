@@ -15,6 +15,7 @@ use crate::config::TokenConfig;
 use crate::events::{Event, EventSink};
 use crate::expiry::{Backoff, Deadlines};
 use crate::profile::{Credentials, Profile};
+use crate::redact::Redactor;
 use crate::runtime::{BoxFuture, Spawn};
 use crate::store::{CacheKey, Store, StoredToken};
 use crate::transport::Transport;
@@ -32,6 +33,8 @@ pub struct TokenClient {
 struct Inner {
     profile: Profile,
     creds: Credentials,
+    /// Scrubs the secret, in every form, from errors before they leave.
+    redactor: Redactor,
     key: CacheKey,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
@@ -123,6 +126,7 @@ impl Builder {
     pub fn build(self) -> Result<TokenClient> {
         let (profile, creds) = Profile::resolve(&self.config)?;
         let key = CacheKey::new(&profile, &creds);
+        let redactor = Redactor::new(&creds.client_id, creds.client_secret.expose());
         let transport = match self.transport {
             Some(t) => t,
             None => crate::platform::default_transport(&profile.http)?,
@@ -143,6 +147,7 @@ impl Builder {
             inner: Arc::new(Inner {
                 profile,
                 creds,
+                redactor,
                 key,
                 transport,
                 clock,
@@ -345,7 +350,8 @@ impl Inner {
         let result = AssertUnwindSafe(self.fetch_once())
             .catch_unwind()
             .await
-            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "the token fetch panicked")));
+            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "the token fetch panicked")))
+            .map_err(|e| e.redacted(&self.redactor));
         let now = self.clock.now_ms();
         let mut st = self.lock();
         st.inflight = None;
@@ -387,7 +393,6 @@ impl Inner {
             return Ok((cached, true));
         }
         let policy = &self.profile.policy;
-        let secret = self.creds.client_secret.expose();
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let req = request::build(&self.profile, &self.creds);
@@ -395,13 +400,8 @@ impl Inner {
             "tokenwell: requesting a token from {}",
             self.profile.token_url
         );
-        let resp = self
-            .transport
-            .send(req)
-            .await
-            .map_err(|e| e.scrub(secret))?;
-        let issued =
-            response::parse(&self.profile, &resp, sent_unix).map_err(|e| e.scrub(secret))?;
+        let resp = self.transport.send(req).await?;
+        let issued = response::parse(&self.profile, &resp, sent_unix)?;
         log::debug!("tokenwell: got a token valid for {} ms", issued.lifetime_ms);
         let deadlines = Deadlines::new(policy, sent_at, issued.lifetime_ms);
         let expires_unix = sent_unix + issued.lifetime_ms as i64;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::redact::Redactor;
 use crate::{Error, Result, Secret};
 
 /// Which platform's token endpoint to talk to.
@@ -274,11 +275,8 @@ impl TokenConfig {
             .find_map(|k| value.get(*k))
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
         serde_json::from_value(value).map_err(|e| {
-            let err = Error::config(format!("invalid config: {e}"));
-            match &secret {
-                Some(s) => err.scrub(s),
-                None => err,
-            }
+            let redactor = Redactor::new("", secret.as_deref().unwrap_or_default());
+            Error::config(format!("invalid config: {e}")).redacted(&redactor)
         })
     }
 }

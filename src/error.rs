@@ -129,8 +129,9 @@ impl fmt::Display for ErrorKind {
 }
 
 /// A failure to get a token. Cheap to clone (every waiter of a shared fetch gets
-/// one). Its text never contains the client secret or a token: details taken from
-/// a response are scrubbed of the secret and truncated.
+/// one). Its text never contains the client secret or a token: every error that
+/// leaves a client has passed [`Error::redacted`] (the secret in every form
+/// scrubbed, then the detail truncated), and tokens never enter error text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
@@ -139,14 +140,14 @@ pub struct Error {
     detail: String,
 }
 
-/// Longest detail kept from a server's `error_description`.
-const MAX_DETAIL: usize = 200;
+/// Longest detail kept from a server's `error_description` (in bytes).
+pub const MAX_DETAIL: usize = 200;
 
 impl Error {
-    /// A new error of `kind` with a human-readable detail.
+    /// A new error of `kind` with a human-readable detail. The detail is kept
+    /// whole until [`Error::redacted`] scrubs and cuts it.
     pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
-        let mut detail = detail.into();
-        truncate(&mut detail, MAX_DETAIL);
+        let detail = detail.into();
         Error {
             kind,
             status: None,
@@ -202,12 +203,13 @@ impl Error {
         &self.detail
     }
 
-    /// Removes every occurrence of `secret` from the detail (server error
-    /// descriptions sometimes echo the request).
-    pub(crate) fn scrub(mut self, secret: &str) -> Self {
-        if secret.len() >= 4 && self.detail.contains(secret) {
-            self.detail = self.detail.replace(secret, "[redacted]");
-        }
+    /// The error as it may leave the client: every form of the secret scrubbed
+    /// from the detail (servers echo requests), *then* the detail cut to
+    /// [`MAX_DETAIL`] bytes, so a cut can never leave a prefix of the secret.
+    pub fn redacted(mut self, redactor: &crate::redact::Redactor) -> Self {
+        let mut detail = redactor.scrub(&self.detail);
+        truncate(&mut detail, MAX_DETAIL);
+        self.detail = detail;
         self
     }
 }

@@ -30,6 +30,7 @@ mod error;
 mod events;
 pub mod expiry;
 pub mod profile;
+pub mod redact;
 pub mod request;
 pub mod response;
 mod runtime;

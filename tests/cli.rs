@@ -113,3 +113,70 @@ fn demo_shows_one_request_for_a_hundred_callers() {
         assert!(row.contains("waited, new, 1 req"), "expiry: {row}");
     }
 }
+
+/// `POST {url}{path}` with a JSON body over a plain socket (the mock's admin API).
+fn post_json(url: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+#[test]
+fn token_command_scrubs_every_echoed_form_of_the_secret() {
+    let mock = start_mock();
+    // The conformance vector's endpoint echoes: every form, every error path.
+    let vector: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/secret-echo-every-form.json")).unwrap();
+    let config = &vector["config"];
+    let forbidden: Vec<&str> = vector["forbidden"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    let file = std::env::temp_dir().join(format!("tokenwell-echo-{}.json", std::process::id()));
+    let url = format!("{}/custom/token", mock.1);
+    let settings =
+        serde_json::json!({"provider": "custom", "token_url": url, "credentials": "both"});
+    std::fs::write(&file, settings.to_string()).unwrap();
+    let responses = vector["script"].as_array().unwrap();
+    for (i, response) in responses.iter().enumerate() {
+        post_json(
+            &mock.1,
+            "/__admin/script",
+            &serde_json::json!({ "responses": [response] }).to_string(),
+        );
+        let out = Command::new(BIN)
+            .arg("token")
+            .arg("--config")
+            .arg(&file)
+            .env("TOKENWELL_CLIENT_ID", config["client_id"].as_str().unwrap())
+            .env(
+                "TOKENWELL_CLIENT_SECRET",
+                config["client_secret"].as_str().unwrap(),
+            )
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "response #{i} must fail");
+        assert!(stderr.starts_with("tokenwell: "), "response #{i}: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if let Some(form) = forbidden
+            .iter()
+            .position(|f| stderr.contains(f) || stdout.contains(f))
+        {
+            panic!("response #{i}: the output leaks secret form #{form}");
+        }
+    }
+    let _ = std::fs::remove_file(&file);
+}

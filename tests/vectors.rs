@@ -3,7 +3,7 @@
 //! Kotlin suites run the same files through their own APIs.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use tokenwell::mock::{MockOptions, MockServer, ScriptedResponse};
@@ -11,8 +11,29 @@ use tokenwell::{Error, ManualClock, MemoryStore, Store, TokenClient, TokenConfig
 
 const DEFAULT_UNIX_MS: i64 = 1_767_225_600_000;
 
+/// Every log record of the client (the mock's own are left out: it is the
+/// server), at every level, so a vector can check that none holds a secret.
+struct CaptureLog(Mutex<Vec<String>>);
+
+impl log::Log for CaptureLog {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if !record.target().starts_with("tokenwell::mock") {
+            let line = format!("{} {} {}", record.level(), record.target(), record.args());
+            self.0.lock().unwrap().push(line);
+        }
+    }
+    fn flush(&self) {}
+}
+
+static LOGS: CaptureLog = CaptureLog(Mutex::new(Vec::new()));
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_vectors() {
+    log::set_logger(&LOGS).expect("the only logger");
+    log::set_max_level(log::LevelFilter::Trace);
     let mock = MockServer::start(MockOptions::default())
         .await
         .expect("mock starts");
@@ -33,7 +54,11 @@ async fn conformance_vectors() {
         let vector: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
         let name = vector["name"].as_str().unwrap_or("?").to_owned();
         mock.reset();
-        match run(&mock, &vector).await {
+        LOGS.0.lock().unwrap().clear();
+        match run(&mock, &vector)
+            .await
+            .and_then(|()| logs_hold_no_form(&vector))
+        {
             Ok(()) => println!("ok   {name}"),
             Err(e) => {
                 println!("FAIL {name}: {e}");
@@ -48,6 +73,18 @@ async fn conformance_vectors() {
         "failed vectors:\n{}",
         failures.join("\n")
     );
+}
+
+/// The client's logs of this vector (debug level included) hold no `forbidden` form.
+fn logs_hold_no_form(v: &Value) -> Result<(), String> {
+    let logs = LOGS.0.lock().unwrap();
+    for (i, form) in v["forbidden"].as_array().into_iter().flatten().enumerate() {
+        let form = form.as_str().unwrap_or_default();
+        if logs.iter().any(|line| line.contains(form)) {
+            return Err(format!("a log record leaks secret form #{i}"));
+        }
+    }
+    Ok(())
 }
 
 /// Replaces `{mock}` in every string with the mock's base URL.
@@ -78,7 +115,13 @@ async fn run(mock: &MockServer, v: &Value) -> Result<(), String> {
         Some(Value::Object(map)) => map.iter().map(|(k, c)| (k.clone(), c.clone())).collect(),
         _ => BTreeMap::from([("main".to_owned(), v["config"].clone())]),
     };
-    let mut secrets = Vec::new();
+    // Every configured secret, and every form of one that no error text may hold.
+    let mut secrets: Vec<String> = v["forbidden"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect();
     let mut clients = BTreeMap::new();
     for (name, cfg) in configs {
         let cfg = substitute(&cfg, &mock.url());
@@ -211,7 +254,8 @@ fn check_result(
 fn check_error(e: &Error, expected: &Value, secrets: &[String]) -> Result<(), String> {
     let text = format!("{e} {e:?}");
     if let Some(s) = secrets.iter().find(|s| text.contains(s.as_str())) {
-        return Err(format!("error text leaks the secret {s:?}"));
+        let form = secrets.iter().position(|f| f == s).unwrap_or_default();
+        return Err(format!("error text leaks secret form #{form}"));
     }
     for (key, want) in expected.as_object().into_iter().flatten() {
         match key.as_str() {

@@ -39,7 +39,7 @@ function substitute(value, base) {
 }
 
 const VECTOR_KEYS = new Set(['name', 'description', 'config', 'clients', 'shared_store', 'clock',
-  'expect_build_error', 'script', 'steps', 'expect_requests']);
+  'expect_build_error', 'script', 'steps', 'expect_requests', 'forbidden']);
 
 async function run(v) {
   for (const key of Object.keys(v)) assert.ok(VECTOR_KEYS.has(key), `unknown vector key ${key}`);
@@ -47,7 +47,7 @@ async function run(v) {
   const clock = new ManualClock(v.clock?.unix_ms ?? DEFAULT_UNIX_MS);
   const store = v.shared_store ? new MemoryStore() : undefined;
   const configs = v.clients ?? { main: v.config };
-  const secrets = [];
+  const secrets = [...(v.forbidden ?? [])]; // every form of a secret that no error text may hold
   const clients = new Map();
   for (const [name, raw] of Object.entries(configs)) {
     const config = substitute(raw, mock.url);

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import traceback
+from pathlib import Path
 from typing import Any, List
 
 import pytest
@@ -101,3 +103,39 @@ def test_canaries_never_leak(mock: Any, caplog: pytest.LogCaptureFixture, capsys
     for text in everything:
         assert CANARY_SECRET not in text
         assert CANARY_TOKEN not in text
+
+
+ECHO_VECTOR = Path(__file__).resolve().parents[3] / "tests" / "vectors" / "secret-echo-every-form.json"
+
+
+def test_echoed_secret_forms_never_leak_through_any_error_path(
+    mock: Any, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The endpoint echoes the secret in every form (raw, form/URL-encoded,
+    JSON-escaped, base64 of the secret and of the Basic pair) and cut short, on
+    every error path; nothing the application sees or logs holds any of them."""
+    caplog.set_level(logging.DEBUG)
+    vector = json.loads(ECHO_VECTOR.read_text(encoding="utf-8"))
+    forbidden: List[str] = vector["forbidden"]
+    config = {k: (v.replace("{mock}", mock.url) if isinstance(v, str) else v) for k, v in vector["config"].items()}
+    texts: List[str] = []
+    log = logging.getLogger("app")
+    for i, response in enumerate(vector["script"]):
+        for use_async in (False, True):
+            mock.script([response])
+            client = TokenClient.from_config(config)  # a fresh client: no backoff in the way
+            with pytest.raises(tokenwell.TokenwellError) as info:
+                if use_async:
+                    asyncio.run(client.token_async())
+                else:
+                    client.token()
+            err = info.value
+            texts.extend(_texts(err))
+            print(err, repr(err))
+            log.debug("token fetch %d failed: %s", i, err, exc_info=err)
+    captured = capsys.readouterr()
+    texts += [captured.out, captured.err, caplog.text]
+    assert len(caplog.records) >= 2 * len(vector["script"])
+    for text in texts:
+        leaked = [n for n, form in enumerate(forbidden) if form in text]
+        assert not leaked, f"secret forms {leaked} leaked"

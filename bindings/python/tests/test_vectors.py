@@ -31,7 +31,7 @@ CALL_TIMEOUT_S = 60
 
 TOP_KEYS = {
     "name", "description", "config", "clients", "shared_store", "clock",
-    "expect_build_error", "script", "steps", "expect_requests",
+    "expect_build_error", "script", "steps", "expect_requests", "forbidden",
 }
 STEP_KEYS = {
     "token": {"op", "client", "expect", "expect_error"},
@@ -179,7 +179,7 @@ def run_vector(mock: Any, vector: Dict[str, Any], mode: str) -> None:
     clock = ManualClock((vector.get("clock") or {}).get("unix_ms", DEFAULT_UNIX_MS))
     store = MemoryStore() if vector.get("shared_store") else None
     configs = vector["clients"] if "clients" in vector else {"main": vector["config"]}
-    secrets: List[str] = []
+    secrets: List[str] = list(vector.get("forbidden", []))  # forms no error text may hold
     clients: Dict[str, TokenClient] = {}
     for name, cfg in configs.items():
         cfg = substitute(cfg, mock.url)

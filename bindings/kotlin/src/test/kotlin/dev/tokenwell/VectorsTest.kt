@@ -37,7 +37,7 @@ class VectorsTest : WithMockProvider() {
     private fun run(v: JsonNode) {
         val known = setOf(
             "name", "description", "config", "clients", "shared_store", "clock",
-            "expect_build_error", "script", "steps", "expect_requests",
+            "expect_build_error", "script", "steps", "expect_requests", "forbidden",
         )
         v.fieldNames().forEach { check(it in known) { "unknown vector key $it" } }
         val clock = ManualClock(v.path("clock").path("unix_ms").asLong(ManualClock.DEFAULT_UNIX_MS))
@@ -47,7 +47,8 @@ class VectorsTest : WithMockProvider() {
         } else {
             mapOf("main" to v["config"])
         }
-        val secrets = mutableListOf<String>()
+        // Every configured secret, and every form of one that no error text may hold.
+        val secrets = v.path("forbidden").map { it.asText() }.toMutableList()
         val clients = linkedMapOf<String, TokenClient>()
         try {
             for ((name, raw) in configs) {

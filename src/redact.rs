@@ -1,0 +1,278 @@
+//! Scrubbing the client secret out of text that came from elsewhere (a token
+//! endpoint's error body, a transport's message, a config parser's complaint).
+//!
+//! A server may echo the secret in any encoding the request carried it in, and
+//! may cut its own echo short. So the [`Redactor`] removes, case-insensitively:
+//! - every *form* of the secret and of the `client_id:client_secret` pair: raw,
+//!   form-encoded (`~` as `%7E`, space as `+`), URL-encoded (space as `%20`),
+//!   JSON-escaped (also with `\/` and `\uXXXX` for non-ASCII), and base64
+//!   (standard and URL-safe, padded or not, of the raw and the form-encoded pair
+//!   as RFC 6749 §2.3.1 Basic credentials are);
+//! - every *fragment* of [`FRAGMENT`] bytes or more of a form, wherever it stands:
+//!   a prefix left by a cut, a suffix, or the middle. Fragments of a base64 pair
+//!   count only where they encode secret bytes, so the client id stays readable.
+//!
+//! Forms shorter than [`MIN_FORM`] bytes are not scrubbed: they would blank out
+//! ordinary words. Redaction runs before any truncation ([`crate::Error`] cuts
+//! details only after this).
+
+use std::collections::HashSet;
+
+use base64::Engine as _;
+
+/// The shortest run of secret-derived bytes that is scrubbed wherever it stands.
+pub const FRAGMENT: usize = 6;
+/// The shortest whole form that is scrubbed.
+pub const MIN_FORM: usize = 4;
+/// What stands in for a scrubbed run.
+pub const MARK: &str = "[redacted]";
+
+/// Knows the forms of one secret; cheap to keep per client.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// Whole forms, lowercased (matched as a whole).
+    forms: Vec<Vec<u8>>,
+    /// Every `FRAGMENT`-byte window of every secret-bearing form, lowercased.
+    fragments: HashSet<[u8; FRAGMENT]>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} forms)", self.forms.len())
+    }
+}
+
+impl Redactor {
+    /// A redactor for `secret` sent with `client_id`.
+    pub fn new(client_id: &str, secret: &str) -> Self {
+        let mut r = Redactor::default();
+        if secret.is_empty() {
+            return r;
+        }
+        for form in text_forms(secret) {
+            r.add(form.as_bytes(), 0);
+        }
+        for b64 in base64_forms(secret.as_bytes()) {
+            r.add(b64.as_bytes(), 0);
+        }
+        // The pair as Basic credentials: raw and form-encoded (RFC 6749 §2.3.1).
+        let id_form = form_encode(client_id);
+        let pairs = [
+            (format!("{client_id}:{secret}"), client_id.len()),
+            (format!("{id_form}:{}", form_encode(secret)), id_form.len()),
+        ];
+        for (pair, id_len) in &pairs {
+            for form in text_forms(pair) {
+                r.add(form.as_bytes(), usize::MAX); // its secret part is a form above
+            }
+            // Base64 characters past this offset carry bits of the secret.
+            let secret_from = (id_len + 1) / 3 * 4;
+            for b64 in base64_forms(pair.as_bytes()) {
+                r.add(b64.as_bytes(), secret_from);
+            }
+        }
+        r.forms.sort();
+        r.forms.dedup();
+        r
+    }
+
+    /// Adds a whole form, and its fragments from byte `fragments_from` on.
+    fn add(&mut self, form: &[u8], fragments_from: usize) {
+        if form.len() < MIN_FORM {
+            return;
+        }
+        let lower = form.to_ascii_lowercase();
+        if fragments_from < lower.len() {
+            for w in lower[fragments_from..].windows(FRAGMENT) {
+                self.fragments
+                    .insert(w.try_into().expect("window of FRAGMENT bytes"));
+            }
+        }
+        self.forms.push(lower);
+    }
+
+    /// Whether there is anything to scrub.
+    pub fn is_empty(&self) -> bool {
+        self.forms.is_empty()
+    }
+
+    /// `text` with every form and fragment replaced by [`MARK`].
+    pub fn scrub(&self, text: &str) -> String {
+        if self.is_empty() {
+            return text.to_owned();
+        }
+        let lower = text.as_bytes().to_ascii_lowercase();
+        let mut hidden = vec![false; lower.len()];
+        for form in &self.forms {
+            let mut at = 0;
+            while let Some(i) = find(&lower[at..], form) {
+                hidden[at + i..at + i + form.len()].fill(true);
+                at += i + 1;
+            }
+        }
+        for (i, w) in lower.windows(FRAGMENT).enumerate() {
+            if self
+                .fragments
+                .contains(<&[u8; FRAGMENT]>::try_from(w).expect("window"))
+            {
+                hidden[i..i + FRAGMENT].fill(true);
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut in_mark = false;
+        for (i, c) in text.char_indices() {
+            // A character is hidden if any of its bytes is: never split UTF-8.
+            if hidden[i..i + c.len_utf8()].iter().any(|h| *h) {
+                if !in_mark {
+                    out.push_str(MARK);
+                    in_mark = true;
+                }
+            } else {
+                out.push(c);
+                in_mark = false;
+            }
+        }
+        out
+    }
+}
+
+/// The text encodings a value travels in.
+fn text_forms(value: &str) -> Vec<String> {
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let json = json[1..json.len().saturating_sub(1).max(1)].to_owned();
+    let ascii_json: String = json
+        .chars()
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_string()
+            } else {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"))
+                    .collect()
+            }
+        })
+        .collect();
+    let mut forms = vec![
+        value.to_owned(),
+        form_encode(value),
+        uri_encode(value),
+        json.replace('/', "\\/"),
+        ascii_json.replace('/', "\\/"),
+        json,
+        ascii_json,
+    ];
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+fn base64_forms(bytes: &[u8]) -> [String; 4] {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    [
+        STANDARD.encode(bytes),
+        STANDARD_NO_PAD.encode(bytes),
+        URL_SAFE.encode(bytes),
+        URL_SAFE_NO_PAD.encode(bytes),
+    ]
+}
+
+/// `application/x-www-form-urlencoded` (space as `+`, `~` as `%7E`).
+pub(crate) fn form_encode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+fn uri_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "acme-client";
+    const SECRET: &str = "Az~9/x+y= \"é\\canary-7d1f";
+
+    /// Every form, with the offset where its secret-bearing part starts.
+    fn all_forms() -> Vec<(String, usize)> {
+        let mut forms: Vec<(String, usize)> =
+            text_forms(SECRET).into_iter().map(|f| (f, 0)).collect();
+        forms.extend(base64_forms(SECRET.as_bytes()).map(|f| (f, 0)));
+        for (pair, id_len) in [
+            (format!("{ID}:{SECRET}"), ID.len()),
+            (
+                format!("{}:{}", form_encode(ID), form_encode(SECRET)),
+                form_encode(ID).len(),
+            ),
+        ] {
+            forms.extend(base64_forms(pair.as_bytes()).map(|f| (f, (id_len + 1) * 4 / 3)));
+        }
+        forms
+    }
+
+    #[test]
+    fn every_form_is_scrubbed_wherever_it_stands() {
+        let r = Redactor::new(ID, SECRET);
+        for (form, _) in all_forms() {
+            for text in [
+                form.clone(),
+                format!("bad secret '{form}' for {ID}"),
+                form.to_ascii_uppercase(),
+            ] {
+                let out = r.scrub(&text);
+                assert!(out.contains(MARK), "{text:?} -> {out:?}");
+                assert!(!out.contains(&form), "{text:?} -> {out:?}");
+            }
+        }
+        assert!(r.scrub(&format!("unknown client {ID}")).contains(ID));
+    }
+
+    #[test]
+    fn cut_forms_leave_less_than_a_fragment_of_the_secret() {
+        let r = Redactor::new(ID, SECRET);
+        for (form, offset) in all_forms() {
+            let form = form.as_bytes();
+            for cut in FRAGMENT..form.len() {
+                let head = std::str::from_utf8(&form[..cut]);
+                let tail = std::str::from_utf8(&form[form.len() - cut..]);
+                // What encodes the client id may stay, and less than a fragment more.
+                let allowed = offset + FRAGMENT;
+                for part in [head, tail] {
+                    let Ok(part) = part else { continue };
+                    if part.len() < allowed {
+                        continue;
+                    }
+                    let out = r.scrub(&format!("echo: {part}"));
+                    let left = out.trim_start_matches("echo: ").replace(MARK, "");
+                    assert!(left.len() < allowed, "{part:?} -> {out:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn leaves_ordinary_text_and_utf8_intact() {
+        let r = Redactor::new("id", "s3cr3t-value");
+        assert_eq!(
+            r.scrub("no secrets here: ünïcode"),
+            "no secrets here: ünïcode"
+        );
+        assert_eq!(r.scrub("x s3cr3t-value y"), "x [redacted] y");
+        assert!(Redactor::new("id", "abc").scrub("abc").contains("abc"));
+        assert!(Redactor::new("id", "").is_empty());
+    }
+}
