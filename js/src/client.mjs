@@ -82,14 +82,45 @@ const performanceNow = (() => {
   return null;
 })();
 
-function tokenOf(lease) {
-  return Object.freeze({
-    accessToken: lease.accessToken,
-    tokenType: lease.tokenType,
-    expiresAt: new Date(lease.expiresAtUnixMs),
-    expiresAtUnixMs: lease.expiresAtUnixMs,
-    scope: lease.scope ?? null,
-  });
+/**
+ * An access token. The token is readable as `accessToken`, but it is kept in a
+ * private field behind a getter, so `console.log`, `util.inspect`, `String()`,
+ * `JSON.stringify`, object spread and `structuredClone` never show it.
+ */
+export class AccessToken {
+  #accessToken;
+  #authorizationHeader;
+
+  /** @internal built from the core's lease. */
+  constructor(lease) {
+    this.#accessToken = lease.accessToken;
+    this.#authorizationHeader = lease.authorizationHeader;
+    this.tokenType = lease.tokenType;
+    this.expiresAt = new Date(lease.expiresAtUnixMs);
+    this.expiresAtUnixMs = lease.expiresAtUnixMs;
+    this.scope = lease.scope ?? null;
+    Object.freeze(this);
+  }
+
+  /** The token itself: send it only to the API it is for. */
+  get accessToken() { return this.#accessToken; }
+
+  /** The `Authorization` header value, e.g. `"Bearer eyJ…"`. */
+  get authorizationHeader() { return this.#authorizationHeader; }
+
+  toString() {
+    return `AccessToken(accessToken=[redacted], tokenType=${this.tokenType}, ` +
+      `expiresAt=${this.expiresAt.toISOString()}, scope=${this.scope})`;
+  }
+
+  /** What `JSON.stringify` writes: everything but the token. */
+  toJSON() {
+    return { accessToken: '[redacted]', tokenType: this.tokenType, expiresAt: this.expiresAt.toISOString(),
+      expiresAtUnixMs: this.expiresAtUnixMs, scope: this.scope };
+  }
+
+  [INSPECT]() { return this.toString(); }
+  [DENO_INSPECT]() { return this.toString(); }
 }
 
 /**
@@ -135,7 +166,7 @@ export class TokenClient {
     this.#description = this.#core.describe();
   }
 
-  /** A valid token: `{ accessToken, tokenType, expiresAt, expiresAtUnixMs, scope }`. */
+  /** A valid token (an AccessToken: `accessToken`, `tokenType`, `expiresAt`, `expiresAtUnixMs`, `scope`). */
   async token() {
     const memo = this.#memo;
     if (memo !== null && this.#now() < memo.deadline) return memo.token;
@@ -195,7 +226,7 @@ export class TokenClient {
     } catch (e) {
       throw toTokenwellError(e);
     }
-    const entry = { token: tokenOf(lease), header: lease.authorizationHeader, deadline: before + lease.reuseForMs };
+    const entry = { token: new AccessToken(lease), header: lease.authorizationHeader, deadline: before + lease.reuseForMs };
     // Keep it only if the core said it may be reused, and nobody invalidated
     // meanwhile (that call's answer stands for that call only).
     if (now !== null && lease.reuseForMs > 0 && generation === this.#generation) {

@@ -87,11 +87,28 @@ export interface Token {
   readonly scope: string | null;
 }
 
+/**
+ * A token as `TokenClient.token()` returns it. `accessToken` is readable, but
+ * `toString`, `toJSON` (so `JSON.stringify`) and `console.log` show `[redacted]`.
+ */
+export declare class AccessToken implements Token {
+  private constructor();
+  readonly accessToken: string;
+  /** The `Authorization` header value, e.g. `"Bearer eyJ…"`. */
+  readonly authorizationHeader: string;
+  readonly tokenType: string;
+  readonly expiresAt: Date;
+  readonly expiresAtUnixMs: number;
+  readonly scope: string | null;
+  toString(): string;
+  toJSON(): { accessToken: '[redacted]'; tokenType: string; expiresAt: string; expiresAtUnixMs: number; scope: string | null };
+}
+
 export declare class TokenClient {
   /** @throws {TokenwellError} with code `config` on an invalid config. */
   constructor(options: TokenClientOptions);
   /** A valid token: the cached one while fresh, else one shared fetch for all callers. */
-  token(): Promise<Token>;
+  token(): Promise<AccessToken>;
   /** `"Bearer …"` for a valid token. */
   authorizationHeader(): Promise<string>;
   /** Drops the cached token if it is still `token`. Returns whether it did. */

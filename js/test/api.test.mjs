@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { TokenClient, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from 'tokenwell';
+import { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from 'tokenwell';
 import { startMock } from './helpers/mock.mjs';
 
 const SECRET = 'api-secret-Vb71';
@@ -92,6 +92,37 @@ test('console.log / inspect / String / JSON of the client show no secret and no 
     assert.ok(!text.includes('visible-token-never'), text);
   }
   assert.match(String(client), /client_secret=\[redacted\]/);
+});
+
+test('the token object redacts the token in inspect, toString and toJSON, and still reads it', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('printed-token-never', 600, { json: { access_token: 'printed-token-never', expires_in: 600, scope: 'a b' } })]);
+  const client = new TokenClient(config());
+  const token = await client.token();
+  assert.ok(token instanceof AccessToken);
+  assert.equal(token.accessToken, 'printed-token-never');
+  assert.equal(token.authorizationHeader, 'Bearer printed-token-never');
+  assert.equal(token.scope, 'a b');
+  const logged = [];
+  const original = console.log;
+  console.log = (...args) => logged.push(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' '));
+  try {
+    console.log(token);
+    console.log('token: %o %O %s', token, token, token);
+    console.log({ nested: { token } });
+  } finally {
+    console.log = original;
+  }
+  const shown = [
+    ...logged, inspect(token), inspect(token, { showHidden: true, depth: 10, customInspect: true }),
+    String(token), `${token}`, JSON.stringify(token), JSON.stringify({ token }),
+    JSON.stringify({ ...token }), inspect(structuredClone({ ...token })), Object.keys(token).join(','),
+  ];
+  for (const text of shown) assert.ok(!text.includes('printed-token-never'), text);
+  assert.match(String(token), /accessToken=\[redacted\]/);
+  assert.equal(JSON.parse(JSON.stringify(token)).accessToken, '[redacted]');
+  assert.equal(JSON.parse(JSON.stringify(token)).scope, 'a b');
+  assert.throws(() => { token.tokenType = 'x'; }, TypeError); // frozen
 });
 
 test('config errors are TokenwellError with code "config" and never echo the secret', () => {
