@@ -14,6 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
 use crate::events::{Event, EventSink};
 use crate::expiry::{Backoff, Deadlines};
+use crate::platform::{self, Host, Platform};
 use crate::profile::{Credentials, Profile};
 use crate::redact::Redactor;
 use crate::runtime::{BoxFuture, Spawn};
@@ -47,12 +48,12 @@ struct Inner {
 #[derive(Default)]
 struct State {
     current: Option<Cached>,
-    inflight: Option<Fetch>,
+    /// The fetch in flight, with the spawner generation it was started under.
+    inflight: Option<(u64, Fetch)>,
     backoff: Backoff,
     last_error: Option<Error>,
     /// The token last dropped by `invalidate`, never to be adopted from the store.
     revoked: Option<Secret>,
-    rng: u64,
 }
 
 enum Decision {
@@ -129,19 +130,12 @@ impl Builder {
         let redactor = Redactor::new(&creds.client_id, creds.client_secret.expose());
         let transport = match self.transport {
             Some(t) => t,
-            None => crate::platform::default_transport(&profile.http)?,
+            None => Host::default_transport(&profile.http)?,
         };
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let spawner = match self.spawner {
             Some(s) => s,
-            None => crate::platform::default_spawner()?,
-        };
-        // Jitter only has to differ between processes and clients.
-        let seed =
-            clock.unix_ms() as u64 ^ (Arc::as_ptr(&clock) as *const () as u64).rotate_left(32);
-        let state = State {
-            rng: seed | 1,
-            ..State::default()
+            None => Host::default_spawner()?,
         };
         Ok(TokenClient {
             inner: Arc::new(Inner {
@@ -154,7 +148,7 @@ impl Builder {
                 spawner,
                 store: self.store,
                 events: self.events,
-                state: Mutex::new(state),
+                state: Mutex::new(State::default()),
             }),
         })
     }
@@ -219,7 +213,7 @@ impl TokenClient {
             if now < c.deadlines.usable_until {
                 // Refresh ahead: one background fetch, and this caller goes on.
                 let token = c.token.clone();
-                let start = st.inflight.is_none() && st.backoff.allows(now);
+                let start = inner.live_inflight(&mut st).is_none() && st.backoff.allows(now);
                 let driver = start.then(|| self.begin_fetch(&mut st, true).1);
                 drop(st);
                 if let Some(driver) = driver {
@@ -234,7 +228,7 @@ impl TokenClient {
             }
         }
         // Nothing usable: join the fetch in flight, or start one.
-        if let Some(fetch) = &st.inflight {
+        if let Some(fetch) = inner.live_inflight(&mut st) {
             return Decision::Wait(fetch.clone());
         }
         if let (false, Some(err)) = (st.backoff.allows(now), &st.last_error) {
@@ -277,7 +271,7 @@ impl TokenClient {
 
     /// Resolves once no fetch is in flight (for tests and graceful shutdown).
     pub async fn settle(&self) {
-        let fetch = self.inner.lock().inflight.clone();
+        let fetch = self.inner.live_inflight(&mut self.inner.lock()).cloned();
         if let Some(fetch) = fetch {
             let _ = fetch.await;
         }
@@ -321,7 +315,7 @@ impl TokenClient {
         let fetch: BoxFuture<'static, Result<AccessToken>> =
             Box::pin(async move { inner.fetch(refresh).await });
         let shared = fetch.shared();
-        st.inflight = Some(shared.clone());
+        st.inflight = Some((self.inner.spawner.generation(), shared.clone()));
         let driver = shared.clone();
         let task = Box::pin(async move {
             let _ = driver.await;
@@ -335,6 +329,19 @@ impl Inner {
         // The state stays consistent at every await-free step: a poisoned lock
         // (a panicking event sink elsewhere) is safe to keep using.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The fetch in flight, unless it was started before a fork: its task stayed
+    /// with the parent's runtime and will never finish here, so it is dropped.
+    fn live_inflight<'a>(&self, st: &'a mut State) -> Option<&'a Fetch> {
+        if st
+            .inflight
+            .as_ref()
+            .is_some_and(|(generation, _)| *generation != self.spawner.generation())
+        {
+            st.inflight = None;
+        }
+        st.inflight.as_ref().map(|(_, fetch)| fetch)
     }
 
     fn emit(&self, event: impl FnOnce() -> Event) {
@@ -366,7 +373,8 @@ impl Inner {
                 }
             }
             Err(e) => {
-                let random = next_random(&mut st.rng);
+                // Fresh OS randomness: forked workers must not back off in step.
+                let random = platform::random_unit();
                 let delay = st
                     .backoff
                     .fail(&self.profile.policy, now, e.retry_after_ms(), random);
@@ -455,17 +463,6 @@ impl Inner {
         );
         Some(Cached { token, deadlines })
     }
-}
-
-/// xorshift64*: jitter needs spread, not cryptographic strength, and this works
-/// the same on every target without an entropy source.
-fn next_random(state: &mut u64) -> f64 {
-    let mut x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl std::fmt::Debug for TokenClient {

@@ -3,9 +3,12 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
+use crate::platform::{Host, Platform};
+use crate::runtime::MaybeSendSync;
+
 /// The two clocks the core reads. Milliseconds throughout: the unit every
 /// language's clock offers and the one the conformance vectors speak.
-pub trait Clock: crate::MaybeSendSync {
+pub trait Clock: MaybeSendSync {
     /// Monotonic milliseconds from an arbitrary origin; never goes backwards.
     fn now_ms(&self) -> u64;
     /// Wall-clock Unix time in milliseconds (used only to interpret absolute
@@ -52,35 +55,16 @@ impl Clock for ManualClock {
     }
 }
 
-/// The process's real clocks.
+/// The machine's real clocks (the platform's monotonic and wall clocks).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
-#[cfg(not(target_arch = "wasm32"))]
 impl Clock for SystemClock {
     fn now_ms(&self) -> u64 {
-        use std::sync::OnceLock;
-        use std::time::Instant;
-        static ORIGIN: OnceLock<Instant> = OnceLock::new();
-        ORIGIN.get_or_init(Instant::now).elapsed().as_millis() as u64
+        Host::monotonic_ms()
     }
 
     fn unix_ms(&self) -> i64 {
-        use std::time::{SystemTime, UNIX_EPOCH};
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => d.as_millis() as i64,
-            Err(e) => -(e.duration().as_millis() as i64),
-        }
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        crate::wasm::performance_now_ms()
-    }
-
-    fn unix_ms(&self) -> i64 {
-        js_sys::Date::now() as i64
+        Host::unix_ms()
     }
 }

@@ -10,34 +10,7 @@ use serde::Deserialize;
 use crate::redact::Redactor;
 use crate::{Error, Result, Secret};
 
-/// Which platform's token endpoint to talk to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    /// Deliverect: `environment` = `staging` | `production`.
-    Deliverect,
-    /// Bringg / Delivery Hub: `region` = `eu` | `us`.
-    Bringg,
-    /// A Laravel-Passport style partner API at `base_url`.
-    Passport,
-    /// Deliveroo: `environment` = `sandbox` | `production`.
-    Deliveroo,
-    /// Everything explicit: `token_url` and the fields below.
-    Custom,
-}
-
-impl Provider {
-    /// The name used in configs (`"deliveroo"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::Deliverect => "deliverect",
-            Provider::Bringg => "bringg",
-            Provider::Passport => "passport",
-            Provider::Deliveroo => "deliveroo",
-            Provider::Custom => "custom",
-        }
-    }
-}
+pub use crate::presets::Provider;
 
 /// How the token request body is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -39,15 +39,13 @@ mod store;
 mod token;
 mod transport;
 
+pub mod platform;
+pub mod presets;
+
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native as platform;
-
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
-#[cfg(target_arch = "wasm32")]
-pub(crate) use wasm as platform;
 
 #[cfg(all(feature = "mock", not(target_arch = "wasm32")))]
 pub mod mock;

@@ -1,10 +1,12 @@
-//! Provider profiles: a preset or custom config resolved into the exact shape of
-//! one token endpoint. Presets are data; adding a platform needs no new code.
+//! Provider profiles: a config resolved, over its preset (see [`crate::presets`]),
+//! into the exact shape of one token endpoint.
 
 use crate::config::{
     CredentialsIn, Encoding, HttpOptions, Policy, Provider, ResponseMapping, TokenConfig,
 };
-use crate::{Error, Result, Secret};
+use crate::error::{Error, Result};
+use crate::platform::{Host, Platform};
+use crate::secret::Secret;
 
 /// A resolved token endpoint: everything request building and response parsing
 /// need, with every default applied.
@@ -52,93 +54,45 @@ struct Preset {
     credentials: CredentialsIn,
     grant_type: &'static str,
     audience: Option<String>,
-    accept_json: bool,
 }
 
+/// Applies the config's provider, host choice and `base_url` to its preset.
 fn preset(cfg: &TokenConfig) -> Result<Preset> {
-    let env = cfg.environment.as_deref();
-    let base = |default: &str| cfg.base_url.clone().unwrap_or_else(|| default.to_owned());
-    Ok(match cfg.provider {
-        // Seed 000. Hosts from integrators' code (the docs omit them). The seed shows
-        // grant_type "token" while the API reference says "client_credentials": we
-        // follow the seed (it is the page partners are sent to); `grant_type` overrides.
-        // The audience is the environment's API origin, as the seed's staging example.
-        Provider::Deliverect => {
-            let host = match env.unwrap_or("production") {
-                "staging" => "https://api.staging.deliverect.com",
-                "production" => "https://api.deliverect.com",
-                other => return Err(unknown("environment", other, "staging, production")),
+    let p = cfg.provider.preset();
+    let host = match p.host_key {
+        Some(key) => {
+            // Bringg's region may also be given as `environment`.
+            let chosen = match key {
+                "region" => cfg.region.as_deref().or(cfg.environment.as_deref()),
+                _ => cfg.environment.as_deref(),
             };
-            Preset {
-                url: format!("{}/oauth/token", base(host)),
-                encoding: Encoding::Json,
-                credentials: CredentialsIn::Body,
-                grant_type: "token",
-                audience: Some(host.to_owned()),
-                accept_json: true,
+            match chosen.or(p.default_host) {
+                Some(name) => match p.hosts.iter().find(|(n, _)| *n == name) {
+                    Some((_, origin)) => Some(*origin),
+                    None => {
+                        let names: Vec<_> = p.hosts.iter().map(|(n, _)| *n).collect();
+                        return Err(unknown(key, name, &names.join(", ")));
+                    }
+                },
+                None => None,
             }
         }
-        // Seed 001: `curl -F` fields, i.e. multipart. Hosts from integrators' code
-        // (the docs leave the URL blank); `base_url` picks another regional host.
-        Provider::Bringg => {
-            let host = match cfg.region.as_deref().or(env).unwrap_or("us") {
-                "eu" => "https://eu2-admin-api.bringg.com",
-                "us" => "https://us2-admin-api.bringg.com",
-                other => return Err(unknown("region", other, "eu, us")),
-            };
-            Preset {
-                url: format!("{}/oauth/token", base(host)),
-                encoding: Encoding::Multipart,
-                credentials: CredentialsIn::Body,
-                grant_type: "client_credentials",
-                audience: None,
-                accept_json: true,
-            }
+        None => None,
+    };
+    let url = match (&cfg.token_url, cfg.base_url.as_deref().or(host)) {
+        (Some(url), _) => url.clone(),
+        (None, Some(base)) => format!("{base}{}", p.path),
+        (None, None) => {
+            let key = p.required.unwrap_or("token_url");
+            return Err(Error::config(format!("provider {} needs {key}", p.name)));
         }
-        // Seed 002: the host is the partner's own.
-        Provider::Passport => {
-            let Some(host) = cfg.base_url.clone() else {
-                return Err(Error::config(
-                    "provider passport needs base_url (the partner API's origin)",
-                ));
-            };
-            Preset {
-                url: format!("{host}/api/oauth/token"),
-                encoding: Encoding::Json,
-                credentials: CredentialsIn::Body,
-                grant_type: "client_credentials",
-                audience: None,
-                accept_json: true,
-            }
-        }
-        // Seed 003: HTTP Basic plus a form body with only grant_type.
-        Provider::Deliveroo => {
-            let host = match env.unwrap_or("production") {
-                "sandbox" => "https://auth-sandbox.developers.deliveroo.com",
-                "production" => "https://auth.developers.deliveroo.com",
-                other => return Err(unknown("environment", other, "sandbox, production")),
-            };
-            Preset {
-                url: format!("{}/oauth2/token", base(host)),
-                encoding: Encoding::Form,
-                credentials: CredentialsIn::Basic,
-                grant_type: "client_credentials",
-                audience: None,
-                accept_json: true,
-            }
-        }
-        Provider::Custom => Preset {
-            url: match (&cfg.token_url, &cfg.base_url) {
-                (Some(url), _) => url.clone(),
-                (None, Some(base)) => base.clone(),
-                (None, None) => return Err(Error::config("provider custom needs token_url")),
-            },
-            encoding: Encoding::Form,
-            credentials: CredentialsIn::Body,
-            grant_type: "client_credentials",
-            audience: None,
-            accept_json: true,
-        },
+    };
+    Ok(Preset {
+        url,
+        encoding: p.encoding,
+        credentials: p.credentials,
+        grant_type: p.grant_type,
+        audience: host.filter(|_| p.audience_is_host).map(str::to_owned),
     })
 }
 
@@ -191,7 +145,8 @@ impl Profile {
         }
 
         let mut headers = Vec::new();
-        if p.accept_json && !cfg.headers.keys().any(|k| k.eq_ignore_ascii_case("accept")) {
+        // Every preset's endpoint answers JSON; some only when asked.
+        if !cfg.headers.keys().any(|k| k.eq_ignore_ascii_case("accept")) {
             headers.push(("accept".to_owned(), "application/json".to_owned()));
         }
         for (k, v) in &cfg.headers {
@@ -228,8 +183,8 @@ impl Profile {
 /// HTTPS only: a client secret must never cross the network in clear text. Plain
 /// HTTP is allowed to loopback, where tests and the mock provider live.
 fn check_url(raw: &str) -> Result<()> {
-    let url = crate::platform::parse_url(raw)
-        .map_err(|e| Error::config(format!("token URL is invalid: {e}")))?;
+    let url =
+        Host::parse_url(raw).map_err(|e| Error::config(format!("token URL is invalid: {e}")))?;
     if url.has_credentials {
         return Err(Error::config("token URL must not carry credentials"));
     }
@@ -243,18 +198,6 @@ fn check_url(raw: &str) -> Result<()> {
             "token URL scheme {other:?} is not https"
         ))),
     }
-}
-
-/// The parts of a URL the HTTPS rule looks at, as a WHATWG URL parser gives
-/// them: the `url` crate natively, the runtime's own `URL` in WebAssembly (which
-/// keeps the crate's Unicode tables, a quarter of the module, out of it).
-pub(crate) struct UrlParts {
-    /// `https`, `http`… (no colon).
-    pub scheme: String,
-    /// The serialised host: `example.com`, `127.0.0.1`, `[::1]`.
-    pub host: String,
-    /// Whether the URL carries a user name or password.
-    pub has_credentials: bool,
 }
 
 fn is_loopback(host: &str) -> bool {

@@ -29,4 +29,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 pub trait Spawn: MaybeSendSync {
     /// Starts `task`; it must be polled to completion.
     fn spawn(&self, task: BoxFuture<'static, ()>);
+
+    /// Which executor instance `spawn` feeds. A task spawned under another
+    /// generation will never run: the process forked since, and the executor's
+    /// threads stayed behind in the parent. The client abandons such a fetch and
+    /// starts a new one. Executors that cannot be forked away keep the default.
+    fn generation(&self) -> u64 {
+        0
+    }
 }

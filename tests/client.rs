@@ -335,3 +335,53 @@ fn callers_outside_tokio_get_tokens_from_the_real_transport() {
     assert_eq!(mock.request_count(), 1);
     rt.block_on(mock.shutdown());
 }
+
+/// A spawner whose executor can "fork away": its generation changes, as the
+/// native default's does in a forked child.
+#[derive(Default)]
+struct ForkingSpawner(std::sync::atomic::AtomicU64);
+
+impl tokenwell::Spawn for ForkingSpawner {
+    fn spawn(&self, task: tokenwell::BoxFuture<'static, ()>) {
+        tokio::spawn(task);
+    }
+    fn generation(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_in_flight_at_fork_time_is_abandoned_not_awaited() {
+    let transport = Arc::new(Scripted::default());
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": "child", "expires_in": 300}),
+    );
+    let spawner = Arc::new(ForkingSpawner::default());
+    let client = TokenClient::builder(config("s3cr3t-value"))
+        .transport(transport.clone())
+        .clock(Arc::new(ManualClock::new(1_767_225_600_000)))
+        .spawner(spawner.clone())
+        .build()
+        .unwrap();
+    // The parent's fetch never finishes: in a forked child its I/O task stayed
+    // behind with the parent's runtime threads.
+    *transport.delay.lock().unwrap() = Duration::from_secs(3600);
+    let parent = client.clone();
+    let stuck = tokio::spawn(async move { parent.token().await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(transport.count(), 1);
+    *transport.delay.lock().unwrap() = Duration::ZERO;
+    spawner.0.fetch_add(1, Ordering::SeqCst); // fork()
+                                              // In the child, callers start a fresh fetch instead of joining the dead one.
+    let token = tokio::time::timeout(Duration::from_secs(5), client.token())
+        .await
+        .expect("the child's token() returns")
+        .unwrap();
+    assert_eq!(token.secret(), "child");
+    assert_eq!(transport.count(), 2);
+    tokio::time::timeout(Duration::from_secs(5), client.settle())
+        .await
+        .expect("settle() ignores the abandoned fetch");
+    stuck.abort();
+}

@@ -1,6 +1,7 @@
 //! The WebAssembly build in a real JS engine (Node, through
-//! wasm-bindgen-test-runner): the runtime's `URL` behind the HTTPS rule, and the
-//! cache's single-flight on the microtask queue with the default spawner.
+//! wasm-bindgen-test-runner): the runtime's `URL` behind the HTTPS rule, the
+//! cache's single-flight on the microtask queue with the default spawner, and
+//! the platform's timers and randomness.
 //! Run by `make test` as `cargo test --target wasm32-unknown-unknown --test wasm`.
 #![cfg(target_arch = "wasm32")]
 
@@ -96,4 +97,16 @@ async fn concurrent_callers_share_one_fetch_on_the_microtask_queue() {
     // A hit answers from the cache.
     assert_eq!(client.token().await.unwrap().secret(), "wasm-token-1");
     assert_eq!(transport.sent.get(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn the_platform_sleeps_time_boxes_and_draws_randomness_from_the_runtime() {
+    use tokenwell::platform::{time_boxed, Host, Platform};
+    let started = js_sys::Date::now();
+    assert_eq!(time_boxed(20, Host::sleep(5_000)).await, None);
+    let waited = js_sys::Date::now() - started;
+    assert!((15.0..2_000.0).contains(&waited), "waited {waited} ms");
+    assert_eq!(time_boxed(5_000, async { 7 }).await, Some(7));
+    let draws: std::collections::HashSet<u64> = (0..64).map(|_| Host::random_u64()).collect();
+    assert_eq!(draws.len(), 64, "crypto.getRandomValues gives fresh values");
 }

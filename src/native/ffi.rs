@@ -253,7 +253,8 @@ pub struct CoreClient {
 #[uniffi::export]
 impl CoreClient {
     /// Builds a client from the JSON config schema, with an optional manual clock
-    /// and shared store. Fetches run on tokenwell's own tokio runtime.
+    /// and shared store. Fetches run on tokenwell's own tokio runtime of the
+    /// current process (a forked child gets its own).
     #[uniffi::constructor]
     pub fn new(
         config_json: String,
@@ -261,17 +262,13 @@ impl CoreClient {
         store: Option<Arc<CoreStore>>,
     ) -> Result<Arc<Self>, TokenwellError> {
         let config = TokenConfig::from_json(&config_json)?;
-        let runtime = super::shared_runtime()?;
-        let mut builder = TokenClient::builder(config)
-            .spawner(Arc::new(super::TokioSpawner::new(runtime.handle().clone())));
+        let mut builder = TokenClient::builder(config);
         if let Some(clock) = clock {
             builder = builder.clock(clock.0.clone());
         }
         if let Some(store) = store {
             builder = builder.store(store.0.clone());
         }
-        // reqwest's client registers with the runtime it is built in.
-        let _guard = runtime.enter();
         Ok(Arc::new(CoreClient {
             client: builder.build()?,
         }))

@@ -1,46 +1,48 @@
 //! HTTP over reqwest: rustls, timeouts, no redirects, a capped body.
 
+use std::time::Duration;
+
+use super::process::Process;
 use crate::config::HttpOptions;
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_RESPONSE_BYTES};
 use crate::{Error, ErrorKind, Result, Transport};
 
-/// The native transport. One per client: reqwest pools connections inside it.
+/// The native transport. It holds only its settings: the HTTP client (TLS
+/// configuration and connection pool, shared by every client in the process
+/// with the same connect timeout) and the runtime it runs on are the current
+/// process's, looked up per request, so a forked child never uses the parent's.
 ///
-/// Requests run as tasks on the tokio runtime the transport was built on: a
-/// shared fetch may be polled by whichever caller gets there first, including a
-/// Python or JVM thread outside any runtime, where reqwest cannot do I/O.
+/// Requests run as tasks on that runtime: a shared fetch may be polled by
+/// whichever caller gets there first, including a Python or JVM thread outside
+/// any runtime, where reqwest cannot do I/O.
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
-    runtime: tokio::runtime::Handle,
+    connect_timeout_ms: u64,
+    timeout: Duration,
 }
 
 impl ReqwestTransport {
     /// A transport with the given timeouts that never follows redirects (a
-    /// redirect would carry the credentials to another URL). It does its I/O on
-    /// the calling task's runtime, or on tokenwell's own outside of one.
+    /// redirect would carry the credentials to another URL).
     pub fn new(http: &HttpOptions) -> Result<Self> {
-        let runtime = match tokio::runtime::Handle::try_current() {
-            Ok(handle) => handle,
-            Err(_) => super::shared_runtime()?.handle().clone(),
-        };
-        let client = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_millis(http.connect_timeout_ms))
-            .timeout(std::time::Duration::from_millis(http.timeout_ms))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tokenwell/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {}", chain(&e))))?;
-        Ok(ReqwestTransport { client, runtime })
+        // Built now, so a client that cannot work fails at construction.
+        Process::current()?.http_client(http.connect_timeout_ms)?;
+        Ok(ReqwestTransport {
+            connect_timeout_ms: http.connect_timeout_ms,
+            timeout: Duration::from_millis(http.timeout_ms),
+        })
     }
 }
 
 #[async_trait::async_trait]
 impl Transport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        self.runtime
-            .spawn(send_on(self.client.clone(), request))
+        let process = Process::current()?;
+        let client = process.http_client(self.connect_timeout_ms)?;
+        process
+            .runtime()
+            .spawn(send_on(client, self.timeout, request))
             .await
             .map_err(|_| {
                 Error::new(
@@ -51,8 +53,12 @@ impl Transport for ReqwestTransport {
     }
 }
 
-async fn send_on(client: reqwest::Client, request: HttpRequest) -> Result<HttpResponse> {
-    let mut builder = client.post(&request.url);
+async fn send_on(
+    client: reqwest::Client,
+    timeout: Duration,
+    request: HttpRequest,
+) -> Result<HttpResponse> {
+    let mut builder = client.post(&request.url).timeout(timeout);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
@@ -102,7 +108,7 @@ fn classify(e: reqwest::Error) -> Error {
 
 /// The error and its sources on one line (reqwest's top-level text alone says
 /// little: "error sending request").
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

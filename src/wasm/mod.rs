@@ -18,7 +18,7 @@ pub use exports::{WasmClient, WasmClock, WasmStore};
 pub use fetch::FetchTransport;
 
 use crate::config::HttpOptions;
-use crate::profile::UrlParts;
+use crate::platform::{Platform, UrlParts};
 use crate::runtime::{BoxFuture, Spawn};
 use crate::{Result, Transport};
 
@@ -47,24 +47,67 @@ extern "C" {
     fn username(this: &JsUrl) -> String;
     #[wasm_bindgen(method, getter)]
     fn password(this: &JsUrl) -> String;
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: f64) -> JsValue;
+
+    /// `crypto.getRandomValues` (WebCrypto).
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
+    fn get_random_values(buf: &mut [u8]) -> std::result::Result<JsValue, JsValue>;
 }
 
-pub(crate) fn parse_url(raw: &str) -> std::result::Result<UrlParts, String> {
-    // Some runtimes quote the input in their message: keep it out of ours.
-    let url = JsUrl::new(raw).map_err(|_| "not an absolute URL".to_owned())?;
-    Ok(UrlParts {
-        scheme: url.protocol().trim_end_matches(':').to_owned(),
-        host: url.hostname(),
-        has_credentials: !url.username().is_empty() || !url.password().is_empty(),
-    })
-}
+/// The WebAssembly platform: the JS runtime's `URL`, `performance.now()`,
+/// `Date.now()`, `fetch`, microtask queue, `setTimeout` and `crypto`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Wasm;
 
-pub(crate) fn default_transport(http: &HttpOptions) -> Result<Arc<dyn Transport>> {
-    Ok(Arc::new(FetchTransport::new(http)))
-}
+impl Platform for Wasm {
+    fn parse_url(raw: &str) -> std::result::Result<UrlParts, String> {
+        // Some runtimes quote the input in their message: keep it out of ours.
+        let url = JsUrl::new(raw).map_err(|_| "not an absolute URL".to_owned())?;
+        Ok(UrlParts {
+            scheme: url.protocol().trim_end_matches(':').to_owned(),
+            host: url.hostname(),
+            has_credentials: !url.username().is_empty() || !url.password().is_empty(),
+        })
+    }
 
-pub(crate) fn default_spawner() -> Result<Arc<dyn Spawn>> {
-    Ok(Arc::new(LocalSpawner))
+    fn monotonic_ms() -> u64 {
+        performance_now_ms()
+    }
+
+    fn unix_ms() -> i64 {
+        js_sys::Date::now() as i64
+    }
+
+    fn default_transport(http: &HttpOptions) -> Result<Arc<dyn Transport>> {
+        Ok(Arc::new(FetchTransport::new(http)))
+    }
+
+    fn default_spawner() -> Result<Arc<dyn Spawn>> {
+        Ok(Arc::new(LocalSpawner))
+    }
+
+    fn sleep(ms: u64) -> BoxFuture<'static, ()> {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            set_timeout(&resolve, ms as f64);
+        });
+        Box::pin(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        })
+    }
+
+    fn random_u64() -> u64 {
+        let mut bytes = [0u8; 8];
+        // Every runtime tokenwell supports has WebCrypto's getRandomValues; if one
+        // lacks it, Math.random still gives distinct (if predictable) values.
+        if get_random_values(&mut bytes).is_err() {
+            let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+            let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+            return high << 32 | low;
+        }
+        u64::from_le_bytes(bytes)
+    }
 }
 
 /// A property of the global object (`globalThis`), if present and not `undefined`.
@@ -87,7 +130,7 @@ thread_local! {
 /// Monotonic milliseconds: the global `performance.now()` (Node, Deno, Bun and
 /// workerd all have it), else `Date.now()`, never decreasing. The JS wrapper
 /// reads `Math.floor(performance.now())` for its memo: the same clock.
-pub(crate) fn performance_now_ms() -> u64 {
+fn performance_now_ms() -> u64 {
     let raw = PERFORMANCE.with(|p| {
         p.as_ref()
             .and_then(|(perf, now)| now.call0(perf).ok())
