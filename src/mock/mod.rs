@@ -25,9 +25,6 @@ mod state;
 mod token;
 mod wire;
 
-#[cfg(test)]
-mod tests;
-
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 

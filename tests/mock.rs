@@ -1,5 +1,6 @@
-//! Tests through real sockets, with a minimal raw HTTP/1.1 client so that
-//! malformed requests can be sent too.
+//! The mock provider through real sockets, with a minimal raw HTTP/1.1 client
+//! so that malformed requests can be sent too.
+#![cfg(feature = "mock")]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
@@ -9,7 +10,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 
-use super::*;
+use tokenwell::mock::*;
 
 const DELIVERECT: &str = "/deliverect/oauth/token";
 const BRINGG: &str = "/bringg/oauth/token";
