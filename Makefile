@@ -20,9 +20,9 @@ test-rust:
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	cargo fmt --check
-	cargo clippy --all-targets --features cli,ffi -- -D warnings
+	cargo clippy --all-targets --features cli,ffi,schema -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
-	cargo test --features cli,ffi
+	cargo test --features cli,ffi,schema
 
 test-js:
 	bash js/scripts/test.sh

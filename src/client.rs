@@ -68,16 +68,40 @@ struct Cached {
 }
 
 /// A token plus how long the caller may keep using it without asking again.
-/// Bindings memoise this decision to skip a foreign call on cache hits; the
-/// decision itself is always the core's.
+///
+/// # The memo protocol
+///
+/// Python, Kotlin and JS skip the foreign call on a cache hit by memoising the
+/// lease; the decision stays the core's. Each binding implements the same rule,
+/// under the name `LeaseMemo`:
+///
+/// 1. **Reuse counts from before the call.** Read the clock, then ask the core;
+///    keep the lease until `read + reuse_for_ms`, never from after the answer.
+/// 2. **The memo's clock is the core's clock.** With a manual clock, that very
+///    clock; otherwise the same monotonic source (`CLOCK_MONOTONIC`: Python's
+///    `time.monotonic`, the JVM's `System.nanoTime`, JS `performance.now()`),
+///    which advances exactly as fast as the core's. The core has already taken
+///    off its own clock's truncation ([`Clock::truncation_ms`]), so the memo can
+///    never outlive the core's answer.
+/// 3. **`invalidate` bumps an epoch.** A lease asked for in an earlier epoch
+///    (before an `invalidate` that raced it) is returned to its caller but not
+///    memoised.
+/// 4. **`reuse_for_ms` = 0 is not memoised** (a fetch, refresh-ahead, backoff).
+///
+/// The vector `memo-never-outlives-the-lease` checks the rule in every language.
 #[derive(Clone, Debug)]
 pub struct Lease {
     /// The token.
     pub token: AccessToken,
-    /// Milliseconds (on the client's clock) during which asking again would return
-    /// this same token without side effects. 0 when the next call must ask.
+    /// Milliseconds (on the client's clock, from any instant read before the
+    /// call) during which asking again would return this same token without side
+    /// effects; at most [`MAX_REUSE_MS`]. 0 when the next call must ask.
     pub reuse_for_ms: u64,
 }
+
+/// The longest a binding may memoise a lease (a day): keeps deadlines far from
+/// overflow in every language's clock arithmetic.
+pub const MAX_REUSE_MS: u64 = 24 * 3600 * 1000;
 
 /// Configures a [`TokenClient`] beyond its [`TokenConfig`]: the injectable parts.
 pub struct Builder {
@@ -202,9 +226,12 @@ impl TokenClient {
         let mut st = inner.lock();
         if let Some(c) = &st.current {
             if now < c.deadlines.refresh_at {
+                let reuse = c.deadlines.refresh_at - now;
                 let lease = Lease {
                     token: c.token.clone(),
-                    reuse_for_ms: c.deadlines.refresh_at - now,
+                    reuse_for_ms: reuse
+                        .saturating_sub(inner.clock.truncation_ms())
+                        .min(MAX_REUSE_MS),
                 };
                 drop(st);
                 inner.emit(|| Event::Hit);

@@ -14,6 +14,13 @@ pub trait Clock: MaybeSendSync {
     /// Wall-clock Unix time in milliseconds (used only to interpret absolute
     /// expiry fields and to report `expires_at`).
     fn unix_ms(&self) -> i64;
+
+    /// How far [`Clock::now_ms`] may lag real time: 1 for a clock truncated to
+    /// whole milliseconds, 0 for one moved in whole milliseconds by hand. Leases
+    /// are shortened by it, so a memo on a finer clock never outlives them.
+    fn truncation_ms(&self) -> u64 {
+        1
+    }
 }
 
 /// A clock the caller moves by hand: deterministic tests and the conformance
@@ -52,6 +59,10 @@ impl Clock for ManualClock {
 
     fn unix_ms(&self) -> i64 {
         self.unix_offset_ms.load(Ordering::SeqCst) + self.now_ms() as i64
+    }
+
+    fn truncation_ms(&self) -> u64 {
+        0
     }
 }
 

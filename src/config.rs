@@ -14,6 +14,7 @@ pub use crate::presets::Provider;
 
 /// How the token request body is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {
     /// `application/json`.
@@ -26,6 +27,7 @@ pub enum Encoding {
 
 /// Where the client id and secret go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialsIn {
     /// As body fields.
@@ -38,6 +40,7 @@ pub enum CredentialsIn {
 
 /// Everything needed to get tokens for one client of one platform.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenConfig {
     /// The preset, or `custom`.
@@ -101,6 +104,7 @@ pub struct TokenConfig {
 
 /// Body field names. Each defaults to the RFC 6749 spelling.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct FieldNames {
@@ -121,6 +125,7 @@ pub struct FieldNames {
 /// Dotted paths into the JSON response (`token.accessToken`,
 /// `data.oauth_token.access_token`). Each defaults to the RFC 6749 name.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResponseMapping {
     /// Path of the access token.
@@ -150,6 +155,7 @@ pub struct ResponseMapping {
 /// (e.g. `{"path": "status", "equals": "SUCCESS"}`). Independently of this, a
 /// top-level `"success": false` always marks an error.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SuccessCheck {
     /// Dotted path to the field.
@@ -161,6 +167,7 @@ pub struct SuccessCheck {
 /// When a token is reused, refreshed ahead, or given up on. The defaults are the
 /// behaviour of every language.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
     /// Fraction of the lifetime after which the first caller starts a background
@@ -201,6 +208,7 @@ impl Default for Policy {
 /// Transport timeouts (native: both; WebAssembly: `timeout_ms` only, `fetch` has
 /// no connect timeout).
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpOptions {
     /// Connect timeout. Default 5000.

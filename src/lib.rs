@@ -50,7 +50,7 @@ pub mod wasm;
 #[cfg(all(feature = "mock", not(target_arch = "wasm32")))]
 pub mod mock;
 
-pub use client::{Builder, Lease, TokenClient};
+pub use client::{Builder, Lease, TokenClient, MAX_REUSE_MS};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Provider, TokenConfig};
 pub use error::{Error, ErrorKind, Result};

@@ -161,6 +161,22 @@ impl<'de> serde::Deserialize<'de> for Provider {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Provider {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Provider".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<_> = Provider::names().collect();
+        schemars::json_schema!({
+            "type": "string",
+            "enum": names,
+            "description": "A preset (see presets.rs), or `custom`."
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

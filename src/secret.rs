@@ -57,6 +57,22 @@ impl<'de> serde::Deserialize<'de> for Secret {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "writeOnly": true,
+            "description": "A secret: never printed, logged or stored in clear."
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

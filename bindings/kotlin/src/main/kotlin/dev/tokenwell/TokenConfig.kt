@@ -1,5 +1,10 @@
 package dev.tokenwell
 
+import com.fasterxml.jackson.annotation.JsonInclude
+import com.fasterxml.jackson.databind.ObjectMapper
+import com.fasterxml.jackson.databind.ObjectWriter
+import com.fasterxml.jackson.databind.PropertyNamingStrategies
+
 /**
  * Everything needed to get tokens for one client of one platform: the same
  * schema the Rust core and every other binding accept, spelled in camelCase.
@@ -104,110 +109,19 @@ data class TokenConfig @JvmOverloads constructor(
         append(", clientSecret=[redacted])")
     }
 
-    /** The core's JSON schema (snake_case keys). Holds the secret: never log it. */
-    internal fun toJson(): String = Json.write(toMap())
+    /**
+     * The core's JSON (snake_case keys, nulls left out so the core's defaults
+     * apply), written by Jackson from the properties above. Holds the secret:
+     * never log it.
+     */
+    internal fun toJson(): String = WRITER.writeValueAsString(this)
 
-    internal fun toMap(): Map<String, Any?> = linkedMapOf(
-        "provider" to provider,
-        "environment" to environment,
-        "region" to region,
-        "base_url" to baseUrl,
-        "token_url" to tokenUrl,
-        "client_id" to clientId,
-        "client_secret" to clientSecret,
-        "audience" to audience,
-        "scope" to scope,
-        "ttl" to ttl,
-        "grant_type" to grantType,
-        "encoding" to encoding,
-        "credentials" to credentials,
-        "field_names" to fieldNames?.let {
-            linkedMapOf(
-                "client_id" to it.clientId,
-                "client_secret" to it.clientSecret,
-                "grant_type" to it.grantType,
-                "audience" to it.audience,
-                "scope" to it.scope,
-                "ttl" to it.ttl,
-            )
-        },
-        "extra_params" to extraParams.ifEmpty { null },
-        "headers" to headers.ifEmpty { null },
-        "response" to response?.let {
-            linkedMapOf(
-                "access_token" to it.accessToken,
-                "token_type" to it.tokenType,
-                "scope" to it.scope,
-                "expires_in" to it.expiresIn,
-                "expires_at" to it.expiresAt,
-                "created_at" to it.createdAt,
-                "success" to it.success?.let { s -> linkedMapOf("path" to s.path, "equals" to Json.Literal(s.equals)) },
-            )
-        },
-        "policy" to policy?.let {
-            linkedMapOf(
-                "refresh_ratio" to it.refreshRatio,
-                "skew_ratio" to it.skewRatio,
-                "max_skew_secs" to it.maxSkewSecs,
-                "default_lifetime_secs" to it.defaultLifetimeSecs,
-                "backoff_initial_ms" to it.backoffInitialMs,
-                "backoff_max_ms" to it.backoffMaxMs,
-            )
-        },
-        "http" to http?.let { linkedMapOf("connect_timeout_ms" to it.connectTimeoutMs, "timeout_ms" to it.timeoutMs) },
-    )
-}
-
-/** A minimal JSON writer for the config (no dependency for one object). */
-internal object Json {
-    /** A value written as is, `null` included (a null map entry is otherwise left out). */
-    class Literal(val value: Any?)
-
-    fun write(value: Any?): String = StringBuilder().also { write(it, value) }.toString()
-
-    private fun write(out: StringBuilder, value: Any?) {
-        when (value) {
-            null -> out.append("null")
-            is Literal -> write(out, value.value)
-            is String -> string(out, value)
-            is Boolean -> out.append(value)
-            is Double -> { require(value.isFinite()) { "JSON numbers must be finite" }; out.append(value) }
-            is Float -> { require(value.isFinite()) { "JSON numbers must be finite" }; out.append(value) }
-            is Number -> out.append(value)
-            is Map<*, *> -> {
-                out.append('{')
-                var first = true
-                for ((k, v) in value) {
-                    if (v == null) continue
-                    if (!first) out.append(',')
-                    first = false
-                    string(out, k.toString())
-                    out.append(':')
-                    write(out, v)
-                }
-                out.append('}')
-            }
-            is Iterable<*> -> {
-                out.append('[')
-                value.forEachIndexed { i, v -> if (i > 0) out.append(','); write(out, v) }
-                out.append(']')
-            }
-            else -> throw IllegalArgumentException("cannot write a ${value::class.java.name} as JSON")
-        }
-    }
-
-    private fun string(out: StringBuilder, s: String) {
-        out.append('"')
-        for (c in s) {
-            when (c) {
-                '"' -> out.append("\\\"")
-                '\\' -> out.append("\\\\")
-                '\n' -> out.append("\\n")
-                '\r' -> out.append("\\r")
-                '\t' -> out.append("\\t")
-                else -> if (c < ' ') out.append(String.format("\\u%04x", c.code)) else out.append(c)
-            }
-        }
-        out.append('"')
+    private companion object {
+        // The schema is the Rust type's (schema/config.schema.json); ConfigSchemaTest
+        // checks these data classes against it field by field.
+        val WRITER: ObjectWriter = ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+            .writer()
     }
 }

@@ -1,0 +1,102 @@
+package dev.tokenwell
+
+import com.fasterxml.jackson.databind.JsonNode
+import com.fasterxml.jackson.databind.ObjectMapper
+import java.io.File
+import java.lang.reflect.Modifier
+import kotlin.test.assertEquals
+import kotlin.test.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+/**
+ * The data classes of [TokenConfig] against the core's schema
+ * (schema/config.schema.json, generated from the Rust type): field by field,
+ * both ways, camelCase here mapped to the schema's snake_case. And the core
+ * refuses an unknown key with an error that names it.
+ */
+class ConfigSchemaTest {
+    private val schema: JsonNode = ObjectMapper().readTree(
+        File(System.getProperty("tokenwell.schema") ?: "../../schema/config.schema.json"),
+    )
+
+    private fun snake(name: String) = name.replace(Regex("([A-Z])")) { "_" + it.value.lowercase() }
+
+    private fun resolve(node: JsonNode): JsonNode {
+        node["\$ref"]?.let { return schema["\$defs"][it.asText().removePrefix("#/\$defs/")] }
+        // `Option<T>`: the object among the alternatives.
+        node["anyOf"]?.firstOrNull { it.has("\$ref") }?.let { return resolve(it) }
+        return node
+    }
+
+    /** snake_case paths of the schema's object properties (its camelCase copies left out). */
+    private fun schemaPaths(node: JsonNode, prefix: String, out: MutableSet<String>) {
+        val props = resolve(node)["properties"] ?: return
+        props.fieldNames().asSequence().filter { it.none(Char::isUpperCase) }.forEach { key ->
+            out += prefix + key
+            if (key !in setOf("extra_params", "headers", "equals")) schemaPaths(props[key], "$prefix$key.", out)
+        }
+    }
+
+    private fun classPaths(type: Class<*>, prefix: String, out: MutableSet<String>) {
+        for (field in type.declaredFields) {
+            if (Modifier.isStatic(field.modifiers) || field.isSynthetic) continue
+            val key = snake(field.name)
+            out += prefix + key
+            val nested = field.type
+            if (nested.enclosingClass == TokenConfig::class.java && !Map::class.java.isAssignableFrom(nested)) {
+                classPaths(nested, "$prefix$key.", out)
+            }
+        }
+    }
+
+    @Test
+    fun `every field of the schema is a property of TokenConfig and vice versa`() {
+        val fromSchema = sortedSetOf<String>().also { schemaPaths(schema, "", it) }
+        val fromKotlin = sortedSetOf<String>().also { classPaths(TokenConfig::class.java, "", it) }
+        assertTrue(fromSchema.size > 30, "schema read: $fromSchema")
+        assertEquals(fromSchema, fromKotlin)
+    }
+
+    @Test
+    fun `the JSON sent to the core uses only the schema's keys`() {
+        val full = TokenConfig(
+            provider = "custom", clientId = "id", clientSecret = "s3cr3t-value", environment = "production",
+            region = "eu", baseUrl = "https://a.example", tokenUrl = "https://a.example/token", audience = "aud",
+            scope = "a b", ttl = 60, grantType = "client_credentials", encoding = "json", credentials = "basic",
+            fieldNames = TokenConfig.FieldNames("cid", "cs", "gt", "aud", "scp", "t"),
+            extraParams = mapOf("userAccessType" to "X", "n" to 1), headers = mapOf("x-partner" to "acme"),
+            response = TokenConfig.ResponseMapping("a", "b", "c", "d", "e", "f", TokenConfig.SuccessCheck("status", "OK")),
+            policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000),
+            http = TokenConfig.HttpOptions(5000, 15000),
+        )
+        val json = ObjectMapper().readTree(full.toJson())
+        val sent = sortedSetOf<String>()
+        fun walk(node: JsonNode, prefix: String) {
+            node.fieldNames().forEach { key ->
+                sent += prefix + key
+                if (key !in setOf("extra_params", "headers", "equals")) walk(node[key], "$prefix$key.")
+            }
+        }
+        walk(json, "")
+        val fromSchema = sortedSetOf<String>().also { schemaPaths(schema, "", it) }
+        assertEquals(fromSchema, sent)
+        // And the core accepts it.
+        dev.tokenwell.ffi.CoreClient(full.toJson(), null, null).close()
+    }
+
+    @Test
+    fun `an unknown key is refused with a Config error naming it`() {
+        for ((json, key) in listOf(
+            """{"provider":"deliveroo","client_id":"a","client_secert":"s3cr3t-value"}""" to "client_secert",
+            """{"provider":"deliveroo","client_id":"a","client_secret":"s3cr3t-value","policy":{"refresh_ratoi":0.5}}""" to "refresh_ratoi",
+        )) {
+            val e = assertThrows<TokenwellException> {
+                TokenwellException.translate { dev.tokenwell.ffi.CoreClient(json, null, null) }
+            }
+            assertEquals("config", e.code)
+            assertTrue(key in e.detail, e.detail)
+            assertTrue("s3cr3t-value" !in "${e.message} $e")
+        }
+    }
+}
