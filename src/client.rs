@@ -5,6 +5,8 @@
 //! clone. Fetches run as spawned tasks shared by every waiter (`Shared`), so a
 //! cancelled caller strands nobody and refresh-ahead needs no caller at all.
 
+mod shared;
+
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -14,6 +16,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
 use crate::events::{Event, EventSink};
 use crate::expiry::{Backoff, Deadlines};
+use crate::fleet::{self, Keys, Timings};
 use crate::platform::{self, Host, Platform};
 use crate::profile::{Credentials, Profile};
 use crate::redact::Redactor;
@@ -21,6 +24,7 @@ use crate::runtime::{BoxFuture, Spawn};
 use crate::store::{CacheKey, Store, StoredToken};
 use crate::transport::Transport;
 use crate::{request, response, AccessToken, Error, ErrorKind, Result, Secret};
+use shared::SharedStore;
 
 type Fetch = Shared<BoxFuture<'static, Result<AccessToken>>>;
 
@@ -40,7 +44,10 @@ struct Inner {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     spawner: Arc<dyn Spawn>,
-    store: Option<Arc<dyn Store>>,
+    /// The shared store and its protocol state, if any.
+    shared: Option<SharedStore>,
+    /// Fraction of the lifetime by which this process draws its refresh point early.
+    refresh_jitter: f64,
     events: Option<Arc<dyn EventSink>>,
     state: Mutex<State>,
 }
@@ -161,6 +168,21 @@ impl Builder {
             Some(s) => s,
             None => Host::default_spawner()?,
         };
+        // Jitter spreads a fleet's refreshes; alone, refresh exactly on time.
+        let default_jitter = if self.store.is_some() {
+            fleet::DEFAULT_REFRESH_JITTER
+        } else {
+            0.0
+        };
+        let refresh_jitter = profile
+            .policy
+            .refresh_jitter_ratio
+            .unwrap_or(default_jitter);
+        let shared = self.store.map(|store| {
+            let keys = Keys::new(fleet::DEFAULT_PREFIX, &key);
+            let timings = Timings::new(&profile.http, fleet::DEFAULT_STORE_TIMEOUT_MS);
+            SharedStore::new(store, keys, timings)
+        });
         Ok(TokenClient {
             inner: Arc::new(Inner {
                 profile,
@@ -170,7 +192,8 @@ impl Builder {
                 transport,
                 clock,
                 spawner,
-                store: self.store,
+                shared,
+                refresh_jitter,
                 events: self.events,
                 state: Mutex::new(State::default()),
             }),
@@ -285,11 +308,11 @@ impl TokenClient {
         let dropped = st.current.take().map(|c| c.token.as_secret().clone());
         st.revoked = dropped.clone();
         drop(st);
-        if let (Some(store), Some(token)) = (self.inner.store.clone(), dropped) {
+        if let (true, Some(token)) = (self.inner.shared.is_some(), dropped) {
             let inner = self.inner.clone();
             self.inner.spawner.spawn(Box::pin(async move {
-                if let Err(e) = store.remove_if(&inner.key, &token).await {
-                    inner.emit(|| Event::StoreFailed(e));
+                if let Some(shared) = &inner.shared {
+                    inner.remove_shared(shared, token.expose()).await;
                 }
             }));
         }
@@ -424,10 +447,15 @@ impl Inner {
     }
 
     async fn fetch_once(&self) -> Result<(Cached, bool)> {
-        if let Some(cached) = self.stored_token().await {
-            return Ok((cached, true));
+        match &self.shared {
+            Some(shared) => self.fetch_shared(shared).await,
+            None => Ok((self.fetch_endpoint().await?.0, false)),
         }
-        let policy = &self.profile.policy;
+    }
+
+    /// One request to the token endpoint: the token's cache entry, and the
+    /// token as another process would read it.
+    async fn fetch_endpoint(&self) -> Result<(Cached, StoredToken)> {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let req = request::build(&self.profile, &self.creds);
@@ -438,57 +466,44 @@ impl Inner {
         let resp = self.transport.send(req).await?;
         let issued = response::parse(&self.profile, &resp, sent_unix)?;
         log::debug!("tokenwell: got a token valid for {} ms", issued.lifetime_ms);
-        let deadlines = Deadlines::new(policy, sent_at, issued.lifetime_ms);
-        let expires_unix = sent_unix + issued.lifetime_ms as i64;
-        let token = AccessToken::new(
-            issued.access_token,
-            issued.token_type,
-            issued.scope,
-            expires_unix,
-        );
-        if let Some(store) = &self.store {
-            let stored = StoredToken {
-                access_token: token.as_secret().clone(),
-                token_type: token.token_type().to_owned(),
-                scope: token.scope().map(str::to_owned),
-                issued_unix_ms: sent_unix,
-                lifetime_ms: issued.lifetime_ms,
-            };
-            if let Err(e) = store.put(&self.key, &stored).await {
-                self.emit(|| Event::StoreFailed(e));
-            }
-        }
-        Ok((Cached { token, deadlines }, false))
+        let stored = StoredToken {
+            access_token: issued.access_token,
+            token_type: issued.token_type,
+            scope: issued.scope,
+            issued_unix_ms: sent_unix,
+            lifetime_ms: issued.lifetime_ms,
+        };
+        Ok((self.cached(stored.clone(), Some(sent_at)), stored))
     }
 
-    /// A token another client or process stored, if it is fresh and not one we
-    /// were told is dead.
-    async fn stored_token(&self) -> Option<Cached> {
-        let store = self.store.as_ref()?;
-        let stored = match store.get(&self.key).await {
-            Ok(stored) => stored?,
-            Err(e) => {
-                self.emit(|| Event::StoreFailed(e));
-                return None;
+    /// The cache entry of a token: scheduled from `sent_at` on the monotonic
+    /// clock when this process requested it, else aged by the wall clock from
+    /// when its request was sent; the refresh point drawn with this process's
+    /// jitter.
+    fn cached(&self, stored: StoredToken, sent_at: Option<u64>) -> Cached {
+        let policy = &self.profile.policy;
+        let mut deadlines = match sent_at {
+            Some(sent_at) => Deadlines::new(policy, sent_at, stored.lifetime_ms),
+            None => {
+                let now = self.clock.now_ms();
+                let age = self.clock.unix_ms().saturating_sub(stored.issued_unix_ms);
+                let age = u64::try_from(age).unwrap_or(0);
+                Deadlines::aged(policy, now, age, stored.lifetime_ms)
             }
         };
-        if self.lock().revoked.as_ref() == Some(&stored.access_token) {
-            return None;
+        if self.refresh_jitter > 0.0 {
+            let span = stored.lifetime_ms as f64 * self.refresh_jitter;
+            let early = (span * platform::random_unit()) as u64;
+            deadlines.refresh_at = deadlines.refresh_at.saturating_sub(early);
         }
-        let now = self.clock.now_ms();
-        let age = (self.clock.unix_ms() - stored.issued_unix_ms).max(0) as u64;
-        let deadlines = Deadlines::aged(&self.profile.policy, now, age, stored.lifetime_ms);
-        if now >= deadlines.refresh_at {
-            return None;
-        }
-        let expires_unix = stored.issued_unix_ms + stored.lifetime_ms as i64;
+        let expires_unix = stored.expires_unix_ms();
         let token = AccessToken::new(
             stored.access_token,
             stored.token_type,
             stored.scope,
             expires_unix,
         );
-        Some(Cached { token, deadlines })
+        Cached { token, deadlines }
     }
 }
 

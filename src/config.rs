@@ -190,6 +190,11 @@ pub struct Policy {
     /// Longest backoff. Default 60000.
     #[serde(alias = "backoffMaxMs")]
     pub backoff_max_ms: u64,
+    /// Fraction of the lifetime by which each process draws its refresh point
+    /// early, at random, so a fleet sharing a store spreads its refreshes.
+    /// Default 0.1 with a shared store, 0 without.
+    #[serde(alias = "refreshJitterRatio")]
+    pub refresh_jitter_ratio: Option<f64>,
 }
 
 impl Default for Policy {
@@ -201,6 +206,7 @@ impl Default for Policy {
             default_lifetime_secs: 300,
             backoff_initial_ms: 1_000,
             backoff_max_ms: 60_000,
+            refresh_jitter_ratio: None,
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod config;
 mod error;
 mod events;
 pub mod expiry;
+pub mod fleet;
 pub mod profile;
 pub mod redact;
 pub mod request;

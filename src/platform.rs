@@ -38,6 +38,27 @@ pub trait Platform {
     /// `crypto`): lock owner ids, nonces and jitter. Drawn fresh on every call, so
     /// workers forked from one parent never share a sequence.
     fn random_u64() -> u64;
+
+    /// AES-256-GCM of `plaintext` (ciphertext and tag) under the key
+    /// HKDF-SHA256(ikm, salt = the record format's, info), with `nonce` and
+    /// `aad`. Natively RustCrypto, in WebAssembly the runtime's WebCrypto.
+    fn seal(
+        ikm: Vec<u8>,
+        info: Vec<u8>,
+        nonce: [u8; 12],
+        aad: Vec<u8>,
+        plaintext: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>>;
+
+    /// The inverse of [`Platform::seal`]; an error if the record was tampered
+    /// with or sealed under other credentials.
+    fn open(
+        ikm: Vec<u8>,
+        info: Vec<u8>,
+        nonce: [u8; 12],
+        aad: Vec<u8>,
+        sealed: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>>;
 }
 
 /// The platform of this build.
@@ -65,10 +86,14 @@ pub(crate) fn random_unit() -> f64 {
 }
 
 /// `future`'s output, or `None` if `ms` milliseconds pass first (store calls
-/// and lock polling are time-boxed with it).
+/// and lock polling are time-boxed with it). A future that is ready at once
+/// starts no timer.
 pub async fn time_boxed<T>(ms: u64, future: impl std::future::Future<Output = T>) -> Option<T> {
     use futures::future::{select, Either};
-    let future = std::pin::pin!(future);
+    let mut future = std::pin::pin!(future);
+    if let std::task::Poll::Ready(value) = futures::poll!(future.as_mut()) {
+        return Some(value);
+    }
     match select(future, Host::sleep(ms)).await {
         Either::Left((value, _)) => Some(value),
         Either::Right(((), _)) => None,

@@ -210,7 +210,8 @@ fn is_loopback(host: &str) -> bool {
 
 fn check_policy(p: &Policy) -> Result<()> {
     let ratio = |r: f64| (0.0..=1.0).contains(&r);
-    if !ratio(p.refresh_ratio) || !ratio(p.skew_ratio) {
+    let jitter = p.refresh_jitter_ratio.unwrap_or(0.0);
+    if !ratio(p.refresh_ratio) || !ratio(p.skew_ratio) || !ratio(jitter) {
         return Err(Error::config("policy ratios must be between 0 and 1"));
     }
     if p.backoff_initial_ms == 0 || p.backoff_max_ms < p.backoff_initial_ms {

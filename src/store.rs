@@ -1,16 +1,20 @@
 //! Where tokens live beyond one client: a small async interface so a process-wide
 //! map, Redis, or a user's own store can share tokens between clients and
 //! processes. The client's own slot is always consulted first; a store is read
-//! only when that slot has nothing fresh, and written after every fetch.
+//! only when that slot has nothing fresh, and written after every fetch. The
+//! protocol a store executes is [`crate::fleet`]'s.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use crate::clock::{Clock, SystemClock};
+use crate::error::Result;
 use crate::profile::{Credentials, Profile};
-use crate::{MaybeSendSync, Result, Secret};
+use crate::runtime::MaybeSendSync;
+use crate::secret::Secret;
 
 /// Identifies the token of one client at one endpoint with one set of parameters:
 /// a SHA-256 over the token URL, the client id, a fingerprint of the secret,
@@ -52,6 +56,16 @@ impl CacheKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests(hex: &str) -> Self {
+        CacheKey(format!("tokenwell:{hex}"))
+    }
+
+    /// The key's hex digest alone.
+    pub fn hex(&self) -> &str {
+        self.0.rsplit(':').next().unwrap_or(&self.0)
+    }
 }
 
 impl fmt::Debug for CacheKey {
@@ -75,56 +89,214 @@ pub struct StoredToken {
     pub lifetime_ms: u64,
 }
 
-/// A shared token store. Errors are reported through events and never stop a
-/// caller from getting a token: the endpoint is always the fallback.
+impl StoredToken {
+    /// The server's expiry, Unix ms.
+    pub fn expires_unix_ms(&self) -> i64 {
+        self.issued_unix_ms
+            .saturating_add(i64::try_from(self.lifetime_ms).unwrap_or(i64::MAX))
+    }
+}
+
+/// A shared store: text records under keys, with time-to-live, and optionally a
+/// lock. It only executes: the keys, the records (sealed, see
+/// [`crate::fleet::record`]) and every decision are the core's. The client
+/// time-boxes each call, and a failure is a cache miss, never a caller's error.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub trait Store: MaybeSendSync {
-    /// The token stored under `key`, if any.
-    async fn get(&self, key: &CacheKey) -> Result<Option<StoredToken>>;
-    /// Stores `token` under `key`, replacing what was there.
-    async fn put(&self, key: &CacheKey, token: &StoredToken) -> Result<()>;
-    /// Removes the token under `key` only if it is still `access_token` (a 401 on
-    /// an old token must not discard a newer one).
-    async fn remove_if(&self, key: &CacheKey, access_token: &Secret) -> Result<()>;
+    /// The record under `key`, if any.
+    async fn get(&self, key: &str) -> Result<Option<String>>;
+
+    /// Stores `record` under `key` for `ttl_ms`.
+    async fn put(&self, key: &str, record: &str, ttl_ms: u64) -> Result<()>;
+
+    /// Deletes `key`.
+    async fn delete(&self, key: &str) -> Result<()>;
+
+    /// Whether [`Store::try_lock`] works. Without a lock, processes sharing
+    /// the store still share tokens, but each may fetch on a cold cache.
+    fn has_lock(&self) -> bool {
+        false
+    }
+
+    /// Takes `lock` for `owner` for `ttl_ms` if nobody holds it.
+    async fn try_lock(&self, _lock: &str, _owner: &str, _ttl_ms: u64) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// Releases `lock` if `owner` still holds it.
+    async fn unlock(&self, _lock: &str, _owner: &str) -> Result<()> {
+        Ok(())
+    }
+
+    /// Writes `record` under `key` for `ttl_ms` unless the stored record
+    /// expires later (a paused old writer must not replace a newer token), then
+    /// releases `release` = (lock, owner) if that owner still holds it. Stores
+    /// that can make this atomic override it (Redis: one script).
+    async fn publish(
+        &self,
+        key: &str,
+        record: &str,
+        ttl_ms: u64,
+        release: Option<(&str, &str)>,
+    ) -> Result<()> {
+        let newer = match self.get(key).await? {
+            Some(stored) => later(&stored, record),
+            None => true,
+        };
+        if newer {
+            self.put(key, record, ttl_ms).await?;
+        }
+        if let Some((lock, owner)) = release {
+            self.unlock(lock, owner).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the record under `key` only if its fingerprint is `fingerprint`
+    /// (a 401 on an old token must not discard a newer one).
+    async fn remove_if(&self, key: &str, fingerprint: &str) -> Result<()> {
+        let stored = self.get(key).await?;
+        if stored
+            .as_deref()
+            .and_then(crate::fleet::record::header)
+            .is_some_and(|h| h.fingerprint == fingerprint)
+        {
+            self.delete(key).await?;
+        }
+        Ok(())
+    }
 }
 
-/// An in-process store shared by every client given the same instance.
-#[derive(Debug, Default)]
+/// Whether `record` should replace `stored`: it expires no earlier (or the
+/// stored value is not a record at all).
+pub fn later(stored: &str, record: &str) -> bool {
+    use crate::fleet::record::header;
+    match (header(stored), header(record)) {
+        (Some(old), Some(new)) => new.expires_unix_ms >= old.expires_unix_ms,
+        (None, _) => true,
+        (Some(_), None) => false,
+    }
+}
+
+/// An in-process store shared by every client given the same instance (and
+/// the reference implementation of the store protocol, lock included).
 pub struct MemoryStore {
-    map: Mutex<HashMap<CacheKey, StoredToken>>,
+    clock: Arc<dyn Clock>,
+    entries: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    /// key → (record, deadline on the store's clock)
+    records: HashMap<String, (String, u64)>,
+    /// lock → (owner, deadline)
+    locks: HashMap<String, (String, u64)>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::with_clock(Arc::new(SystemClock))
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MemoryStore")
+    }
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, StoredToken>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    /// An empty store whose time-to-live and locks run on `clock` (simulations).
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        MemoryStore {
+            clock,
+            entries: Mutex::new(Entries::default()),
+        }
+    }
+
+    fn entries(&self) -> (std::sync::MutexGuard<'_, Entries>, u64) {
+        let now = self.clock.now_ms();
+        let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        e.records.retain(|_, (_, until)| *until > now);
+        e.locks.retain(|_, (_, until)| *until > now);
+        (e, now)
     }
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl Store for MemoryStore {
-    async fn get(&self, key: &CacheKey) -> Result<Option<StoredToken>> {
-        Ok(self.map().get(key).cloned())
+    async fn get(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.entries().0.records.get(key).map(|(r, _)| r.clone()))
     }
 
-    async fn put(&self, key: &CacheKey, token: &StoredToken) -> Result<()> {
-        self.map().insert(key.clone(), token.clone());
+    async fn put(&self, key: &str, record: &str, ttl_ms: u64) -> Result<()> {
+        let (mut e, now) = self.entries();
+        e.records.insert(
+            key.to_owned(),
+            (record.to_owned(), now.saturating_add(ttl_ms)),
+        );
         Ok(())
     }
 
-    async fn remove_if(&self, key: &CacheKey, access_token: &Secret) -> Result<()> {
-        let mut map = self.map();
-        if map
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.entries().0.records.remove(key);
+        Ok(())
+    }
+
+    fn has_lock(&self) -> bool {
+        true
+    }
+
+    async fn try_lock(&self, lock: &str, owner: &str, ttl_ms: u64) -> Result<bool> {
+        let (mut e, now) = self.entries();
+        if e.locks.contains_key(lock) {
+            return Ok(false);
+        }
+        e.locks.insert(
+            lock.to_owned(),
+            (owner.to_owned(), now.saturating_add(ttl_ms)),
+        );
+        Ok(true)
+    }
+
+    async fn unlock(&self, lock: &str, owner: &str) -> Result<()> {
+        let (mut e, _) = self.entries();
+        if e.locks.get(lock).is_some_and(|(o, _)| o == owner) {
+            e.locks.remove(lock);
+        }
+        Ok(())
+    }
+
+    async fn publish(
+        &self,
+        key: &str,
+        record: &str,
+        ttl_ms: u64,
+        release: Option<(&str, &str)>,
+    ) -> Result<()> {
+        // One critical section: as atomic as the Redis script.
+        let (mut e, now) = self.entries();
+        let newer = e
+            .records
             .get(key)
-            .is_some_and(|t| &t.access_token == access_token)
-        {
-            map.remove(key);
+            .is_none_or(|(stored, _)| later(stored, record));
+        if newer {
+            e.records.insert(
+                key.to_owned(),
+                (record.to_owned(), now.saturating_add(ttl_ms)),
+            );
+        }
+        if let Some((lock, owner)) = release {
+            if e.locks.get(lock).is_some_and(|(o, _)| o == owner) {
+                e.locks.remove(lock);
+            }
         }
         Ok(())
     }

@@ -107,7 +107,8 @@ fn full_config() -> Value {
                      "expires_at": "token.expiresAt", "created_at": "token.createdAt",
                      "success": {"path": "status", "equals": "SUCCESS"}},
         "policy": {"refresh_ratio": 0.8, "skew_ratio": 0.1, "max_skew_secs": 30,
-                   "default_lifetime_secs": 300, "backoff_initial_ms": 1000, "backoff_max_ms": 60000},
+                   "default_lifetime_secs": 300, "backoff_initial_ms": 1000, "backoff_max_ms": 60000,
+                   "refresh_jitter_ratio": 0.1},
         "http": {"connect_timeout_ms": 5000, "timeout_ms": 15000}
     })
 }
@@ -119,12 +120,20 @@ fn schema_paths(schema: &Value, node: &Value, prefix: &str, out: &mut Vec<String
         None => node,
     };
     for alt in ["anyOf", "oneOf", "allOf"] {
-        for sub in node.get(alt).and_then(Value::as_array).into_iter().flatten() {
+        for sub in node
+            .get(alt)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             schema_paths(schema, sub, prefix, out);
         }
     }
     if let Some(Value::Object(props)) = node.get("properties") {
-        for (k, v) in props.iter().filter(|(k, _)| !k.chars().any(char::is_uppercase)) {
+        for (k, v) in props
+            .iter()
+            .filter(|(k, _)| !k.chars().any(char::is_uppercase))
+        {
             let path = format!("{prefix}{k}");
             out.push(path.clone());
             if !matches!(k.as_str(), "extra_params" | "headers" | "equals") {
@@ -180,7 +189,11 @@ fn the_core_accepts_every_key_of_the_schema_in_both_spellings() {
 #[test]
 fn unknown_keys_are_refused_with_an_error_naming_them() {
     let mut typo = full_config();
-    let secret = typo.as_object_mut().unwrap().remove("client_secret").unwrap();
+    let secret = typo
+        .as_object_mut()
+        .unwrap()
+        .remove("client_secret")
+        .unwrap();
     typo["client_secert"] = secret;
     let mut nested = full_config();
     nested["policy"]["refresh_ratoi"] = json!(0.5);

@@ -64,7 +64,7 @@ export interface TokenConfig {
   };
   policy?: {
     refreshRatio?: number; skewRatio?: number; maxSkewSecs?: number; defaultLifetimeSecs?: number;
-    backoffInitialMs?: number; backoffMaxMs?: number;
+    backoffInitialMs?: number; backoffMaxMs?: number; refreshJitterRatio?: number;
   };
   http?: { connectTimeoutMs?: number; timeoutMs?: number };
 }

@@ -2,6 +2,7 @@
 //! fetches, both owned per process (see [`process`]) so that a fork is safe.
 
 pub mod process;
+mod seal;
 mod transport;
 
 #[cfg(feature = "ffi")]
@@ -145,5 +146,29 @@ impl Platform for Native {
             return mix.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ Self::monotonic_ms();
         }
         u64::from_le_bytes(bytes)
+    }
+
+    fn seal(
+        ikm: Vec<u8>,
+        info: Vec<u8>,
+        nonce: [u8; 12],
+        aad: Vec<u8>,
+        plaintext: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>> {
+        Box::pin(futures::future::ready(seal::seal(
+            &ikm, &info, &nonce, &aad, &plaintext,
+        )))
+    }
+
+    fn open(
+        ikm: Vec<u8>,
+        info: Vec<u8>,
+        nonce: [u8; 12],
+        aad: Vec<u8>,
+        sealed: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>> {
+        Box::pin(futures::future::ready(seal::open(
+            &ikm, &info, &nonce, &aad, &sealed,
+        )))
     }
 }

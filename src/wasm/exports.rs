@@ -59,7 +59,8 @@ pub struct WasmStore(Arc<MemoryStore>);
 impl WasmStore {
     /// An empty store.
     #[wasm_bindgen(constructor)]
-    #[allow(clippy::new_without_default)]
+    // Single-threaded wasm: the store's clock handle need not be Send.
+    #[allow(clippy::new_without_default, clippy::arc_with_non_send_sync)]
     pub fn new() -> WasmStore {
         WasmStore(Arc::new(MemoryStore::new()))
     }

@@ -7,6 +7,7 @@
 
 mod exports;
 mod fetch;
+mod seal;
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -107,6 +108,26 @@ impl Platform for Wasm {
             return high << 32 | low;
         }
         u64::from_le_bytes(bytes)
+    }
+
+    fn seal(
+        ikm: Vec<u8>,
+        info: Vec<u8>,
+        nonce: [u8; 12],
+        aad: Vec<u8>,
+        plaintext: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>> {
+        Box::pin(seal::seal(ikm, info, nonce, aad, plaintext))
+    }
+
+    fn open(
+        ikm: Vec<u8>,
+        info: Vec<u8>,
+        nonce: [u8; 12],
+        aad: Vec<u8>,
+        sealed: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>> {
+        Box::pin(seal::open(ikm, info, nonce, aad, sealed))
     }
 }
 

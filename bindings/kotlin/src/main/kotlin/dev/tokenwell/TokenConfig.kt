@@ -90,6 +90,8 @@ data class TokenConfig @JvmOverloads constructor(
         val defaultLifetimeSecs: Long? = null,
         val backoffInitialMs: Long? = null,
         val backoffMaxMs: Long? = null,
+        /** Draws each process's refresh point up to this fraction early (default 0.1 with a shared store). */
+        val refreshJitterRatio: Double? = null,
     )
 
     /** Transport timeouts (null = the core's default). */

@@ -67,7 +67,7 @@ class ConfigSchemaTest {
             fieldNames = TokenConfig.FieldNames("cid", "cs", "gt", "aud", "scp", "t"),
             extraParams = mapOf("userAccessType" to "X", "n" to 1), headers = mapOf("x-partner" to "acme"),
             response = TokenConfig.ResponseMapping("a", "b", "c", "d", "e", "f", TokenConfig.SuccessCheck("status", "OK")),
-            policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000),
+            policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1),
             http = TokenConfig.HttpOptions(5000, 15000),
         )
         val json = ObjectMapper().readTree(full.toJson())

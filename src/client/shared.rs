@@ -1,0 +1,179 @@
+//! The client's side of the fleet protocol (see [`crate::fleet`]): adopt a
+//! token another process stored, take the lock or wait for its holder, publish
+//! what was fetched. Every store call goes through [`Inner::call`]: time-boxed,
+//! behind the breaker, a failure a miss.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use super::{Cached, Inner};
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::Event;
+use crate::fleet::{self, record, Breaker, Keys, Timings};
+use crate::platform::{self, time_boxed, Host, Platform};
+use crate::store::{Store, StoredToken};
+
+/// A client's shared store and its protocol state.
+pub(super) struct SharedStore {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) keys: Keys,
+    pub(super) timings: Timings,
+    breaker: Mutex<Breaker>,
+}
+
+impl SharedStore {
+    pub(super) fn new(store: Arc<dyn Store>, keys: Keys, timings: Timings) -> SharedStore {
+        SharedStore {
+            store,
+            keys,
+            timings,
+            breaker: Mutex::new(Breaker::default()),
+        }
+    }
+}
+
+impl Inner {
+    /// A fetch through the store: adopt, or lock and fetch, or wait for the
+    /// holder; the endpoint directly whenever the store cannot help.
+    pub(super) async fn fetch_shared(&self, shared: &SharedStore) -> Result<(Cached, bool)> {
+        let give_up_at = self
+            .clock
+            .now_ms()
+            .saturating_add(shared.timings.lock_ttl_ms);
+        let mut attempt = 0;
+        loop {
+            if let Some(cached) = self.adopt(shared).await {
+                return Ok((cached, true));
+            }
+            if !shared.store.has_lock() {
+                break;
+            }
+            let owner = fleet::owner_id();
+            let ttl = shared.timings.lock_ttl_ms;
+            match self
+                .call(
+                    shared,
+                    shared.store.try_lock(&shared.keys.lock, &owner, ttl),
+                )
+                .await
+            {
+                Some(true) => return self.fetch_holding(shared, &owner).await,
+                // Another process fetches: wait for its token.
+                Some(false) if self.clock.now_ms() < give_up_at => {}
+                // The holder is gone (its lock outlived it) or the store fails.
+                _ => break,
+            }
+            Host::sleep(fleet::poll_delay_ms(attempt, platform::random_unit())).await;
+            attempt += 1;
+        }
+        let (cached, stored) = self.fetch_endpoint().await?;
+        self.publish(shared, &stored, None).await;
+        Ok((cached, false))
+    }
+
+    /// Holding the lock: re-read (someone may just have published), else fetch
+    /// and publish, releasing the lock in the same step.
+    async fn fetch_holding(&self, shared: &SharedStore, owner: &str) -> Result<(Cached, bool)> {
+        let unlock = || shared.store.unlock(&shared.keys.lock, owner);
+        if let Some(cached) = self.adopt(shared).await {
+            self.call(shared, unlock()).await;
+            return Ok((cached, true));
+        }
+        match self.fetch_endpoint().await {
+            Ok((cached, stored)) => {
+                self.publish(shared, &stored, Some(owner)).await;
+                Ok((cached, false))
+            }
+            Err(e) => {
+                self.call(shared, unlock()).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// A token another client or process stored, if it opens, is fresh (newer
+    /// than any we hold past its refresh point) and is not one we dropped.
+    async fn adopt(&self, shared: &SharedStore) -> Option<Cached> {
+        let record = self
+            .call(shared, shared.store.get(&shared.keys.token))
+            .await??;
+        let stored = record::open(&self.creds.client_secret, &self.key, &record).await?;
+        if self.lock().revoked.as_ref() == Some(&stored.access_token) {
+            return None;
+        }
+        let cached = self.cached(stored, None);
+        (self.clock.now_ms() < cached.deadlines.refresh_at).then_some(cached)
+    }
+
+    /// Seals and publishes a fetched token (releasing `owner`'s lock).
+    async fn publish(&self, shared: &SharedStore, stored: &StoredToken, owner: Option<&str>) {
+        let sealed = match record::seal(&self.creds.client_secret, &self.key, stored).await {
+            Ok(sealed) => sealed,
+            Err(e) => return self.store_failed(e),
+        };
+        // Kept by the store until the token expires.
+        let left = stored
+            .expires_unix_ms()
+            .saturating_sub(self.clock.unix_ms());
+        let ttl = u64::try_from(left).unwrap_or(0).max(1_000);
+        let release = owner.map(|o| (shared.keys.lock.as_str(), o));
+        self.call(
+            shared,
+            shared
+                .store
+                .publish(&shared.keys.token, &sealed, ttl, release),
+        )
+        .await;
+    }
+
+    /// Removes `token`'s record after an `invalidate`, if it still holds it.
+    pub(super) async fn remove_shared(&self, shared: &SharedStore, token: &str) {
+        let fingerprint = record::fingerprint(&self.key, token);
+        self.call(
+            shared,
+            shared.store.remove_if(&shared.keys.token, &fingerprint),
+        )
+        .await;
+    }
+
+    /// One store call: skipped while the breaker is open, time-boxed, and any
+    /// failure reported (event and log) and turned into `None`, a miss.
+    async fn call<T>(
+        &self,
+        shared: &SharedStore,
+        op: impl Future<Output = Result<T>>,
+    ) -> Option<T> {
+        let breaker = || shared.breaker.lock().unwrap_or_else(|e| e.into_inner());
+        if !breaker().allows(self.clock.now_ms()) {
+            return None;
+        }
+        let timeout = shared.timings.store_timeout_ms;
+        let outcome = time_boxed(timeout, op).await.unwrap_or_else(|| {
+            Err(Error::new(
+                ErrorKind::Store,
+                format!("the store did not answer within {timeout} ms"),
+            ))
+        });
+        match outcome {
+            Ok(value) => {
+                breaker().success();
+                Some(value)
+            }
+            Err(e) => {
+                if breaker().failure(self.clock.now_ms()) {
+                    log::warn!(
+                        "tokenwell: the token store keeps failing; not asking it for a while"
+                    );
+                }
+                self.store_failed(e);
+                None
+            }
+        }
+    }
+
+    fn store_failed(&self, e: Error) {
+        let e = e.redacted(&self.redactor);
+        log::warn!("tokenwell: token store failed ({e}); going on without it");
+        self.emit(|| Event::StoreFailed(e));
+    }
+}

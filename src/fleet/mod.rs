@@ -1,0 +1,134 @@
+//! The fleet protocol: how many processes share one token through a
+//! [`Store`](crate::Store) (Redis, a user's store, or an in-process
+//! [`MemoryStore`](crate::MemoryStore)), as data and decisions. The client
+//! drives it; a store only executes.
+//!
+//! On a miss in the process (nothing fresh in memory):
+//! 1. **Read** the record: a fresh one, newer than ours, is adopted.
+//! 2. **Lock**: `try_lock(lock, owner, ttl)`, the TTL covering the HTTP timeout.
+//!    The winner **re-reads** (someone may just have published), else fetches
+//!    and **publishes and releases** in one step (a record never replaces one
+//!    that expires later; only our own lock is released).
+//! 3. **Losers poll** with jittered backoff ([`poll_delay_ms`]) until a fresh
+//!    token appears or the lock is free again (they take it); after the lock's
+//!    TTL (the holder died) they fetch themselves.
+//! 4. Every store call is **time-boxed**; an error or time-out is a miss, never
+//!    a caller's error, and a [`Breaker`] stops paying the time-out while the
+//!    store is down. A store without a lock still shares tokens; each process
+//!    then single-flights on its own.
+//!
+//! Refresh ahead goes the same way: each process draws its refresh point with
+//! jitter, the first to reach it takes the lock, and everyone keeps serving the
+//! current token meanwhile. `invalidate` after a 401 removes the record only if
+//! it still holds that token (by fingerprint).
+
+mod breaker;
+pub mod record;
+
+pub use breaker::Breaker;
+
+use crate::config::HttpOptions;
+use crate::platform::{Host, Platform};
+use crate::store::CacheKey;
+
+/// The default key prefix.
+pub const DEFAULT_PREFIX: &str = "tokenwell";
+/// Default time-box of one store call.
+pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 300;
+/// What the lock's TTL adds to the HTTP timeout (connect, read, publish).
+pub const LOCK_MARGIN_MS: u64 = 2_000;
+/// Losers' first and longest poll delay (before jitter).
+pub const POLL_MIN_MS: u64 = 25;
+/// See [`POLL_MIN_MS`].
+pub const POLL_MAX_MS: u64 = 200;
+/// Refresh jitter (fraction of the lifetime) when a shared store is used.
+pub const DEFAULT_REFRESH_JITTER: f64 = 0.1;
+
+/// The two keys of one cache key. They share a hash tag (`{…}`) so that both
+/// land in one Redis Cluster slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    /// The token record.
+    pub token: String,
+    /// The lock.
+    pub lock: String,
+}
+
+impl Keys {
+    /// `<prefix>:{<hex>}:t` and `<prefix>:{<hex>}:l`.
+    pub fn new(prefix: &str, key: &CacheKey) -> Keys {
+        Keys {
+            token: format!("{prefix}:{{{}}}:t", key.hex()),
+            lock: format!("{prefix}:{{{}}}:l", key.hex()),
+        }
+    }
+}
+
+/// The protocol's timings for one client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timings {
+    /// Time-box of each store call.
+    pub store_timeout_ms: u64,
+    /// How long a lock holds without its holder: the HTTP timeout plus a margin.
+    pub lock_ttl_ms: u64,
+}
+
+impl Timings {
+    /// The timings for a client with `http` options.
+    pub fn new(http: &HttpOptions, store_timeout_ms: u64) -> Timings {
+        Timings {
+            store_timeout_ms,
+            lock_ttl_ms: http
+                .connect_timeout_ms
+                .saturating_add(http.timeout_ms)
+                .saturating_add(LOCK_MARGIN_MS),
+        }
+    }
+}
+
+/// A fresh lock owner id: 128 bits of OS randomness, as hex.
+pub fn owner_id() -> String {
+    format!("{:016x}{:016x}", Host::random_u64(), Host::random_u64())
+}
+
+/// The `attempt`-th poll delay: doubling from [`POLL_MIN_MS`] to
+/// [`POLL_MAX_MS`], then "equal jitter" with `random` in `[0, 1)`.
+pub fn poll_delay_ms(attempt: u32, random: f64) -> u64 {
+    let base = POLL_MIN_MS
+        .saturating_mul(1u64 << attempt.min(16))
+        .min(POLL_MAX_MS);
+    base / 2 + (random * (base / 2) as f64) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_share_a_hash_tag_and_reveal_no_input() {
+        let key = crate::store::CacheKey::for_tests("ab12");
+        let keys = Keys::new("acme", &key);
+        assert_eq!(keys.token, "acme:{ab12}:t");
+        assert_eq!(keys.lock, "acme:{ab12}:l");
+    }
+
+    #[test]
+    fn polls_back_off_with_jitter_within_bounds() {
+        for attempt in 0..40 {
+            for r in [0.0, 0.5, 0.999] {
+                let d = poll_delay_ms(attempt, r);
+                assert!(
+                    (POLL_MIN_MS / 2..=POLL_MAX_MS).contains(&d),
+                    "{attempt} {r} {d}"
+                );
+            }
+        }
+        assert!(poll_delay_ms(0, 0.0) < poll_delay_ms(5, 0.0));
+    }
+
+    #[test]
+    fn the_lock_outlives_the_http_timeout() {
+        let t = Timings::new(&HttpOptions::default(), DEFAULT_STORE_TIMEOUT_MS);
+        assert!(t.lock_ttl_ms > HttpOptions::default().timeout_ms);
+    }
+}

@@ -1,0 +1,154 @@
+//! The record a shared store holds for one cache key: a clear header a store
+//! can compare without opening it, and the token sealed.
+//!
+//! ```text
+//! <expires_unix_ms>.<fingerprint>.<base64url(version || nonce || AES-256-GCM(payload))>
+//! ```
+//!
+//! - `expires_unix_ms`: the server's expiry (a store keeps the later of two);
+//! - `fingerprint`: 32 hex digits of SHA-256 over the key and the token, so a
+//!   store can drop "this token" after a 401 without holding the token;
+//! - the seal: AES-256-GCM under HKDF-SHA256(ikm = the client secret, salt =
+//!   [`SEAL_SALT`], info = the cache key), a fresh random 96-bit nonce per
+//!   write, the header and key as associated data. Only holders of the same
+//!   credentials can open it; a record of another version, or one that fails to
+//!   open, is a miss (rolling deploys mix versions).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::platform::{Host, Platform};
+use crate::secret::Secret;
+use crate::store::{CacheKey, StoredToken};
+
+/// The record format's version (the first sealed byte).
+pub const VERSION: u8 = 1;
+/// HKDF salt of the sealing key.
+pub const SEAL_SALT: &[u8] = b"tokenwell/seal/v1";
+const NONCE_BYTES: usize = 12;
+
+/// A record's clear header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The server's expiry, Unix ms.
+    pub expires_unix_ms: i64,
+    /// The token's fingerprint.
+    pub fingerprint: &'a str,
+}
+
+/// Reads the clear header of a record (`None` if it is not one).
+pub fn header(record: &str) -> Option<Header<'_>> {
+    let mut parts = record.splitn(3, '.');
+    let expires_unix_ms = parts.next()?.parse().ok()?;
+    let fingerprint = parts.next()?;
+    parts.next()?;
+    Some(Header {
+        expires_unix_ms,
+        fingerprint,
+    })
+}
+
+/// The fingerprint of `token` under `key`: reveals nothing of either.
+pub fn fingerprint(key: &CacheKey, token: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"tokenwell/fingerprint/v1\0");
+    h.update(key.as_str().as_bytes());
+    h.update([0]);
+    h.update(token.as_bytes());
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The sealed fields.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    t: String,
+    y: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<String>,
+    i: i64,
+    l: u64,
+}
+
+fn aad(key: &CacheKey, expires_unix_ms: i64, fingerprint: &str) -> Vec<u8> {
+    format!("{}.{expires_unix_ms}.{fingerprint}", key.as_str()).into_bytes()
+}
+
+/// Seals `token` for `key` with a fresh random nonce.
+pub async fn seal(secret: &Secret, key: &CacheKey, token: &StoredToken) -> Result<String> {
+    let mut nonce = [0u8; NONCE_BYTES];
+    nonce[..8].copy_from_slice(&Host::random_u64().to_le_bytes());
+    nonce[8..].copy_from_slice(&Host::random_u64().to_le_bytes()[..4]);
+    seal_with_nonce(secret, key, token, nonce).await
+}
+
+/// [`seal`] with a given nonce (the known-answer vector).
+pub async fn seal_with_nonce(
+    secret: &Secret,
+    key: &CacheKey,
+    token: &StoredToken,
+    nonce: [u8; NONCE_BYTES],
+) -> Result<String> {
+    let expires = token.expires_unix_ms();
+    let fp = fingerprint(key, token.access_token.expose());
+    let payload = Payload {
+        t: token.access_token.expose().to_owned(),
+        y: token.token_type.clone(),
+        s: token.scope.clone(),
+        i: token.issued_unix_ms,
+        l: token.lifetime_ms,
+    };
+    let plaintext = serde_json::to_vec(&payload)
+        .map_err(|_| Error::new(ErrorKind::Internal, "cannot encode a stored token"))?;
+    let sealed = Host::seal(
+        secret.expose().as_bytes().to_vec(),
+        key.as_str().as_bytes().to_vec(),
+        nonce,
+        aad(key, expires, &fp),
+        plaintext,
+    )
+    .await?;
+    let mut blob = Vec::with_capacity(1 + NONCE_BYTES + sealed.len());
+    blob.push(VERSION);
+    blob.extend_from_slice(&nonce);
+    blob.extend_from_slice(&sealed);
+    Ok(format!("{expires}.{fp}.{}", URL_SAFE_NO_PAD.encode(blob)))
+}
+
+/// Opens a record; `None` for anything that is not a record of this version
+/// sealed for these credentials and this key.
+pub async fn open(secret: &Secret, key: &CacheKey, record: &str) -> Option<StoredToken> {
+    let head = header(record)?;
+    let blob = URL_SAFE_NO_PAD.decode(record.rsplit('.').next()?).ok()?;
+    if blob.first() != Some(&VERSION) || blob.len() < 1 + NONCE_BYTES + 16 {
+        return None;
+    }
+    let nonce: [u8; NONCE_BYTES] = blob[1..1 + NONCE_BYTES].try_into().ok()?;
+    let plaintext = Host::open(
+        secret.expose().as_bytes().to_vec(),
+        key.as_str().as_bytes().to_vec(),
+        nonce,
+        aad(key, head.expires_unix_ms, head.fingerprint),
+        blob[1 + NONCE_BYTES..].to_vec(),
+    )
+    .await
+    .ok()?;
+    let p: Payload = serde_json::from_slice(&plaintext).ok()?;
+    let token = StoredToken {
+        access_token: Secret::from(p.t),
+        token_type: p.y,
+        scope: p.s,
+        issued_unix_ms: p.i,
+        lifetime_ms: p.l,
+    };
+    // The header must describe what was sealed (it is authenticated, but a
+    // writer could still have lied in both).
+    (token.expires_unix_ms() == head.expires_unix_ms
+        && fingerprint(key, token.access_token.expose()) == head.fingerprint)
+        .then_some(token)
+}
