@@ -98,8 +98,13 @@ impl Inner {
             .call(shared, shared.store.get(&shared.keys.token))
             .await??;
         let stored = record::open(&self.creds.client_secret, &self.key, &record).await?;
-        if self.lock().revoked.as_ref() == Some(&stored.access_token) {
-            return None;
+        {
+            // Neither a token we dropped, nor the one we are refreshing away from.
+            let st = self.lock();
+            let held = st.current.as_ref().map(|c| c.token.as_secret());
+            if [st.revoked.as_ref(), held].contains(&Some(&stored.access_token)) {
+                return None;
+            }
         }
         let cached = self.cached(stored, None);
         (self.clock.now_ms() < cached.deadlines.refresh_at).then_some(cached)
