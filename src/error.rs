@@ -1,124 +1,127 @@
 //! One error type for every failure, with a stable `code` each binding exposes.
+//!
+//! The facts the languages share about each kind of failure (its code, whether
+//! it is a credential error, whether it is retryable) are stated once, in the
+//! `error_kinds!` table below, and exported to every binding.
 
 use std::fmt;
 
-/// The class of a failure. [`ErrorKind::code`] is the stable string every language
-/// exposes (`err.code` in JS and Python, `code` in Kotlin).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
+/// Declares [`ErrorKind`] and its facts from one table, so that a kind cannot
+/// exist without a code, a credential flag and a retryable flag.
+macro_rules! error_kinds {
+    ($(
+        $(#[doc = $doc:literal])*
+        $kind:ident = $code:literal, credential: $credential:literal, retryable: $retryable:literal;
+    )*) => {
+        /// The class of a failure. [`ErrorKind::code`] is the stable string every
+        /// language exposes (`err.code` in JS and Python, `code` in Kotlin); the
+        /// bindings read the codes and flags from the core (`error_kinds()` over
+        /// uniffi; in wasm this enum and `errorKindFlags`) rather than restating them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+        #[cfg_attr(target_arch = "wasm32", wasm_bindgen::prelude::wasm_bindgen)]
+        #[non_exhaustive]
+        pub enum ErrorKind {
+            $($(#[doc = $doc])* $kind,)*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in declaration order.
+            pub const ALL: [ErrorKind; [$($code),*].len()] = [$(ErrorKind::$kind),*];
+
+            /// The stable, snake_case code of this class.
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$kind => $code,)*
+                }
+            }
+
+            /// Whether the credentials or the request themselves are wrong: retrying
+            /// the same request will not help until the configuration changes.
+            pub const fn is_credential_error(self) -> bool {
+                match self {
+                    $(ErrorKind::$kind => $credential,)*
+                }
+            }
+
+            /// Whether the same request may succeed later (after `retry_after_ms`,
+            /// or the client's backoff): the server or the path to it failed.
+            pub const fn is_retryable(self) -> bool {
+                match self {
+                    $(ErrorKind::$kind => $retryable,)*
+                }
+            }
+        }
+    };
+}
+
+// The one list of error kinds. A kind that is neither a credential error nor
+// retryable needs a person: a wrong URL or response mapping, a provider bug, a
+// failing store, a bug in tokenwell (see the README's "Errors").
+error_kinds! {
     /// RFC 6749 `invalid_client` (or a bare 401): wrong client id or secret.
-    InvalidClient,
+    InvalidClient = "invalid_client", credential: true, retryable: false;
     /// RFC 6749 `invalid_grant`.
-    InvalidGrant,
+    InvalidGrant = "invalid_grant", credential: true, retryable: false;
     /// RFC 6749 `invalid_scope`.
-    InvalidScope,
+    InvalidScope = "invalid_scope", credential: true, retryable: false;
     /// RFC 6749 `invalid_request`.
-    InvalidRequest,
+    InvalidRequest = "invalid_request", credential: true, retryable: false;
     /// RFC 6749 `unauthorized_client`.
-    UnauthorizedClient,
+    UnauthorizedClient = "unauthorized_client", credential: true, retryable: false;
     /// RFC 6749 `unsupported_grant_type`.
-    UnsupportedGrantType,
+    UnsupportedGrantType = "unsupported_grant_type", credential: true, retryable: false;
     /// `access_denied` (Deliverect) or a bare 403.
-    AccessDenied,
+    AccessDenied = "access_denied", credential: true, retryable: false;
     /// HTTP 429 or `slow_down`; see [`Error::retry_after_ms`].
-    RateLimited,
+    RateLimited = "rate_limited", credential: false, retryable: true;
     /// HTTP 5xx.
-    ServerError,
+    ServerError = "server_error", credential: false, retryable: true;
     /// Any other non-success status without a recognised error body (e.g. an HTML 404).
-    HttpError,
+    HttpError = "http_error", credential: false, retryable: false;
     /// The connection failed (DNS, TCP, TLS, reset).
-    Network,
+    Network = "network", credential: false, retryable: true;
     /// The token endpoint did not answer within the configured timeout.
-    Timeout,
+    Timeout = "timeout", credential: false, retryable: true;
     /// A success status whose body is not a usable token response.
-    MalformedResponse,
+    MalformedResponse = "malformed_response", credential: false, retryable: false;
     /// The response body exceeded [`crate::MAX_RESPONSE_BYTES`].
-    ResponseTooLarge,
+    ResponseTooLarge = "response_too_large", credential: false, retryable: false;
     /// The configuration is invalid (unknown preset, insecure URL, missing field).
-    Config,
+    Config = "config", credential: true, retryable: false;
     /// A token store failed.
-    Store,
+    Store = "store", credential: false, retryable: false;
     /// A bug: a fetch panicked (in tokenwell, or in a user-supplied store,
     /// clock or transport). Waiters get this instead of hanging.
-    Internal,
+    Internal = "internal", credential: false, retryable: false;
 }
 
 impl ErrorKind {
-    /// The stable, snake_case code of this class.
-    pub fn code(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidClient => "invalid_client",
-            ErrorKind::InvalidGrant => "invalid_grant",
-            ErrorKind::InvalidScope => "invalid_scope",
-            ErrorKind::InvalidRequest => "invalid_request",
-            ErrorKind::UnauthorizedClient => "unauthorized_client",
-            ErrorKind::UnsupportedGrantType => "unsupported_grant_type",
-            ErrorKind::AccessDenied => "access_denied",
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::ServerError => "server_error",
-            ErrorKind::HttpError => "http_error",
-            ErrorKind::Network => "network",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::MalformedResponse => "malformed_response",
-            ErrorKind::ResponseTooLarge => "response_too_large",
-            ErrorKind::Config => "config",
-            ErrorKind::Store => "store",
-            ErrorKind::Internal => "internal",
-        }
-    }
-
-    /// Every kind, for bindings that map codes to exception classes.
-    pub const ALL: [ErrorKind; 17] = [
-        ErrorKind::InvalidClient,
-        ErrorKind::InvalidGrant,
-        ErrorKind::InvalidScope,
-        ErrorKind::InvalidRequest,
-        ErrorKind::UnauthorizedClient,
-        ErrorKind::UnsupportedGrantType,
-        ErrorKind::AccessDenied,
-        ErrorKind::RateLimited,
-        ErrorKind::ServerError,
-        ErrorKind::HttpError,
-        ErrorKind::Network,
-        ErrorKind::Timeout,
-        ErrorKind::MalformedResponse,
-        ErrorKind::ResponseTooLarge,
-        ErrorKind::Config,
-        ErrorKind::Store,
-        ErrorKind::Internal,
-    ];
-
     /// The kind for an RFC 6749 `error` code, if it is one we class.
     pub fn from_oauth_code(code: &str) -> Option<ErrorKind> {
-        Some(match code {
-            "invalid_client" => ErrorKind::InvalidClient,
-            "invalid_grant" => ErrorKind::InvalidGrant,
-            "invalid_scope" => ErrorKind::InvalidScope,
-            "invalid_request" => ErrorKind::InvalidRequest,
-            "unauthorized_client" => ErrorKind::UnauthorizedClient,
-            "unsupported_grant_type" => ErrorKind::UnsupportedGrantType,
-            "access_denied" => ErrorKind::AccessDenied,
-            "slow_down" => ErrorKind::RateLimited,
-            "server_error" | "temporarily_unavailable" => ErrorKind::ServerError,
-            _ => return None,
-        })
+        // The kinds whose code is an RFC 6749 error code of the same name.
+        const RFC_6749: [ErrorKind; 8] = [
+            ErrorKind::InvalidClient,
+            ErrorKind::InvalidGrant,
+            ErrorKind::InvalidScope,
+            ErrorKind::InvalidRequest,
+            ErrorKind::UnauthorizedClient,
+            ErrorKind::UnsupportedGrantType,
+            ErrorKind::AccessDenied,
+            ErrorKind::ServerError,
+        ];
+        match code {
+            "slow_down" => Some(ErrorKind::RateLimited),
+            "temporarily_unavailable" => Some(ErrorKind::ServerError),
+            _ => RFC_6749.into_iter().find(|kind| kind.code() == code),
+        }
     }
+}
 
-    /// Whether the credentials or the request themselves are wrong: retrying the
-    /// same request will not help until the configuration changes.
-    pub fn is_credential_error(self) -> bool {
-        matches!(
-            self,
-            ErrorKind::InvalidClient
-                | ErrorKind::InvalidGrant
-                | ErrorKind::InvalidScope
-                | ErrorKind::InvalidRequest
-                | ErrorKind::UnauthorizedClient
-                | ErrorKind::UnsupportedGrantType
-                | ErrorKind::AccessDenied
-                | ErrorKind::Config
-        )
+/// A kind serializes as its code (how it reaches JS).
+impl serde::Serialize for ErrorKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
     }
 }
 
@@ -188,6 +191,16 @@ impl Error {
         self.kind.code()
     }
 
+    /// Whether the credentials or the request are wrong (see [`ErrorKind::is_credential_error`]).
+    pub fn is_credential_error(&self) -> bool {
+        self.kind.is_credential_error()
+    }
+
+    /// Whether the same request may succeed later (see [`ErrorKind::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+
     /// The HTTP status, when the token endpoint answered.
     pub fn status(&self) -> Option<u16> {
         self.status
@@ -201,6 +214,12 @@ impl Error {
     /// What went wrong, without secrets.
     pub fn detail(&self) -> &str {
         &self.detail
+    }
+
+    /// The detail, without a copy (for the records that cross into other languages).
+    #[cfg(any(feature = "ffi", target_arch = "wasm32"))]
+    pub(crate) fn into_detail(self) -> String {
+        self.detail
     }
 
     /// The error as it may leave the client: every form of the secret scrubbed
@@ -227,12 +246,13 @@ fn truncate(s: &mut String, max: usize) {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.kind.code())?;
+        f.write_str(self.kind.code())?;
         if let Some(status) = self.status {
             write!(f, " (HTTP {status})")?;
         }
         if !self.detail.is_empty() {
-            write!(f, ": {}", self.detail)?;
+            f.write_str(": ")?;
+            f.write_str(&self.detail)?;
         }
         if let Some(ms) = self.retry_after_ms {
             write!(f, "; retry after {ms} ms")?;

@@ -5,23 +5,40 @@
 // This file only memoises the core's own answer: a lease says for how many
 // milliseconds asking again would return the same token with no side effect, so
 // until then the token is served without crossing into WebAssembly.
-import { WasmClient, WasmClock, WasmStore } from './glue.mjs';
+import { ErrorKind, WasmClient, WasmClock, WasmStore, errorKindFlags } from './glue.mjs';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const DENO_INSPECT = Symbol.for('Deno.customInspect');
 
-/** The stable error codes (see README). */
-export const ERROR_CODES = Object.freeze([
-  'invalid_client', 'invalid_grant', 'invalid_scope', 'invalid_request',
-  'unauthorized_client', 'unsupported_grant_type', 'access_denied',
-  'rate_limited', 'server_error', 'http_error', 'network', 'timeout',
-  'malformed_response', 'response_too_large', 'config', 'store', 'internal',
-]);
+// The core's error table. wasm-bindgen exports its ErrorKind enum as plain JS
+// ({ InvalidClient: 0, 0: 'InvalidClient', … }), readable before the .wasm is
+// instantiated; a code is its kind's name in snake_case (the core's tests hold
+// it to that), and errorKindFlags(value) gives its flags (1 credential, 2 retryable).
+const KIND_NAMES = Object.keys(ErrorKind).filter((name) => !/^\d+$/.test(name));
+
+/** The stable error codes (see README), in the core's order. */
+export const ERROR_CODES = Object.freeze(
+  KIND_NAMES.map((name) => name.replace(/[A-Z]/g, (c, at) => (at ? '_' : '') + c.toLowerCase())),
+);
+
+// code -> flags, read from the core on first use (the .wasm is instantiated by then).
+let flagsByCode = null;
+function flagsOf(code) {
+  if (flagsByCode === null) {
+    try {
+      flagsByCode = new Map(ERROR_CODES.map((c, i) => [c, errorKindFlags(ErrorKind[KIND_NAMES[i]])]));
+    } catch {
+      return 0;
+    }
+  }
+  return flagsByCode.get(code) ?? 0;
+}
 
 /**
  * Every failure of tokenwell. `code` is stable (one of ERROR_CODES); `status`
  * is the token endpoint's HTTP status (or null), `retryAfterMs` its Retry-After
- * (or null), `detail` a description. No field ever holds the secret or a token.
+ * (or null), `detail` a description; `isCredentialError` and `isRetryable` come
+ * from the core's table. No field ever holds the secret or a token.
  */
 export class TokenwellError extends Error {
   constructor(code, message, { status = null, retryAfterMs = null, detail = '' } = {}) {
@@ -31,13 +48,17 @@ export class TokenwellError extends Error {
     this.status = status;
     this.retryAfterMs = retryAfterMs;
     this.detail = detail;
+    const flags = flagsOf(code);
+    this.isCredentialError = (flags & 1) !== 0;
+    this.isRetryable = (flags & 2) !== 0;
   }
 }
 
+// The core rejects with a plain record {code, status, retryAfterMs, detail, summary}.
 function toTokenwellError(e) {
-  if (e instanceof TokenwellError) return e;
-  if (e !== null && typeof e === 'object' && e.name === 'TokenwellError' && typeof e.code === 'string') {
-    return new TokenwellError(e.code, e.message, {
+  if (e !== null && typeof e === 'object' && !(e instanceof Error) &&
+      typeof e.code === 'string' && typeof e.summary === 'string') {
+    return new TokenwellError(e.code, e.summary, {
       status: e.status ?? null,
       retryAfterMs: e.retryAfterMs ?? null,
       detail: e.detail ?? '',

@@ -1,13 +1,38 @@
 //! The `wasm-bindgen` exports. The npm package wraps them in its idiomatic
 //! `TokenClient` (js/src/client.mjs); they are not meant to be used directly.
+//! Records (`crate::records`) reach JS as plain objects through serde.
 
 use std::sync::Arc;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::{Error, Lease, ManualClock, MemoryStore, TokenClient, TokenConfig};
+use crate::records::{CoreLease, TokenwellError};
+use crate::{Error, ErrorKind, ManualClock, MemoryStore, TokenClient, TokenConfig};
+
+mod to_js;
+use to_js::to_js;
+
+/// The flags of the kind whose `ErrorKind` value is `kind` in the core's
+/// error table: 1 = credential error, 2 = retryable. With the `ErrorKind` enum
+/// wasm-bindgen exports (kind names, whose snake_case is the code) this is the
+/// table JS derives its codes and flags from: an index and a bitmask cost the
+/// .wasm far less than records.
+#[wasm_bindgen(js_name = errorKindFlags)]
+pub fn error_kind_flags(kind: u32) -> u8 {
+    const FLAGS: [u8; ErrorKind::ALL.len()] = {
+        let mut flags = [0; ErrorKind::ALL.len()];
+        let mut i = 0;
+        while i < flags.len() {
+            let kind = ErrorKind::ALL[i];
+            flags[i] = kind.is_credential_error() as u8 | (kind.is_retryable() as u8) << 1;
+            i += 1;
+        }
+        flags
+    };
+    FLAGS.get(kind as usize).copied().unwrap_or(0)
+}
 
 /// A clock moved by hand (wraps [`ManualClock`]), for deterministic tests.
 #[wasm_bindgen]
@@ -21,9 +46,10 @@ impl WasmClock {
         WasmClock(Arc::new(ManualClock::new(unix_ms as i64)))
     }
 
-    /// Moves both clocks forward by `ms` (negative values are ignored).
+    /// Moves both clocks forward by `ms` (negative values are ignored: `as`
+    /// saturates them, and NaN, to 0).
     pub fn advance(&self, ms: f64) {
-        self.0.advance(if ms > 0.0 { ms as u64 } else { 0 })
+        self.0.advance(ms as u64)
     }
 
     /// Moves only the wall clock (may be negative).
@@ -83,7 +109,7 @@ impl WasmClient {
     /// Builds a client from a config object (the schema every binding accepts,
     /// snake_case or camelCase keys), an optional manual clock and shared store,
     /// and options (`{ dangerouslyAllowBrowser?: boolean }`). Throws a
-    /// `TokenwellError`-shaped `Error` (`code: "config"`) on a bad config, and in a
+    /// `TokenwellError` record (`code: "config"`) on a bad config, and in a
     /// browser page unless `dangerouslyAllowBrowser` is `true`.
     #[wasm_bindgen(constructor)]
     pub fn new(
@@ -92,48 +118,42 @@ impl WasmClient {
         store: Option<WasmStore>,
         options: &JsValue,
     ) -> Result<WasmClient, JsValue> {
-        let allow_browser = !options.is_undefined()
-            && !options.is_null()
-            && Reflect::get(options, &"dangerouslyAllowBrowser".into())
-                .map(|v| v.as_bool() == Some(true))
-                .unwrap_or(false);
+        // (`Reflect.get` throws on a missing `options`: then it is `false`.)
+        let allow_browser = Reflect::get(options, &"dangerouslyAllowBrowser".into())
+            .is_ok_and(|v| v.as_bool() == Some(true));
         if super::is_browser_page() && !allow_browser {
-            return Err(to_js(&Error::config(
+            return Err(error_to_js(Error::config(
                 "tokenwell refuses to run in a browser page: a client secret shipped to browsers is public. \
                  Get tokens on a server, or pass dangerouslyAllowBrowser: true if you really mean it",
             )));
         }
-        if !config.is_object() {
-            return Err(to_js(&Error::config("the config must be an object")));
-        }
+        // Anything but an object (an array, a string, a number) fails to parse as a config.
         let json = js_sys::JSON::stringify(config)
             .ok()
             .and_then(|s| s.as_string())
-            .ok_or_else(|| to_js(&Error::config("the config cannot be converted to JSON")))?;
-        let config = TokenConfig::from_json(&json).map_err(|e| to_js(&e))?;
-        let mut builder = TokenClient::builder(config);
+            .ok_or_else(|| error_to_js(Error::config("the config must be an object")))?;
+        let mut builder = TokenClient::builder(TokenConfig::from_json(&json).map_err(error_to_js)?);
         if let Some(clock) = clock {
-            builder = builder.clock(clock.0.clone());
+            builder = builder.clock(clock.0);
         }
         if let Some(store) = store {
-            builder = builder.store(store.0.clone());
+            builder = builder.store(store.0);
         }
         Ok(WasmClient {
-            client: builder.build().map_err(|e| to_js(&e))?,
+            client: builder.build().map_err(error_to_js)?,
         })
     }
 
-    /// A promise of `{accessToken, tokenType, expiresAtUnixMs, scope,
-    /// authorizationHeader, reuseForMs}`; rejects with a `TokenwellError`-shaped
-    /// `Error`.
+    /// A promise of a [`CoreLease`] record (`{accessToken, tokenType,
+    /// expiresAtUnixMs, scope, authorizationHeader, reuseForMs}`); rejects with
+    /// a [`TokenwellError`] record.
     pub fn lease(&self) -> Promise {
         let client = self.client.clone();
         future_to_promise(async move {
-            client
-                .lease()
-                .await
-                .map(|l| lease_to_js(&l))
-                .map_err(|e| to_js(&e))
+            match client.lease().await {
+                Ok(lease) => Ok(to_js(&CoreLease::from(lease))),
+                Err(e) => Err(error_to_js(e)),
+            }
         })
     }
 
@@ -157,53 +177,9 @@ impl WasmClient {
     }
 }
 
-fn set(obj: &Object, key: &str, value: &JsValue) {
-    // Setting a data property on a fresh plain object cannot fail.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
-}
-
-fn lease_to_js(lease: &Lease) -> JsValue {
-    let t = &lease.token;
-    let obj = Object::new();
-    set(&obj, "accessToken", &t.secret().into());
-    set(&obj, "tokenType", &t.token_type().into());
-    set(
-        &obj,
-        "expiresAtUnixMs",
-        &(t.expires_at_unix_ms() as f64).into(),
-    );
-    set(
-        &obj,
-        "scope",
-        &t.scope().map_or(JsValue::NULL, JsValue::from_str),
-    );
-    set(
-        &obj,
-        "authorizationHeader",
-        &t.authorization_header().into(),
-    );
-    set(&obj, "reuseForMs", &(lease.reuse_for_ms as f64).into());
-    obj.into()
-}
-
-/// An `Error` named `TokenwellError` with `code`, `status`, `retryAfterMs` and
-/// `detail` (the JS wrapper turns it into its `TokenwellError` class). The core's
-/// texts never contain the secret or a token.
-fn to_js(e: &Error) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
-    err.set_name("TokenwellError");
-    set(&err, "code", &e.code().into());
-    set(
-        &err,
-        "status",
-        &e.status().map_or(JsValue::NULL, |s| f64::from(s).into()),
-    );
-    set(
-        &err,
-        "retryAfterMs",
-        &e.retry_after_ms()
-            .map_or(JsValue::NULL, |ms| (ms as f64).into()),
-    );
-    set(&err, "detail", &e.detail().into());
-    err.into()
+/// A failure as a plain `{code, status, retryAfterMs, detail, summary}` object
+/// (the JS wrapper turns it into its `TokenwellError` class). The core's texts
+/// never contain the secret or a token.
+fn error_to_js(e: Error) -> JsValue {
+    to_js(&TokenwellError::from(e))
 }

@@ -12,26 +12,8 @@ is generated and private). Adapters: :mod:`tokenwell.httpx`, :mod:`tokenwell.req
 """
 
 from ._client import AccessToken, ManualClock, MemoryStore, TokenClient
-from ._errors import (
-    AccessDeniedError,
-    ConfigError,
-    FetchTimeoutError,
-    HttpError,
-    InternalError,
-    InvalidClientError,
-    InvalidGrantError,
-    InvalidRequestError,
-    InvalidScopeError,
-    MalformedResponseError,
-    NetworkError,
-    RateLimitedError,
-    ResponseTooLargeError,
-    ServerError,
-    StoreError,
-    TokenwellError,
-    UnauthorizedClientError,
-    UnsupportedGrantTypeError,
-)
+from . import _errors
+from ._errors import *  # noqa: F401,F403 - TokenwellError and one subclass per error code
 
 try:
     from importlib.metadata import PackageNotFoundError as _NotFound
@@ -41,27 +23,5 @@ try:
 except _NotFound:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = [
-    "AccessToken",
-    "ManualClock",
-    "MemoryStore",
-    "TokenClient",
-    "TokenwellError",
-    "AccessDeniedError",
-    "ConfigError",
-    "FetchTimeoutError",
-    "HttpError",
-    "InternalError",
-    "InvalidClientError",
-    "InvalidGrantError",
-    "InvalidRequestError",
-    "InvalidScopeError",
-    "MalformedResponseError",
-    "NetworkError",
-    "RateLimitedError",
-    "ResponseTooLargeError",
-    "ServerError",
-    "StoreError",
-    "UnauthorizedClientError",
-    "UnsupportedGrantTypeError",
-]
+__all__ = ["AccessToken", "ManualClock", "MemoryStore", "TokenClient"]
+__all__ += _errors.__all__

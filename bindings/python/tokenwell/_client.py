@@ -28,27 +28,12 @@ _log = logging.getLogger("tokenwell")
 # The generated module, untyped as far as this layer is concerned.
 _gen: Any = _generated
 
-# The exception class every generated error variant derives from (the generated
-# module rebinds the name `TokenwellError` to a namespace of variants).
-_FFI_ERROR_BASE: Type[BaseException] = _gen.TokenwellError.InvalidClient.__mro__[1]
-
-
-def _variant_name(code: str) -> str:
-    return "".join(part.capitalize() for part in code.split("_"))
-
-
-# Generated variant class -> public exception class. A variant missing here is a
-# mismatch between the core and this package: fail at import, not at run time.
-_ERROR_MAP = {getattr(_gen.TokenwellError, _variant_name(code)): cls for code, cls in _errors.ERROR_CLASSES.items()}
+# The core's one error (uniffi errors are enums: a single variant with a `kind`).
+_FFI_ERROR_BASE: Type[BaseException] = _gen.TokenwellError.Failure
 
 
 def _convert(err: BaseException) -> TokenwellError:
-    cls = _ERROR_MAP.get(type(err), TokenwellError)
-    return cls(
-        getattr(err, "detail", "unknown error"),
-        status=getattr(err, "status", None),
-        retry_after_ms=getattr(err, "retry_after_ms", None),
-    )
+    return _errors.from_core(err)
 
 
 class AccessToken:

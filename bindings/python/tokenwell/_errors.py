@@ -1,12 +1,18 @@
 """Exceptions: one class per error kind of the core, each with its stable ``code``.
 
-The core scrubs the client secret from every detail it reports and never puts a
-token in one; these classes add nothing that could hold either.
+The codes, and whether each is a credential error or retryable, are the Rust
+core's table (``error_kinds()``): every class here names its code, and the flags
+are read from the core, never restated (``tests/test_errors.py`` fails when a
+class and the table disagree). The core scrubs the client secret from every
+detail it reports and never puts a token in one; these classes add nothing that
+could hold either.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, Optional, Tuple, Type
+
+from ._ffi import tokenwell as _generated
 
 __all__ = [
     "TokenwellError",
@@ -29,6 +35,11 @@ __all__ = [
     "InternalError",
 ]
 
+# The core's error table, one record per kind: kind, code, is_credential_error, is_retryable.
+KINDS: Tuple[Any, ...] = tuple(_generated.error_kinds())
+_BY_CODE: Dict[str, Any] = {kind.code: kind for kind in KINDS}
+_BY_KIND: Dict[Any, Any] = {kind.kind: kind for kind in KINDS}
+
 
 class TokenwellError(Exception):
     """Any failure to get a token.
@@ -38,7 +49,12 @@ class TokenwellError(Exception):
             the same in every language.
         status: the token endpoint's HTTP status, when it answered.
         retry_after_ms: how long the endpoint asked to wait (``Retry-After``).
-        detail: the core's description, without secrets.
+        detail: what went wrong, without secrets.
+        is_credential_error: the credentials, the request or the configuration
+            are wrong; retrying will not help until they change.
+        is_retryable: the same request may succeed later.
+
+    ``str(err)`` is the core's one-line text (code, status, detail, retry-after).
     """
 
     code: str = "unknown"
@@ -49,14 +65,32 @@ class TokenwellError(Exception):
         *,
         status: Optional[int] = None,
         retry_after_ms: Optional[int] = None,
+        code: Optional[str] = None,
+        message: Optional[str] = None,
     ) -> None:
-        super().__init__(detail)
+        text = detail if message is None else message
+        super().__init__(text)
+        if code is not None:
+            self.code = code
         self.detail = detail
         self.status = status
         self.retry_after_ms = retry_after_ms
+        self._message = text
+
+    @property
+    def is_credential_error(self) -> bool:
+        """Whether the credentials, the request or the configuration are wrong."""
+        kind = _BY_CODE.get(self.code)
+        return bool(kind is not None and kind.is_credential_error)
+
+    @property
+    def is_retryable(self) -> bool:
+        """Whether the same request may succeed later."""
+        kind = _BY_CODE.get(self.code)
+        return bool(kind is not None and kind.is_retryable)
 
     def __str__(self) -> str:
-        return self.detail
+        return self._message
 
     def __repr__(self) -> str:
         return (
@@ -66,7 +100,7 @@ class TokenwellError(Exception):
 
     def __reduce__(self) -> Tuple[Callable[..., "TokenwellError"], Tuple[Any, ...]]:
         # Keeps the keyword fields across pickling (multiprocessing).
-        return (_rebuild, (self.code, self.detail, self.status, self.retry_after_ms))
+        return (_rebuild, (self.code, self.detail, self.status, self.retry_after_ms, self._message))
 
 
 class InvalidClientError(TokenwellError):
@@ -171,29 +205,29 @@ class InternalError(TokenwellError):
     code = "internal"
 
 
-ERROR_CLASSES: Dict[str, Type[TokenwellError]] = {
-    cls.code: cls
-    for cls in (
-        InvalidClientError,
-        InvalidGrantError,
-        InvalidScopeError,
-        InvalidRequestError,
-        UnauthorizedClientError,
-        UnsupportedGrantTypeError,
-        AccessDeniedError,
-        RateLimitedError,
-        ServerError,
-        HttpError,
-        NetworkError,
-        FetchTimeoutError,
-        MalformedResponseError,
-        ResponseTooLargeError,
-        ConfigError,
-        StoreError,
-        InternalError,
+# code -> class, from the classes themselves (each names its code).
+ERROR_CLASSES: Dict[str, Type[TokenwellError]] = {cls.code: cls for cls in TokenwellError.__subclasses__()}
+
+
+def from_core(err: Any) -> TokenwellError:
+    """The public exception for the core's (generated) ``TokenwellError.Failure``.
+    A kind this package has no class for still gets its code and flags."""
+    code: str = _BY_KIND[err.kind].code
+    return ERROR_CLASSES.get(code, TokenwellError)(
+        err.detail,
+        status=err.status,
+        retry_after_ms=err.retry_after_ms,
+        code=code,
+        message=err.summary,
     )
-}
 
 
-def _rebuild(code: str, detail: str, status: Optional[int], retry_after_ms: Optional[int]) -> TokenwellError:
-    return ERROR_CLASSES.get(code, TokenwellError)(detail, status=status, retry_after_ms=retry_after_ms)
+def _rebuild(
+    code: str,
+    detail: str,
+    status: Optional[int],
+    retry_after_ms: Optional[int],
+    message: Optional[str] = None,
+) -> TokenwellError:
+    cls = ERROR_CLASSES.get(code, TokenwellError)
+    return cls(detail, status=status, retry_after_ms=retry_after_ms, code=code, message=message)

@@ -1,85 +1,108 @@
 package dev.tokenwell
 
+import dev.tokenwell.ffi.ErrorKind
+import dev.tokenwell.ffi.ErrorKindRecord
+import dev.tokenwell.ffi.errorKinds
 import dev.tokenwell.ffi.TokenwellException as Ffi
 
 /**
- * Every failure to get a token: one subclass per error kind, each with the
- * stable [code] every tokenwell binding exposes (`invalid_client`, `timeout`…).
- * The message never contains the client secret or a token (the core scrubs and
- * truncates whatever it takes from a response).
+ * Every failure to get a token: one subclass per error kind of the Rust core.
+ * [code], [isCredentialError] and [isRetryable] are read from the core's table
+ * (`errorKinds()`), never restated here. The message never contains the client
+ * secret or a token (the core scrubs and truncates whatever it takes from a
+ * response).
  */
 sealed class TokenwellException(
-    /** The stable snake_case code of the class, e.g. `"invalid_client"`. */
-    val code: String,
+    private val kind: ErrorKind,
     /** The HTTP status, when the token endpoint answered. */
     val status: Int?,
     /** `Retry-After` in milliseconds, when the endpoint sent one. */
     val retryAfterMs: Long?,
     /** What went wrong, without secrets. */
     val detail: String,
-) : RuntimeException(detail) {
-    /** Whether the credentials or the request are wrong (retrying will not help). */
-    open val isCredentialError: Boolean get() = false
+    /** The core's one-line text: code, status, detail, retry-after. */
+    message: String,
+) : RuntimeException(message) {
+    /** The stable snake_case code of the class, e.g. `"invalid_client"`, the same in every language. */
+    val code: String get() = facts().code
 
-    class InvalidClient(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("invalid_client", status, retryAfterMs, detail) { override val isCredentialError get() = true }
-    class InvalidGrant(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("invalid_grant", status, retryAfterMs, detail) { override val isCredentialError get() = true }
-    class InvalidScope(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("invalid_scope", status, retryAfterMs, detail) { override val isCredentialError get() = true }
-    class InvalidRequest(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("invalid_request", status, retryAfterMs, detail) { override val isCredentialError get() = true }
-    class UnauthorizedClient(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("unauthorized_client", status, retryAfterMs, detail) { override val isCredentialError get() = true }
-    class UnsupportedGrantType(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("unsupported_grant_type", status, retryAfterMs, detail) { override val isCredentialError get() = true }
-    class AccessDenied(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("access_denied", status, retryAfterMs, detail) { override val isCredentialError get() = true }
-    class RateLimited(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("rate_limited", status, retryAfterMs, detail)
-    class ServerError(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("server_error", status, retryAfterMs, detail)
-    class HttpError(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("http_error", status, retryAfterMs, detail)
-    class Network(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("network", status, retryAfterMs, detail)
-    class Timeout(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("timeout", status, retryAfterMs, detail)
-    class MalformedResponse(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("malformed_response", status, retryAfterMs, detail)
-    class ResponseTooLarge(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("response_too_large", status, retryAfterMs, detail)
-    class Config(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("config", status, retryAfterMs, detail) { override val isCredentialError get() = true }
-    class Store(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("store", status, retryAfterMs, detail)
+    /** Whether the credentials, the request or the configuration are wrong (retrying will not help). */
+    val isCredentialError: Boolean get() = facts().isCredentialError
+
+    /** Whether the same request may succeed later (the server, or the way to it, failed). */
+    val isRetryable: Boolean get() = facts().isRetryable
+
+    private fun facts(): ErrorKindRecord = KINDS.getValue(kind)
+
+    class InvalidClient(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.INVALID_CLIENT, status, retryAfterMs, detail, message)
+    class InvalidGrant(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.INVALID_GRANT, status, retryAfterMs, detail, message)
+    class InvalidScope(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.INVALID_SCOPE, status, retryAfterMs, detail, message)
+    class InvalidRequest(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.INVALID_REQUEST, status, retryAfterMs, detail, message)
+    class UnauthorizedClient(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.UNAUTHORIZED_CLIENT, status, retryAfterMs, detail, message)
+    class UnsupportedGrantType(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.UNSUPPORTED_GRANT_TYPE, status, retryAfterMs, detail, message)
+    class AccessDenied(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.ACCESS_DENIED, status, retryAfterMs, detail, message)
+    class RateLimited(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.RATE_LIMITED, status, retryAfterMs, detail, message)
+    class ServerError(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.SERVER_ERROR, status, retryAfterMs, detail, message)
+    class HttpError(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.HTTP_ERROR, status, retryAfterMs, detail, message)
+    class Network(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.NETWORK, status, retryAfterMs, detail, message)
+    class Timeout(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.TIMEOUT, status, retryAfterMs, detail, message)
+    class MalformedResponse(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.MALFORMED_RESPONSE, status, retryAfterMs, detail, message)
+    class ResponseTooLarge(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.RESPONSE_TOO_LARGE, status, retryAfterMs, detail, message)
+    class Config(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.CONFIG, status, retryAfterMs, detail, message)
+    class Store(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.STORE, status, retryAfterMs, detail, message)
     /** A bug: a fetch panicked. Every waiter gets this instead of hanging. */
-    class Internal(status: Int?, retryAfterMs: Long?, detail: String) :
-        TokenwellException("internal", status, retryAfterMs, detail)
-
-    override fun toString(): String = "${this::class.java.name}: $detail"
+    class Internal(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
+        TokenwellException(ErrorKind.INTERNAL, status, retryAfterMs, detail, message)
 
     internal companion object {
-        /** The public exception for a generated one (a thin, total mapping). */
+        /** The core's error table, read once (lazily: building an exception needs no native call). */
+        private val KINDS: Map<ErrorKind, ErrorKindRecord> by lazy { errorKinds().associateBy { it.kind } }
+
+        /** The public exception for the core's one (generated) error. */
         fun from(e: Ffi): TokenwellException = when (e) {
-            is Ffi.InvalidClient -> InvalidClient(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.InvalidGrant -> InvalidGrant(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.InvalidScope -> InvalidScope(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.InvalidRequest -> InvalidRequest(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.UnauthorizedClient -> UnauthorizedClient(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.UnsupportedGrantType -> UnsupportedGrantType(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.AccessDenied -> AccessDenied(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.RateLimited -> RateLimited(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.ServerException -> ServerError(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.HttpException -> HttpError(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.Network -> Network(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.Timeout -> Timeout(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.MalformedResponse -> MalformedResponse(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.ResponseTooLarge -> ResponseTooLarge(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.Config -> Config(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.Store -> Store(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
-            is Ffi.Internal -> Internal(e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail)
+            is Ffi.Failure -> of(e.kind, e.status?.toInt(), e.retryAfterMs?.toLong(), e.detail, e.summary)
         }
+
+        /**
+         * The class of each kind. No `else`: a kind the core adds and this file
+         * lacks fails to compile (ErrorsTest checks each class's kind too).
+         */
+        fun of(kind: ErrorKind, status: Int?, retryAfterMs: Long?, detail: String, message: String): TokenwellException =
+            when (kind) {
+                ErrorKind.INVALID_CLIENT -> InvalidClient(status, retryAfterMs, detail, message)
+                ErrorKind.INVALID_GRANT -> InvalidGrant(status, retryAfterMs, detail, message)
+                ErrorKind.INVALID_SCOPE -> InvalidScope(status, retryAfterMs, detail, message)
+                ErrorKind.INVALID_REQUEST -> InvalidRequest(status, retryAfterMs, detail, message)
+                ErrorKind.UNAUTHORIZED_CLIENT -> UnauthorizedClient(status, retryAfterMs, detail, message)
+                ErrorKind.UNSUPPORTED_GRANT_TYPE -> UnsupportedGrantType(status, retryAfterMs, detail, message)
+                ErrorKind.ACCESS_DENIED -> AccessDenied(status, retryAfterMs, detail, message)
+                ErrorKind.RATE_LIMITED -> RateLimited(status, retryAfterMs, detail, message)
+                ErrorKind.SERVER_ERROR -> ServerError(status, retryAfterMs, detail, message)
+                ErrorKind.HTTP_ERROR -> HttpError(status, retryAfterMs, detail, message)
+                ErrorKind.NETWORK -> Network(status, retryAfterMs, detail, message)
+                ErrorKind.TIMEOUT -> Timeout(status, retryAfterMs, detail, message)
+                ErrorKind.MALFORMED_RESPONSE -> MalformedResponse(status, retryAfterMs, detail, message)
+                ErrorKind.RESPONSE_TOO_LARGE -> ResponseTooLarge(status, retryAfterMs, detail, message)
+                ErrorKind.CONFIG -> Config(status, retryAfterMs, detail, message)
+                ErrorKind.STORE -> Store(status, retryAfterMs, detail, message)
+                ErrorKind.INTERNAL -> Internal(status, retryAfterMs, detail, message)
+            }
 
         /** Runs [block], turning a generated exception into the public one. */
         inline fun <T> translate(block: () -> T): T =

@@ -1,0 +1,101 @@
+// The error codes and flags come from the core's table, which the .wasm exports
+// as wasm-bindgen's ErrorKind enum (kind names; a code is its name in
+// snake_case) and errorKindFlags(kind) (1 credential error, 2 retryable):
+// ERROR_CODES, each TokenwellError's isCredentialError and isRetryable, and the
+// ErrorCode type in index.d.ts must all agree with it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { TokenClient, TokenwellError, ManualClock, ERROR_CODES } from 'tokenwell';
+// The glue the package itself uses (the import above instantiated its .wasm).
+import { ErrorKind, errorKindFlags } from '../dist/glue.mjs';
+import { startMock } from './helpers/mock.mjs';
+
+const snake = (name) => name.replace(/[A-Z]/g, (c, at) => (at ? '_' : '') + c.toLowerCase());
+// The core's table, as JS receives it: [{code, isCredentialError, isRetryable}].
+const table = Object.entries(ErrorKind)
+  .filter(([name]) => !/^\d+$/.test(name))
+  .map(([name, value]) => {
+    const flags = errorKindFlags(value);
+    return { code: snake(name), isCredentialError: (flags & 1) !== 0, isRetryable: (flags & 2) !== 0 };
+  });
+let mock;
+before(async () => { mock = await startMock(); });
+after(async () => { await mock?.stop(); });
+
+test('the core exports every kind, with its flags', () => {
+  assert.ok(table.length > 0);
+  assert.equal(new Set(table.map((k) => k.code)).size, table.length, 'codes are unique');
+  assert.ok(table.some((k) => k.isCredentialError) && table.some((k) => k.isRetryable));
+  assert.ok(table.every((k) => !(k.isCredentialError && k.isRetryable)));
+  assert.equal(errorKindFlags(table.length), 0, 'no flags beyond the table');
+});
+
+test('ERROR_CODES is the core table\'s codes, in order', () => {
+  assert.deepEqual([...ERROR_CODES], table.map((k) => k.code));
+  assert.ok(Object.isFrozen(ERROR_CODES));
+});
+
+test('every TokenwellError takes its flags from the core table', () => {
+  for (const kind of table) {
+    const e = new TokenwellError(kind.code, `${kind.code}: x`, { detail: 'x' });
+    assert.equal(e.isCredentialError, kind.isCredentialError, kind.code);
+    assert.equal(e.isRetryable, kind.isRetryable, kind.code);
+  }
+  const unknown = new TokenwellError('not_a_code', 'x');
+  assert.equal(unknown.isCredentialError, false);
+  assert.equal(unknown.isRetryable, false);
+});
+
+test('the ErrorCode type in index.d.ts lists exactly the core\'s codes', () => {
+  const dts = readFileSync(new URL('../src/index.d.ts', import.meta.url), 'utf8');
+  const union = /export type ErrorCode =([^;]*);/.exec(dts);
+  assert.ok(union, 'index.d.ts declares ErrorCode');
+  const declared = [...union[1].matchAll(/'([a-z_]+)'/g)].map((m) => m[1]);
+  assert.deepEqual([...declared].sort(), table.map((k) => k.code).sort());
+  assert.equal(new Set(declared).size, declared.length, 'no duplicate in ErrorCode');
+});
+
+test('an error has the same shape in every path: fields, flags, message', async () => {
+  // A config error (thrown by the constructor).
+  assert.throws(() => new TokenClient({ provider: 'nope', clientId: 'a', clientSecret: 'b' }), (e) => {
+    assert.ok(e instanceof TokenwellError && e instanceof Error);
+    assert.deepEqual(Object.keys(e).sort(),
+      ['code', 'detail', 'isCredentialError', 'isRetryable', 'name', 'retryAfterMs', 'status'].sort());
+    assert.equal(e.name, 'TokenwellError');
+    assert.equal(e.code, 'config');
+    assert.equal(e.status, null);
+    assert.equal(e.retryAfterMs, null);
+    assert.ok(e.isCredentialError && !e.isRetryable);
+    assert.ok(e.message.startsWith('config: ') && e.message.includes(e.detail), e.message);
+    return true;
+  });
+
+  // A rate limit and a bad secret (rejected by lease()).
+  const client = (name) => new TokenClient({
+    provider: 'custom', tokenUrl: `${mock.url}/custom/token`, clientId: name, clientSecret: 's3cret-errors',
+    clock: new ManualClock(),
+  });
+  await mock.admin.reset();
+  await mock.admin.script([
+    { status: 429, headers: { 'retry-after': '7' }, json: { error: 'slow_down' } },
+    { status: 401, json: { error: 'invalid_client', error_description: 'unknown client' } },
+  ]);
+  await assert.rejects(client('a').token(), (e) => {
+    assert.ok(e instanceof TokenwellError);
+    assert.equal(e.code, 'rate_limited');
+    assert.equal(e.status, 429);
+    assert.equal(e.retryAfterMs, 7000);
+    assert.ok(e.isRetryable && !e.isCredentialError);
+    return true;
+  });
+  await assert.rejects(client('b').token(), (e) => {
+    assert.equal(e.code, 'invalid_client');
+    assert.equal(e.status, 401);
+    assert.equal(e.retryAfterMs, null);
+    assert.ok(e.detail.includes('unknown client'), e.detail);
+    assert.ok(e.message.startsWith('invalid_client (HTTP 401): '), e.message);
+    assert.ok(e.isCredentialError && !e.isRetryable);
+    return true;
+  });
+});
