@@ -111,6 +111,9 @@ pub struct ScriptedResponse {
     /// Extra delay before this response, in milliseconds (added to the latency).
     #[serde(default)]
     pub delay_ms: u64,
+    /// Sends the body gzip-compressed, with `Content-Encoding: gzip`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gzip: bool,
 }
 
 fn default_status() -> u16 {
@@ -125,6 +128,7 @@ impl Default for ScriptedResponse {
             body: None,
             json: None,
             delay_ms: 0,
+            gzip: false,
         }
     }
 }
@@ -151,6 +155,12 @@ impl ScriptedResponse {
     /// Adds a header (replacing one of the same name).
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.insert(name.into(), value.into());
+        self
+    }
+
+    /// Sends the body gzip-compressed (`Content-Encoding: gzip`).
+    pub fn gzipped(mut self) -> Self {
+        self.gzip = true;
         self
     }
 

@@ -89,7 +89,9 @@ fn param(header: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-/// Client id and secret from `Authorization: Basic base64(id:secret)`, both non-empty.
+/// Client id and secret from `Authorization: Basic base64(id:secret)`, both
+/// non-empty, each form-decoded as RFC 6749 §2.3.1 has clients encode them
+/// (`%3A` is a `:` of the id, `+` a space).
 pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<(String, String), &'static str> {
     let value = headers
         .get(AUTHORIZATION)
@@ -110,10 +112,35 @@ pub(crate) fn basic_credentials(headers: &HeaderMap) -> Result<(String, String),
     let (id, secret) = decoded
         .split_once(':')
         .ok_or("Basic credentials must be `client_id:client_secret`")?;
+    let (id, secret) = (form_decode(id)?, form_decode(secret)?);
     if id.is_empty() || secret.is_empty() {
         return Err("Basic client_id and client_secret must be non-empty");
     }
-    Ok((id.to_string(), secret.to_string()))
+    Ok((id, secret))
+}
+
+/// `application/x-www-form-urlencoded` decoding of one value: `+` is a space,
+/// `%XX` a byte; a stray `%` stays as it is (as WHATWG's parser keeps it).
+fn form_decode(value: &str) -> Result<String, &'static str> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| "Basic credentials are not UTF-8 once form-decoded")
 }
 
 /// Fields of a `multipart/form-data` body, in order. `content_type` is the raw

@@ -225,7 +225,7 @@ class VectorsTest : WithMockProvider() {
                 c,
                 setOf(
                     "provider", "environment", "region", "base_url", "token_url", "client_id", "client_secret",
-                    "audience", "scope", "ttl", "grant_type", "encoding", "credentials", "field_names",
+                    "audience", "scope", "ttl", "grant_type", "encoding", "credentials", "basic_encoding", "field_names",
                     "extra_params", "headers", "response", "policy", "http",
                 ),
                 "",
@@ -244,6 +244,7 @@ class VectorsTest : WithMockProvider() {
                 grantType = str(c, "grant_type"),
                 encoding = str(c, "encoding"),
                 credentials = str(c, "credentials"),
+                basicEncoding = str(c, "basic_encoding"),
                 fieldNames = c["field_names"]?.let {
                     keys(it, setOf("client_id", "client_secret", "grant_type", "audience", "scope", "ttl"), "field_names.")
                     TokenConfig.FieldNames(
