@@ -417,7 +417,7 @@ async fn a_simulated_day_of_eight_processes_refreshes_once_per_interval() {
         while t < day_ms {
             for (i, client) in fleet.iter().enumerate() {
                 // Each process serves a call now and then.
-                if (t / step_ms + i as u64) % 3 == 0 {
+                if (t / step_ms + i as u64).is_multiple_of(3) {
                     let token = client.token().await.unwrap();
                     assert!(token.expires_at_unix_ms() > clock.unix_ms());
                 }

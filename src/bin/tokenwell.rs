@@ -27,6 +27,31 @@ enum Command {
     Mock(MockArgs),
     /// Print a token for real use. Reads TOKENWELL_CLIENT_ID and TOKENWELL_CLIENT_SECRET.
     Token(TokenArgs),
+    /// A process of a fleet test (tests/redis.rs, the bindings' fleet runs).
+    #[command(hide = true)]
+    FleetProbe(ProbeArgs),
+}
+
+/// `tokenwell fleet-probe --config FILE [--callers N] [--start-at-unix-ms T] [--fork K]`:
+/// one client from the config (typically with `store.redis_url`), N concurrent
+/// `token()` calls, then one line on stdout:
+/// `ok callers=N tokens=<distinct> token=<sha256 prefix> ms=<elapsed> pid=<pid>`.
+/// With `--fork K` it then forks K children (Unix) that drop that token, as
+/// after a 401, and make the N calls again, each printing its own line.
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// A JSON or TOML config; credentials from the environment if it has none.
+    #[arg(long)]
+    config: std::path::PathBuf,
+    /// Concurrent `token()` calls.
+    #[arg(long, default_value_t = 50)]
+    callers: usize,
+    /// Waits until this Unix time (ms) before calling, to line processes up.
+    #[arg(long)]
+    start_at_unix_ms: Option<i64>,
+    /// Children to fork after the calls, each calling again with the inherited client.
+    #[arg(long, default_value_t = 0)]
+    fork: usize,
 }
 
 #[derive(clap::Args)]
@@ -67,6 +92,7 @@ fn main() -> ExitCode {
         Command::Mock(args) => tokenwell::mock::run_cli(args).map_err(|e| e.to_string()),
         Command::Demo => runtime().and_then(|rt| rt.block_on(demo())),
         Command::Token(args) => runtime().and_then(|rt| rt.block_on(token(args))),
+        Command::FleetProbe(args) => fleet_probe(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -87,17 +113,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 async fn token(args: TokenArgs) -> Result<(), String> {
     let mut value = match &args.config {
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let is_toml = path.extension().is_some_and(|x| x == "toml");
-            if is_toml {
-                toml::from_str::<serde_json::Value>(&text)
-                    .map_err(|e| format!("{}: {}", path.display(), e.message()))?
-            } else {
-                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
-            }
-        }
+        Some(path) => read_config(path)?,
         None => serde_json::json!({}),
     };
     let obj = value.as_object_mut().ok_or("config must be an object")?;
@@ -122,6 +138,125 @@ async fn token(args: TokenArgs) -> Result<(), String> {
         println!("{}", token.secret());
     }
     Ok(())
+}
+
+/// A JSON or TOML config file as a JSON value.
+fn read_config(path: &std::path::Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if path.extension().is_some_and(|x| x == "toml") {
+        toml::from_str::<serde_json::Value>(&text)
+            .map_err(|e| format!("{}: {}", path.display(), e.message()))
+    } else {
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+fn fleet_probe(args: ProbeArgs) -> Result<(), String> {
+    let mut value = read_config(&args.config)?;
+    let obj = value.as_object_mut().ok_or("config must be an object")?;
+    for (key, var) in [
+        ("client_id", "TOKENWELL_CLIENT_ID"),
+        ("client_secret", "TOKENWELL_CLIENT_SECRET"),
+    ] {
+        if let (false, Ok(v)) = (obj.contains_key(key), std::env::var(var)) {
+            obj.insert(key.to_owned(), v.into());
+        }
+    }
+    let client = TokenClient::new(TokenConfig::from_value(value).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    if let Some(at) = args.start_at_unix_ms {
+        let wait = at.saturating_sub(SystemClock.unix_ms());
+        std::thread::sleep(std::time::Duration::from_millis(wait.max(0) as u64));
+    }
+    let (line, token) = runtime()?.block_on(probe_calls(&client, args.callers))?;
+    println!("{line}");
+    if args.fork > 0 {
+        fork_probes(&client, &args, &token)?;
+    }
+    Ok(())
+}
+
+/// `callers` concurrent `token()` calls: the probe's line and the token.
+async fn probe_calls(client: &TokenClient, callers: usize) -> Result<(String, String), String> {
+    use sha2::{Digest, Sha256};
+    let started = Instant::now();
+    let calls = (0..callers.max(1)).map(|_| client.token());
+    let mut tokens = std::collections::BTreeSet::new();
+    for result in futures::future::join_all(calls).await {
+        tokens.insert(result.map_err(|e| e.to_string())?.secret().to_owned());
+    }
+    let ms = started.elapsed().as_millis();
+    let token = tokens.iter().next().cloned().unwrap_or_default();
+    // A digest, never the token: the line may end up in a CI log.
+    let digest: String = Sha256::digest(token.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let line = format!(
+        "ok callers={callers} tokens={} token={digest} ms={ms} pid={}",
+        tokens.len(),
+        std::process::id()
+    );
+    Ok((line, token))
+}
+
+/// Forks `args.fork` children that use the inherited client: each drops
+/// `token` (as after a 401) and calls again, on runtimes of its own.
+#[cfg(unix)]
+fn fork_probes(client: &TokenClient, args: &ProbeArgs, token: &str) -> Result<(), String> {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let mut children = Vec::new();
+    for _ in 0..args.fork {
+        // SAFETY: the child runs tokenwell (which rebuilds its per-process
+        // runtime and connections after a fork) on a runtime of its own, then
+        // leaves with `_exit`, running none of the parent's exit handlers.
+        match unsafe { libc::fork() } {
+            -1 => return Err("fork failed".into()),
+            0 => {
+                let outcome = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| {
+                        client.invalidate(token);
+                        rt.block_on(probe_calls(client, args.callers))
+                    });
+                let code = match outcome {
+                    Ok((line, _)) => {
+                        println!("{line}");
+                        0
+                    }
+                    Err(e) => {
+                        eprintln!("tokenwell: {e}");
+                        1
+                    }
+                };
+                let _ = std::io::stdout().flush();
+                // SAFETY: ends the child without unwinding into the parent's state.
+                unsafe { libc::_exit(code) }
+            }
+            pid => children.push(pid),
+        }
+    }
+    let mut failed = 0;
+    for pid in children {
+        let mut status = 0;
+        // SAFETY: waits for a child this process forked.
+        let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if waited != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+            failed += 1;
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} forked probe(s) failed")),
+    }
+}
+
+#[cfg(not(unix))]
+fn fork_probes(_: &TokenClient, _: &ProbeArgs, _: &str) -> Result<(), String> {
+    Err("--fork needs a Unix system".into())
 }
 
 /// One row per preset: the demo's whole story in numbers read off the mock.

@@ -8,7 +8,8 @@
 //! 2. **Lock**: `try_lock(lock, owner, ttl)`, the TTL covering the HTTP timeout.
 //!    The winner **re-reads** (someone may just have published), else fetches
 //!    and **publishes and releases** in one step (a record never replaces one
-//!    that expires later; only our own lock is released).
+//!    that expires later; only our own lock is released). Redis-compatible
+//!    stores run the core's Lua for it ([`scripts`]).
 //! 3. **Losers poll** with jittered backoff ([`poll_delay_ms`]) until a fresh
 //!    token appears or the lock is free again (they take it); after the lock's
 //!    TTL (the holder died) they fetch themselves.
@@ -22,8 +23,9 @@
 //! current token meanwhile. `invalidate` after a 401 removes the record only if
 //! it still holds that token (by fingerprint).
 
-mod breaker;
+pub mod breaker;
 pub mod record;
+pub mod scripts;
 
 pub use breaker::Breaker;
 

@@ -1,0 +1,64 @@
+//! The Lua scripts a Redis-compatible store runs for the fleet protocol, as
+//! data: the native Redis store and the JS Redis stores run the same text, so
+//! every language makes the same decisions inside Redis.
+//!
+//! A record's header is read as [`super::record::header`] reads it:
+//! `<expires_unix_ms>.<fingerprint>.<sealed>`. Both keys of a call share a hash
+//! tag ([`super::Keys`]), so the scripts also run on one Cluster slot.
+
+/// Publishes a record and releases the lock, atomically.
+///
+/// `KEYS[1]` the token key, `KEYS[2]` (optional) the lock; `ARGV[1]` the
+/// record, `ARGV[2]` its time-to-live in ms (a positive integer), `ARGV[3]`
+/// (with `KEYS[2]`) the lock owner. Writes the record unless the stored one is
+/// a record that expires later (the rule of [`crate::Store::publish`]), then deletes the
+/// lock only if it still holds that owner. Returns 1 if it wrote, else 0.
+pub const PUBLISH: &str = r#"
+local function expiry(record)
+  local ms = string.match(record, '^([+-]?%d+)%.[^.]*%.')
+  if ms then return tonumber(ms) end
+  return nil
+end
+local stored = redis.call('GET', KEYS[1])
+local write = true
+if stored then
+  local old = expiry(stored)
+  if old then
+    local new = expiry(ARGV[1])
+    write = new ~= nil and new >= old
+  end
+end
+if write then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+if KEYS[2] and redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('DEL', KEYS[2])
+end
+if write then return 1 end
+return 0
+"#;
+
+/// Releases a lock only if it still holds our owner id.
+///
+/// `KEYS[1]` the lock, `ARGV[1]` the owner. Returns 1 if it released.
+pub const UNLOCK: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"#;
+
+/// Removes a record only if it still holds the token with this fingerprint
+/// (after a 401: an old token's rejection must not discard a newer one).
+///
+/// `KEYS[1]` the token key, `ARGV[1]` the fingerprint. Returns 1 if it removed.
+pub const REMOVE_IF: &str = r#"
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local fingerprint = string.match(stored, '^[+-]?%d+%.([^.]*)%.')
+  if fingerprint == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+  end
+end
+return 0
+"#;

@@ -1,0 +1,505 @@
+//! The Redis / Valkey store: the fleet protocol's commands on a standalone
+//! server, with redis-rs. It only executes; the keys, the sealed records and
+//! every decision are the core's ([`crate::fleet`]), and the Lua it runs is the
+//! core's too ([`crate::fleet::scripts`]).
+//!
+//! - **Lazy**: construction only validates; the connection is made by the first
+//!   call, so a client starts (and serves tokens) while Redis is down.
+//! - **Per process**: the connection is a redis-rs `ConnectionManager` built
+//!   on tokenwell's own runtime of this process ([`Process`]) and cached by
+//!   process generation, so a forked child makes its own connection and never
+//!   writes to its parent's socket. The parent's is left alone in the child
+//!   (never dropped, like the parent's runtime).
+//! - **Reconnecting**: the manager reconnects after a broken connection (a
+//!   Redis restart); a call that finds its connection broken is sent once more
+//!   on the new one.
+//! - **Bounded**: a connection attempt times out after 1 s and an answer after
+//!   the store's time-box; after a call goes unanswered, the next second's
+//!   calls fail at once, so a stalled Redis costs a caller one time-box, not
+//!   one per protocol step.
+//! - **Secret**: the URL's password never appears in an error, a log or
+//!   `Debug`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Cmd, RedisError, RedisResult, Script, Value};
+
+use super::process::Process;
+use crate::config::StoreOptions;
+use crate::error::{Error, ErrorKind, Result};
+use crate::fleet::{self, scripts};
+use crate::platform::{Host, Platform};
+use crate::redact::Redactor;
+use crate::secret::Secret;
+use crate::store::Store;
+
+/// Longest wait for a connection to Redis (TCP and TLS handshakes).
+pub const CONNECT_TIMEOUT_MS: u64 = 1_000;
+/// After a call goes unanswered, how long the next calls fail at once.
+pub const STALL_MS: u64 = 1_000;
+
+const SCHEMES: [&str; 7] = [
+    "redis",
+    "rediss",
+    "valkey",
+    "valkeys",
+    "unix",
+    "redis+unix",
+    "valkey+unix",
+];
+
+/// A store on a standalone Redis or Valkey server (`redis://`, `rediss://`
+/// with TLS, or a Unix socket). Cluster and Sentinel are not supported.
+pub struct RedisStore {
+    client: Client,
+    tls: bool,
+    /// redis-rs' answer time-out: the store's time-box.
+    timeout_ms: u64,
+    /// Scrubs the URL's password (and user) out of redis-rs' messages.
+    redactor: Redactor,
+    /// This process generation's connection.
+    connection: Mutex<Option<(u64, ConnectionManager)>>,
+    /// Until when (monotonic ms) calls fail at once, after one went unanswered.
+    stalled_until: AtomicU64,
+    publish: Script,
+    unlock: Script,
+    remove_if: Script,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("tls", &self.tls)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Validates the options (the URL, the CA file); connects lazily, on the
+    /// first call, so this neither blocks nor fails when Redis is down.
+    pub fn new(options: &StoreOptions, redis_url: &Secret) -> Result<RedisStore> {
+        // Never the URL itself in a message: it may carry the password.
+        let bad_url = || {
+            Error::config(
+                "store.redis_url: not a redis://, rediss:// (TLS) or unix:// URL of a Redis or Valkey server",
+            )
+        };
+        let url = url::Url::parse(redis_url.expose()).map_err(|_| bad_url())?;
+        if !SCHEMES.contains(&url.scheme()) {
+            return Err(bad_url());
+        }
+        if url.fragment().is_some() {
+            return Err(Error::config(
+                "store.redis_url: a #fragment is not supported (#insecure would turn certificate checks off; give a private CA as store.ca_file)",
+            ));
+        }
+        let tls = matches!(url.scheme(), "rediss" | "valkeys");
+        let redactor = Redactor::new(
+            &percent_decode(url.username()),
+            &percent_decode(url.password().unwrap_or_default()),
+        );
+        let client = match &options.ca_file {
+            Some(_) if !tls => {
+                return Err(Error::config(
+                    "store.ca_file: only used with a rediss:// URL (TLS)",
+                ))
+            }
+            Some(path) => {
+                let pem = read_ca(path)?;
+                Client::build_with_tls(
+                    redis_url.expose(),
+                    redis::TlsCertificates {
+                        client_tls: None,
+                        root_cert: Some(pem),
+                    },
+                )
+            }
+            None => Client::open(redis_url.expose()),
+        }
+        .map_err(|_| bad_url())?;
+        if tls {
+            install_crypto_provider();
+        }
+        Ok(RedisStore {
+            client,
+            tls,
+            timeout_ms: options
+                .timeout_ms
+                .unwrap_or(fleet::DEFAULT_STORE_TIMEOUT_MS)
+                .max(1),
+            redactor,
+            connection: Mutex::new(None),
+            stalled_until: AtomicU64::new(0),
+            publish: Script::new(scripts::PUBLISH),
+            unlock: Script::new(scripts::UNLOCK),
+            remove_if: Script::new(scripts::REMOVE_IF),
+        })
+    }
+
+    /// This process generation's connection manager, made on first use (it
+    /// connects on its first command). A child of `fork()` makes its own.
+    fn connection(&self, process: &Process) -> Result<ConnectionManager> {
+        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.take() {
+            Some((generation, manager)) if generation == process.generation() => {
+                *slot = Some((generation, manager.clone()));
+                return Ok(manager);
+            }
+            // The parent's, in a forked child: its tasks stayed with the
+            // parent's runtime threads, so dropping it could wait on them.
+            Some((_, parents)) => std::mem::forget(parents),
+            None => {}
+        }
+        // redis-rs spawns its connection tasks on the runtime it is built in.
+        let _runtime = process.runtime().enter();
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(CONNECT_TIMEOUT_MS)))
+            .set_response_timeout(Some(Duration::from_millis(self.timeout_ms)))
+            // One attempt per call: the next call tries again, within its time-box.
+            .set_number_of_retries(0);
+        let manager = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| self.error(&e))?;
+        *slot = Some((process.generation(), manager.clone()));
+        Ok(manager)
+    }
+
+    /// Runs `call` on this process's runtime, once more if it found its
+    /// connection broken. Returns the answer and whether it was sent twice.
+    async fn run(&self, call: Call) -> Result<(Value, bool)> {
+        if Host::monotonic_ms() < self.stalled_until.load(Ordering::Acquire) {
+            return Err(Error::new(
+                ErrorKind::Store,
+                "redis: the server did not answer a moment ago; not waiting on it again yet",
+            ));
+        }
+        let process = Process::current()?;
+        let manager = self.connection(process)?;
+        // Dropped before the answer (the client's time-box): Redis stalls.
+        let mut pending = Pending {
+            store: self,
+            done: false,
+        };
+        let mut outcome = spawn(process, manager.clone(), call.clone()).await;
+        let mut retried = false;
+        if let Err(e) = &outcome {
+            if is_broken_connection(e) {
+                // The manager is reconnecting: the call goes on the new connection.
+                retried = true;
+                outcome = spawn(process, manager, call).await;
+            }
+        }
+        pending.done = true;
+        match outcome {
+            Ok(value) => Ok((value, retried)),
+            Err(e) => {
+                if e.is_timeout() {
+                    self.stall();
+                }
+                Err(self.error(&e))
+            }
+        }
+    }
+
+    fn stall(&self) {
+        self.stalled_until.store(
+            Host::monotonic_ms().saturating_add(STALL_MS),
+            Ordering::Release,
+        );
+    }
+
+    /// A store error with redis-rs' message, scrubbed of the URL's credentials.
+    fn error(&self, e: &RedisError) -> Error {
+        Error::new(
+            ErrorKind::Store,
+            format!("redis: {}", self.redactor.scrub(&e.to_string())),
+        )
+    }
+
+    fn script(&self, script: &Script, keys: &[&str], args: &[&str]) -> Call {
+        Call::Script(
+            script.clone(),
+            keys.iter().map(|k| k.to_string()).collect(),
+            args.iter().map(|a| a.to_string()).collect(),
+        )
+    }
+}
+
+/// Marks the store stalled if a call is dropped before its answer.
+struct Pending<'a> {
+    store: &'a RedisStore,
+    done: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.store.stall();
+        }
+    }
+}
+
+/// One command or script.
+#[derive(Clone)]
+enum Call {
+    Cmd(Cmd),
+    Script(Script, Vec<String>, Vec<String>),
+}
+
+/// Runs `call` as a task of tokenwell's runtime (redis-rs needs a tokio
+/// context, whatever executor awaits the store). A time-box that gives up
+/// on it leaves the task to end at redis-rs' own answer time-out.
+async fn spawn(
+    process: &Process,
+    mut manager: ConnectionManager,
+    call: Call,
+) -> RedisResult<Value> {
+    let task = process.runtime().spawn(async move {
+        match call {
+            Call::Cmd(cmd) => cmd.query_async(&mut manager).await,
+            Call::Script(script, keys, args) => {
+                let mut invocation = script.prepare_invoke();
+                for key in &keys {
+                    invocation.key(key);
+                }
+                for arg in &args {
+                    invocation.arg(arg);
+                }
+                invocation.invoke_async(&mut manager).await
+            }
+        }
+    });
+    task.await.unwrap_or_else(|_| {
+        Err(RedisError::from((
+            redis::ErrorKind::Client,
+            "the Redis call panicked",
+        )))
+    })
+}
+
+/// A connection that broke or could not be made (a restarting server), as
+/// opposed to a slow server (timed out): the manager then reconnects, and the
+/// call is worth sending once more. A server that is down refuses that at
+/// once too; a stale broken connection is replaced by a live one.
+fn is_broken_connection(e: &RedisError) -> bool {
+    (e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error()) && !e.is_timeout()
+}
+
+/// The CA file's PEM, checked to hold at least one certificate.
+fn read_ca(path: &str) -> Result<Vec<u8>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::config(format!("store.ca_file: cannot read the file ({e})")))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|_| Error::config("store.ca_file: not a PEM file of certificates"))?;
+    if certificates.is_empty() {
+        return Err(Error::config(
+            "store.ca_file: no PEM certificate in the file",
+        ));
+    }
+    Ok(pem)
+}
+
+/// rustls needs one crypto provider per process: redis-rs takes the process
+/// default, and reqwest takes it too when there is one (else aws-lc-rs, the one
+/// it compiles in). Install aws-lc-rs unless the application installed its own,
+/// so both always agree, whatever other providers the build compiles in.
+fn install_crypto_provider() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // An error only says one is installed already: that one is used.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
+}
+
+/// `%XX` escapes decoded (a URL's user and password), for the redactor.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn unexpected(what: &str, value: &Value) -> Error {
+    let kind = match value {
+        Value::Nil => "nil",
+        Value::Int(_) => "an integer",
+        Value::BulkString(_) | Value::SimpleString(_) | Value::VerbatimString { .. } => "a string",
+        Value::Okay => "OK",
+        _ => "another type",
+    };
+    Error::new(
+        ErrorKind::Store,
+        format!("redis: {what} answered {kind}, unexpectedly"),
+    )
+}
+
+#[async_trait::async_trait]
+impl Store for RedisStore {
+    async fn get(&self, key: &str) -> Result<Option<String>> {
+        let (value, _) = self
+            .run(Call::Cmd(redis::cmd("GET").arg(key).clone()))
+            .await?;
+        match value {
+            Value::Nil => Ok(None),
+            Value::BulkString(bytes) => String::from_utf8(bytes)
+                .map(Some)
+                .map_err(|_| Error::new(ErrorKind::Store, "redis: GET answered non-UTF-8 bytes")),
+            other => Err(unexpected("GET", &other)),
+        }
+    }
+
+    async fn put(&self, key: &str, record: &str, ttl_ms: u64) -> Result<()> {
+        let cmd = redis::cmd("SET")
+            .arg(key)
+            .arg(record)
+            .arg("PX")
+            .arg(ttl_ms.max(1))
+            .clone();
+        self.run(Call::Cmd(cmd)).await.map(drop)
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.run(Call::Cmd(redis::cmd("DEL").arg(key).clone()))
+            .await
+            .map(drop)
+    }
+
+    fn has_lock(&self) -> bool {
+        true
+    }
+
+    async fn try_lock(&self, lock: &str, owner: &str, ttl_ms: u64) -> Result<bool> {
+        let cmd = redis::cmd("SET")
+            .arg(lock)
+            .arg(owner)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_ms.max(1))
+            .clone();
+        match self.run(Call::Cmd(cmd)).await? {
+            (Value::Nil, false) => Ok(false),
+            // Sent twice: the first may have taken the lock before its
+            // connection broke.
+            (Value::Nil, true) => Ok(self.get(lock).await?.as_deref() == Some(owner)),
+            (Value::Okay | Value::SimpleString(_), _) => Ok(true),
+            (other, _) => Err(unexpected("SET NX", &other)),
+        }
+    }
+
+    async fn unlock(&self, lock: &str, owner: &str) -> Result<()> {
+        let call = self.script(&self.unlock, &[lock], &[owner]);
+        self.run(call).await.map(drop)
+    }
+
+    async fn publish(
+        &self,
+        key: &str,
+        record: &str,
+        ttl_ms: u64,
+        release: Option<(&str, &str)>,
+    ) -> Result<()> {
+        let ttl = ttl_ms.max(1).to_string();
+        let call = match release {
+            Some((lock, owner)) => self.script(&self.publish, &[key, lock], &[record, &ttl, owner]),
+            None => self.script(&self.publish, &[key], &[record, &ttl]),
+        };
+        self.run(call).await.map(drop)
+    }
+
+    async fn remove_if(&self, key: &str, fingerprint: &str) -> Result<()> {
+        let call = self.script(&self.remove_if, &[key], &[fingerprint]);
+        self.run(call).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(url: &str) -> Result<RedisStore> {
+        RedisStore::new(&StoreOptions::default(), &Secret::from(url))
+    }
+
+    #[test]
+    fn bad_urls_are_config_errors_that_never_show_the_url() {
+        for url in [
+            "http://:hunter2-pw@cache:6379",
+            "not a url hunter2-pw",
+            "redis://:hunter2-pw@cache:6379/#insecure",
+            "rediss://:hunter2-pw@cache:6379/#insecure",
+            "redis://:hunter2-pw@cache:6379/notadb",
+        ] {
+            let e = store(url).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{url}");
+            let text = format!("{e} {e:?}");
+            assert!(text.contains("store.redis_url"), "{text}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("cache"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn construction_never_connects() {
+        // Nothing listens there: construction still succeeds, instantly.
+        let s = store("redis://:hunter2-pw@127.0.0.1:1/0").unwrap();
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("127.0.0.1"),
+            "{debug}"
+        );
+        assert!(store("rediss://user:pw@cache.internal:6380").is_ok());
+        assert!(store("unix:///run/redis.sock").is_ok());
+    }
+
+    #[test]
+    fn a_ca_file_needs_tls_and_certificates() {
+        let options = |path: &str| StoreOptions {
+            ca_file: Some(path.to_owned()),
+            ..StoreOptions::default()
+        };
+        let e = RedisStore::new(&options("/nonexistent"), &"redis://cache".into()).unwrap_err();
+        assert!(e.to_string().contains("store.ca_file"), "{e}");
+        let e = RedisStore::new(&options("/nonexistent"), &"rediss://cache".into()).unwrap_err();
+        assert!(e.to_string().contains("store.ca_file"), "{e}");
+        let empty = std::env::temp_dir().join(format!("tokenwell-ca-{}.pem", std::process::id()));
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        let e = RedisStore::new(&options(empty.to_str().unwrap()), &"rediss://cache".into())
+            .unwrap_err();
+        let _ = std::fs::remove_file(&empty);
+        assert!(e.to_string().contains("no PEM certificate"), "{e}");
+    }
+
+    #[test]
+    fn passwords_are_scrubbed_in_every_spelling() {
+        assert_eq!(percent_decode("p%40ss%3Aw%2"), "p@ss:w%2");
+        let s = store("redis://admin:s%40cret-pass@127.0.0.1:1").unwrap();
+        let e = s.error(&RedisError::from((
+            redis::ErrorKind::Client,
+            "echo",
+            "s@cret-pass and s%40cret-pass".to_owned(),
+        )));
+        assert!(!e.to_string().contains("cret-pass"), "{e}");
+    }
+}

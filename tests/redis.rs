@@ -1,0 +1,910 @@
+//! The Redis store against a real `redis-server` (Debian's package; `make test`
+//! installs it). Each test starts its own server on a free loopback port and
+//! kills it on drop; tests run one at a time (their timings are the point).
+//! Requests are counted at the token endpoint: an in-process transport for
+//! clients in this process, the mock provider binary for OS processes
+//! (`tokenwell fleet-probe`).
+//!
+//! Without `redis-server` on the machine the tests skip with a message, unless
+//! `CI` is set: then they fail.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokenwell::config::StoreOptions;
+use tokenwell::fleet::{self, record, Keys};
+use tokenwell::native::RedisStore;
+use tokenwell::request::HttpRequest;
+use tokenwell::response::HttpResponse;
+use tokenwell::{Event, EventSink, Result, Store, TokenClient, TokenConfig, Transport};
+
+// ---------------------------------------------------------------- the server
+
+/// One test at a time: each measures time and counts requests.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// A `redis-server` of this test, killed on drop.
+struct Redis {
+    child: Option<Child>,
+    port: u16,
+    args: Vec<String>,
+    dir: PathBuf,
+    password: Option<String>,
+    _serial: MutexGuard<'static, ()>,
+}
+
+fn redis_server() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let found = on_path
+        .into_iter()
+        .chain(
+            [
+                "/usr/bin",
+                "/usr/local/bin",
+                "/usr/sbin",
+                "/opt/homebrew/bin",
+            ]
+            .map(PathBuf::from),
+        )
+        .map(|dir| dir.join("redis-server"))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        assert!(
+            !ci,
+            "redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)"
+        );
+        eprintln!(
+            "SKIP tests/redis.rs: redis-server not found (apt-get install redis-server, or `make test`, installs it)"
+        );
+    }
+    found
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn temp_dir(label: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tokenwell-redis-{label}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Redis {
+    /// A plain server, or `None` (skip) when there is no redis-server.
+    fn start() -> Option<Redis> {
+        Redis::start_with(&[], None)
+    }
+
+    /// A server with `extra` arguments (TLS), and `password` if given.
+    fn start_with(extra: &[String], password: Option<&str>) -> Option<Redis> {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let server = redis_server()?;
+        let mut redis = Redis {
+            child: None,
+            port: 0,
+            args: Vec::new(),
+            dir: temp_dir("server"),
+            password: password.map(str::to_owned),
+            _serial: serial,
+        };
+        for _ in 0..5 {
+            redis.port = free_port();
+            let port = redis.port.to_string();
+            let dir = redis.dir.to_str().unwrap().to_owned();
+            redis.args = [
+                server.to_str().unwrap(),
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+            ]
+            .into_iter()
+            .chain(["--save", "", "--appendonly", "no", "--dir", &dir])
+            .chain(["--enable-debug-command", "local"])
+            .map(str::to_owned)
+            .chain(extra.iter().cloned())
+            .chain(
+                password
+                    .map(|pw| ["--requirepass".to_owned(), pw.to_owned()])
+                    .into_iter()
+                    .flatten(),
+            )
+            .collect();
+            if redis.spawn() {
+                return Some(redis);
+            }
+            // The port was taken in between: another one.
+            redis.stop();
+        }
+        panic!("redis-server does not start");
+    }
+
+    /// Starts the server process; whether it answers within 5 s.
+    fn spawn(&mut self) -> bool {
+        let child = Command::new(&self.args[0])
+            .args(&self.args[1..])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Some(Ok(Some(_))) = self.child.as_mut().map(|c| c.try_wait()) {
+                return false; // exited: port taken
+            }
+            if self.ping() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    fn ping(&self) -> bool {
+        redis::Client::open(self.url())
+            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+            .is_ok()
+    }
+
+    /// `redis://[:password@]127.0.0.1:port`.
+    fn url(&self) -> String {
+        match &self.password {
+            Some(pw) => format!("redis://:{pw}@127.0.0.1:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// A plain connection for looking at what the store wrote.
+    fn raw(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .unwrap()
+            .get_connection_with_timeout(Duration::from_secs(2))
+            .unwrap()
+    }
+
+    /// Kills the server (SIGKILL: no goodbye to the clients).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port.
+    fn restart(&mut self) {
+        self.stop();
+        assert!(self.spawn(), "redis-server restarts on port {}", self.port);
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+// ---------------------------------------------- clients in this process
+
+/// Grants `tok-N` tokens, counting requests.
+struct Endpoint {
+    count: AtomicUsize,
+    delay: Duration,
+}
+
+impl Endpoint {
+    fn new(delay_ms: u64) -> Arc<Self> {
+        Arc::new(Endpoint {
+            count: AtomicUsize::new(0),
+            delay: Duration::from_millis(delay_ms),
+        })
+    }
+    fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for Endpoint {
+    async fn send(&self, _: HttpRequest) -> Result<HttpResponse> {
+        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: format!(r#"{{"access_token":"tok-{n}","expires_in":3600}}"#).into_bytes(),
+        })
+    }
+}
+
+#[derive(Default)]
+struct Events(Mutex<Vec<String>>);
+
+impl EventSink for Events {
+    fn on_event(&self, event: &Event) {
+        self.0.lock().unwrap().push(format!("{event:?}"));
+    }
+}
+
+const SECRET: &str = "redis-fleet-secret-5d2a";
+
+fn config(secret: &str, store: serde_json::Value) -> TokenConfig {
+    TokenConfig::from_value(serde_json::json!({
+        "provider": "deliveroo", "environment": "sandbox",
+        "client_id": "redis-client", "client_secret": secret,
+        "store": store
+    }))
+    .unwrap()
+}
+
+/// A client with a store of its own on `url` (as a process would have).
+fn client(endpoint: &Arc<Endpoint>, url: &str, secret: &str) -> TokenClient {
+    client_with(
+        endpoint,
+        serde_json::json!({"redis_url": url}),
+        secret,
+        None,
+    )
+}
+
+fn client_with(
+    endpoint: &Arc<Endpoint>,
+    store: serde_json::Value,
+    secret: &str,
+    events: Option<Arc<Events>>,
+) -> TokenClient {
+    let mut b = TokenClient::builder(config(secret, store)).transport(endpoint.clone());
+    if let Some(events) = events {
+        b = b.on_event(events);
+    }
+    b.build().unwrap()
+}
+
+fn get(conn: &mut redis::Connection, key: &str) -> Option<String> {
+    redis::cmd("GET").arg(key).query(conn).unwrap()
+}
+
+// ------------------------------------------------------------ the tests
+
+/// The core's rules, executed by the scripts: a record never replaces one
+/// that expires later, a lock is released only by its owner, a record is
+/// removed only for its own fingerprint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scripts_keep_the_cores_rules() {
+    let Some(redis) = Redis::start() else { return };
+    let store = RedisStore::new(&StoreOptions::default(), &redis.url().into()).unwrap();
+    let mut raw = redis.raw();
+    let (k, l) = ("t:{x}:t", "t:{x}:l");
+
+    store.publish(k, "2000.aa.x", 60_000, None).await.unwrap();
+    assert_eq!(get(&mut raw, k).as_deref(), Some("2000.aa.x"));
+    store.publish(k, "1000.bb.y", 60_000, None).await.unwrap();
+    assert_eq!(
+        get(&mut raw, k).as_deref(),
+        Some("2000.aa.x"),
+        "an older record"
+    );
+    store.publish(k, "notarecord", 60_000, None).await.unwrap();
+    assert_eq!(
+        get(&mut raw, k).as_deref(),
+        Some("2000.aa.x"),
+        "a non-record"
+    );
+    store.publish(k, "2000.cc.z", 60_000, None).await.unwrap();
+    assert_eq!(
+        get(&mut raw, k).as_deref(),
+        Some("2000.cc.z"),
+        "as late: replaces"
+    );
+    let pttl: i64 = redis::cmd("PTTL").arg(k).query(&mut raw).unwrap();
+    assert!((1..=60_000).contains(&pttl), "{pttl}");
+
+    assert!(store.try_lock(l, "me", 60_000).await.unwrap());
+    assert!(!store.try_lock(l, "you", 60_000).await.unwrap());
+    store.unlock(l, "you").await.unwrap();
+    assert_eq!(get(&mut raw, l).as_deref(), Some("me"));
+    store
+        .publish(k, "3000.dd.w", 60_000, Some((l, "you")))
+        .await
+        .unwrap();
+    assert_eq!(get(&mut raw, k).as_deref(), Some("3000.dd.w"));
+    assert_eq!(get(&mut raw, l).as_deref(), Some("me"), "not your lock");
+    store
+        .publish(k, "2500.ee.v", 60_000, Some((l, "me")))
+        .await
+        .unwrap();
+    assert_eq!(get(&mut raw, k).as_deref(), Some("3000.dd.w"));
+    assert_eq!(get(&mut raw, l), None, "released even when not written");
+
+    store.remove_if(k, "zz").await.unwrap();
+    assert_eq!(get(&mut raw, k).as_deref(), Some("3000.dd.w"));
+    store.remove_if(k, "dd").await.unwrap();
+    assert_eq!(get(&mut raw, k), None);
+
+    let _: () = redis::cmd("SET")
+        .arg(k)
+        .arg("junk")
+        .query(&mut raw)
+        .unwrap();
+    store.publish(k, "1.ff.u", 1_000, None).await.unwrap();
+    assert_eq!(store.get(k).await.unwrap().as_deref(), Some("1.ff.u"));
+    store.put(k, "v", 60_000).await.unwrap();
+    store.delete(k).await.unwrap();
+    assert_eq!(store.get(k).await.unwrap(), None);
+    // A script flushed from the server's cache is loaded again (EVALSHA, then EVAL).
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut raw).unwrap();
+    store.publish(k, "5.gg.t", 1_000, None).await.unwrap();
+    assert_eq!(get(&mut raw, k).as_deref(), Some("5.gg.t"));
+}
+
+/// (c) Redis stopped mid-run: tokens keep coming, each process on its own;
+/// restarted on the same port: the same clients share again by themselves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_costs_sharing_for_a_while_and_never_a_token() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let endpoint = Endpoint::new(0);
+    let a = client(&endpoint, &redis.url(), SECRET);
+    let b = client(&endpoint, &redis.url(), SECRET);
+    let t1 = a.token().await.unwrap();
+    a.settle().await;
+    assert_eq!(b.token().await.unwrap(), t1, "shared");
+    assert_eq!(endpoint.count(), 1);
+
+    // Callers in both processes, all along.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let callers: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|c| {
+            let (stop, served) = (stop.clone(), served.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::SeqCst) {
+                    c.token().await.expect("never an error while Redis is away");
+                    served.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })
+        .collect();
+
+    redis.stop();
+    let down = Instant::now();
+    // Both drop the token (a 401) and each fetches a new one, without Redis.
+    assert!(a.invalidate(t1.secret()));
+    let t2 = a.token().await.unwrap();
+    assert!(b.invalidate(t1.secret()));
+    let t3 = b.token().await.unwrap();
+    assert_ne!(t2, t3, "no store: each process fetched");
+    assert_eq!(endpoint.count(), 3);
+    println!("Redis down: two refreshes in {:?}", down.elapsed());
+
+    redis.restart();
+    // The breakers opened (three failures) for their first period; once it is
+    // over, the next refresh is shared again on the same, reconnected clients.
+    tokio::time::sleep(Duration::from_millis(fleet::breaker::FIRST_OPEN_MS + 200)).await;
+    assert!(a.invalidate(t2.secret()));
+    let t4 = a.token().await.unwrap();
+    a.settle().await;
+    assert!(b.invalidate(t3.secret()));
+    assert_eq!(
+        b.token().await.unwrap(),
+        t4,
+        "shared again after the restart"
+    );
+    assert_eq!(endpoint.count(), 4);
+
+    stop.store(true, Ordering::SeqCst);
+    for c in callers {
+        c.await.unwrap();
+    }
+    assert!(served.load(Ordering::SeqCst) > 10);
+}
+
+/// (d) A Redis that stalls (DEBUG SLEEP) costs a caller one time-box, then the
+/// token comes from the endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_redis_costs_one_time_box() {
+    let Some(redis) = Redis::start() else { return };
+    let endpoint = Endpoint::new(0);
+    let warm = client(&endpoint, &redis.url(), SECRET);
+    let t1 = warm.token().await.unwrap();
+    warm.invalidate(t1.secret());
+    warm.settle().await;
+
+    let mut sleeper = redis.raw();
+    let sleeping = std::thread::spawn(move || {
+        redis::cmd("DEBUG")
+            .arg("SLEEP")
+            .arg(2)
+            .query::<()>(&mut sleeper)
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let budget = fleet::DEFAULT_STORE_TIMEOUT_MS + 300;
+
+    // A connected client: its read waits one time-box, the rest fail at once.
+    let started = Instant::now();
+    let t2 = warm.token().await.unwrap();
+    let connected = started.elapsed();
+    assert_ne!(t2, t1);
+    // A new client, connecting while Redis sleeps.
+    let started = Instant::now();
+    let cold = client(&endpoint, &redis.url(), SECRET);
+    cold.token().await.unwrap();
+    let cold_ms = started.elapsed();
+    println!("stalled Redis: token() took {connected:?} (connected), {cold_ms:?} (connecting); time-box {} ms", fleet::DEFAULT_STORE_TIMEOUT_MS);
+    for took in [connected, cold_ms] {
+        assert!(took < Duration::from_millis(budget), "{took:?}");
+    }
+    sleeping.join().unwrap().unwrap();
+}
+
+/// (e) What Redis holds reveals neither token nor secret, and two tenants on
+/// one Redis, one prefix, never see each other's tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_holds_sealed_records_and_tenants_stay_apart() {
+    let Some(redis) = Redis::start() else { return };
+    let mut raw = redis.raw();
+    let endpoint = Endpoint::new(0);
+    let a = client(&endpoint, &redis.url(), SECRET);
+    let token = a.token().await.unwrap();
+    a.settle().await;
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
+    let stored = get(&mut raw, &keys.token).expect("published");
+    assert!(!stored.contains(token.secret()), "{stored}");
+    assert!(!stored.contains(SECRET) && !stored.contains("redis-client"));
+    assert!(record::header(&stored).is_some());
+    assert_eq!(get(&mut raw, &keys.lock), None, "the lock was released");
+
+    // Another tenant: its own key, its own token.
+    let other = "other-tenant-secret-91f0";
+    let b = client(&endpoint, &redis.url(), other);
+    let b_token = b.token().await.unwrap();
+    b.settle().await;
+    assert_ne!(b_token, token);
+    let b_keys = Keys::new(fleet::DEFAULT_PREFIX, b.cache_key());
+    assert_ne!(b_keys.token, keys.token);
+    let all: Vec<String> = redis::cmd("KEYS")
+        .arg("tokenwell:*")
+        .query(&mut raw)
+        .unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    // A's record under B's key does not open for B: another fetch, not A's token.
+    let _: () = redis::cmd("SET")
+        .arg(&b_keys.token)
+        .arg(&stored)
+        .query(&mut raw)
+        .unwrap();
+    let b2 = client(&endpoint, &redis.url(), other);
+    let b2_token = b2.token().await.unwrap();
+    assert_ne!(b2_token, token);
+    assert_eq!(endpoint.count(), 3);
+}
+
+/// The URL's password never shows: not in `Debug`, not in a store failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_password_never_shows() {
+    let password = "redis-pass-7Hq2";
+    let Some(redis) = Redis::start_with(&[], Some(password)) else {
+        return;
+    };
+    let endpoint = Endpoint::new(0);
+    let events = Arc::new(Events::default());
+    let wrong = format!("redis://:wrong-{password}@127.0.0.1:{}", redis.port);
+    let c = client_with(
+        &endpoint,
+        serde_json::json!({"redis_url": wrong}),
+        SECRET,
+        Some(events.clone()),
+    );
+    c.token().await.expect("a refused password is a miss");
+    let debug = format!("{c:?}");
+    let logged = events.0.lock().unwrap().join("\n");
+    assert!(logged.contains("StoreFailed"), "{logged}");
+    for text in [&debug, &logged] {
+        assert!(!text.contains(password), "{text}");
+    }
+    // The right one works.
+    let a = client(&endpoint, &redis.url(), SECRET);
+    let b = client(&endpoint, &redis.url(), SECRET);
+    let t = a.token().await.unwrap();
+    a.settle().await;
+    assert_eq!(b.token().await.unwrap(), t);
+    assert_eq!(endpoint.count(), 2);
+}
+
+/// (f) `rediss://` with a private CA given as `store.ca_file`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_a_private_ca() {
+    let dir = temp_dir("tls");
+    let (ca, cert, key) = (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    );
+    make_certificates(&ca, &cert, &key);
+    let tls_port = free_port();
+    let password = "tls-pass-3e9b";
+    let args: Vec<String> = [
+        "--tls-port",
+        &tls_port.to_string(),
+        "--tls-cert-file",
+        cert.to_str().unwrap(),
+        "--tls-key-file",
+        key.to_str().unwrap(),
+        "--tls-ca-cert-file",
+        ca.to_str().unwrap(),
+        "--tls-auth-clients",
+        "no",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let Some(_redis) = Redis::start_with(&args, Some(password)) else {
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    };
+    let url = format!("rediss://:{password}@localhost:{tls_port}");
+    let store = serde_json::json!({"redis_url": url, "ca_file": ca.to_str().unwrap()});
+    let endpoint = Endpoint::new(0);
+    let events = Arc::new(Events::default());
+    let a = client_with(&endpoint, store.clone(), SECRET, Some(events.clone()));
+    let b = client_with(&endpoint, store, SECRET, Some(events.clone()));
+    let t = a.token().await.unwrap();
+    a.settle().await;
+    assert_eq!(b.token().await.unwrap(), t, "shared over TLS");
+    assert_eq!(endpoint.count(), 1);
+    assert!(events
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|e| !e.starts_with("StoreFailed")));
+
+    // Without the CA the server is not trusted: a store failure, still a token.
+    let untrusted = Arc::new(Events::default());
+    let c = client_with(
+        &endpoint,
+        serde_json::json!({"redis_url": url}),
+        SECRET,
+        Some(untrusted.clone()),
+    );
+    c.token().await.unwrap();
+    let logged = untrusted.0.lock().unwrap().join("\n");
+    assert!(logged.contains("StoreFailed"), "{logged}");
+    assert!(!logged.contains(password), "{logged}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn make_certificates(ca: &Path, cert: &Path, key: &Path) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "tokenwell test CA");
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let issuer = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let server = params.signed_by(&server_key, &issuer).unwrap();
+    std::fs::write(ca, issuer.pem()).unwrap();
+    std::fs::write(cert, server.pem()).unwrap();
+    std::fs::write(key, server_key.serialize_pem()).unwrap();
+}
+
+// ------------------------------------------------- separate OS processes
+
+#[cfg(feature = "cli")]
+mod processes {
+    use super::*;
+
+    const BIN: &str = env!("CARGO_BIN_EXE_tokenwell");
+
+    /// The mock provider as a separate process, killed on drop.
+    struct Mock(Child, String);
+
+    impl Drop for Mock {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn start_mock() -> Mock {
+        let mut child = Command::new(BIN)
+            .args(["mock", "--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("mock starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("tokenwell mock listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Mock(child, url)
+    }
+
+    impl Mock {
+        fn admin(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
+            let addr = self.1.trim_start_matches("http://");
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            write!(
+                stream,
+                "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            let mut reply = String::new();
+            stream.read_to_string(&mut reply).unwrap();
+            assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+            let json = reply.split("\r\n\r\n").nth(1).unwrap_or_default();
+            serde_json::from_str(json).unwrap_or_default()
+        }
+
+        fn requests(&self) -> u64 {
+            self.admin("GET", "/__admin/requests", "")["count"]
+                .as_u64()
+                .unwrap()
+        }
+
+        /// A probe config file: the deliveroo preset on the mock, this Redis.
+        fn config(&self, dir: &Path, redis: &Redis, http: serde_json::Value) -> PathBuf {
+            let file = dir.join("probe.json");
+            let value = serde_json::json!({
+                "provider": "deliveroo", "environment": "sandbox",
+                "base_url": format!("{}/deliveroo", self.1),
+                "client_id": "probe-client", "client_secret": SECRET,
+                "store": {"redis_url": redis.url()},
+                "http": http,
+            });
+            std::fs::write(&file, value.to_string()).unwrap();
+            file
+        }
+    }
+
+    /// A `tokenwell fleet-probe` process, killed on drop.
+    struct Probe(Child);
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn probe(config: &Path, args: &[&str]) -> Probe {
+        Probe(
+            Command::new(BIN)
+                .arg("fleet-probe")
+                .arg("--config")
+                .arg(config)
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("probe starts"),
+        )
+    }
+
+    /// One probe's output line(s), parsed as `key=value` maps.
+    type Line = std::collections::HashMap<String, String>;
+
+    impl Probe {
+        /// Waits (at most `limit`) for the probe to exit successfully.
+        fn lines(mut self, limit: Duration) -> Vec<Line> {
+            let deadline = Instant::now() + limit;
+            let status = loop {
+                if let Some(status) = self.0.try_wait().unwrap() {
+                    break status;
+                }
+                assert!(Instant::now() < deadline, "a probe outlived {limit:?}");
+                std::thread::sleep(Duration::from_millis(10));
+            };
+            let mut out = String::new();
+            let mut err = String::new();
+            self.0
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_string(&mut out)
+                .unwrap();
+            self.0
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            assert!(status.success(), "probe failed: {err}\n{out}");
+            out.lines()
+                .map(|l| {
+                    assert!(l.starts_with("ok "), "{l}");
+                    l.split_whitespace()
+                        .filter_map(|kv| kv.split_once('='))
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .collect()
+                })
+                .collect()
+        }
+    }
+
+    fn ms(line: &Line) -> u64 {
+        line["ms"].parse().unwrap()
+    }
+
+    fn now_ms() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    }
+
+    /// (a) 8 processes × 50 concurrent callers, lined up on a cold cache: one
+    /// token request for all of them.
+    #[test]
+    fn eight_processes_times_fifty_callers_make_one_request() {
+        let Some(redis) = Redis::start() else { return };
+        let mock = start_mock();
+        // The fetch takes a while, so every process asks while it is in flight.
+        mock.admin("POST", "/__admin/config", r#"{"latency_ms": 300}"#);
+        let dir = temp_dir("fleet");
+        let config = mock.config(&dir, &redis, serde_json::json!({}));
+        let start_at = (now_ms() + 1_000).to_string();
+        let probes: Vec<Probe> = (0..8)
+            .map(|_| {
+                probe(
+                    &config,
+                    &["--callers", "50", "--start-at-unix-ms", &start_at],
+                )
+            })
+            .collect();
+        let lines: Vec<Line> = probes
+            .into_iter()
+            .flat_map(|p| p.lines(Duration::from_secs(20)))
+            .collect();
+        assert_eq!(lines.len(), 8);
+        for line in &lines {
+            assert_eq!(line["tokens"], "1", "{line:?}");
+            assert_eq!(line["token"], lines[0]["token"], "one token for all");
+        }
+        let timings: Vec<u64> = lines.iter().map(ms).collect();
+        println!(
+            "8 processes x 50 callers: {} request(s); per-process ms {timings:?}",
+            mock.requests()
+        );
+        assert_eq!(mock.requests(), 1, "one request for the whole fleet");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// (b) The lock holder is killed mid-fetch: after the lock's TTL one
+    /// waiter fetches, and everyone gets its token.
+    #[test]
+    fn waiters_survive_a_killed_lock_holder() {
+        let Some(redis) = Redis::start() else { return };
+        let mock = start_mock();
+        // The holder's response never comes in time; then answers are quick.
+        mock.admin(
+            "POST",
+            "/__admin/script",
+            r#"{"responses": [{"json": {"access_token": "never-delivered", "token_type": "Bearer", "expires_in": 3600}, "delay_ms": 30000}]}"#,
+        );
+        let (connect_ms, timeout_ms) = (300, 1_000);
+        let lock_ttl = connect_ms + timeout_ms + fleet::LOCK_MARGIN_MS;
+        let dir = temp_dir("killed");
+        let config = mock.config(
+            &dir,
+            &redis,
+            serde_json::json!({"connect_timeout_ms": connect_ms, "timeout_ms": timeout_ms}),
+        );
+        let holder = probe(&config, &["--callers", "5"]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while mock.requests() < 1 {
+            assert!(Instant::now() < deadline, "the holder never fetched");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let holding_since = Instant::now();
+        let waiters: Vec<Probe> = (0..4)
+            .map(|_| probe(&config, &["--callers", "10"]))
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        drop(holder); // SIGKILL, mid-fetch, the lock still held
+        let lines: Vec<Line> = waiters
+            .into_iter()
+            .flat_map(|p| p.lines(Duration::from_secs(20)))
+            .collect();
+        let all_done = holding_since.elapsed();
+        assert_eq!(lines.len(), 4);
+        for line in &lines {
+            assert_eq!(line["tokens"], "1", "{line:?}");
+            assert_eq!(line["token"], lines[0]["token"]);
+            // Lock TTL, plus a poll, plus one fetch.
+            assert!(
+                ms(line) < lock_ttl + 1_000,
+                "waited {line:?} (lock TTL {lock_ttl} ms)"
+            );
+        }
+        let timings: Vec<u64> = lines.iter().map(ms).collect();
+        println!(
+            "killed holder: {} requests; waiters' ms {timings:?}; all done {all_done:?} after the holder's fetch (lock TTL {lock_ttl} ms)",
+            mock.requests()
+        );
+        assert!(mock.requests() <= 2, "{}", mock.requests());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Fork safety: children of a process that used Redis connect on their own
+    /// (the parent's connection stays with the parent) and share one refresh.
+    #[cfg(unix)]
+    #[test]
+    fn forked_children_make_their_own_connections() {
+        let Some(redis) = Redis::start() else { return };
+        let mock = start_mock();
+        mock.admin("POST", "/__admin/config", r#"{"latency_ms": 200}"#);
+        let dir = temp_dir("fork");
+        let config = mock.config(&dir, &redis, serde_json::json!({}));
+        let lines =
+            probe(&config, &["--callers", "20", "--fork", "4"]).lines(Duration::from_secs(20));
+        assert_eq!(lines.len(), 5, "the parent and 4 children");
+        // The parent prints first, before it forks.
+        let (parent, children) = (&lines[0], &lines[1..]);
+        assert!(children.iter().all(|c| c["pid"] != parent["pid"]));
+        for child in children {
+            assert_eq!(child["tokens"], "1");
+            assert_ne!(
+                child["token"], parent["token"],
+                "the child dropped the parent's token"
+            );
+            assert_eq!(
+                child["token"], children[0]["token"],
+                "one refresh for all children"
+            );
+        }
+        let timings: Vec<u64> = children.iter().map(ms).collect();
+        println!(
+            "fork: {} requests (parent 1, children together 1); children's ms {timings:?}",
+            mock.requests()
+        );
+        // Children on the parent's connection would time out and each fetch.
+        assert_eq!(mock.requests(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
