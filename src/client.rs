@@ -168,8 +168,14 @@ impl Builder {
             Some(s) => s,
             None => Host::default_spawner()?,
         };
+        let options = self.config.store.clone().unwrap_or_default();
+        let store = match (self.store, &options.redis_url) {
+            (Some(store), _) => Some(store),
+            (None, Some(url)) => Some(Host::redis_store(&options, url)?),
+            (None, None) => None,
+        };
         // Jitter spreads a fleet's refreshes; alone, refresh exactly on time.
-        let default_jitter = if self.store.is_some() {
+        let default_jitter = if store.is_some() {
             fleet::DEFAULT_REFRESH_JITTER
         } else {
             0.0
@@ -178,10 +184,16 @@ impl Builder {
             .policy
             .refresh_jitter_ratio
             .unwrap_or(default_jitter);
-        let shared = self.store.map(|store| {
-            let keys = Keys::new(fleet::DEFAULT_PREFIX, &key);
-            let timings = Timings::new(&profile.http, fleet::DEFAULT_STORE_TIMEOUT_MS);
-            SharedStore::new(store, keys, timings)
+        let shared = store.map(|store| {
+            let prefix = options
+                .key_prefix
+                .as_deref()
+                .unwrap_or(fleet::DEFAULT_PREFIX);
+            let timeout = options
+                .timeout_ms
+                .unwrap_or(fleet::DEFAULT_STORE_TIMEOUT_MS);
+            let keys = Keys::new(prefix, &key);
+            SharedStore::new(store, keys, Timings::new(&profile.http, timeout))
         });
         Ok(TokenClient {
             inner: Arc::new(Inner {
@@ -201,6 +213,9 @@ impl Builder {
     }
 }
 
+// Deadlines and clocks hold anything a server, a store or a clock handed over:
+// every integer operation on them is checked or saturating.
+#[deny(clippy::arithmetic_side_effects)]
 impl TokenClient {
     /// A client with the default transport, clock and spawner.
     pub fn new(config: TokenConfig) -> Result<Self> {
@@ -249,7 +264,7 @@ impl TokenClient {
         let mut st = inner.lock();
         if let Some(c) = &st.current {
             if now < c.deadlines.refresh_at {
-                let reuse = c.deadlines.refresh_at - now;
+                let reuse = c.deadlines.refresh_at.saturating_sub(now);
                 let lease = Lease {
                     token: c.token.clone(),
                     reuse_for_ms: reuse
@@ -374,6 +389,7 @@ impl TokenClient {
     }
 }
 
+#[deny(clippy::arithmetic_side_effects)]
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state stays consistent at every await-free step: a poisoned lock

@@ -1,5 +1,6 @@
 //! Time as the core sees it: a monotonic clock for lifetimes and a wall clock
 //! only for reading absolute expiry fields. Both are injectable.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -58,7 +59,10 @@ impl Clock for ManualClock {
     }
 
     fn unix_ms(&self) -> i64 {
-        self.unix_offset_ms.load(Ordering::SeqCst) + self.now_ms() as i64
+        let mono = i64::try_from(self.now_ms()).unwrap_or(i64::MAX);
+        self.unix_offset_ms
+            .load(Ordering::SeqCst)
+            .saturating_add(mono)
     }
 
     fn truncation_ms(&self) -> u64 {

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::redact::Redactor;
+
+pub(crate) mod de;
 use crate::{Error, Result, Secret};
 
 pub use crate::presets::Provider;
@@ -36,6 +38,20 @@ pub enum CredentialsIn {
     Basic,
     /// Both (some servers want either, some both).
     Both,
+}
+
+/// How the client id and secret are written into HTTP Basic credentials.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BasicEncoding {
+    /// Each form-encoded first (`application/x-www-form-urlencoded`), as RFC 6749
+    /// §2.3.1 requires: a `:` in the client id cannot move into the secret.
+    #[default]
+    Form,
+    /// As they are, for servers that do not decode them (a client id containing
+    /// `:` is then refused).
+    Raw,
 }
 
 /// Everything needed to get tokens for one client of one platform.
@@ -82,6 +98,10 @@ pub struct TokenConfig {
     /// Where credentials go, overriding the preset's.
     #[serde(default)]
     pub credentials: Option<CredentialsIn>,
+    /// How HTTP Basic credentials are written: `form` (RFC 6749, the default)
+    /// or `raw`.
+    #[serde(default, alias = "basicEncoding")]
+    pub basic_encoding: BasicEncoding,
     /// Body field names, for platforms that spell them differently (`clientId`).
     #[serde(default, alias = "fieldNames")]
     pub field_names: FieldNames,
@@ -100,6 +120,33 @@ pub struct TokenConfig {
     /// Transport timeouts.
     #[serde(default)]
     pub http: HttpOptions,
+    /// A store shared by a fleet of processes (one token for all of them).
+    #[serde(default)]
+    pub store: Option<StoreOptions>,
+}
+
+/// A store shared by every process with the same credentials: Redis or
+/// Valkey natively (in WebAssembly, pass a JS store instead).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StoreOptions {
+    /// `redis://` or `rediss://` (TLS) URL of a standalone Redis or Valkey
+    /// server, e.g. `rediss://:password@cache.internal:6380/0`. Its password
+    /// is a secret: never printed.
+    #[serde(default, alias = "redisUrl")]
+    pub redis_url: Option<Secret>,
+    /// Prefix of every key tokenwell writes. Default `tokenwell`.
+    #[serde(default, alias = "keyPrefix")]
+    pub key_prefix: Option<String>,
+    /// Longest wait for one store call before it counts as a miss, in ms.
+    /// Default 300.
+    #[serde(default, alias = "timeoutMs")]
+    pub timeout_ms: Option<u64>,
+    /// A PEM file of the CA that signed the server's certificate (`rediss://`
+    /// with a private CA); the system's roots otherwise.
+    #[serde(default, alias = "caFile")]
+    pub ca_file: Option<String>,
 }
 
 /// Body field names. Each defaults to the RFC 6749 spelling.
@@ -237,7 +284,8 @@ impl Default for HttpOptions {
 impl TokenConfig {
     /// Parses a JSON object.
     pub fn from_json(text: &str) -> Result<Self> {
-        let value = serde_json::from_str(text).map_err(|e| {
+        // `from_slice`, not `from_str`: one instance of the parser (the response's).
+        let value = serde_json::from_slice(text.as_bytes()).map_err(|e| {
             Error::config(format!(
                 "config is not valid JSON (line {}, column {})",
                 e.line(),
@@ -247,7 +295,8 @@ impl TokenConfig {
         Self::from_value(value)
     }
 
-    /// Parses a TOML table.
+    /// Parses a TOML table (not in the WebAssembly build: JS hands over objects).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_toml(text: &str) -> Result<Self> {
         let value = toml::from_str(text)
             .map_err(|e| Error::config(format!("config is not valid TOML: {}", e.message())))?;
@@ -260,8 +309,14 @@ impl TokenConfig {
         let secret = ["client_secret", "clientSecret"]
             .iter()
             .find_map(|k| value.get(*k))
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
-        serde_json::from_value(value).map_err(|e| {
+            .map(|v| {
+                v.as_str().map_or_else(
+                    || serde_json::to_string(v).unwrap_or_default(),
+                    str::to_owned,
+                )
+            });
+        // Not `serde_json::from_value`: see `de` (the same decisions and messages).
+        de::from_value(&value).map_err(|e| {
             let redactor = Redactor::new("", secret.as_deref().unwrap_or_default());
             Error::config(format!("invalid config: {e}")).redacted(&redactor)
         })

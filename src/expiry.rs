@@ -1,9 +1,50 @@
 //! The expiry policy: when a token is fresh, when to refresh ahead, when it is
 //! no longer usable, and how long to back off after a failure.
+//!
+//! Every input here may be hostile or absurd (a server's `Retry-After`, a
+//! lifetime read from a response or a shared store, a clock far from now), so
+//! all time arithmetic saturates and the lint below keeps it that way.
+#![deny(clippy::arithmetic_side_effects)]
 
 use crate::config::Policy;
 
-/// A token's schedule on the monotonic clock, in ms.
+/// The longest lifetime a token is given, whatever the response claims
+/// (`expires_in: 999999999999`, `expires_at: 1e300`): ten years of 365 days.
+/// Keeps every expiry within what each language's date type holds.
+pub const MAX_LIFETIME_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
+
+/// The longest `Retry-After` honoured (an hour); a server asking for more is
+/// retried after an hour anyway.
+pub const MAX_RETRY_AFTER_MS: u64 = 3600 * 1000;
+
+/// The latest expiry reported, as Unix ms: 9999-12-31T23:59:59.999Z, the end of
+/// Python's `datetime` (JS `Date` and Java's `Instant` reach further).
+pub const MAX_EXPIRES_UNIX_MS: i64 = 253_402_300_799_999;
+
+/// When a token with `lifetime_ms` whose request was sent at wall time
+/// `sent_unix_ms` expires, as Unix ms: never negative and never past
+/// [`MAX_EXPIRES_UNIX_MS`], whatever the clock or the lifetime.
+pub fn expires_unix_ms(sent_unix_ms: i64, lifetime_ms: u64) -> i64 {
+    let lifetime = i64::try_from(lifetime_ms.min(MAX_LIFETIME_MS)).unwrap_or(i64::MAX);
+    sent_unix_ms
+        .saturating_add(lifetime)
+        .clamp(0, MAX_EXPIRES_UNIX_MS)
+}
+
+/// `value × ratio`, truncated, for a ratio in `[0, 1]` (a ratio outside it, or
+/// NaN, is taken as the nearest bound; NaN as 0): never more than `value`.
+fn fraction(value: u64, ratio: f64) -> u64 {
+    let ratio = if ratio.is_nan() {
+        0.0
+    } else {
+        ratio.clamp(0.0, 1.0)
+    };
+    // A float-to-integer `as` saturates; the `min` absorbs rounding up.
+    ((value as f64 * ratio) as u64).min(value)
+}
+
+/// A token's schedule on the monotonic clock, in ms. Always
+/// `refresh_at <= usable_until <= expires_at`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Deadlines {
     /// From here the first caller starts one background refresh.
@@ -15,17 +56,22 @@ pub struct Deadlines {
 }
 
 impl Deadlines {
-    /// The schedule of a token with `lifetime_ms`, requested at `sent_at`.
+    /// The schedule of a token with `lifetime_ms` (at most [`MAX_LIFETIME_MS`]),
+    /// requested at `sent_at`.
     pub fn new(policy: &Policy, sent_at: u64, lifetime_ms: u64) -> Self {
-        let skew =
-            ((lifetime_ms as f64 * policy.skew_ratio) as u64).min(policy.max_skew_secs * 1000);
-        let usable_until = sent_at + lifetime_ms - skew;
-        let refresh_at =
-            (sent_at + (lifetime_ms as f64 * policy.refresh_ratio) as u64).min(usable_until);
+        let lifetime = lifetime_ms.min(MAX_LIFETIME_MS);
+        let skew = fraction(lifetime, policy.skew_ratio)
+            .min(policy.max_skew_secs.saturating_mul(1000))
+            .min(lifetime);
+        let expires_at = sent_at.saturating_add(lifetime);
+        let usable_until = expires_at.saturating_sub(skew);
+        let refresh_at = sent_at
+            .saturating_add(fraction(lifetime, policy.refresh_ratio))
+            .min(usable_until);
         Deadlines {
             refresh_at,
             usable_until,
-            expires_at: sent_at + lifetime_ms,
+            expires_at,
         }
     }
 
@@ -33,7 +79,7 @@ impl Deadlines {
     /// store), clamped at the clock's origin.
     pub fn aged(policy: &Policy, now: u64, age_ms: u64, lifetime_ms: u64) -> Self {
         let d = Deadlines::new(policy, 0, lifetime_ms);
-        let at = |offset: u64| (now + offset).saturating_sub(age_ms);
+        let at = |offset: u64| now.saturating_add(offset).saturating_sub(age_ms);
         Deadlines {
             refresh_at: at(d.refresh_at),
             usable_until: at(d.usable_until),
@@ -55,9 +101,15 @@ impl Backoff {
         now >= self.until
     }
 
+    /// The time before which no attempt starts.
+    pub fn until(&self) -> u64 {
+        self.until
+    }
+
     /// Records a failure at `now`: exponential delay with "equal jitter" (half
-    /// fixed, half random, so a fleet spreads out), at least `retry_after_ms`.
-    /// `random` is uniform in [0, 1).
+    /// fixed, half random, so a fleet spreads out), at least `retry_after_ms`
+    /// (itself capped at [`MAX_RETRY_AFTER_MS`]). `random` is uniform in [0, 1).
+    /// Returns the delay.
     pub fn fail(
         &mut self,
         policy: &Policy,
@@ -69,10 +121,13 @@ impl Backoff {
             .backoff_initial_ms
             .saturating_mul(1u64 << self.failures.min(30))
             .min(policy.backoff_max_ms);
-        let jittered = exp / 2 + (random * (exp / 2 + 1) as f64) as u64;
-        let delay = jittered.max(retry_after_ms.unwrap_or(0));
+        let half = exp / 2;
+        // `random` < 1 keeps the jitter within `half`; `fraction` guards the rest.
+        let jitter = fraction(half.saturating_add(1), random).min(half);
+        let jittered = half.saturating_add(jitter);
+        let delay = jittered.max(retry_after_ms.unwrap_or(0).min(MAX_RETRY_AFTER_MS));
         self.failures = self.failures.saturating_add(1);
-        self.until = now + delay;
+        self.until = now.saturating_add(delay);
         delay
     }
 
@@ -83,6 +138,7 @@ impl Backoff {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -121,5 +177,56 @@ mod tests {
         }
         b.reset();
         assert!(b.allows(0));
+    }
+
+    #[test]
+    fn a_huge_retry_after_is_capped_and_never_wraps() {
+        let p = Policy::default();
+        let mut b = Backoff::default();
+        let now = 5_000;
+        let delay = b.fail(&p, now, Some(u64::MAX), 0.5);
+        assert_eq!(delay, MAX_RETRY_AFTER_MS);
+        assert!(!b.allows(now + MAX_RETRY_AFTER_MS - 1));
+        assert!(b.allows(now + MAX_RETRY_AFTER_MS));
+        // At the end of the clock's range it saturates instead of wrapping to the past.
+        let mut late = Backoff::default();
+        late.fail(&p, u64::MAX - 10, Some(MAX_RETRY_AFTER_MS), 0.0);
+        assert_eq!(late.until(), u64::MAX);
+        assert!(!late.allows(u64::MAX - 1));
+    }
+
+    #[test]
+    fn absurd_lifetimes_and_instants_stay_ordered_and_in_range() {
+        let p = Policy::default();
+        let d = Deadlines::new(&p, u64::MAX - 5, u64::MAX);
+        assert!(d.refresh_at <= d.usable_until && d.usable_until <= d.expires_at);
+        assert_eq!(d.expires_at, u64::MAX);
+        let d = Deadlines::new(&p, 0, u64::MAX);
+        assert_eq!(d.expires_at, MAX_LIFETIME_MS);
+        let d = Deadlines::aged(&p, u64::MAX, 0, u64::MAX);
+        assert!(d.refresh_at <= d.usable_until && d.usable_until <= d.expires_at);
+        assert_eq!(expires_unix_ms(i64::MAX, u64::MAX), MAX_EXPIRES_UNIX_MS);
+        assert_eq!(expires_unix_ms(i64::MIN, 1_000), 0);
+        assert_eq!(
+            expires_unix_ms(1_767_225_600_000, u64::MAX),
+            1_767_225_600_000 + MAX_LIFETIME_MS as i64
+        );
+    }
+
+    #[test]
+    fn nonsense_ratios_keep_the_order() {
+        for ratio in [f64::NAN, -1.0, 2.0, f64::INFINITY, f64::NEG_INFINITY] {
+            let p = Policy {
+                refresh_ratio: ratio,
+                skew_ratio: ratio,
+                max_skew_secs: u64::MAX,
+                ..Policy::default()
+            };
+            let d = Deadlines::new(&p, 10, 1_000);
+            assert!(d.refresh_at <= d.usable_until && d.usable_until <= d.expires_at);
+            assert!(d.refresh_at >= 10);
+            let mut b = Backoff::default();
+            assert!(b.fail(&p, 0, None, ratio) <= p.backoff_max_ms);
+        }
     }
 }

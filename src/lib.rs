@@ -23,6 +23,7 @@
 //! injectable traits, [`Transport`], [`Clock`] and [`Spawn`].
 #![warn(missing_docs)]
 
+mod b64;
 mod client;
 mod clock;
 pub mod config;
@@ -31,6 +32,8 @@ mod events;
 pub mod expiry;
 pub mod fleet;
 pub mod profile;
+#[cfg(any(feature = "ffi", target_arch = "wasm32"))]
+mod records;
 pub mod redact;
 pub mod request;
 pub mod response;

@@ -8,9 +8,11 @@
 
 use std::sync::Arc;
 
-use crate::config::HttpOptions;
+use crate::config::{HttpOptions, StoreOptions};
 use crate::error::Result;
 use crate::runtime::{BoxFuture, Spawn};
+use crate::secret::Secret;
+use crate::store::Store;
 use crate::transport::Transport;
 
 /// What the core needs from the machine it runs on.
@@ -30,6 +32,10 @@ pub trait Platform {
 
     /// The spawner a client uses unless one is injected.
     fn default_spawner() -> Result<Arc<dyn Spawn>>;
+
+    /// The store a config's `store.redis_url` names (natively a Redis client;
+    /// in WebAssembly a `config` error pointing at the JS stores).
+    fn redis_store(options: &StoreOptions, redis_url: &Secret) -> Result<Arc<dyn Store>>;
 
     /// Resolves after `ms` milliseconds, from any executor (polling, time boxes).
     fn sleep(ms: u64) -> BoxFuture<'static, ()>;

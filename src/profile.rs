@@ -2,7 +2,8 @@
 //! into the exact shape of one token endpoint.
 
 use crate::config::{
-    CredentialsIn, Encoding, HttpOptions, Policy, Provider, ResponseMapping, TokenConfig,
+    BasicEncoding, CredentialsIn, Encoding, HttpOptions, Policy, Provider, ResponseMapping,
+    TokenConfig,
 };
 use crate::error::{Error, Result};
 use crate::platform::{Host, Platform};
@@ -20,6 +21,8 @@ pub struct Profile {
     pub encoding: Encoding,
     /// Where credentials go.
     pub credentials: CredentialsIn,
+    /// How HTTP Basic credentials are written.
+    pub basic_encoding: BasicEncoding,
     /// Body field name of the client id.
     pub client_id_field: String,
     /// Body field name of the client secret.
@@ -107,7 +110,11 @@ impl Profile {
     pub fn resolve(cfg: &TokenConfig) -> Result<(Profile, Credentials)> {
         let p = preset(cfg)?;
         let token_url = cfg.token_url.clone().unwrap_or(p.url);
-        check_url(&token_url)?;
+        let url_field = match (&cfg.token_url, &cfg.base_url) {
+            (None, Some(_)) => "base_url",
+            _ => "token_url",
+        };
+        check_url(&token_url, url_field)?;
         if cfg.client_id.is_empty() {
             return Err(Error::config("client_id is empty"));
         }
@@ -153,6 +160,7 @@ impl Profile {
             if k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("content-type") {
                 return Err(Error::config(format!("header {k} is set by tokenwell")));
             }
+            check_header(k, v)?;
             headers.push((k.to_ascii_lowercase(), v.clone()));
         }
 
@@ -163,6 +171,7 @@ impl Profile {
             token_url,
             encoding: cfg.encoding.unwrap_or(p.encoding),
             credentials: cfg.credentials.unwrap_or(p.credentials),
+            basic_encoding: cfg.basic_encoding,
             client_id_field: name(&names.client_id, "client_id"),
             client_secret_field: name(&names.client_secret, "client_secret"),
             grant_type,
@@ -176,13 +185,116 @@ impl Profile {
             client_id: cfg.client_id.clone(),
             client_secret: cfg.client_secret.clone(),
         };
+        check_sendable(&profile, &creds)?;
         Ok((profile, creds))
     }
 }
 
+/// Headers tokenwell or the transport sets, or that frame the connection: set
+/// from a config they would differ between runtimes (`fetch` refuses most).
+const RESERVED_HEADERS: &[&str] = &[
+    "accept-encoding",
+    "connection",
+    "content-length",
+    "expect",
+    "host",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// A header every transport sends as given (RFC 9110 §5: a token name; a
+/// value of visible ASCII, spaces and tabs inside). The value is never quoted
+/// in the error: it may be a credential.
+fn check_header(name: &str, value: &str) -> Result<()> {
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(tchar) {
+        return Err(Error::config(format!(
+            "headers: {name:?} is not a valid header name"
+        )));
+    }
+    if RESERVED_HEADERS
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+    {
+        return Err(Error::config(format!(
+            "headers: {name} is set by the HTTP transport, not by the config"
+        )));
+    }
+    let visible = |b: u8| b.is_ascii_graphic() || b == b' ' || b == b'\t';
+    let padded = value.starts_with([' ', '\t']) || value.ends_with([' ', '\t']);
+    if !value.bytes().all(visible) || padded {
+        return Err(Error::config(format!(
+            "headers: the value of {name} cannot be sent (only visible ASCII, with \
+             spaces and tabs inside; no line breaks or control characters)"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a config whose request could not be sent as meant: a body field
+/// name with control characters, a multipart value that could end its part
+/// (a line break, or the boundary), a client id that raw Basic credentials
+/// would split. Errors name the field, never its value.
+fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
+    use std::borrow::Cow;
+    let mut fields: Vec<(&str, Cow<'_, str>)> = Vec::new();
+    if let Some((name, value)) = &profile.grant_type {
+        fields.push((name, Cow::Borrowed(value)));
+    }
+    if profile.credentials != CredentialsIn::Basic {
+        fields.push((&profile.client_id_field, Cow::Borrowed(&creds.client_id)));
+        let secret = creds.client_secret.expose();
+        fields.push((&profile.client_secret_field, Cow::Borrowed(secret)));
+    }
+    for (name, value) in &profile.params {
+        let text = match value {
+            serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
+            // `to_string`, not `Display`: one serializer in the WebAssembly (1 KB).
+            other => Cow::Owned(serde_json::to_string(other).unwrap_or_default()),
+        };
+        fields.push((name, text));
+    }
+    for (name, value) in &fields {
+        if name.is_empty() || name.chars().any(char::is_control) {
+            return Err(Error::config(format!(
+                "body field name {name:?} is empty or has control characters"
+            )));
+        }
+        // The boundary found bytewise: `str::contains(&str)` brings a 2.5 KB searcher.
+        let boundary = crate::request::MULTIPART_BOUNDARY.as_bytes();
+        let breaks_part = value.contains(['\r', '\n'])
+            || (value.as_bytes().windows(boundary.len())).any(|w| w == boundary);
+        if profile.encoding == Encoding::Multipart && breaks_part {
+            return Err(Error::config(format!(
+                "body field {name} cannot be sent in a multipart body: its value has a \
+                 line break or the multipart boundary"
+            )));
+        }
+    }
+    let basic = profile.credentials != CredentialsIn::Body;
+    if basic && profile.basic_encoding == BasicEncoding::Raw && creds.client_id.contains(':') {
+        return Err(Error::config(
+            "client_id contains `:`, which raw HTTP Basic credentials cannot carry \
+             (basic_encoding \"form\" encodes it)",
+        ));
+    }
+    Ok(())
+}
+
 /// HTTPS only: a client secret must never cross the network in clear text. Plain
 /// HTTP is allowed to loopback, where tests and the mock provider live.
-fn check_url(raw: &str) -> Result<()> {
+fn check_url(raw: &str, field: &str) -> Result<()> {
+    // A URL parser drops tabs and line breaks and encodes spaces; the URL would
+    // not be the one configured (nor the cache key's).
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::config(format!(
+            "{field}: the token URL has whitespace or control characters"
+        )));
+    }
     let url =
         Host::parse_url(raw).map_err(|e| Error::config(format!("token URL is invalid: {e}")))?;
     if url.has_credentials {

@@ -2,9 +2,7 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-
-use crate::config::{CredentialsIn, Encoding};
+use crate::config::{BasicEncoding, CredentialsIn, Encoding};
 use crate::profile::{Credentials, Profile};
 
 /// An HTTP request, ready for any transport. `Debug` hides the body and the
@@ -56,22 +54,19 @@ pub fn build(profile: &Profile, creds: &Credentials) -> HttpRequest {
 
     let mut headers = Vec::with_capacity(profile.headers.len() + 2);
     if profile.credentials != CredentialsIn::Body {
-        let pair = format!("{}:{}", creds.client_id, creds.client_secret.expose());
-        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        let pair = basic_pair(profile.basic_encoding, creds);
+        let encoded = crate::b64::encode(pair.as_bytes(), false, true);
         headers.push(("authorization".to_owned(), format!("Basic {encoded}")));
     }
 
     let (content_type, body) = match profile.encoding {
         Encoding::Json => {
-            let mut map = serde_json::Map::new();
-            for (k, v) in fields {
-                map.insert(k.to_owned(), v.into());
-            }
-            for (k, v) in &profile.params {
-                map.insert(k.clone(), v.clone());
-            }
-            let body = serde_json::to_vec(&serde_json::Value::Object(map)).unwrap_or_default();
-            ("application/json".to_owned(), body)
+            let fields = fields.into_iter().map(|(k, v)| (k, v.into()));
+            let params = profile.params.iter().map(|(k, v)| (k.as_str(), v.clone()));
+            (
+                "application/json".to_owned(),
+                json_object(fields.chain(params)),
+            )
         }
         Encoding::Form => {
             let mut form = form_urlencoded::Serializer::new(String::new());
@@ -118,10 +113,79 @@ pub fn build(profile: &Profile, creds: &Credentials) -> HttpRequest {
     }
 }
 
+/// `client_id:client_secret` for HTTP Basic: each form-encoded first (RFC 6749
+/// §2.3.1), unless the profile says the server wants them raw.
+fn basic_pair(encoding: BasicEncoding, creds: &Credentials) -> String {
+    let (id, secret) = (creds.client_id.as_str(), creds.client_secret.expose());
+    match encoding {
+        BasicEncoding::Raw => format!("{id}:{secret}"),
+        BasicEncoding::Form => {
+            let form = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            format!("{}:{}", form(id), form(secret))
+        }
+    }
+}
+
+/// A JSON object of `entries` in their order, a repeated name keeping its first
+/// place and taking its last value: what serializing a `serde_json::Map` with
+/// `preserve_order` gives, without depending on that feature (the WebAssembly
+/// build leaves it out).
+fn json_object<'a>(entries: impl Iterator<Item = (&'a str, serde_json::Value)>) -> Vec<u8> {
+    let mut object: Vec<(&str, serde_json::Value)> = Vec::new();
+    for (name, value) in entries {
+        match object.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => object.push((name, value)),
+        }
+    }
+    let mut body = vec![b'{'];
+    for (i, (name, value)) in object.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut body, name);
+        body.push(b':');
+        let _ = serde_json::to_writer(&mut body, value);
+    }
+    body.push(b'}');
+    body
+}
+
 /// The text form of a scalar parameter (`"x"` → `x`, `1800` → `1800`).
 fn scalar_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::json_object;
+
+    /// The body is what serde_json's ordered map (this crate's native build
+    /// enables `preserve_order`) serializes to, repeated names included.
+    #[test]
+    fn json_bodies_are_ordered_maps() {
+        let entries = [
+            ("grant_type", json!("client_credentials")),
+            ("client_id", json!("c\"\u{e9}\u{1}/")),
+            ("audience", json!(1)),
+            ("client_id", json!(true)),
+            ("ttl", json!(1.5)),
+            ("", json!(null)),
+        ];
+        let mut map = serde_json::Map::new();
+        for (k, v) in entries.clone() {
+            map.insert(k.to_owned(), v);
+        }
+        assert_eq!(
+            String::from_utf8(json_object(entries.into_iter())).unwrap(),
+            serde_json::to_string(&map).unwrap()
+        );
+        assert_eq!(json_object(std::iter::empty()), b"{}");
     }
 }

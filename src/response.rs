@@ -1,13 +1,21 @@
 //! Reading a token endpoint's answer: RFC 6749 success and error bodies plus the
 //! non-standard shapes platforms use (nested paths, string numbers, ISO-8601,
 //! `success: false` with HTTP 200, problem+json).
+//!
+//! Every number here comes from a server and may be absurd (`expires_at: 1e300`,
+//! `Retry-After: 18446744073709551615`): time arithmetic saturates, lifetimes are
+//! capped at [`MAX_LIFETIME_MS`] and `Retry-After` at [`MAX_RETRY_AFTER_MS`], and
+//! the lint below keeps every integer operation checked.
+#![deny(clippy::arithmetic_side_effects)]
 
-use base64::Engine as _;
 use serde_json::Value;
 
 use crate::config::ResponseMapping;
+use crate::expiry::{MAX_LIFETIME_MS, MAX_RETRY_AFTER_MS};
 use crate::profile::Profile;
 use crate::{Error, ErrorKind, Result, Secret};
+
+mod dates;
 
 /// Largest response body read from a token endpoint. Real token responses are
 /// under 10 KiB (Stuart allows 8 KiB tokens); anything bigger is refused.
@@ -46,7 +54,8 @@ pub struct Issued {
     pub token_type: String,
     /// Granted scope, if reported.
     pub scope: Option<String>,
-    /// Lifetime in ms, counted from when the request was sent.
+    /// Lifetime in ms, counted from when the request was sent; at most
+    /// [`MAX_LIFETIME_MS`].
     pub lifetime_ms: u64,
 }
 
@@ -61,9 +70,8 @@ pub fn parse(profile: &Profile, resp: &HttpResponse, sent_unix_ms: i64) -> Resul
     }
     let server_now = resp
         .header("date")
-        .and_then(|d| httpdate::parse_http_date(d).ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(sent_unix_ms, |d| d.as_millis() as i64);
+        .and_then(dates::http_date_unix_ms)
+        .unwrap_or(sent_unix_ms);
     let json: Option<Value> = serde_json::from_slice(&resp.body).ok();
 
     if !(200..300).contains(&resp.status) {
@@ -148,7 +156,8 @@ fn http_error(resp: &HttpResponse, json: Option<&Value>, server_now: i64) -> Err
         }
         (None, None) => String::new(),
     };
-    let retry_after = (kind == ErrorKind::RateLimited)
+    // RFC 9110 §10.2.3: Retry-After goes with 429 (RFC 6585) and 503.
+    let retry_after = (kind == ErrorKind::RateLimited || status == 503)
         .then(|| {
             resp.header("retry-after")
                 .and_then(|v| retry_after_ms(v, server_now))
@@ -170,14 +179,20 @@ fn describe(json: &Value) -> Option<String> {
     text(json).or_else(|| json.get("errors")?.as_array()?.first().and_then(text))
 }
 
-/// `Retry-After` as delay-seconds or an HTTP-date.
+/// `Retry-After` as delay-seconds or an HTTP-date, at most [`MAX_RETRY_AFTER_MS`].
 fn retry_after_ms(value: &str, server_now: i64) -> Option<u64> {
-    if let Ok(secs) = value.trim().parse::<u64>() {
-        return Some(secs.saturating_mul(1000));
-    }
-    let at = httpdate::parse_http_date(value.trim()).ok()?;
-    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
-    Some((at_ms - server_now).max(0) as u64)
+    let value = value.trim();
+    let ms = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits beyond u64 are still delay-seconds: a very long one.
+        value
+            .parse::<u64>()
+            .unwrap_or(u64::MAX)
+            .saturating_mul(1000)
+    } else {
+        let at_ms = dates::http_date_unix_ms(value)?;
+        u64::try_from(at_ms.saturating_sub(server_now)).unwrap_or(0)
+    };
+    Some(ms.min(MAX_RETRY_AFTER_MS))
 }
 
 fn issued(profile: &Profile, json: &Value, server_now: i64) -> Result<Issued> {
@@ -248,20 +263,20 @@ fn issued(profile: &Profile, json: &Value, server_now: i64) -> Result<Issued> {
         instant_ms,
     )?;
 
-    // Every indicator, as ms from now; the earliest wins.
-    let mut indicators = Vec::with_capacity(3);
+    // Every indicator present, as ms from now; the earliest wins. A JWT's own
+    // `exp` always takes part: the API checks it, whatever the body says.
+    let from_now = |at: i64| at.saturating_sub(server_now);
+    let mut indicators = Vec::with_capacity(4);
     indicators.extend(expires_in);
-    indicators.extend(expires_at.map(|at| at - server_now));
+    indicators.extend(expires_at.map(from_now));
     if let (Some(created), Some(rel)) = (created_at, expires_in) {
-        indicators.push(created + rel - server_now);
+        indicators.push(from_now(created.saturating_add(rel)));
     }
-    let lifetime = match indicators.into_iter().min() {
-        Some(ms) => ms,
-        None => match jwt_exp_ms(token) {
-            Some(exp) => exp - server_now,
-            None => profile.policy.default_lifetime_secs as i64 * 1000,
-        },
-    };
+    indicators.extend(jwt_exp_ms(token).map(from_now));
+    let lifetime = indicators.into_iter().min().unwrap_or_else(|| {
+        let secs = profile.policy.default_lifetime_secs;
+        i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    });
     if lifetime <= 0 {
         return Err(Error::malformed("token is already expired on arrival"));
     }
@@ -269,7 +284,8 @@ fn issued(profile: &Profile, json: &Value, server_now: i64) -> Result<Issued> {
         access_token: Secret::from(token.as_str()),
         token_type,
         scope,
-        lifetime_ms: lifetime as u64,
+        // Ten years at most: beyond that no date type of every language follows.
+        lifetime_ms: u64::try_from(lifetime).map_or(0, |ms| ms.min(MAX_LIFETIME_MS)),
     })
 }
 
@@ -293,7 +309,7 @@ fn field(
 fn seconds(v: &Value) -> Option<i64> {
     let secs = match v {
         Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        Value::String(s) => decimal(s)?,
         _ => return None,
     };
     (secs.is_finite() && (0.0..1e12).contains(&secs)).then_some((secs * 1000.0) as i64)
@@ -304,7 +320,7 @@ fn seconds(v: &Value) -> Option<i64> {
 fn instant_ms(v: &Value) -> Option<i64> {
     let number = match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
+        Value::String(s) => decimal(s),
         _ => None,
     };
     if let Some(n) = number {
@@ -318,28 +334,59 @@ fn instant_ms(v: &Value) -> Option<i64> {
             (n * 1000.0) as i64
         });
     }
-    let text = v.as_str()?.trim();
-    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .or_else(|_| {
-            // ISO-8601 without an offset: read it as UTC.
-            time::PrimitiveDateTime::parse(
-                text,
-                &time::format_description::well_known::Iso8601::DEFAULT,
-            )
-            .map(|t| t.assume_utc())
-        })
-        .ok()?;
-    Some((parsed.unix_timestamp_nanos() / 1_000_000) as i64)
+    dates::iso8601_unix_ms(v.as_str()?.trim())
 }
 
-/// The `exp` claim of a JWT-shaped token, in Unix ms. The signature is not
+/// A finite number in Rust's float syntax (`3600`, `+1.5`, `.5`, `5.`, `1e3`;
+/// surrounding whitespace ignored), read by serde_json's number parser, which
+/// the WebAssembly build carries anyway, rather than `str::parse::<f64>` and its
+/// 10 KB table. Both round exactly up to 15 significant digits and an exponent
+/// of ±22; beyond that serde_json may differ in the last bit, as it does for
+/// the same field sent as a JSON number.
+fn decimal(text: &str) -> Option<f64> {
+    let s = text.trim();
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (mantissa, exponent) = s.split_at(s.find(['e', 'E']).unwrap_or(s.len()));
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    let exp_digits = exponent
+        .get(1..)
+        .map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
+    if (int.is_empty() && frac.is_empty())
+        || !digits(int)
+        || !digits(frac)
+        || exp_digits.is_some_and(|e| e.is_empty() || !digits(e))
+    {
+        return None;
+    }
+    // The same number in JSON's syntax: no `+`, no leading zeros, digits
+    // around the point.
+    let mut json = String::with_capacity(s.len().saturating_add(3));
+    if negative {
+        json.push('-');
+    }
+    let int = int.trim_start_matches('0');
+    json.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        json.push('.');
+        json.push_str(frac);
+    }
+    json.push_str(exponent);
+    serde_json::from_slice::<Value>(json.as_bytes())
+        .ok()?
+        .as_f64()
+}
+
+/// The `exp` claim of a JWT-shaped token (three dot-separated parts, the second
+/// base64url JSON with a numeric `exp`), in Unix ms. The signature is not
 /// checked: the value only schedules a refresh, it grants nothing.
 fn jwt_exp_ms(token: &str) -> Option<i64> {
     let mut parts = token.split('.');
     let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
+    let bytes = crate::b64::decode_url_safe(payload.trim_end_matches('='))?;
     let claims: Value = serde_json::from_slice(&bytes).ok()?;
     let exp = claims.get("exp").filter(|v| v.is_number())?;
     instant_ms(exp)
@@ -351,6 +398,7 @@ fn lookup<'a>(json: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::TokenConfig;
@@ -436,5 +484,231 @@ mod tests {
         let unknown = r#"{"error":"weird_code"}"#;
         let e = parse(&profile(), &reply(400, &[], unknown), NOW).unwrap_err();
         assert_eq!((e.kind(), e.detail()), (ErrorKind::HttpError, "weird_code"));
+    }
+
+    fn ok(body: serde_json::Value, date: Option<&str>) -> Result<Issued> {
+        let headers: Vec<(&str, &str)> = date.map(|d| ("date", d)).into_iter().collect();
+        parse(&profile(), &reply(200, &headers, &body.to_string()), NOW)
+    }
+
+    #[test]
+    fn retry_after_is_read_on_503_and_capped() {
+        let r = reply(503, &[("retry-after", "30")], "");
+        let e = parse(&profile(), &r, NOW).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.retry_after_ms()),
+            (ErrorKind::ServerError, Some(30_000))
+        );
+        // Other 5xx carry none: the header is not theirs (RFC 9110).
+        let r = reply(502, &[("retry-after", "30")], "");
+        assert_eq!(
+            parse(&profile(), &r, NOW).unwrap_err().retry_after_ms(),
+            None
+        );
+        for huge in [
+            "18446744073709551615",
+            "99999999999999999999999999",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            for status in [429, 503] {
+                let r = reply(status, &[("retry-after", huge)], "");
+                let e = parse(&profile(), &r, NOW).unwrap_err();
+                assert_eq!(e.retry_after_ms(), Some(MAX_RETRY_AFTER_MS), "{huge}");
+            }
+        }
+        // A date in the past means now; garbage means nothing.
+        let r = reply(429, &[("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT")], "");
+        assert_eq!(
+            parse(&profile(), &r, NOW).unwrap_err().retry_after_ms(),
+            Some(0)
+        );
+        let r = reply(429, &[("retry-after", "-5")], "");
+        assert_eq!(
+            parse(&profile(), &r, NOW).unwrap_err().retry_after_ms(),
+            None
+        );
+    }
+
+    #[test]
+    fn extreme_expiry_fields_are_capped_not_overflowed() {
+        let old_date = Some("Thu, 01 Jan 1970 00:00:00 GMT");
+        let at = ok(
+            serde_json::json!({"access_token": "t", "expires_at": 1e300}),
+            old_date,
+        );
+        assert_eq!(at.unwrap().lifetime_ms, MAX_LIFETIME_MS);
+        let created = ok(
+            serde_json::json!({"access_token": "t", "expires_in": 60, "created_at": 1e300}),
+            old_date,
+        );
+        assert_eq!(created.unwrap().lifetime_ms, 60_000);
+        let long = ok(
+            serde_json::json!({"access_token": "t", "expires_in": 999_999_999_999u64}),
+            None,
+        );
+        assert_eq!(long.unwrap().lifetime_ms, MAX_LIFETIME_MS);
+        let huge_default = Profile {
+            policy: crate::config::Policy {
+                default_lifetime_secs: u64::MAX,
+                ..Default::default()
+            },
+            ..profile()
+        };
+        let body = serde_json::json!({"access_token": "t"}).to_string();
+        let issued = parse(&huge_default, &reply(200, &[], &body), NOW).unwrap();
+        assert_eq!(issued.lifetime_ms, MAX_LIFETIME_MS);
+    }
+
+    /// A JWT whose `exp` is `exp` (Unix seconds).
+    fn jwt(exp: i64) -> String {
+        let b64 = |v: serde_json::Value| {
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                v.to_string(),
+            )
+        };
+        format!(
+            "{}.{}.sig",
+            b64(serde_json::json!({"alg": "none"})),
+            b64(serde_json::json!({"exp": exp}))
+        )
+    }
+
+    #[test]
+    fn the_jwt_exp_takes_part_in_earliest_wins() {
+        let date = Some("Thu, 01 Jan 2026 00:00:00 GMT");
+        let exp = NOW / 1000 + 600;
+        // exp earlier than expires_in: exp wins.
+        let issued = ok(
+            serde_json::json!({"access_token": jwt(exp), "expires_in": 3600}),
+            date,
+        );
+        assert_eq!(issued.unwrap().lifetime_ms, 600_000);
+        // expires_in earlier than exp: expires_in wins.
+        let issued = ok(
+            serde_json::json!({"access_token": jwt(exp), "expires_in": 60}),
+            date,
+        );
+        assert_eq!(issued.unwrap().lifetime_ms, 60_000);
+        // A JWT already expired by its own claim is refused, whatever expires_in says.
+        let e = ok(
+            serde_json::json!({"access_token": jwt(NOW / 1000 - 1), "expires_in": 3600}),
+            date,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MalformedResponse);
+        // Not a JWT (dots, but no JSON payload): ignored.
+        let issued = ok(
+            serde_json::json!({"access_token": "a.b.c", "expires_in": 60}),
+            date,
+        );
+        assert_eq!(issued.unwrap().lifetime_ms, 60_000);
+    }
+
+    /// `decimal` reads what `str::parse::<f64>` (which it replaced) reads, to the
+    /// bit up to 15 significant digits, and refuses what it refuses or reads as
+    /// infinite (not a lifetime either way).
+    #[test]
+    fn decimals_as_rust_reads_them() {
+        let mut cases: Vec<String> = [
+            "3600",
+            " 3600\n",
+            "+3600",
+            "-3600",
+            "3599.5",
+            ".5",
+            "5.",
+            "-.5e3",
+            "1e3",
+            "1E+3",
+            "1e-3",
+            "0",
+            "-0",
+            "00012",
+            "0.000",
+            "1767225600",
+            "1767225600123",
+            "1767225600.123",
+            "1e400",
+            "1e-400",
+            "0e999",
+            "inf",
+            "-inf",
+            "infinity",
+            "NaN",
+            "nan",
+            "",
+            " ",
+            "+",
+            "-",
+            ".",
+            "e5",
+            ".e5",
+            "1e",
+            "1e+",
+            "1.2.3",
+            "1_000",
+            "0x10",
+            "1,5",
+            "١٢",
+            "1e5e3",
+            "12345678901234567890",
+            "0.1",
+            "0.2",
+            "123456789012345",
+            "9007199254740993",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..100_000 {
+            let digits = |n: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
+                (0..n).map(|_| char::from(b'0' + next(10) as u8)).collect()
+            };
+            let mut s = ["", "", "-", "+"][next(4) as usize].to_owned();
+            let int = next(9);
+            s += &digits(int, &mut next);
+            if next(2) == 0 {
+                s.push('.');
+                let frac = next(8);
+                s += &digits(frac, &mut next);
+            }
+            if next(4) == 0 {
+                s += ["e", "E", "e+", "e-"][next(4) as usize];
+                let exp = next(3);
+                s += &digits(exp, &mut next);
+            }
+            cases.push(s);
+        }
+        for s in &cases {
+            let rust = s.trim().parse::<f64>().ok().filter(|f| f.is_finite());
+            let ours = decimal(s);
+            let significant = s
+                .trim_start_matches(['-', '+'])
+                .split(['e', 'E'])
+                .next()
+                .unwrap_or_default()
+                .replace('.', "");
+            let significant = significant.trim_start_matches('0').trim_end_matches('0');
+            let exp: i32 = s
+                .split(['e', 'E'])
+                .nth(1)
+                .map_or(0, |e| e.parse().unwrap_or(0));
+            if significant.len() <= 15 && exp.abs() <= 6 {
+                assert_eq!(ours.map(f64::to_bits), rust.map(f64::to_bits), "{s:?}");
+            } else {
+                assert_eq!(ours.is_some(), rust.is_some(), "{s:?}");
+                if let (Some(a), Some(b)) = (ours, rust) {
+                    assert!((a - b).abs() <= b.abs() * 4.0 * f64::EPSILON, "{s:?}");
+                }
+            }
+        }
     }
 }

@@ -45,7 +45,7 @@ impl CacheKey {
             part(name, value.as_bytes());
         }
         for (name, value) in &profile.params {
-            part(name, value.to_string().as_bytes());
+            part(name, &serde_json::to_vec(value).unwrap_or_default());
         }
         let digest = h.finalize();
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
@@ -92,8 +92,8 @@ pub struct StoredToken {
 impl StoredToken {
     /// The server's expiry, Unix ms.
     pub fn expires_unix_ms(&self) -> i64 {
-        self.issued_unix_ms
-            .saturating_add(i64::try_from(self.lifetime_ms).unwrap_or(i64::MAX))
+        // Never negative, never past what every language's date type holds.
+        crate::expiry::expires_unix_ms(self.issued_unix_ms, self.lifetime_ms)
     }
 }
 

@@ -98,6 +98,7 @@ fn full_config() -> Value {
         "client_id": "id", "client_secret": "s3cr3t-value",
         "audience": "https://api.example.com", "scope": "a b", "ttl": 3600,
         "grant_type": "client_credentials", "encoding": "json", "credentials": "basic",
+        "basic_encoding": "form",
         "field_names": {"client_id": "clientId", "client_secret": "clientSecret",
                         "grant_type": "grantType", "audience": "aud", "scope": "scp", "ttl": "t"},
         "extra_params": {"userAccessType": "TOAST_MACHINE_CLIENT", "n": 1, "b": true},
@@ -109,7 +110,9 @@ fn full_config() -> Value {
         "policy": {"refresh_ratio": 0.8, "skew_ratio": 0.1, "max_skew_secs": 30,
                    "default_lifetime_secs": 300, "backoff_initial_ms": 1000, "backoff_max_ms": 60000,
                    "refresh_jitter_ratio": 0.1},
-        "http": {"connect_timeout_ms": 5000, "timeout_ms": 15000}
+        "http": {"connect_timeout_ms": 5000, "timeout_ms": 15000},
+        "store": {"redis_url": "rediss://:pw@cache.internal:6380/0", "key_prefix": "acme",
+                  "timeout_ms": 300, "ca_file": "/etc/ssl/private-ca.pem"}
     })
 }
 

@@ -1,7 +1,7 @@
 // Type declarations of the npm package `tokenwell` (hand-written; the API is
 // the wrapper in client.mjs, not the generated bindings).
 
-/** The stable error codes. */
+/** The stable error codes: the core's table (src/error.rs); js/test/errors.test.mjs checks this list against it. */
 export type ErrorCode =
   | 'invalid_client' | 'invalid_grant' | 'invalid_scope' | 'invalid_request'
   | 'unauthorized_client' | 'unsupported_grant_type' | 'access_denied'
@@ -22,6 +22,10 @@ export declare class TokenwellError extends Error {
   readonly retryAfterMs: number | null;
   /** What went wrong (scrubbed of secrets). */
   readonly detail: string;
+  /** The credentials, the request or the configuration are wrong: retrying will not help until they change. */
+  readonly isCredentialError: boolean;
+  /** The same request may succeed later: the server, or the way to it, failed. */
+  readonly isRetryable: boolean;
 }
 
 /** A clock moved by hand, for deterministic tests. Monotonic time starts at 0. */
@@ -55,6 +59,8 @@ export interface TokenConfig {
   grantType?: string;
   encoding?: 'json' | 'form' | 'multipart';
   credentials?: 'body' | 'basic' | 'both';
+  /** How HTTP Basic credentials are written: form-encoded first (RFC 6749, the default) or raw. */
+  basicEncoding?: 'form' | 'raw';
   fieldNames?: { clientId?: string; clientSecret?: string; grantType?: string; audience?: string; scope?: string; ttl?: string };
   extraParams?: Record<string, string | number | boolean>;
   headers?: Record<string, string>;
@@ -67,6 +73,8 @@ export interface TokenConfig {
     backoffInitialMs?: number; backoffMaxMs?: number; refreshJitterRatio?: number;
   };
   http?: { connectTimeoutMs?: number; timeoutMs?: number };
+  /** Native only (Python, Kotlin, Rust): a Redis URL is refused in WebAssembly; JS stores come as objects. */
+  store?: { redisUrl?: string; keyPrefix?: string; timeoutMs?: number; caFile?: string };
 }
 
 export interface TokenClientOptions extends TokenConfig {

@@ -14,8 +14,6 @@
 //!   credentials can open it; a record of another version, or one that fails to
 //!   open, is a miss (rolling deploys mix versions).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -117,14 +115,17 @@ pub async fn seal_with_nonce(
     blob.push(VERSION);
     blob.extend_from_slice(&nonce);
     blob.extend_from_slice(&sealed);
-    Ok(format!("{expires}.{fp}.{}", URL_SAFE_NO_PAD.encode(blob)))
+    Ok(format!(
+        "{expires}.{fp}.{}",
+        crate::b64::encode(&blob, true, false)
+    ))
 }
 
 /// Opens a record; `None` for anything that is not a record of this version
 /// sealed for these credentials and this key.
 pub async fn open(secret: &Secret, key: &CacheKey, record: &str) -> Option<StoredToken> {
     let head = header(record)?;
-    let blob = URL_SAFE_NO_PAD.decode(record.rsplit('.').next()?).ok()?;
+    let blob = crate::b64::decode_url_safe(record.rsplit('.').next()?)?;
     if blob.first() != Some(&VERSION) || blob.len() < 1 + NONCE_BYTES + 16 {
         return None;
     }
@@ -138,7 +139,10 @@ pub async fn open(secret: &Secret, key: &CacheKey, record: &str) -> Option<Store
     )
     .await
     .ok()?;
-    let p: Payload = serde_json::from_slice(&plaintext).ok()?;
+    // Through a `Value`: `serde_json::from_slice::<Payload>` would link serde's
+    // float formatting for its error messages (8 KB gzipped of WebAssembly).
+    let p: Payload =
+        crate::config::de::from_value(&serde_json::from_slice(&plaintext).ok()?).ok()?;
     let token = StoredToken {
         access_token: Secret::from(p.t),
         token_type: p.y,

@@ -2,22 +2,27 @@
 //! fetches, both owned per process (see [`process`]) so that a fork is safe.
 
 pub mod process;
+pub mod redis;
 mod seal;
 mod transport;
 
 #[cfg(feature = "ffi")]
 pub mod ffi;
+#[cfg(feature = "ffi")]
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use process::Process;
 
+pub use redis::RedisStore;
 pub use transport::ReqwestTransport;
 
-use crate::config::HttpOptions;
+use crate::config::{HttpOptions, StoreOptions};
 use crate::platform::{Platform, UrlParts};
 use crate::runtime::{BoxFuture, Spawn};
+use crate::secret::Secret;
+use crate::store::Store;
 use crate::{Result, Transport};
 
 /// Spawns background fetches on a tokio runtime of the caller's choosing.
@@ -109,6 +114,10 @@ impl Platform for Native {
 
     fn default_spawner() -> Result<Arc<dyn Spawn>> {
         Ok(Arc::new(ProcessSpawner))
+    }
+
+    fn redis_store(options: &StoreOptions, redis_url: &Secret) -> Result<Arc<dyn Store>> {
+        Ok(Arc::new(RedisStore::new(options, redis_url)?))
     }
 
     fn sleep(ms: u64) -> BoxFuture<'static, ()> {

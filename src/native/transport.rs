@@ -75,6 +75,8 @@ async fn send_on(
     {
         return Err(too_large(status));
     }
+    // A gzip-encoded body arrives decoded (as `fetch` decodes it in JS): the cap
+    // counts decoded bytes, so a gzip bomb stops at the cap.
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(classify)? {
         if body.len() + chunk.len() > MAX_RESPONSE_BYTES {

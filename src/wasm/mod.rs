@@ -18,10 +18,18 @@ use wasm_bindgen::{JsCast, JsValue};
 pub use exports::{WasmClient, WasmClock, WasmStore};
 pub use fetch::FetchTransport;
 
-use crate::config::HttpOptions;
+use crate::config::{HttpOptions, StoreOptions};
 use crate::platform::{Platform, UrlParts};
 use crate::runtime::{BoxFuture, Spawn};
+use crate::secret::Secret;
+use crate::store::Store;
 use crate::{Result, Transport};
+
+/// The npm package's allocator (`small-alloc`, which js/scripts/build.sh turns on):
+/// talc, 4 KB less WebAssembly than Rust's default dlmalloc. Single-threaded here.
+#[cfg(feature = "small-alloc")]
+#[global_allocator]
+static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
 
 /// Runs background fetches on the JS microtask queue (never inline).
 #[derive(Clone, Copy, Debug, Default)]
@@ -87,6 +95,14 @@ impl Platform for Wasm {
 
     fn default_spawner() -> Result<Arc<dyn Spawn>> {
         Ok(Arc::new(LocalSpawner))
+    }
+
+    fn redis_store(_: &StoreOptions, _: &Secret) -> Result<Arc<dyn Store>> {
+        Err(crate::error::Error::config(
+            "store.redis_url: WebAssembly cannot open a TCP socket to Redis; pass a JS store \
+             (redisStore(client) over node-redis or ioredis, upstashStore, denoKvStore, \
+             workersKvStore: see the npm package's README)",
+        ))
     }
 
     fn sleep(ms: u64) -> BoxFuture<'static, ()> {

@@ -45,6 +45,8 @@ data class TokenConfig @JvmOverloads constructor(
     val encoding: String? = null,
     /** Where credentials go: `body`, `basic` or `both`. */
     val credentials: String? = null,
+    /** How HTTP Basic credentials are written: `form` (RFC 6749, the default) or `raw`. */
+    val basicEncoding: String? = null,
     /** Body field names, for platforms that spell them differently. */
     val fieldNames: FieldNames? = null,
     /** Further static body parameters (strings, numbers, booleans). */
@@ -57,6 +59,8 @@ data class TokenConfig @JvmOverloads constructor(
     val policy: Policy? = null,
     /** Transport timeouts. */
     val http: HttpOptions? = null,
+    /** A store shared by a fleet of processes: one token for all of them. */
+    val store: StoreOptions? = null,
 ) {
     /** Body field names; each defaults to the RFC 6749 spelling. */
     data class FieldNames @JvmOverloads constructor(
@@ -93,6 +97,21 @@ data class TokenConfig @JvmOverloads constructor(
         /** Draws each process's refresh point up to this fraction early (default 0.1 with a shared store). */
         val refreshJitterRatio: Double? = null,
     )
+
+    /**
+     * A Redis or Valkey server shared by every process with the same
+     * credentials. [redisUrl] (`redis://` or `rediss://`) may carry a password:
+     * [toString] never shows it.
+     */
+    data class StoreOptions @JvmOverloads constructor(
+        val redisUrl: String? = null,
+        val keyPrefix: String? = null,
+        val timeoutMs: Long? = null,
+        val caFile: String? = null,
+    ) {
+        override fun toString(): String =
+            "StoreOptions(redisUrl=${redisUrl?.let { "[redacted]" }}, keyPrefix=$keyPrefix, timeoutMs=$timeoutMs, caFile=$caFile)"
+    }
 
     /** Transport timeouts (null = the core's default). */
     data class HttpOptions @JvmOverloads constructor(
