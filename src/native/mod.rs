@@ -8,7 +8,6 @@ mod transport;
 
 #[cfg(feature = "ffi")]
 pub mod ffi;
-#[cfg(feature = "ffi")]
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
