@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 
 /**
@@ -43,6 +44,17 @@ class FleetTest : WithMockProvider() {
     @AfterAll
     fun stopRedis() {
         redis?.destroyForcibly()?.waitFor()
+    }
+
+    /** Each test starts on an empty Redis (same credentials, same keys). */
+    @BeforeEach
+    fun flushRedis() {
+        if (redis == null) return
+        val port = redisUrl.substringAfterLast(':').substringBefore('/').toInt()
+        Socket("127.0.0.1", port).use { s ->
+            s.getOutputStream().write("*1\r\n\$8\r\nFLUSHALL\r\n".toByteArray())
+            check(s.getInputStream().bufferedReader().readLine() == "+OK") { "FLUSHALL failed" }
+        }
     }
 
     private fun configJson() =
