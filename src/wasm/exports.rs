@@ -132,6 +132,7 @@ impl WasmClient {
             .ok()
             .and_then(|s| s.as_string())
             .ok_or_else(|| error_to_js(Error::config("the config must be an object")))?;
+        super::console::install();
         let mut builder = TokenClient::builder(TokenConfig::from_json(&json).map_err(error_to_js)?);
         if let Some(clock) = clock {
             builder = builder.clock(clock.0);

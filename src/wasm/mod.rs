@@ -5,6 +5,7 @@
 //! Only what needs JS lives here; every decision (cache, refresh, backoff) stays in
 //! [`crate::TokenClient`].
 
+mod console;
 mod exports;
 mod fetch;
 mod seal;
