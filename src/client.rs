@@ -79,20 +79,29 @@ struct Cached {
 /// # The memo protocol
 ///
 /// Python, Kotlin and JS skip the foreign call on a cache hit by memoising the
-/// lease; the decision stays the core's. Each binding implements the same rule,
-/// under the name `LeaseMemo`:
+/// lease; the decision stays the core's. Each binding implements the same rule
+/// in one private class named `LeaseMemo`, with the same
+/// fields (`now`, the clock; `epoch`; `entry`: deadline, token, header) and
+/// methods (`hit(now)`, `begin()` → the instant and the epoch, `remember(begun,
+/// token, reuse_for_ms)`, `invalidate()`):
 ///
 /// 1. **Reuse counts from before the call.** Read the clock, then ask the core;
 ///    keep the lease until `read + reuse_for_ms`, never from after the answer.
-/// 2. **The memo's clock is the core's clock.** With a manual clock, that very
-///    clock; otherwise the same monotonic source (`CLOCK_MONOTONIC`: Python's
-///    `time.monotonic`, the JVM's `System.nanoTime`, JS `performance.now()`),
-///    which advances exactly as fast as the core's. The core has already taken
-///    off its own clock's truncation ([`Clock::truncation_ms`]), so the memo can
-///    never outlive the core's answer.
+/// 2. **The memo's clock is the core's clock, or one proven never slower.**
+///    With a manual clock, that very clock; otherwise the same monotonic source
+///    as the core's (natively `std::time::Instant`: `CLOCK_MONOTONIC` on Linux,
+///    read by Python's `time.monotonic` and the JVM's `System.nanoTime`; in wasm
+///    `Math.floor(performance.now())`, which JS reads too), so it advances
+///    exactly as fast. The core has already taken off its own clock's truncation
+///    ([`Clock::truncation_ms`]), so the memo can never outlive the core's
+///    answer. A memo on float seconds (Python) shortens each deadline by more
+///    than its rounding; a runtime without such a clock (JS without
+///    `performance`, where the core falls back to a clamped `Date.now()`)
+///    memoises nothing.
 /// 3. **`invalidate` bumps an epoch.** A lease asked for in an earlier epoch
 ///    (before an `invalidate` that raced it) is returned to its caller but not
-///    memoised.
+///    memoised. With threads, the binding bumps it both before and after the
+///    core's `invalidate`.
 /// 4. **`reuse_for_ms` = 0 is not memoised** (a fetch, refresh-ahead, backoff).
 ///
 /// The vector `memo-never-outlives-the-lease` checks the rule in every language.
@@ -428,6 +437,7 @@ impl Inner {
         let now = self.clock.now_ms();
         let mut st = self.lock();
         st.inflight = None;
+        let mut failed_with_delay = None;
         let event = match &result {
             Ok((cached, from_store)) => {
                 st.current = Some(cached.clone());
@@ -445,11 +455,11 @@ impl Inner {
                     .backoff
                     .fail(&self.profile.policy, now, e.retry_after_ms(), random);
                 st.last_error = Some(e.clone());
-                log::warn!("tokenwell: token fetch failed ({e}); next attempt in {delay} ms");
                 let still_usable = st
                     .current
                     .as_ref()
                     .is_some_and(|c| now < c.deadlines.usable_until);
+                failed_with_delay = Some(delay);
                 if refresh && still_usable {
                     Event::RefreshFailed(e.clone())
                 } else {
@@ -458,6 +468,11 @@ impl Inner {
             }
         };
         drop(st);
+        // Logged after the lock is released: a foreign log handler may itself
+        // call this client.
+        if let (Some(delay), Err(e)) = (failed_with_delay, &result) {
+            log::warn!("tokenwell: token fetch failed ({e}); next attempt in {delay} ms");
+        }
         self.emit(|| event);
         result.map(|(cached, _)| cached.token)
     }

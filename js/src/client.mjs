@@ -94,14 +94,59 @@ export class MemoryStore {
   [DENO_INSPECT]() { return 'MemoryStore {}'; }
 }
 
-const performanceNow = (() => {
+// The memo's clock when no ManualClock is given: the core's own. In WebAssembly
+// the core reads Math.floor(performance.now()) (src/wasm/mod.rs), so this is the
+// very same clock, in the same whole milliseconds. Without `performance` the core
+// falls back to Date.now() held from going backwards, a clock this file cannot
+// replay, so the memo's clock reads +Infinity: no deadline is ever ahead of it
+// and nothing is memoised (every call asks the core).
+const systemNow = (() => {
   const perf = globalThis.performance;
-  if (perf && typeof perf.now === 'function') {
-    // The core's clock in WebAssembly is Math.floor(performance.now()) too.
-    return () => Math.floor(perf.now());
-  }
-  return null;
+  if (perf && typeof perf.now === 'function') return () => Math.floor(perf.now());
+  return () => Infinity;
 })();
+
+/**
+ * The memo protocol of the core's `Lease` doc, as in every binding (Python's
+ * `LeaseMemo` and Kotlin's `LeaseMemo` have the same fields and methods):
+ * `now` is the memo's clock (whole ms: the ManualClock, or the core's
+ * performance.now() clock), `epoch` is bumped by invalidate(), `entry` is
+ * `{ deadline, token, header }` or null. JS is single-threaded: no lock.
+ */
+class LeaseMemo {
+  constructor(now) {
+    this.now = now;
+    this.epoch = 0;
+    this.entry = null;
+  }
+
+  /** The entry if it still stands at `now` (read on this.now), else null. */
+  hit(now) {
+    const entry = this.entry;
+    return entry !== null && now < entry.deadline ? entry : null;
+  }
+
+  /** Read before asking the core: reuse counts from this instant. */
+  begin() {
+    return { at: this.now(), epoch: this.epoch };
+  }
+
+  /**
+   * The entry for `token`, kept until `begun.at + reuseForMs` unless the core
+   * said 0 or an invalidate() came since `begun` (then it stands for this call only).
+   */
+  remember(begun, token, reuseForMs) {
+    const entry = { deadline: begun.at + reuseForMs, token, header: token.authorizationHeader };
+    if (reuseForMs > 0 && begun.epoch === this.epoch && begun.at !== Infinity) this.entry = entry;
+    return entry;
+  }
+
+  /** Forgets the entry and voids every lease begun before this call. */
+  invalidate() {
+    this.epoch++;
+    this.entry = null;
+  }
+}
 
 /**
  * An access token. The token is readable as `accessToken`, but it is kept in a
@@ -152,9 +197,7 @@ export class AccessToken {
  */
 export class TokenClient {
   #core;
-  #now;
-  #memo = null; // { token, header, deadline }
-  #generation = 0;
+  #memo;
   #description;
 
   /**
@@ -183,21 +226,23 @@ export class TokenClient {
     } catch (e) {
       throw toTokenwellError(e);
     }
-    this.#now = clock ? () => clock.nowMs() : performanceNow;
+    this.#memo = new LeaseMemo(clock ? () => clock.nowMs() : systemNow);
     this.#description = this.#core.describe();
   }
 
   /** A valid token (an AccessToken: `accessToken`, `tokenType`, `expiresAt`, `expiresAtUnixMs`, `scope`). */
   async token() {
     const memo = this.#memo;
-    if (memo !== null && this.#now() < memo.deadline) return memo.token;
+    const entry = memo.hit(memo.now());
+    if (entry !== null) return entry.token;
     return (await this.#ask()).token;
   }
 
   /** The `Authorization` header value for a valid token, e.g. `"Bearer eyJ…"`. */
   async authorizationHeader() {
     const memo = this.#memo;
-    if (memo !== null && this.#now() < memo.deadline) return memo.header;
+    const entry = memo.hit(memo.now());
+    if (entry !== null) return entry.header;
     return (await this.#ask()).header;
   }
 
@@ -206,8 +251,9 @@ export class TokenClient {
    * it); a newer token is kept. Returns whether the cached token was dropped.
    */
   invalidate(token) {
-    this.#memo = null;
-    this.#generation++;
+    // One call voids every lease begun before it: the core's invalidate() is
+    // synchronous, so no lease can begin between the two.
+    this.#memo.invalidate();
     return this.#core.invalidate(typeof token === 'string' ? token : String(token?.accessToken ?? token));
   }
 
@@ -234,26 +280,19 @@ export class TokenClient {
 
   /** The core's lease, memoised for as long as the core says it stays the same. */
   async #ask(useMemo = false) {
-    const now = this.#now;
+    const memo = this.#memo;
     if (useMemo) {
-      const memo = this.#memo;
-      if (memo !== null && now() < memo.deadline) return memo;
+      const entry = memo.hit(memo.now());
+      if (entry !== null) return entry;
     }
-    const generation = this.#generation;
-    const before = now === null ? 0 : now();
+    const begun = memo.begin();
     let lease;
     try {
       lease = await this.#core.lease();
     } catch (e) {
       throw toTokenwellError(e);
     }
-    const entry = { token: new AccessToken(lease), header: lease.authorizationHeader, deadline: before + lease.reuseForMs };
-    // Keep it only if the core said it may be reused, and nobody invalidated
-    // meanwhile (that call's answer stands for that call only).
-    if (now !== null && lease.reuseForMs > 0 && generation === this.#generation) {
-      this.#memo = entry;
-    }
-    return entry;
+    return memo.remember(begun, new AccessToken(lease), lease.reuseForMs);
   }
 
   toString() { return `TokenClient(${this.#description})`; }

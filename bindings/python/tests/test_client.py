@@ -242,7 +242,7 @@ def test_invalidate_voids_a_lease_taken_concurrently(mock: Any) -> None:
             return lease
 
     client._core = SlowCore(real)
-    client._memo = (float("-inf"), "", None)  # force a core call
+    client._memo.entry = (float("-inf"), "", None)  # force a core call
     out: List[Any] = []
     t = threading.Thread(target=lambda: out.append(client.token().access_token), daemon=True)
     t.start()

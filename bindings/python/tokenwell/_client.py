@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, NoReturn, Optional, Tuple, Type, Union
 
-from . import _errors
+from . import _errors, _guards, _logging
 from ._errors import ConfigError, TokenwellError
 from ._ffi import tokenwell as _generated
 
@@ -27,6 +27,11 @@ _log = logging.getLogger("tokenwell")
 
 # The generated module, untyped as far as this layer is concerned.
 _gen: Any = _generated
+
+# The core's log records reach the `tokenwell` logger; the generated handles
+# refuse copy and pickle (a copy would free its native object twice).
+_logging.install()
+_guards.install()
 
 # The core's one error (uniffi errors are enums: a single variant with a `kind`).
 _FFI_ERROR_BASE: Type[BaseException] = _gen.TokenwellError.Failure
@@ -143,10 +148,70 @@ class MemoryStore:
         return "MemoryStore()"
 
 
-_NEVER = float("-inf")
-# (deadline on the client's clock, Authorization header, AccessToken)
-_Memo = Tuple[Union[float, int], str, Optional[AccessToken]]
-_EMPTY: _Memo = (_NEVER, "", None)
+# (deadline on the memo's clock, Authorization header, AccessToken)
+_Entry = Tuple[Union[float, int], str, Optional[AccessToken]]
+_EMPTY: _Entry = (float("-inf"), "", None)
+
+
+class LeaseMemo:
+    """The memo protocol of the core's ``Lease`` doc, as in every binding (Kotlin
+    and JS have a ``LeaseMemo`` of the same fields and methods):
+
+    * ``now``: the memo's clock; ``ticks_per_ms``: its ticks in one millisecond.
+      With a :class:`ManualClock`, that very clock (``now_ms``, integer ms: 1).
+      Otherwise ``time.monotonic`` (float seconds: 0.001), which reads
+      ``CLOCK_MONOTONIC`` as the core's ``std::time::Instant`` does (on macOS
+      both read ``mach_absolute_time``, on Windows ``QueryPerformanceCounter``),
+      so it advances exactly as fast as the core's clock.
+    * ``slack``: what float rounding may add to a deadline in seconds (0 for the
+      integer manual clock). Every deadline is shortened by 1 µs, more than two
+      ulps of any ``time.monotonic()`` reading below 2**30 s (34 years of uptime).
+    * ``epoch``: bumped by :meth:`invalidate`; a lease begun in an earlier epoch
+      is returned to its caller but not remembered.
+    * ``entry``: ``(deadline, header, token)``, read without the lock.
+
+    The hot path (:meth:`hit`) is inlined by hand in the client's four getters:
+    ``entry = memo.entry; if now() < entry[0]: return entry[1]`` (a method call
+    would double the cost of a hit); the rest runs only when the core is asked.
+    """
+
+    __slots__ = ("now", "ticks_per_ms", "slack", "epoch", "entry", "_lock")
+
+    def __init__(self, clock: Optional[ManualClock]) -> None:
+        self.now: Callable[[], Union[float, int]]
+        if clock is not None:
+            self.now, self.ticks_per_ms, self.slack = clock._core.now_ms, 1, 0
+        else:
+            self.now, self.ticks_per_ms, self.slack = time.monotonic, 0.001, 1e-6
+        self.epoch = 0
+        self.entry: _Entry = _EMPTY
+        self._lock = threading.Lock()
+
+    def hit(self, now: Union[float, int]) -> Optional[_Entry]:
+        """The entry if it still stands at ``now`` (read on :attr:`now`), else None."""
+        entry = self.entry
+        return entry if now < entry[0] else None
+
+    def begin(self) -> Tuple[Union[float, int], int]:
+        """Read before asking the core: reuse counts from this instant."""
+        return self.now(), self.epoch
+
+    def remember(self, begun: Tuple[Union[float, int], int], token: AccessToken, reuse_for_ms: int) -> None:
+        """Keeps ``token`` until ``begun + reuse_for_ms``, unless the core said 0
+        or an :meth:`invalidate` came since ``begun``."""
+        if reuse_for_ms <= 0:
+            return
+        started, epoch = begun
+        deadline = started + reuse_for_ms * self.ticks_per_ms - self.slack
+        with self._lock:
+            if self.epoch == epoch:
+                self.entry = (deadline, token.authorization_header, token)
+
+    def invalidate(self) -> None:
+        """Forgets the entry and voids every lease begun before this call."""
+        with self._lock:
+            self.epoch += 1
+            self.entry = _EMPTY
 
 
 class TokenClient:
@@ -162,7 +227,7 @@ class TokenClient:
     for tests and for sharing tokens between clients.
     """
 
-    __slots__ = ("_core", "_now", "_scale", "_memo", "_last", "_lock", "_generation", "__weakref__")
+    __slots__ = ("_core", "_now", "_memo", "_last", "__weakref__")
 
     def __init__(
         self,
@@ -212,6 +277,7 @@ class TokenClient:
             raise TypeError("clock must be a tokenwell.ManualClock")
         if store is not None and not isinstance(store, MemoryStore):
             raise TypeError("store must be a tokenwell.MemoryStore")
+        _logging.sync_level()  # the `tokenwell` logger's level may have changed
         try:
             core = _gen.CoreClient(
                 config_json,
@@ -221,71 +287,61 @@ class TokenClient:
         except _FFI_ERROR_BASE as e:
             raise _convert(e) from None
         self._core = core
-        # The memo's clock must be the core's: a manual clock reads in integer ms
-        # (exact comparisons), the system clock in float seconds.
-        now: Callable[[], Union[float, int]]
-        scale: Union[int, float]
-        if clock is not None:
-            now, scale = clock._core.now_ms, 1
-        else:
-            now, scale = time.monotonic, 0.001
-        self._now = now
-        self._scale = scale
-        self._memo: _Memo = _EMPTY
+        self._memo = LeaseMemo(clock)
+        self._now = self._memo.now  # the memo's clock, one attribute lookup nearer
         self._last: Optional[AccessToken] = None  # one object per token, memoised or not
-        self._lock = threading.Lock()
-        self._generation = 0
 
-    # -- the hot path: a memo hit is a tuple read, one clock read and a compare.
+    # -- the hot path: a memo hit (LeaseMemo.hit, inlined) is a tuple read, one
+    #    clock read and a compare.
 
     def token(self) -> AccessToken:
         """A valid token; blocks the calling thread only while a fetch is needed.
         Raises a :class:`TokenwellError` subclass on failure."""
-        memo = self._memo
-        if self._now() < memo[0]:
-            return memo[2]  # type: ignore[return-value]
+        entry = self._memo.entry
+        if self._now() < entry[0]:
+            return entry[2]  # type: ignore[return-value]
         return self._lease()
 
     def authorization_header(self) -> str:
         """The ``Authorization`` header value for a valid token, e.g. ``Bearer eyJ…``."""
-        memo = self._memo
-        if self._now() < memo[0]:
-            return memo[1]
+        entry = self._memo.entry
+        if self._now() < entry[0]:
+            return entry[1]
         return self._lease().authorization_header
 
     async def token_async(self) -> AccessToken:
         """Like :meth:`token`, without blocking the event loop."""
-        memo = self._memo
-        if self._now() < memo[0]:
-            return memo[2]  # type: ignore[return-value]
+        entry = self._memo.entry
+        if self._now() < entry[0]:
+            return entry[2]  # type: ignore[return-value]
         return await self._lease_async()
 
     async def authorization_header_async(self) -> str:
         """Like :meth:`authorization_header`, without blocking the event loop."""
-        memo = self._memo
-        if self._now() < memo[0]:
-            return memo[1]
+        entry = self._memo.entry
+        if self._now() < entry[0]:
+            return entry[1]
         return (await self._lease_async()).authorization_header
 
     # -- the slow path: ask the core, remember its answer for as long as it says.
 
     def _lease(self) -> AccessToken:
-        started, generation = self._now(), self._generation
+        begun = self._memo.begin()
         try:
             lease = self._core.lease_blocking()
         except _FFI_ERROR_BASE as e:
             raise _convert(e) from None
-        return self._remember(started, generation, lease)
+        return self._remember(begun, lease)
 
     async def _lease_async(self) -> AccessToken:
-        started, generation = self._now(), self._generation
+        begun = self._memo.begin()
         try:
             lease = await self._core.lease()
         except _FFI_ERROR_BASE as e:
             raise _convert(e) from None
-        return self._remember(started, generation, lease)
+        return self._remember(begun, lease)
 
-    def _remember(self, started: Union[float, int], generation: int, lease: Any) -> AccessToken:
+    def _remember(self, begun: Tuple[Union[float, int], int], lease: Any) -> AccessToken:
         previous = self._last
         if (
             previous is not None
@@ -303,13 +359,7 @@ class TokenClient:
             )
             self._last = token
         reuse_for_ms = lease.reuse_for_ms
-        if reuse_for_ms > 0:
-            # The deadline counts from before the call, so it never outlives the
-            # core's own. An `invalidate` since the call began voids the answer.
-            deadline = started + reuse_for_ms * self._scale
-            with self._lock:
-                if self._generation == generation:
-                    self._memo = (deadline, token.authorization_header, token)
+        self._memo.remember(begun, token, reuse_for_ms)
         _log.debug("tokenwell: leased a token from the core, reusable for %d ms", reuse_for_ms)
         return token
 
@@ -319,12 +369,9 @@ class TokenClient:
         access_token = token.access_token if isinstance(token, AccessToken) else token
         if not isinstance(access_token, str):
             raise TypeError("invalidate() takes an AccessToken or the access token string")
-        self._memo = _EMPTY
+        self._memo.invalidate()  # stop serving it now
         dropped = bool(self._core.invalidate(access_token))
-        with self._lock:
-            # Voids any lease taken before the core dropped the token.
-            self._generation += 1
-            self._memo = _EMPTY
+        self._memo.invalidate()  # and void every lease begun before the core dropped it
         return dropped
 
     def settle(self) -> None:

@@ -2,7 +2,6 @@ package dev.tokenwell
 
 import dev.tokenwell.ffi.CoreClient
 import dev.tokenwell.ffi.CoreLease
-import java.util.concurrent.atomic.AtomicReference
 
 /**
  * Gets and caches the access tokens of one client: the cached token while it is
@@ -24,14 +23,14 @@ class TokenClient @JvmOverloads constructor(
     private val clock: ManualClock? = null,
     store: MemoryStore? = null,
 ) : AutoCloseable {
+    // The core's log records reach SLF4J (else java.util.logging): see TokenwellLogging.
+    init { TokenwellLogging.install() }
+
     private val core: CoreClient =
         TokenwellException.translate { CoreClient(config.toJson(), clock?.core, store?.core) }
     private val description: String = core.describe()
 
-    /** The core's last lease and the instant (in [now] ticks) until which it stands. */
-    private class Memo(val token: AccessToken?, val deadline: Long)
-
-    private val memo = AtomicReference(EMPTY)
+    private val memo = LeaseMemo(clock)
 
     /** A valid token: the cached one if fresh, else one shared fetch for all callers. */
     @Throws(TokenwellException::class)
@@ -54,10 +53,10 @@ class TokenClient @JvmOverloads constructor(
      * with it); a newer token is kept. Returns whether the core dropped it.
      */
     fun invalidate(token: String): Boolean {
-        // A fresh holder (never the shared EMPTY): a lease asked for before this
-        // call then fails its compare-and-set and is not memoised.
-        memo.set(Memo(null, 0))
-        return core.invalidate(token)
+        memo.invalidate() // stop serving it now
+        val dropped = core.invalidate(token)
+        memo.invalidate() // and void every lease begun before the core dropped it
+        return dropped
     }
 
     /** [invalidate] for an [AccessToken]. */
@@ -71,47 +70,80 @@ class TokenClient @JvmOverloads constructor(
 
     /** Frees the native client. Calls after this fail with [IllegalStateException]. */
     override fun close() {
-        memo.set(Memo(null, 0))
+        memo.invalidate()
         core.close()
     }
 
     /** The provider, token URL and client id; never the secret. */
     override fun toString(): String = "TokenClient($description)"
 
-    /** Monotonic ticks: the manual clock's ms, or System.nanoTime(). */
-    private fun now(): Long = clock?.nowMs() ?: System.nanoTime()
-
     /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
     private inline fun memoised(ask: () -> CoreLease): AccessToken {
-        val seen = memo.get()
-        val now = now()
-        if (seen.token != null && now - seen.deadline < 0) return seen.token
-        return remember(seen, now, TokenwellException.translate(ask))
-    }
-
-    /**
-     * Keeps the core's lease until `before + reuseForMs`, `before` being read
-     * before the core was asked (so the memo never outlives the core's answer).
-     * Only if nothing changed meanwhile: an [invalidate] (or another caller's
-     * newer lease) since [seen] wins, and this answer is not memoised.
-     */
-    private fun remember(seen: Memo, before: Long, lease: CoreLease): AccessToken {
+        memo.hit(memo.now())?.let { return it.token }
+        val begun = memo.begin()
+        val lease = TokenwellException.translate(ask)
         val token = AccessToken(
             lease.accessToken.value, lease.tokenType, lease.expiresAtUnixMs, lease.scope, lease.authorizationHeader.value,
         )
-        val reuseMs = lease.reuseForMs
-        if (reuseMs > 0uL) {
-            val ticksPerMs = if (clock != null) 1L else 1_000_000L
-            val reuse = minOf(reuseMs, MAX_REUSE_MS.toULong()).toLong() * ticksPerMs
-            memo.compareAndSet(seen, Memo(token, before + reuse))
-        }
+        memo.remember(begun, token, lease.reuseForMs)
         return token
     }
+}
 
-    private companion object {
-        val EMPTY = Memo(null, 0)
+/**
+ * The memo protocol of the core's `Lease` doc, as in every binding (Python's
+ * `LeaseMemo` and JS's `LeaseMemo` have the same fields and methods).
+ *
+ * The clock ([now], in ticks of [ticksPerMs]): with a [ManualClock], that very
+ * clock (ms); otherwise `System.nanoTime()` (ns), which reads the OS monotonic
+ * clock the core's `std::time::Instant` reads (`CLOCK_MONOTONIC` on Linux,
+ * `mach_absolute_time` on macOS, `QueryPerformanceCounter` on Windows), so it
+ * advances exactly as fast as the core's clock. Integer ticks, no rounding;
+ * deadlines compare as `now - deadline < 0`, right across `nanoTime`'s wrap, and
+ * the core caps `reuseForMs` at a day (`MAX_REUSE_MS`), so `at + reuse` cannot
+ * overflow. [entry] is read without a lock (hot path); [epoch] and [entry] are
+ * written under the memo's monitor (slow path only).
+ */
+private class LeaseMemo(private val clock: ManualClock?) {
+    /** A remembered lease: [token] (and its [header]) until [deadline], in [now] ticks. */
+    class Entry(val deadline: Long, val token: AccessToken, val header: String)
 
-        /** About 100 days: keeps `nanoTime + reuse` far from overflow. */
-        const val MAX_REUSE_MS: Long = 100L * 24 * 3600 * 1000
+    /** What [begin] read: the instant reuse counts from, and the epoch then. */
+    class Begun(val at: Long, val epoch: Long)
+
+    private val ticksPerMs: Long = if (clock != null) 1L else 1_000_000L
+
+    @Volatile private var epoch = 0L
+
+    @Volatile var entry: Entry? = null
+        private set
+
+    /** The memo's clock. */
+    fun now(): Long = clock?.nowMs() ?: System.nanoTime()
+
+    /** The entry if it still stands at [now], else null. */
+    fun hit(now: Long): Entry? {
+        val e = entry
+        return if (e != null && now - e.deadline < 0) e else null
+    }
+
+    /** Read before asking the core: reuse counts from this instant. */
+    fun begin(): Begun = Begun(now(), epoch)
+
+    /** Keeps [token] until `begun.at + reuseForMs`, unless the core said 0 or an [invalidate] came since [begun]. */
+    fun remember(begun: Begun, token: AccessToken, reuseForMs: ULong) {
+        if (reuseForMs == 0uL) return
+        val deadline = begun.at + reuseForMs.toLong() * ticksPerMs
+        synchronized(this) {
+            if (epoch == begun.epoch) entry = Entry(deadline, token, token.authorizationHeader)
+        }
+    }
+
+    /** Forgets the entry and voids every lease begun before this call. */
+    fun invalidate() {
+        synchronized(this) {
+            epoch++
+            entry = null
+        }
     }
 }
