@@ -694,7 +694,7 @@ mod processes {
                 "provider": "deliveroo", "environment": "sandbox",
                 "base_url": format!("{}/deliveroo", self.1),
                 "client_id": "probe-client", "client_secret": SECRET,
-                "store": {"redis_url": redis.url()},
+                "store": {"redis_url": redis.url(), "timeout_ms": 2000},
                 "http": http,
             });
             std::fs::write(&file, value.to_string()).unwrap();

@@ -36,10 +36,12 @@ impl Inner {
     /// A fetch through the store: adopt, or lock and fetch, or wait for the
     /// holder; the endpoint directly whenever the store cannot help.
     pub(super) async fn fetch_shared(&self, shared: &SharedStore) -> Result<(Cached, bool)> {
-        let give_up_at = self
-            .clock
-            .now_ms()
-            .saturating_add(shared.timings.lock_ttl_ms);
+        let lock_ttl = shared.timings.lock_ttl_ms;
+        let mut give_up_at = self.clock.now_ms().saturating_add(lock_ttl);
+        // A holder that died has lost its lock by our deadline; if the lock is
+        // held then, a live waiter took it over and is fetching: wait for it
+        // once more rather than fetch alongside it.
+        let mut second_chance = true;
         let mut attempt = 0;
         loop {
             if let Some(cached) = self.adopt(shared).await {
@@ -49,18 +51,16 @@ impl Inner {
                 break;
             }
             let owner = fleet::owner_id();
-            let ttl = shared.timings.lock_ttl_ms;
-            match self
-                .call(
-                    shared,
-                    shared.store.try_lock(&shared.keys.lock, &owner, ttl),
-                )
-                .await
-            {
+            let lock = shared.store.try_lock(&shared.keys.lock, &owner, lock_ttl);
+            match self.call(shared, lock).await {
                 Some(true) => return self.fetch_holding(shared, &owner).await,
                 // Another process fetches: wait for its token.
                 Some(false) if self.clock.now_ms() < give_up_at => {}
-                // The holder is gone (its lock outlived it) or the store fails.
+                Some(false) if second_chance => {
+                    second_chance = false;
+                    give_up_at = self.clock.now_ms().saturating_add(lock_ttl);
+                }
+                // The holders keep dying, or the store fails: fetch ourselves.
                 _ => break,
             }
             Host::sleep(fleet::poll_delay_ms(attempt, platform::random_unit())).await;
