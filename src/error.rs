@@ -4,7 +4,7 @@
 //! it is a credential error, whether it is retryable) are stated once, in the
 //! `error_kinds!` table below, and exported to every binding.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// Declares [`ErrorKind`] and its facts from one table, so that a kind cannot
 /// exist without a code, a credential flag and a retryable flag.
@@ -233,6 +233,29 @@ impl Error {
     }
 }
 
+/// A name from the user's input, quoted for an error message as `{:?}` quotes
+/// it, control characters escaped (`\u{1b}`), without bringing the Unicode
+/// printability tables `{:?}` needs into the WebAssembly build (other
+/// invisible characters, rare in a config key, are left as they are).
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for c in self.0.chars() {
+            match c {
+                '"' | '\\' => write!(f, "\\{c}")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
 fn truncate(s: &mut String, max: usize) {
     if s.len() > max {
         let mut cut = max;
@@ -265,3 +288,24 @@ impl std::error::Error for Error {}
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::Quoted;
+
+    #[test]
+    fn quoted_is_debug_but_for_invisible_non_control_characters() {
+        let same = [
+            "client_secert",
+            "",
+            "a \"b\" \\c",
+            "tab\t\r\n",
+            "é\u{1b}\u{7f}\u{85}",
+            "日本",
+        ];
+        for s in same {
+            assert_eq!(Quoted(s).to_string(), format!("{s:?}"));
+        }
+        assert_eq!(Quoted("ke\u{200b}y").to_string(), "\"ke\u{200b}y\"");
+    }
+}

@@ -80,7 +80,8 @@ pub type Host = crate::wasm::Wasm;
 pub struct UrlParts {
     /// `https`, `http`… (no colon).
     pub scheme: String,
-    /// The serialised host: `example.com`, `127.0.0.1`, `[::1]`.
+    /// The serialised host: `example.com`, `127.0.0.1`, `[::1]`. Canonical, as
+    /// WHATWG serialises it (IPv4 in dotted decimal, IPv6 compressed).
     pub host: String,
     /// Whether the URL carries a user name or password.
     pub has_credentials: bool,

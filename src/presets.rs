@@ -4,6 +4,7 @@
 //! `token_url`, `encoding`, `credentials`, `grant_type`, `audience`…).
 
 use crate::config::{CredentialsIn, Encoding};
+use crate::error::Quoted;
 
 /// One platform's documented token endpoint.
 #[derive(Debug, PartialEq)]
@@ -144,7 +145,7 @@ impl Provider {
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Provider({:?})", self.0.name)
+        write!(f, "Provider({})", Quoted(self.0.name))
     }
 }
 
@@ -154,7 +155,8 @@ impl<'de> serde::Deserialize<'de> for Provider {
         Provider::named(&name).ok_or_else(|| {
             let names: Vec<_> = Provider::names().collect();
             serde::de::Error::custom(format!(
-                "unknown provider {name:?}, expected one of: {}",
+                "unknown provider {}, expected one of: {}",
+                Quoted(&name),
                 names.join(", ")
             ))
         })

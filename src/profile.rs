@@ -5,7 +5,7 @@ use crate::config::{
     BasicEncoding, CredentialsIn, Encoding, HttpOptions, Policy, Provider, ResponseMapping,
     TokenConfig,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::platform::{Host, Platform};
 use crate::secret::Secret;
 
@@ -101,7 +101,8 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
 
 fn unknown(what: &str, got: &str, allowed: &str) -> Error {
     Error::config(format!(
-        "unknown {what} {got:?} (expected one of: {allowed})"
+        "unknown {what} {} (expected one of: {allowed})",
+        Quoted(got)
     ))
 }
 
@@ -213,7 +214,8 @@ fn check_header(name: &str, value: &str) -> Result<()> {
     let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if name.is_empty() || !name.bytes().all(tchar) {
         return Err(Error::config(format!(
-            "headers: {name:?} is not a valid header name"
+            "headers: {} is not a valid header name",
+            Quoted(name)
         )));
     }
     if RESERVED_HEADERS
@@ -261,7 +263,8 @@ fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
     for (name, value) in &fields {
         if name.is_empty() || name.chars().any(char::is_control) {
             return Err(Error::config(format!(
-                "body field name {name:?} is empty or has control characters"
+                "body field name {} is empty or has control characters",
+                Quoted(name)
             )));
         }
         // The boundary found bytewise: `str::contains(&str)` brings a 2.5 KB searcher.
@@ -307,17 +310,25 @@ fn check_url(raw: &str, field: &str) -> Result<()> {
             "token URL must use https (plain http is allowed only to loopback)",
         )),
         other => Err(Error::config(format!(
-            "token URL scheme {other:?} is not https"
+            "token URL scheme {} is not https",
+            Quoted(other)
         ))),
     }
 }
 
+/// Whether a canonical host ([`crate::platform::UrlParts::host`]) is loopback:
+/// `localhost`, `127.x.y.z` or `[::1]`, the only forms a WHATWG parser leaves.
+/// Read by hand: `std::net`'s parsers would add 3 KB to the WebAssembly module.
 fn is_loopback(host: &str) -> bool {
-    let ip = host.trim_start_matches('[').trim_end_matches(']');
-    match ip.parse::<std::net::IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
-    }
+    let octet = |l: &str| {
+        l.len() <= 3
+            && l.bytes().all(|b| b.is_ascii_digit())
+            && l.parse::<u8>().is_ok()
+            && (l.len() == 1 || !l.starts_with('0'))
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    let ipv4 = labels.len() == 4 && labels.iter().all(|l| octet(l));
+    host == "[::1]" || (ipv4 && labels[0] == "127") || host.eq_ignore_ascii_case("localhost")
 }
 
 fn check_policy(p: &Policy) -> Result<()> {
@@ -332,4 +343,83 @@ fn check_policy(p: &Policy) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::is_loopback;
+    use crate::platform::Platform;
+
+    /// What `is_loopback` replaced: `std::net` over the host as given.
+    fn reference(host: &str) -> bool {
+        let ip = host.trim_start_matches('[').trim_end_matches(']');
+        match ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => ip.is_loopback(),
+            Err(_) => host.eq_ignore_ascii_case("localhost"),
+        }
+    }
+
+    #[test]
+    fn loopback_by_hand_decides_as_std_net_on_every_parsed_host() {
+        let hosts = [
+            "127.0.0.1",
+            "127.1",
+            "127.0.1",
+            "0x7f.1",
+            "0177.0.0.1",
+            "2130706433",
+            "127.255.255.255",
+            "128.0.0.1",
+            "126.255.255.255",
+            "10.0.0.1",
+            "0.0.0.0",
+            "127.0.0.1.example.com",
+            "127.example",
+            "localhost",
+            "LOCALHOST",
+            "localhost.",
+            "localhost.example.com",
+            "[::1]",
+            "[0:0:0:0:0:0:0:1]",
+            "[::0:1]",
+            "[::ffff:127.0.0.1]",
+            "[::2]",
+            "[::]",
+            "[fe80::1]",
+            "example.com",
+            "xn--lcalhost-1za",
+            "ｌｏｃａｌｈｏｓｔ",
+            "127。0。0。1",
+            "%31%32%37.0.0.1",
+            "1.2.3.4",
+            "255.255.255.255",
+            "[::127.0.0.1]",
+        ];
+        let (mut parsed, mut loopback) = (0, 0);
+        for host in hosts {
+            let Ok(url) = crate::native::Native::parse_url(&format!("http://{host}:8080/t")) else {
+                continue;
+            };
+            parsed += 1;
+            loopback += usize::from(reference(&url.host));
+            assert_eq!(
+                is_loopback(&url.host),
+                reference(&url.host),
+                "{host} -> {}",
+                url.host
+            );
+        }
+        assert!(
+            parsed >= 30 && (12..=18).contains(&loopback),
+            "{parsed} {loopback}"
+        );
+        // Direct, on strings no parser would leave (documented as not canonical).
+        for (host, want) in [
+            ("127.0.0.01", false),
+            ("127.0.0.256", false),
+            ("+127.0.0.1", false),
+        ] {
+            assert_eq!(is_loopback(host), want, "{host}");
+        }
+    }
 }

@@ -16,8 +16,6 @@
 //! ordinary words. Redaction runs before any truncation ([`crate::Error`] cuts
 //! details only after this).
 
-use std::collections::HashSet;
-
 /// The shortest run of secret-derived bytes that is scrubbed wherever it stands.
 pub const FRAGMENT: usize = 6;
 /// The shortest whole form that is scrubbed.
@@ -31,7 +29,9 @@ pub struct Redactor {
     /// Whole forms, lowercased (matched as a whole).
     forms: Vec<Vec<u8>>,
     /// Every `FRAGMENT`-byte window of every secret-bearing form, lowercased.
-    fragments: HashSet<[u8; FRAGMENT]>,
+    /// Sorted and unique: inserted in place (`binary_search`), since a hash set
+    /// or a sort would each add kilobytes to the WebAssembly module.
+    fragments: Vec<[u8; FRAGMENT]>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -80,8 +80,10 @@ impl Redactor {
         let lower = form.to_ascii_lowercase();
         if fragments_from < lower.len() {
             for w in lower[fragments_from..].windows(FRAGMENT) {
-                self.fragments
-                    .insert(w.try_into().expect("window of FRAGMENT bytes"));
+                let w: [u8; FRAGMENT] = w.try_into().expect("window of FRAGMENT bytes");
+                if let Err(at) = self.fragments.binary_search(&w) {
+                    self.fragments.insert(at, w);
+                }
             }
         }
         // Each form once (a list, not a sort and dedup: 4 KB less WebAssembly).
@@ -110,10 +112,8 @@ impl Redactor {
             }
         }
         for (i, w) in lower.windows(FRAGMENT).enumerate() {
-            if self
-                .fragments
-                .contains(<&[u8; FRAGMENT]>::try_from(w).expect("window"))
-            {
+            let w: &[u8; FRAGMENT] = w.try_into().expect("window");
+            if self.fragments.binary_search(w).is_ok() {
                 hidden[i..i + FRAGMENT].fill(true);
             }
         }
@@ -138,7 +138,11 @@ impl Redactor {
 /// The text encodings a value travels in.
 fn text_forms(value: &str) -> Vec<String> {
     let json = serde_json::to_string(value).unwrap_or_default();
-    let json = json[1..json.len().saturating_sub(1).max(1)].to_owned();
+    // Unquoted; `get`, not `[..]`, for the WebAssembly size (see `response::decimal`).
+    let json = json
+        .get(1..json.len().saturating_sub(1).max(1))
+        .unwrap_or_default()
+        .to_owned();
     let ascii_json: String = json
         .chars()
         .map(|c| {

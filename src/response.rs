@@ -349,7 +349,9 @@ fn decimal(text: &str) -> Option<f64> {
         Some(rest) => (true, rest),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let (mantissa, exponent) = s.split_at(s.find(['e', 'E']).unwrap_or(s.len()));
+    // Checked (though `find` gives a boundary): a slicing panic's message
+    // would bring `char`'s Debug and its Unicode tables into WebAssembly.
+    let (mantissa, exponent) = s.split_at_checked(s.find(['e', 'E']).unwrap_or(s.len()))?;
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
     let exp_digits = exponent

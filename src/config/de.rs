@@ -16,6 +16,8 @@ use serde::de::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::error::Quoted;
+
 /// Deserializes `T` from `value`, as `serde_json::from_value(value.clone())` would.
 pub(crate) fn from_value<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, Error> {
     T::deserialize(De(value))
@@ -67,7 +69,7 @@ impl fmt::Display for Unexp<'_> {
                 None => f.write_str("floating point"),
             },
             Char(c) => write!(f, "character `{c}`"),
-            Str(s) => write!(f, "string {s:?}"),
+            Str(s) => write!(f, "string {}", Quoted(s)),
             Bytes(_) => f.write_str("byte array"),
             Unit => f.write_str("null"),
             Option => f.write_str("Option value"),
