@@ -14,6 +14,7 @@ use futures::future::{FutureExt, Shared};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
+use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink};
 use crate::expiry::{Backoff, Deadlines};
 use crate::fleet::{self, Keys, Timings};
@@ -21,9 +22,11 @@ use crate::platform::{self, Host, Platform};
 use crate::profile::{Credentials, Profile};
 use crate::redact::Redactor;
 use crate::runtime::{BoxFuture, Spawn};
+use crate::secret::Secret;
 use crate::store::{CacheKey, Store, StoredToken};
+use crate::token::AccessToken;
 use crate::transport::Transport;
-use crate::{request, response, AccessToken, Error, ErrorKind, Result, Secret};
+use crate::{request, response};
 use shared::SharedStore;
 
 type Fetch = Shared<BoxFuture<'static, Result<AccessToken>>>;

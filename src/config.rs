@@ -10,7 +10,8 @@ use serde::Deserialize;
 use crate::redact::Redactor;
 
 pub(crate) mod de;
-use crate::{Error, Result, Secret};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 pub use crate::presets::Provider;
 

@@ -1,6 +1,7 @@
 //! Metrics hooks: what the cache did, for counters and logs.
 
-use crate::{Error, MaybeSendSync};
+use crate::error::Error;
+use crate::runtime::MaybeSendSync;
 
 /// Something the client did.
 #[derive(Clone, Debug)]

@@ -5,7 +5,8 @@
 
 use std::fmt;
 
-use crate::{Error, ErrorKind, Lease};
+use crate::client::Lease;
+use crate::error::{Error, ErrorKind};
 
 /// A secret on its way to a binding. It crosses uniffi as a string but lands in
 /// a foreign class that prints `[redacted]` (see `uniffi.toml`), so generated

@@ -11,9 +11,10 @@
 use serde_json::Value;
 
 use crate::config::ResponseMapping;
+use crate::error::{Error, ErrorKind, Result};
 use crate::expiry::{MAX_LIFETIME_MS, MAX_RETRY_AFTER_MS};
 use crate::profile::Profile;
-use crate::{Error, ErrorKind, Result, Secret};
+use crate::secret::Secret;
 
 mod dates;
 
@@ -403,7 +404,7 @@ fn lookup<'a>(json: &'a Value, path: &str) -> Option<&'a Value> {
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
-    use crate::TokenConfig;
+    use crate::config::TokenConfig;
 
     fn profile() -> Profile {
         let cfg = TokenConfig::from_value(serde_json::json!({

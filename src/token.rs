@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::Secret;
+use crate::secret::Secret;
 
 /// An access token with what callers need to use it. Cloning is a reference-count
 /// increment; `Debug` redacts the token.

@@ -1,8 +1,9 @@
 //! The only I/O the core asks for: send one HTTP request, read the response.
 
+use crate::error::Result;
 use crate::request::HttpRequest;
 use crate::response::HttpResponse;
-use crate::{MaybeSendSync, Result};
+use crate::runtime::MaybeSendSync;
 
 /// Sends a token request. Implementations must not follow redirects (a redirect
 /// would resend the secret elsewhere), must enforce the timeouts they were built

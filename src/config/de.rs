@@ -431,8 +431,9 @@ impl<'de> VariantAccess<'de> for Variant<'de> {
 mod tests {
     use serde_json::{json, Value};
 
+    use crate::config::TokenConfig;
+    use crate::error::Result;
     use crate::redact::Redactor;
-    use crate::{Result, TokenConfig};
 
     /// `TokenConfig::from_value` as it was, on `serde_json::from_value`.
     fn reference(value: Value) -> Result<TokenConfig> {
@@ -442,7 +443,7 @@ mod tests {
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
         serde_json::from_value(value).map_err(|e| {
             let redactor = Redactor::new("", secret.as_deref().unwrap_or_default());
-            crate::Error::config(format!("invalid config: {e}")).redacted(&redactor)
+            crate::error::Error::config(format!("invalid config: {e}")).redacted(&redactor)
         })
     }
 

@@ -20,11 +20,12 @@ pub use redis::RedisStore;
 pub use transport::ReqwestTransport;
 
 use crate::config::{HttpOptions, StoreOptions};
+use crate::error::Result;
 use crate::platform::{Platform, UrlParts};
 use crate::runtime::{BoxFuture, Spawn};
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::{Result, Transport};
+use crate::transport::Transport;
 
 /// Spawns background fetches on a tokio runtime of the caller's choosing.
 /// Not fork-aware: prefer the default ([`ProcessSpawner`]) in processes that fork.

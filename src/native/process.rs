@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Bumped in every forked child (see [`on_fork_child`]).
 static GENERATION: AtomicU64 = AtomicU64::new(0);

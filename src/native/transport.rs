@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use super::process::Process;
 use crate::config::HttpOptions;
+use crate::error::{Error, ErrorKind, Result};
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_RESPONSE_BYTES};
-use crate::{Error, ErrorKind, Result, Transport};
+use crate::transport::Transport;
 
 /// The native transport. It holds only its settings: the HTTP client (TLS
 /// configuration and connection pool, shared by every client in the process

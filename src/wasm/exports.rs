@@ -8,8 +8,12 @@ use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::client::TokenClient;
+use crate::clock::ManualClock;
+use crate::config::TokenConfig;
+use crate::error::{Error, ErrorKind};
 use crate::records::{CoreLease, TokenwellError};
-use crate::{Error, ErrorKind, ManualClock, MemoryStore, TokenClient, TokenConfig};
+use crate::store::MemoryStore;
 
 mod to_js;
 use to_js::to_js;
@@ -61,13 +65,13 @@ impl WasmClock {
     /// Monotonic milliseconds.
     #[wasm_bindgen(js_name = nowMs)]
     pub fn now_ms(&self) -> f64 {
-        crate::Clock::now_ms(&*self.0) as f64
+        crate::clock::Clock::now_ms(&*self.0) as f64
     }
 
     /// Wall-clock Unix milliseconds.
     #[wasm_bindgen(js_name = unixMs)]
     pub fn unix_ms(&self) -> f64 {
-        crate::Clock::unix_ms(&*self.0) as f64
+        crate::clock::Clock::unix_ms(&*self.0) as f64
     }
 
     /// A second handle on the same clock (the constructor of `WasmClient` takes

@@ -10,9 +10,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::config::HttpOptions;
+use crate::error::{Error, ErrorKind, Result};
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, MAX_RESPONSE_BYTES};
-use crate::{Error, ErrorKind, Result, Transport};
+use crate::transport::Transport;
 
 #[wasm_bindgen]
 extern "C" {

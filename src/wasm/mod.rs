@@ -20,11 +20,12 @@ pub use exports::{WasmClient, WasmClock, WasmStore};
 pub use fetch::FetchTransport;
 
 use crate::config::{HttpOptions, StoreOptions};
+use crate::error::Result;
 use crate::platform::{Platform, UrlParts};
 use crate::runtime::{BoxFuture, Spawn};
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::{Result, Transport};
+use crate::transport::Transport;
 
 /// The npm package's allocator (`small-alloc`, which js/scripts/build.sh turns on):
 /// talc, 4 KB less WebAssembly than Rust's default dlmalloc. Single-threaded here.
