@@ -112,6 +112,44 @@ fn demo_shows_one_request_for_a_hundred_callers() {
         assert!(row.contains("old, then new, 1 req"), "refresh-ahead: {row}");
         assert!(row.contains("waited, new, 1 req"), "expiry: {row}");
     }
+    // The fleet part: one request for 8 processes when redis-server is on the PATH
+    // (make test installs it; in CI it must be there), else how to get it.
+    let fleet = stdout
+        .lines()
+        .find(|l| l.starts_with("fleet:"))
+        .unwrap_or_else(|| panic!("no fleet line:\n{stdout}"));
+    let redis = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if redis || std::env::var_os("CI").is_some() {
+        assert!(
+            fleet.contains("(8/8 processes served") && fleet.contains(": 1 token request in all"),
+            "{fleet}"
+        );
+    } else {
+        assert!(fleet.contains("redis-server is not on the PATH"), "{fleet}");
+    }
+}
+
+#[test]
+fn demo_says_how_to_get_redis_server_when_it_is_missing() {
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("redis-server is not on the PATH")
+            && stdout.contains("apt-get install redis-server"),
+        "{stdout}"
+    );
 }
 
 /// `POST {url}{path}` with a JSON body over a plain socket (the mock's admin API).

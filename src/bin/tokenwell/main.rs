@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+
+mod fleet_demo;
 use tokenwell::mock::{MockArgs, MockOptions, MockServer};
 use tokenwell::{Clock, ManualClock, SystemClock, TokenClient, TokenConfig};
 
@@ -316,6 +318,8 @@ async fn demo() -> Result<(), String> {
          at 80% lifetime / after expiry: a virtual clock jumps ahead; the first caller at 80% gets the\n\
          current token while one background refresh runs; after expiry callers wait for one new fetch."
     );
+    // The probes are processes: wait for them off the runtime that serves the mock.
+    tokio::task::block_in_place(|| fleet_demo::run(&mock))?;
     mock.shutdown().await;
     Ok(())
 }
