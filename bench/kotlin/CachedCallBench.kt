@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test
  * ns per cached `authorizationHeader()` through the public API (memoised lease),
  * the raw JNA call into the core (`CoreClient.leaseBlocking()`, what every call
  * would cost without the memo), and a `ConcurrentHashMap` + `System.nanoTime()`
- * floor, all in the same JVM run. Run with `mvn -Pbench verify` (bench/kotlin/run.sh).
+ * floor, all in the same JVM run. With `redis-server` on the PATH, the same hits on a
+ * client whose config has `store.redisUrl` (a hit never touches Redis: the ratio is
+ * the cost of having a store) and the cold miss with and without Redis.
+ * Run with `mvn -Pbench verify` (bench/kotlin/run.sh).
  */
 @Tag("bench")
 class CachedCallBench {
@@ -32,6 +35,50 @@ class CachedCallBench {
         val median = perCall[rounds / 2]
         println("bench: %-44s %10.1f ns/call (median of %d x %d; best %.1f)".format(name, median, rounds, calls, perCall.first()))
         return median
+    }
+
+    /** The hit with and without `store.redisUrl` in one run, then the cold miss. */
+    private fun withRedis(mock: MockProvider, redis: RedisServer) {
+        val plain = TokenConfig(
+            provider = "deliveroo", environment = "sandbox", baseUrl = "${mock.url}/deliveroo",
+            clientId = "plain", clientSecret = "y",
+        )
+        val stored = plain.copy(clientId = "stored", store = TokenConfig.StoreOptions(redisUrl = redis.url))
+        mock.reset() // unscripted: the mock issues a fresh token per request
+        TokenClient(plain).use { a ->
+            TokenClient(stored).use { b ->
+                a.authorizationHeaderBlocking()
+                b.authorizationHeaderBlocking()
+                val (memoA, memoB) = (0 until 2).map {
+                    measure("memoised, no store", 5_000_000) { a.authorizationHeaderBlocking() } to
+                        measure("memoised, store.redisUrl", 5_000_000) { b.authorizationHeaderBlocking() }
+                }.minBy { it.first + it.second }
+                println("bench: with store.redisUrl / without, memoised hit: %.3fx (goal <= 1.05x)".format(memoB / memoA))
+            }
+        }
+        val rawA = CoreClient(plain.toJson(), null, null)
+        val rawB = CoreClient(stored.toJson(), null, null)
+        try {
+            rawA.leaseBlocking()
+            rawB.leaseBlocking()
+            val jnaA = measure("raw JNA lease, no store", 30_000) { rawA.leaseBlocking().authorizationHeader.value }
+            val jnaB = measure("raw JNA lease, store.redisUrl", 30_000) { rawB.leaseBlocking().authorizationHeader.value }
+            println("bench: with store.redisUrl / without, core hit: %.3fx (goal <= 1.05x)".format(jnaB / jnaA))
+        } finally {
+            rawA.close()
+            rawB.close()
+        }
+        // A fresh client id per round: neither the process nor Redis has its token.
+        fun coldMissMs(config: TokenConfig) = (0 until 30).map { i ->
+            TokenClient(config.copy(clientId = "${config.clientId}-cold-$i")).use { c ->
+                val start = System.nanoTime()
+                c.tokenBlocking()
+                (System.nanoTime() - start) / 1e6
+            }
+        }.sorted()[15]
+        val none = coldMissMs(plain)
+        val withRedis = coldMissMs(stored)
+        println("bench: cold miss (median of 30): %.2f ms with Redis, %.2f ms without".format(withRedis, none))
     }
 
     @Test
@@ -76,6 +123,9 @@ class CachedCallBench {
                 }
                 check(mock.requestCount() == 2) { "the benchmark must run on cached tokens" }
             }
+
+            RedisServer.startOrNull()?.use { redis -> withRedis(mock, redis) }
+                ?: println("bench: redis-server not on the PATH: no figures with a shared store")
 
             // The floor: what any JVM cache costs (one map lookup and a clock read).
             class Entry(val header: String, val deadline: Long)

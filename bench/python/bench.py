@@ -12,7 +12,12 @@ Measured, each as ``min`` over repeats of ``number`` calls (timeit):
     least a hand-written cache could do (no locking, no expiry logic);
   * Authlib: ``OAuth2Session.ensure_active_token()`` with a valid token (Authlib's
     own check before each request);
-  * for context, the same call straight into the core through uniffi (no memo).
+  * for context, the same call straight into the core through uniffi (no memo);
+  * with ``redis-server`` on the PATH (issue 10): the same two hits on a client whose
+    config has ``store.redis_url`` (the hit never touches Redis: the ratio to the
+    client without a store is the cost of having one), and the cold miss (Redis
+    read, lock, fetch from the loopback mock, sealed publish) against the same
+    miss without a store, in ms.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from __future__ import annotations
 import argparse
 import platform
 import re
+import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -38,6 +46,42 @@ def start_mock(binary: str) -> Tuple[subprocess.Popen, str]:
         proc.kill()
         raise SystemExit(f"bench: unexpected line from the mock: {line!r}")
     return proc, match.group(1)
+
+
+def start_redis() -> Tuple[subprocess.Popen, str]:
+    """A throwaway redis-server on a free loopback port (the caller kills it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    binary = shutil.which("redis-server")
+    assert binary is not None
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return proc, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("bench: redis-server did not start within 10 s")
+
+
+def cold_miss_ms(config: Dict[str, Any], rounds: int) -> float:
+    """Median ms of a first token() on a fresh client (a new client id each round,
+    so neither the process nor Redis has its token)."""
+    samples = []
+    for i in range(rounds):
+        client = tokenwell.TokenClient.from_config({**config, "client_id": f"{config['client_id']}-{i}"})
+        start = time.perf_counter()
+        client.token()
+        samples.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(samples)
 
 
 def ns_per_call(stmt: str, env: Dict[str, Any], number: int, repeat: int) -> float:
@@ -81,11 +125,13 @@ def main() -> None:
     args = parser.parse_args()
 
     proc, url = start_mock(args.mock)
+    redis = start_redis() if shutil.which("redis-server") else None
     try:
-        client = tokenwell.TokenClient(
-            "deliveroo", environment="sandbox", base_url=f"{url}/deliveroo",
-            client_id="bench-client", client_secret="bench-secret",
-        )
+        config: Dict[str, Any] = {
+            "provider": "deliveroo", "environment": "sandbox", "base_url": f"{url}/deliveroo",
+            "client_id": "bench-client", "client_secret": "bench-secret",
+        }
+        client = tokenwell.TokenClient.from_config(config)
         header = client.authorization_header()  # warm the cache
         assert header.startswith("Bearer ")
         core = client._core  # the generated uniffi object, for the no-memo figure
@@ -98,6 +144,13 @@ def main() -> None:
             "tokenwell_token": ("client.token()", {"client": client}, args.number),
             "core": ("core.lease_blocking()", {"core": core}, max(args.number // 50, 1000)),
         }
+        if redis is not None:
+            with_store = {**config, "client_id": "bench-client-redis", "store": {"redis_url": redis[1]}}
+            client_redis = tokenwell.TokenClient.from_config(with_store)
+            assert client_redis.authorization_header().startswith("Bearer ")
+            cases["tokenwell_redis"] = ("client.authorization_header()", {"client": client_redis}, args.number)
+            cases["core_redis"] = ("core.lease_blocking()", {"core": client_redis._core}, max(args.number // 50, 1000))
+            miss = {"none": cold_miss_ms(config, 30), "redis": cold_miss_ms(with_store, 30)}
         # Interleave the cases over the rounds so that noise from other processes
         # on the machine hits them alike; keep each case's best round.
         for _ in range(3):
@@ -105,8 +158,10 @@ def main() -> None:
                 ns = ns_per_call(stmt, env, number, args.repeat)
                 results[name] = min(results.get(name, ns), ns)
     finally:
-        proc.kill()
-        proc.wait(10)
+        for p in (proc, redis[0] if redis else None):
+            if p is not None:
+                p.kill()
+                p.wait(10)
 
     try:
         from importlib.metadata import version
@@ -125,6 +180,15 @@ def main() -> None:
         f"bench: tokenwell / floor = {t / f:.2f}x (goal <= 2x), "
         f"tokenwell / Authlib = {t / a:.2f}x (goal <= 1x)"
     )
+    if redis is None:
+        print("bench: redis-server not on the PATH: no figures with a shared store")
+    else:
+        print(
+            f"bench: with store.redis_url, cached: authorization_header() {results['tokenwell_redis']:.1f} ns "
+            f"({results['tokenwell_redis'] / t:.3f}x without), core {results['core_redis']:.1f} ns "
+            f"({results['core_redis'] / results['core']:.3f}x without; goal <= 1.05x)"
+        )
+        print(f"bench: cold miss (median of 30): {miss['redis']:.2f} ms with Redis, {miss['none']:.2f} ms without")
     sys.stdout.flush()
 
 

@@ -1,9 +1,13 @@
 //! The hot path: a cache hit, next to the floor of a mutex-guarded map lookup
 //! plus a clock read (the least any cache can do), measured in the same run.
+//! With `redis-server` on the PATH, also a hit on a client whose config has
+//! `store.redis_url` (a hit never touches Redis), as a ratio to the same hit
+//! without a store.
 
 use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures::FutureExt;
@@ -24,11 +28,14 @@ impl Transport for Fixed {
     }
 }
 
-fn warm_client() -> TokenClient {
-    let config = TokenConfig::from_value(serde_json::json!({
+fn warm_client(redis_url: Option<&str>) -> TokenClient {
+    let mut config = serde_json::json!({
         "provider": "deliveroo", "environment": "sandbox", "client_id": "bench", "client_secret": "bench-secret"
-    }))
-    .unwrap();
+    });
+    if let Some(url) = redis_url {
+        config["store"] = serde_json::json!({ "redis_url": url });
+    }
+    let config = TokenConfig::from_value(config).unwrap();
     let client = TokenClient::builder(config)
         .transport(Arc::new(Fixed))
         .clock(Arc::new(SystemClock))
@@ -41,10 +48,47 @@ fn warm_client() -> TokenClient {
     client
 }
 
+/// A throwaway redis-server on a free loopback port, if one is on the PATH.
+fn start_redis() -> Option<(Child, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "redis-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((child, format!("redis://127.0.0.1:{port}/0")))
+}
+
+/// ns per cached `token()`, the best of several rounds.
+fn hit_ns(client: &TokenClient) -> f64 {
+    const CALLS: u32 = 1_000_000;
+    (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..CALLS {
+                std::hint::black_box(client.token().now_or_never().unwrap().unwrap());
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(CALLS)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let _guard = rt.enter();
-    let client = warm_client();
+    let client = warm_client(None);
+    let redis = start_redis();
+    let stored = redis.as_ref().map(|(_, url)| warm_client(Some(url)));
     let mut group = c.benchmark_group("cache_hit");
     group.bench_function("floor: Mutex<HashMap> + Instant::now", |b| {
         let map = Mutex::new(HashMap::from([(
@@ -73,7 +117,30 @@ fn bench(c: &mut Criterion) {
                 .len()
         })
     });
+    if let Some(stored) = &stored {
+        group.bench_function("token() with store.redis_url", |b| {
+            b.iter(|| stored.token().now_or_never().unwrap().unwrap())
+        });
+    }
     group.finish();
+    match (&stored, redis) {
+        (Some(stored), Some((mut child, _))) => {
+            // Interleaved, so noise from the machine hits both alike.
+            let (mut without, mut with) = (f64::INFINITY, f64::INFINITY);
+            for _ in 0..3 {
+                without = without.min(hit_ns(&client));
+                with = with.min(hit_ns(stored));
+            }
+            println!(
+                "cache_hit: token() {without:.1} ns without a store, {with:.1} ns with \
+                 store.redis_url: {:.3}x (goal <= 1.05x)",
+                with / without
+            );
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        _ => println!("cache_hit: redis-server not on the PATH: no figure with a store"),
+    }
 }
 
 criterion_group!(benches, bench);
