@@ -31,13 +31,18 @@ use crate::store::Store;
 #[uniffi::export(with_foreign)]
 pub trait ForeignStore: Send + Sync {
     /// The record under `key`, or none.
-    fn get(&self, key: String) -> std::result::Result<Option<String>, StoreError>;
+    fn get(&self, key: String) -> std::result::Result<Option<String>, ForeignStoreError>;
 
     /// Stores `record` under `key`, expiring after `ttl_ms`.
-    fn put(&self, key: String, record: String, ttl_ms: u64) -> std::result::Result<(), StoreError>;
+    fn put(
+        &self,
+        key: String,
+        record: String,
+        ttl_ms: u64,
+    ) -> std::result::Result<(), ForeignStoreError>;
 
     /// Deletes `key` if its record is still `record` (a newer one is kept).
-    fn remove_if(&self, key: String, record: String) -> std::result::Result<(), StoreError>;
+    fn remove_if(&self, key: String, record: String) -> std::result::Result<(), ForeignStoreError>;
 
     /// Whether [`ForeignStore::try_lock`] and [`ForeignStore::unlock`] work.
     /// Asked once, when a client is built.
@@ -50,16 +55,16 @@ pub trait ForeignStore: Send + Sync {
         lock: String,
         owner: String,
         ttl_ms: u64,
-    ) -> std::result::Result<bool, StoreError>;
+    ) -> std::result::Result<bool, ForeignStoreError>;
 
     /// Releases `lock` if `owner` still holds it.
-    fn unlock(&self, lock: String, owner: String) -> std::result::Result<(), StoreError>;
+    fn unlock(&self, lock: String, owner: String) -> std::result::Result<(), ForeignStoreError>;
 }
 
 /// A foreign store's failure. The wrappers report the exception's type only
 /// (its message could carry the store's own connection secrets).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
-pub enum StoreError {
+pub enum ForeignStoreError {
     /// The store raised or threw.
     Failed {
         /// What failed, without secrets (e.g. the exception's class name).
@@ -67,20 +72,20 @@ pub enum StoreError {
     },
 }
 
-impl fmt::Display for StoreError {
+impl fmt::Display for ForeignStoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let StoreError::Failed { reason } = self;
+        let ForeignStoreError::Failed { reason } = self;
         write!(f, "the store failed: {reason}")
     }
 }
 
-impl std::error::Error for StoreError {}
+impl std::error::Error for ForeignStoreError {}
 
-impl From<uniffi::UnexpectedUniFFICallbackError> for StoreError {
+impl From<uniffi::UnexpectedUniFFICallbackError> for ForeignStoreError {
     fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
         // Its `reason` is the foreign exception's text or stack trace: not
         // repeated, it may hold anything.
-        StoreError::Failed {
+        ForeignStoreError::Failed {
             reason: "the store raised an unexpected exception".into(),
         }
     }
@@ -111,7 +116,7 @@ impl ForeignStoreAdapter {
     async fn call<T, F>(&self, op: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&dyn ForeignStore) -> std::result::Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&dyn ForeignStore) -> std::result::Result<T, ForeignStoreError> + Send + 'static,
     {
         let foreign = self.foreign.clone();
         let (done, answer) = futures::channel::oneshot::channel();
@@ -206,14 +211,23 @@ mod tests {
     }
 
     impl ForeignStore for DictStore {
-        fn get(&self, key: String) -> std::result::Result<Option<String>, StoreError> {
+        fn get(&self, key: String) -> std::result::Result<Option<String>, ForeignStoreError> {
             Ok(self.map.lock().unwrap().get(&key).cloned())
         }
-        fn put(&self, key: String, record: String, _: u64) -> std::result::Result<(), StoreError> {
+        fn put(
+            &self,
+            key: String,
+            record: String,
+            _: u64,
+        ) -> std::result::Result<(), ForeignStoreError> {
             self.map.lock().unwrap().insert(key, record);
             Ok(())
         }
-        fn remove_if(&self, key: String, record: String) -> std::result::Result<(), StoreError> {
+        fn remove_if(
+            &self,
+            key: String,
+            record: String,
+        ) -> std::result::Result<(), ForeignStoreError> {
             let mut map = self.map.lock().unwrap();
             if map.get(&key) == Some(&record) {
                 map.remove(&key);
@@ -228,7 +242,7 @@ mod tests {
             lock: String,
             owner: String,
             _: u64,
-        ) -> std::result::Result<bool, StoreError> {
+        ) -> std::result::Result<bool, ForeignStoreError> {
             let mut locks = self.locks.lock().unwrap();
             if locks.contains_key(&lock) {
                 return Ok(false);
@@ -236,7 +250,11 @@ mod tests {
             locks.insert(lock, owner);
             Ok(true)
         }
-        fn unlock(&self, lock: String, owner: String) -> std::result::Result<(), StoreError> {
+        fn unlock(
+            &self,
+            lock: String,
+            owner: String,
+        ) -> std::result::Result<(), ForeignStoreError> {
             let mut locks = self.locks.lock().unwrap();
             if locks.get(&lock) == Some(&owner) {
                 locks.remove(&lock);
@@ -251,7 +269,7 @@ mod tests {
     }
 
     impl Broken {
-        fn fail<T>(&self) -> std::result::Result<T, StoreError> {
+        fn fail<T>(&self) -> std::result::Result<T, ForeignStoreError> {
             if self.panic {
                 panic!("a store bug");
             }
@@ -260,13 +278,13 @@ mod tests {
     }
 
     impl ForeignStore for Broken {
-        fn get(&self, _: String) -> std::result::Result<Option<String>, StoreError> {
+        fn get(&self, _: String) -> std::result::Result<Option<String>, ForeignStoreError> {
             self.fail()
         }
-        fn put(&self, _: String, _: String, _: u64) -> std::result::Result<(), StoreError> {
+        fn put(&self, _: String, _: String, _: u64) -> std::result::Result<(), ForeignStoreError> {
             self.fail()
         }
-        fn remove_if(&self, _: String, _: String) -> std::result::Result<(), StoreError> {
+        fn remove_if(&self, _: String, _: String) -> std::result::Result<(), ForeignStoreError> {
             self.fail()
         }
         fn has_lock(&self) -> bool {
@@ -275,10 +293,15 @@ mod tests {
             }
             true
         }
-        fn try_lock(&self, _: String, _: String, _: u64) -> std::result::Result<bool, StoreError> {
+        fn try_lock(
+            &self,
+            _: String,
+            _: String,
+            _: u64,
+        ) -> std::result::Result<bool, ForeignStoreError> {
             self.fail()
         }
-        fn unlock(&self, _: String, _: String) -> std::result::Result<(), StoreError> {
+        fn unlock(&self, _: String, _: String) -> std::result::Result<(), ForeignStoreError> {
             self.fail()
         }
     }
