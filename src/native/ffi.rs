@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use super::foreign::{ForeignStore, ForeignStoreAdapter};
+use crate::store::Store;
 use crate::{ManualClock, MemoryStore, TokenClient, TokenConfig};
 
 // The records (lease, error, error table) are shared with the wasm exports.
@@ -66,6 +68,26 @@ pub struct CoreClient {
     client: TokenClient,
 }
 
+impl CoreClient {
+    fn build(
+        config_json: String,
+        clock: Option<Arc<CoreClock>>,
+        store: Option<Arc<dyn Store>>,
+    ) -> Result<Arc<Self>, TokenwellError> {
+        let config = TokenConfig::from_json(&config_json)?;
+        let mut builder = TokenClient::builder(config);
+        if let Some(clock) = clock {
+            builder = builder.clock(clock.0.clone());
+        }
+        if let Some(store) = store {
+            builder = builder.store(store);
+        }
+        Ok(Arc::new(CoreClient {
+            client: builder.build()?,
+        }))
+    }
+}
+
 #[uniffi::export]
 impl CoreClient {
     /// Builds a client from the JSON config schema, with an optional manual clock
@@ -77,17 +99,24 @@ impl CoreClient {
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<CoreStore>>,
     ) -> Result<Arc<Self>, TokenwellError> {
-        let config = TokenConfig::from_json(&config_json)?;
-        let mut builder = TokenClient::builder(config);
-        if let Some(clock) = clock {
-            builder = builder.clock(clock.0.clone());
-        }
-        if let Some(store) = store {
-            builder = builder.store(store.0.clone());
-        }
-        Ok(Arc::new(CoreClient {
-            client: builder.build()?,
-        }))
+        let store = store.map(|s| -> Arc<dyn Store> { s.0.clone() });
+        Self::build(config_json, clock, store)
+    }
+
+    /// Like [`CoreClient::new`], sharing tokens through a store implemented in
+    /// Python or Kotlin (see [`ForeignStore`]): it sees only hashed keys and
+    /// sealed records, and its failures are cache misses.
+    #[uniffi::constructor]
+    pub fn with_foreign_store(
+        config_json: String,
+        clock: Option<Arc<CoreClock>>,
+        store: Arc<dyn ForeignStore>,
+    ) -> Result<Arc<Self>, TokenwellError> {
+        Self::build(
+            config_json,
+            clock,
+            Some(Arc::new(ForeignStoreAdapter::new(store))),
+        )
     }
 
     /// A valid token (async: a Python coroutine, a Kotlin suspend function).

@@ -9,6 +9,8 @@ mod transport;
 #[cfg(feature = "ffi")]
 pub mod ffi;
 #[cfg(feature = "ffi")]
+pub mod foreign;
+#[cfg(feature = "ffi")]
 pub mod logging;
 
 use std::sync::{Arc, OnceLock};

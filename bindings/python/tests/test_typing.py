@@ -15,7 +15,7 @@ pytest.importorskip("mypy", reason="mypy is part of the test extra")
 GOOD = """
 import asyncio
 import datetime
-from typing import Optional
+from typing import Dict, Optional
 
 import httpx
 
@@ -48,9 +48,46 @@ async def use_async(client: TokenClient) -> str:
     return token.access_token + await client.authorization_header_async()
 
 
+class DictStore:
+    def __init__(self) -> None:
+        self.records: Dict[str, str] = {}
+
+    def get(self, key: str) -> Optional[str]:
+        return self.records.get(key)
+
+    def put(self, key: str, record: str, ttl_ms: int) -> None:
+        self.records[key] = record
+
+    def remove_if(self, key: str, record: str) -> None:
+        if self.records.get(key) == record:
+            del self.records[key]
+
+    def try_lock(self, lock: str, owner: str, ttl_ms: int) -> bool:
+        return self.records.setdefault(lock, owner) == owner
+
+    def unlock(self, lock: str, owner: str) -> None:
+        self.remove_if(lock, owner)
+
+
+class AsyncDictStore:
+    async def get(self, key: str) -> Optional[str]:
+        return None
+
+    async def put(self, key: str, record: str, ttl_ms: int) -> None:
+        pass
+
+    async def remove_if(self, key: str, record: str) -> None:
+        pass
+
+
+store: tokenwell.LockingStore = DictStore()
+plain: tokenwell.Store = DictStore()
+async_store: tokenwell.AsyncStore = AsyncDictStore()
 client = TokenClient("deliveroo", environment="sandbox", client_id="a", client_secret="b",
                      clock=ManualClock(0), store=MemoryStore(), scope="x")
 other = TokenClient.from_config({"provider": "deliveroo"})
+with_store = TokenClient.from_config({"provider": "deliveroo"}, store=DictStore())
+with_async_store = TokenClient("deliveroo", store=AsyncDictStore())
 """
 
 BAD = """

@@ -8,10 +8,12 @@
 
 The cache, refresh-ahead, single flight and backoff are the Rust core's; this
 package is a thin, typed layer over its uniffi bindings (``tokenwell._ffi``, which
-is generated and private). Adapters: :mod:`tokenwell.httpx`, :mod:`tokenwell.requests`.
+is generated and private). Your own shared store: :class:`Store` (sync) or
+:class:`AsyncStore`, with a lock: :class:`LockingStore`, :class:`AsyncLockingStore`. Adapters: :mod:`tokenwell.httpx`, :mod:`tokenwell.requests`.
 """
 
 from ._client import AccessToken, ManualClock, MemoryStore, TokenClient
+from ._store import AsyncLockingStore, AsyncStore, LockingStore, Store
 from . import _errors
 from ._errors import *  # noqa: F401,F403 - TokenwellError and one subclass per error code
 
@@ -24,4 +26,5 @@ except _NotFound:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = ["AccessToken", "ManualClock", "MemoryStore", "TokenClient"]
+__all__ += ["Store", "LockingStore", "AsyncStore", "AsyncLockingStore"]
 __all__ += _errors.__all__

@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, NoReturn, Optional, Tuple, Type, Union
 
-from . import _errors, _guards, _logging
+from . import _errors, _guards, _logging, _store
 from ._errors import ConfigError, TokenwellError
 from ._ffi import tokenwell as _generated
 
@@ -223,8 +223,11 @@ class TokenClient:
     ``token_url=``, ``policy={"refresh_ratio": 0.8}``, ``http={"timeout_ms": 5000}``.
 
     Thread-safe and asyncio-friendly: share one client per set of credentials.
-    ``clock`` (a :class:`ManualClock`) and ``store`` (a :class:`MemoryStore`) are
-    for tests and for sharing tokens between clients.
+    ``clock`` (a :class:`ManualClock`) is for tests. ``store`` shares tokens
+    between clients: a :class:`MemoryStore` within this process, or your own
+    store (a :class:`tokenwell.Store`: ``get``, ``put``, ``remove_if`` and
+    optionally ``try_lock``/``unlock``, sync or async) across processes. A
+    store's failures are cache misses, never the caller's error.
     """
 
     __slots__ = ("_core", "_now", "_memo", "_last", "__weakref__")
@@ -237,7 +240,7 @@ class TokenClient:
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
         clock: Optional[ManualClock] = None,
-        store: Optional[MemoryStore] = None,
+        store: Union[MemoryStore, _store.Store, _store.AsyncStore, None] = None,
         **options: Any,
     ) -> None:
         config: Dict[str, Any] = {"provider": provider}
@@ -256,7 +259,7 @@ class TokenClient:
         config: Union[Mapping[str, Any], str],
         *,
         clock: Optional[ManualClock] = None,
-        store: Optional[MemoryStore] = None,
+        store: Union[MemoryStore, _store.Store, _store.AsyncStore, None] = None,
     ) -> "TokenClient":
         """A client from a config mapping, or its JSON text (the schema every
         tokenwell binding accepts)."""
@@ -264,7 +267,12 @@ class TokenClient:
         self._init(config, clock, store)
         return self
 
-    def _init(self, config: Union[Mapping[str, Any], str], clock: Optional[ManualClock], store: Optional[MemoryStore]) -> None:
+    def _init(
+        self,
+        config: Union[Mapping[str, Any], str],
+        clock: Optional[ManualClock],
+        store: Union[MemoryStore, _store.Store, _store.AsyncStore, None],
+    ) -> None:
         if isinstance(config, str):
             config_json = config
         else:
@@ -275,15 +283,18 @@ class TokenClient:
                 raise ConfigError(f"config: the configuration is not JSON-serialisable ({type(e).__name__})") from None
         if clock is not None and not isinstance(clock, ManualClock):
             raise TypeError("clock must be a tokenwell.ManualClock")
-        if store is not None and not isinstance(store, MemoryStore):
-            raise TypeError("store must be a tokenwell.MemoryStore")
-        _logging.sync_level()  # the `tokenwell` logger's level may have changed
-        try:
-            core = _gen.CoreClient(
-                config_json,
-                clock._core if clock is not None else None,
-                store._core if store is not None else None,
+        if store is not None and not isinstance(store, MemoryStore) and not _store.is_user_store(store):
+            raise TypeError(
+                "store must be a tokenwell.MemoryStore or a tokenwell.Store (an object with "
+                "get, put and remove_if methods)"
             )
+        _logging.sync_level()  # the `tokenwell` logger's level may have changed
+        clock_core = clock._core if clock is not None else None
+        try:
+            if store is None or isinstance(store, MemoryStore):
+                core = _gen.CoreClient(config_json, clock_core, store._core if store is not None else None)
+            else:
+                core = _gen.CoreClient.with_foreign_store(config_json, clock_core, _store.ForeignStoreBridge(store))
         except _FFI_ERROR_BASE as e:
             raise _convert(e) from None
         self._core = core

@@ -15,19 +15,33 @@ import dev.tokenwell.ffi.CoreLease
  *
  * Holds native resources: [close] it (or use `use {}`) when done.
  *
- * @param clock a [ManualClock] for tests (default: the system clock).
- * @param store a [MemoryStore] shared between clients (default: none).
+ * Shares tokens through a store: a [MemoryStore] within this process, or your
+ * own [TokenStore] / [BlockingTokenStore] (Memcached, DynamoDB…) across
+ * processes. A store's failures are cache misses, never the caller's error.
  */
-class TokenClient @JvmOverloads constructor(
-    config: TokenConfig,
-    private val clock: ManualClock? = null,
-    store: MemoryStore? = null,
+class TokenClient private constructor(
+    private val clock: ManualClock?,
+    makeCore: () -> CoreClient,
 ) : AutoCloseable {
+    /**
+     * @param clock a [ManualClock] for tests (default: the system clock).
+     * @param store a [MemoryStore] shared between clients (default: none).
+     */
+    @JvmOverloads constructor(config: TokenConfig, clock: ManualClock? = null, store: MemoryStore? = null) :
+        this(clock, { CoreClient(config.toJson(), clock?.core, store?.core) })
+
+    /** A client sharing tokens through your own [store] (see [TokenStore]). */
+    @JvmOverloads constructor(config: TokenConfig, store: TokenStore, clock: ManualClock? = null) :
+        this(clock, { CoreClient.withForeignStore(config.toJson(), clock?.core, ForeignStoreBridge.of(store)) })
+
+    /** A client sharing tokens through your own blocking [store] (see [BlockingTokenStore]). */
+    @JvmOverloads constructor(config: TokenConfig, store: BlockingTokenStore, clock: ManualClock? = null) :
+        this(clock, { CoreClient.withForeignStore(config.toJson(), clock?.core, ForeignStoreBridge.of(store)) })
+
     // The core's log records reach SLF4J (else java.util.logging): see TokenwellLogging.
     init { TokenwellLogging.install() }
 
-    private val core: CoreClient =
-        TokenwellException.translate { CoreClient(config.toJson(), clock?.core, store?.core) }
+    private val core: CoreClient = TokenwellException.translate { makeCore() }
     private val description: String = core.describe()
 
     private val memo = LeaseMemo(clock)

@@ -1,0 +1,349 @@
+"""Issue 10 item 7, "your own store": a user's object (sync or async methods)
+shares tokens between clients through the core's fleet protocol. It sees only
+hashed keys and sealed records; when it raises or hangs, callers still get
+tokens; with a lock a cold fleet makes one request, without one each client
+single-flights on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import re
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+import tokenwell
+from tokenwell import TokenClient
+
+SECRET = "store-py-secret-4be1"
+KEY = re.compile(r"tokenwell:\{[0-9a-f]{64}\}:[tl]")
+
+
+class DictStore:
+    """A user's store over a dict, with TTLs; it records every key and value
+    it is handed."""
+
+    def __init__(self) -> None:
+        self.records: Dict[str, Tuple[str, float]] = {}
+        self.mutex = threading.Lock()
+        self.keys: List[str] = []
+        self.values: List[str] = []
+        self.calls: Dict[str, int] = {}
+
+    def _seen(self, name: str, key: str, *values: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        self.keys.append(key)
+        self.values.extend(values)
+
+    def _live(self, key: str) -> Optional[str]:
+        entry = self.records.get(key)
+        if entry is None or entry[1] <= time.monotonic():
+            return None
+        return entry[0]
+
+    def get(self, key: str) -> Optional[str]:
+        with self.mutex:
+            self._seen("get", key)
+            return self._live(key)
+
+    def put(self, key: str, record: str, ttl_ms: int) -> None:
+        with self.mutex:
+            self._seen("put", key, record)
+            self.records[key] = (record, time.monotonic() + ttl_ms / 1000)
+
+    def remove_if(self, key: str, record: str) -> None:
+        with self.mutex:
+            self._seen("remove_if", key, record)
+            if self._live(key) == record:
+                del self.records[key]
+
+
+class LockingDictStore(DictStore):
+    """A DictStore with an atomic set-if-absent lock."""
+
+    def try_lock(self, lock: str, owner: str, ttl_ms: int) -> bool:
+        with self.mutex:
+            self._seen("try_lock", lock, owner)
+            if self._live(lock) is not None:
+                return False
+            self.records[lock] = (owner, time.monotonic() + ttl_ms / 1000)
+            return True
+
+    def unlock(self, lock: str, owner: str) -> None:
+        with self.mutex:
+            self._seen("unlock", lock, owner)
+            if self._live(lock) == owner:
+                del self.records[lock]
+
+
+class AsyncLockingDictStore:
+    """The same store with ``async def`` methods; remembers the threads its
+    coroutines ran on."""
+
+    def __init__(self) -> None:
+        self.inner = LockingDictStore()
+        self.threads: set = set()
+
+    async def _run(self, name: str, *args: Any) -> Any:
+        self.threads.add(threading.current_thread().name)
+        await asyncio.sleep(0.001)  # a real suspension point
+        return getattr(self.inner, name)(*args)
+
+    async def get(self, key: str) -> Optional[str]:
+        return await self._run("get", key)  # type: ignore[no-any-return]
+
+    async def put(self, key: str, record: str, ttl_ms: int) -> None:
+        await self._run("put", key, record, ttl_ms)
+
+    async def remove_if(self, key: str, record: str) -> None:
+        await self._run("remove_if", key, record)
+
+    async def try_lock(self, lock: str, owner: str, ttl_ms: int) -> bool:
+        return await self._run("try_lock", lock, owner, ttl_ms)  # type: ignore[no-any-return]
+
+    async def unlock(self, lock: str, owner: str) -> None:
+        await self._run("unlock", lock, owner)
+
+
+class StoreDown(Exception):
+    pass
+
+
+class RaisingStore:
+    """Every method raises; the message holds text that must not be logged."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def _fail(self, *_: Any) -> Any:
+        self.calls += 1
+        raise StoreDown("memcached://admin:hunter2@cache:11211 refused")
+
+    get = put = remove_if = try_lock = unlock = _fail
+
+
+class HangingStore:
+    """Every method blocks until the test ends (sync) or sleeps for an hour (async)."""
+
+    def __init__(self, release: threading.Event) -> None:
+        self.release = release
+        self.calls = 0
+
+    def _hang(self, *_: Any) -> Any:
+        self.calls += 1
+        self.release.wait(60)
+
+    get = put = remove_if = try_lock = unlock = _hang
+
+
+class AsyncHangingStore:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def get(self, key: str) -> Optional[str]:
+        self.calls += 1
+        await asyncio.sleep(3600)
+        return None
+
+    put = remove_if = get  # type: ignore[assignment]
+
+
+def _core_warnings(caplog: pytest.LogCaptureFixture) -> List[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "tokenwell" and r.levelno == logging.WARNING]
+
+
+def _assert_sees_no_secret(store: DictStore, *tokens: str) -> None:
+    assert store.keys, "the store was used"
+    for key in store.keys:
+        assert KEY.fullmatch(key), key
+    for value in store.values:
+        for secret in (SECRET, *tokens):
+            assert secret not in value
+
+
+def test_two_clients_share_a_dict_store_and_it_sees_only_hashes_and_sealed_records(mock: Any) -> None:
+    mock.script([mock.token_response("own-1"), mock.token_response("own-2")])
+    store = DictStore()
+    a = TokenClient.from_config(mock.deliveroo(client_secret=SECRET), store=store)
+    b = TokenClient.from_config(mock.deliveroo(client_secret=SECRET), store=store)
+    assert a.token().access_token == "own-1"
+    assert b.token().access_token == "own-1"
+    assert mock.count() == 1
+    assert store.calls["put"] == 1 and "try_lock" not in store.calls
+    _assert_sees_no_secret(store, "own-1")
+    # After a 401 the old record goes (remove_if with the very record stored).
+    assert b.invalidate("own-1")
+    deadline = time.monotonic() + 5
+    while "remove_if" not in store.calls and time.monotonic() < deadline:  # in the background
+        time.sleep(0.005)
+    assert store.calls.get("remove_if") == 1
+    assert b.token().access_token == "own-2"
+    _assert_sees_no_secret(store, "own-1", "own-2")
+
+
+def test_the_configured_key_prefix_is_used(mock: Any) -> None:
+    mock.script([mock.token_response("own-prefix")])
+    store = DictStore()
+    client = TokenClient.from_config(mock.deliveroo(store={"key_prefix": "acme-prod"}), store=store)
+    assert client.token().access_token == "own-prefix"
+    assert store.keys and all(re.fullmatch(r"acme-prod:\{[0-9a-f]{64}\}:t", k) for k in store.keys), store.keys
+
+
+def test_a_store_that_raises_everywhere_never_fails_a_caller(mock: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="tokenwell")
+    mock.script([mock.token_response("own-raise")])
+    store = RaisingStore()
+    client = TokenClient.from_config(mock.deliveroo(client_secret=SECRET), store=store)
+    assert client.token().access_token == "own-raise"
+    assert store.calls >= 2, "get and try_lock were tried"
+    warnings = _core_warnings(caplog)
+    assert any("token store failed" in w and "StoreDown" in w for w in warnings), warnings
+    for record in caplog.records:
+        assert "hunter2" not in record.getMessage() and SECRET not in record.getMessage()
+    assert "hunter2" not in caplog.text
+
+
+def test_without_a_lock_each_client_single_flights(mock: Any) -> None:
+    mock.script([mock.token_response("own-nolock", delay_ms=200)])
+    store = DictStore()
+    client = TokenClient.from_config(mock.deliveroo(), store=store)
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        tokens = set(pool.map(lambda _: client.token().access_token, range(16)))
+    assert tokens == {"own-nolock"}
+    assert mock.count() == 1
+    assert "try_lock" not in store.calls
+
+
+def _cold_fleet(mock: Any, store: object, clients: int = 6) -> int:
+    mock.script([mock.token_response(f"own-fleet-{i}", delay_ms=300) for i in range(clients)])
+    fleet = [TokenClient.from_config(mock.deliveroo(), store=store) for _ in range(clients)]
+    start = threading.Barrier(clients)
+
+    def call(client: TokenClient) -> str:
+        start.wait(10)
+        return client.token().access_token
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        tokens = set(pool.map(call, fleet))
+    assert len(tokens) >= 1
+    return mock.count()
+
+
+def test_with_a_lock_a_cold_fleet_of_clients_makes_one_request(mock: Any) -> None:
+    store = LockingDictStore()
+    assert _cold_fleet(mock, store) == 1
+    assert store.calls["try_lock"] >= 1 and store.calls["unlock"] + store.calls["put"] >= 1
+
+
+def test_without_a_lock_a_cold_fleet_makes_more_than_one_request(mock: Any) -> None:
+    # The control for the test above: the lock is what makes it one.
+    assert _cold_fleet(mock, DictStore()) > 1
+
+
+def test_an_async_store_works_from_token_and_token_async(mock: Any) -> None:
+    mock.script([mock.token_response("own-async")])
+    store = AsyncLockingDictStore()
+    a = TokenClient.from_config(mock.deliveroo(client_secret=SECRET), store=store)
+    b = TokenClient.from_config(mock.deliveroo(client_secret=SECRET), store=store)
+    assert a.token().access_token == "own-async"
+
+    async def main() -> str:
+        return (await b.token_async()).access_token
+
+    assert asyncio.run(main()) == "own-async"
+    assert mock.count() == 1
+    assert store.threads == {"tokenwell-store-loop"}, store.threads
+    _assert_sees_no_secret(store.inner, "own-async")
+
+
+def test_an_async_store_with_a_lock_serves_a_cold_fleet_of_coroutines_one_request(mock: Any) -> None:
+    mock.script([mock.token_response(f"own-co-{i}", delay_ms=300) for i in range(8)])
+    store = AsyncLockingDictStore()
+    fleet = [TokenClient.from_config(mock.deliveroo(), store=store) for _ in range(8)]
+
+    async def main() -> List[str]:
+        ticks = 0
+
+        async def ticker() -> None:  # the caller's loop keeps running meanwhile
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.ensure_future(ticker())
+        tokens = await asyncio.gather(*(c.token_async() for c in fleet))
+        task.cancel()
+        assert ticks >= 10, ticks
+        return [t.access_token for t in tokens]
+
+    assert set(asyncio.run(main())) == {"own-co-0"}
+    assert mock.count() == 1
+
+
+def test_a_sync_token_call_inside_a_running_loop_does_not_deadlock(mock: Any) -> None:
+    mock.script([mock.token_response("own-inloop")])
+    store = AsyncLockingDictStore()
+    client = TokenClient.from_config(mock.deliveroo(), store=store)
+
+    async def main() -> str:
+        return client.token().access_token  # blocks this loop; the store runs on its own
+
+    started = time.monotonic()
+    assert asyncio.run(main()) == "own-inloop"
+    assert time.monotonic() - started < 2
+    assert store.inner.calls["put"] == 1, "the store answered (not timed out)"
+
+
+def test_a_hanging_store_costs_only_its_time_box(mock: Any) -> None:
+    mock.script([mock.token_response("own-hang")])
+    release = threading.Event()
+    store = HangingStore(release)
+    try:
+        client = TokenClient.from_config(mock.deliveroo(store={"timeout_ms": 200}), store=store)
+        started = time.monotonic()
+        assert client.token().access_token == "own-hang"
+        elapsed = time.monotonic() - started
+        # get, try_lock and publish: each at most 200 ms, plus a local fetch.
+        assert elapsed < 1.5, elapsed
+        assert store.calls >= 1
+    finally:
+        release.set()
+
+
+def test_a_hanging_async_store_costs_only_its_time_box(mock: Any) -> None:
+    mock.script([mock.token_response("own-hang-async")])
+    store = AsyncHangingStore()
+    client = TokenClient.from_config(mock.deliveroo(store={"timeout_ms": 200}), store=store)
+
+    async def main() -> str:
+        return (await client.token_async()).access_token
+
+    started = time.monotonic()
+    assert asyncio.run(main()) == "own-hang-async"
+    assert time.monotonic() - started < 1.5
+    assert store.calls >= 1
+
+
+def test_protocols_and_bad_stores() -> None:
+    assert isinstance(LockingDictStore(), tokenwell.LockingStore)
+    assert isinstance(DictStore(), tokenwell.Store)
+    assert not isinstance(DictStore(), tokenwell.LockingStore)
+    with pytest.raises(TypeError, match="tokenwell.Store"):
+        TokenClient("deliveroo", environment="sandbox", client_id="a", client_secret="b", store=object())  # type: ignore[arg-type]
+
+
+def test_a_store_returning_the_wrong_type_is_a_miss(mock: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="tokenwell")
+    mock.script([mock.token_response("own-type")])
+
+    class Weird(DictStore):
+        def get(self, key: str) -> Any:
+            return 42
+
+    client = TokenClient.from_config(mock.deliveroo(), store=Weird())
+    assert client.token().access_token == "own-type"
+    assert any("returned int" in w for w in _core_warnings(caplog)), _core_warnings(caplog)
