@@ -197,10 +197,7 @@ impl Builder {
             .refresh_jitter_ratio
             .unwrap_or(default_jitter);
         let shared = store.map(|store| {
-            let prefix = options
-                .key_prefix
-                .as_deref()
-                .unwrap_or(fleet::DEFAULT_PREFIX);
+            let prefix = fleet::key_prefix(&options);
             let timeout = options
                 .timeout_ms
                 .unwrap_or(fleet::DEFAULT_STORE_TIMEOUT_MS);

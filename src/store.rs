@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Credentials, Profile};
 use crate::runtime::MaybeSendSync;
 use crate::secret::Secret;
@@ -184,6 +185,7 @@ pub fn later(stored: &str, record: &str) -> bool {
 pub struct MemoryStore {
     clock: Arc<dyn Clock>,
     entries: Mutex<Entries>,
+    failing: AtomicBool,
 }
 
 #[derive(Default)]
@@ -217,6 +219,25 @@ impl MemoryStore {
         MemoryStore {
             clock,
             entries: Mutex::new(Entries::default()),
+            failing: AtomicBool::new(false),
+        }
+    }
+
+    /// Simulates an outage: while `failing`, every call fails (a store error)
+    /// and nothing stored changes; the entries are kept for when it ends.
+    /// Tests of the rule that a store failure is a miss, in every language.
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    fn up(&self) -> Result<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            Err(Error::new(
+                ErrorKind::Store,
+                "the memory store is set to fail",
+            ))
+        } else {
+            Ok(())
         }
     }
 
@@ -233,10 +254,12 @@ impl MemoryStore {
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<String>> {
+        self.up()?;
         Ok(self.entries().0.records.get(key).map(|(r, _)| r.clone()))
     }
 
     async fn put(&self, key: &str, record: &str, ttl_ms: u64) -> Result<()> {
+        self.up()?;
         let (mut e, now) = self.entries();
         e.records.insert(
             key.to_owned(),
@@ -246,6 +269,7 @@ impl Store for MemoryStore {
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
+        self.up()?;
         self.entries().0.records.remove(key);
         Ok(())
     }
@@ -255,6 +279,7 @@ impl Store for MemoryStore {
     }
 
     async fn try_lock(&self, lock: &str, owner: &str, ttl_ms: u64) -> Result<bool> {
+        self.up()?;
         let (mut e, now) = self.entries();
         if e.locks.contains_key(lock) {
             return Ok(false);
@@ -267,6 +292,7 @@ impl Store for MemoryStore {
     }
 
     async fn unlock(&self, lock: &str, owner: &str) -> Result<()> {
+        self.up()?;
         let (mut e, _) = self.entries();
         if e.locks.get(lock).is_some_and(|(o, _)| o == owner) {
             e.locks.remove(lock);
@@ -281,6 +307,7 @@ impl Store for MemoryStore {
         ttl_ms: u64,
         release: Option<(&str, &str)>,
     ) -> Result<()> {
+        self.up()?;
         // One critical section: as atomic as the Redis script.
         let (mut e, now) = self.entries();
         let newer = e

@@ -448,3 +448,54 @@ async fn a_simulated_day_of_eight_processes_refreshes_once_per_interval() {
         }
     }
 }
+
+/// The conformance vectors address a client's record and lock through
+/// `Keys::for_config`: they must be the keys the client itself uses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_for_a_config_are_the_keys_its_client_uses() {
+    for prefix in [None, Some("acme")] {
+        let mut json = serde_json::json!({
+            "provider": "deliveroo", "environment": "sandbox",
+            "client_id": "fleet-client", "client_secret": SECRET
+        });
+        if let Some(p) = prefix {
+            json["store"] = serde_json::json!({ "key_prefix": p });
+        }
+        let keys = Keys::for_config(&TokenConfig::from_value(json.clone()).unwrap()).unwrap();
+        let endpoint = Endpoint::new(0, 3600);
+        let memory = Arc::new(MemoryStore::new());
+        let store: Arc<dyn Store> = memory.clone();
+        let client = TokenClient::builder(TokenConfig::from_value(json).unwrap())
+            .transport(endpoint.clone())
+            .store(store)
+            .build()
+            .unwrap();
+        // Another process holds the lock under those keys: the client waits…
+        assert!(memory.try_lock(&keys.lock, "other", 60_000).await.unwrap());
+        let waiter = tokio::spawn(async move { client.token().await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!waiter.is_finished(), "{prefix:?}: the client did not wait");
+        // …and adopts what it publishes under them.
+        let stored = StoredToken {
+            access_token: "published".into(),
+            token_type: "Bearer".into(),
+            scope: None,
+            issued_unix_ms: SystemNow::unix_ms(),
+            lifetime_ms: 3_600_000,
+        };
+        let key = TokenClient::builder(config(SECRET))
+            .transport(endpoint.clone())
+            .build()
+            .unwrap()
+            .cache_key()
+            .clone();
+        let sealed = record::seal(&SECRET.into(), &key, &stored).await.unwrap();
+        memory
+            .publish(&keys.token, &sealed, 3_600_000, Some((&keys.lock, "other")))
+            .await
+            .unwrap();
+        let token = waiter.await.unwrap().unwrap();
+        assert_eq!(token.secret(), "published", "{prefix:?}");
+        assert_eq!(endpoint.count(), 0, "{prefix:?}");
+    }
+}

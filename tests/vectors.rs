@@ -3,13 +3,56 @@
 //! Kotlin suites run the same files through their own APIs.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
+use tokenwell::fleet::Keys;
 use tokenwell::mock::{MockOptions, MockServer, ScriptedResponse};
 use tokenwell::{Error, ManualClock, MemoryStore, Store, TokenClient, TokenConfig};
 
 const DEFAULT_UNIX_MS: i64 = 1_767_225_600_000;
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
+/// A call that has not returned by then has hung: fail rather than wait forever.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// The owner of the locks a vector takes in the store, playing another process.
+const FOREIGN_OWNER: &str = "vectors-foreign-owner";
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "requires",
+    "config",
+    "clients",
+    "shared_store",
+    "clock",
+    "expect_build_error",
+    "script",
+    "steps",
+    "expect_requests",
+    "forbidden",
+];
+/// Every op with the keys it may have (besides `op`).
+const STEP_KEYS: &[(&str, &[&str])] = &[
+    ("token", &["client", "expect", "expect_error"]),
+    ("concurrent", &["calls", "client", "expect", "expect_error"]),
+    ("advance", &["ms"]),
+    ("shift_wall", &["ms"]),
+    ("settle", &[]),
+    ("invalidate", &["token", "expect", "client"]),
+    ("requests", &["count"]),
+    ("script", &["responses"]),
+    ("start", &["id", "client"]),
+    ("pending", &["id", "ms"]),
+    ("join", &["id", "expect", "expect_error"]),
+    ("store_fail", &["fail"]),
+    ("store_lock", &["client", "ms"]),
+    ("store_unlock", &["client"]),
+    ("store_put", &["client", "record", "record_file", "ms"]),
+];
+/// What this runner can do of what a vector may `require`: everything.
+const CAPABILITIES: &[&str] = &["store_control"];
 
 /// Every log record of the client (the mock's own are left out: it is the
 /// server), at every level, so a vector can check that none holds a secret.
@@ -37,8 +80,7 @@ async fn conformance_vectors() {
     let mock = MockServer::start(MockOptions::default())
         .await
         .expect("mock starts");
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
+    let mut files: Vec<_> = std::fs::read_dir(DIR)
         .expect("vectors dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -101,16 +143,76 @@ fn substitute(v: &Value, base: &str) -> Value {
     }
 }
 
+/// The vector's keys, each step's op and keys, and its requirements are all
+/// understood, and a vector driving the store says so in `requires`.
+fn check_shape(v: &Value) -> Result<(), String> {
+    for key in v.as_object().into_iter().flatten().map(|(k, _)| k) {
+        if !TOP_KEYS.contains(&key.as_str()) {
+            return Err(format!("unknown vector key {key}"));
+        }
+    }
+    let requires: Vec<&str> = v["requires"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r.as_str().unwrap_or("?"))
+        .collect();
+    if let Some(r) = requires.iter().find(|r| !CAPABILITIES.contains(r)) {
+        return Err(format!("unknown requirement {r}"));
+    }
+    for (i, step) in v["steps"].as_array().into_iter().flatten().enumerate() {
+        let op = step["op"].as_str().unwrap_or("");
+        let Some((_, keys)) = STEP_KEYS.iter().find(|(name, _)| *name == op) else {
+            return Err(format!("step {i}: unknown op {op:?}"));
+        };
+        for key in step.as_object().into_iter().flatten().map(|(k, _)| k) {
+            if key != "op" && !keys.contains(&key.as_str()) {
+                return Err(format!("step {i}: unknown key {key} for op {op}"));
+            }
+        }
+        if op.starts_with("store_") && !requires.contains(&"store_control") {
+            return Err(format!(
+                "step {i}: {op} needs \"requires\": [\"store_control\"]"
+            ));
+        }
+        if op.starts_with("store_") && v["shared_store"] != Value::Bool(true) {
+            return Err(format!("step {i}: {op} needs \"shared_store\": true"));
+        }
+    }
+    Ok(())
+}
+
+/// The record a `store_put` step stores: `record`, or the `record` field of
+/// the JSON file `record_file` (relative to the vectors' directory).
+fn record_of(step: &Value) -> Result<String, String> {
+    match (step["record"].as_str(), step["record_file"].as_str()) {
+        (Some(record), None) => Ok(record.to_owned()),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(Path::new(DIR).join(file))
+                .map_err(|e| format!("{file}: {e}"))?;
+            let data: Value = serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+            data["record"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{file} has no record"))
+        }
+        _ => Err("store_put takes one of record and record_file".into()),
+    }
+}
+
 async fn run(mock: &MockServer, v: &Value) -> Result<(), String> {
+    check_shape(v)?;
     let clock = Arc::new(ManualClock::new(
         v.pointer("/clock/unix_ms")
             .and_then(Value::as_i64)
             .unwrap_or(DEFAULT_UNIX_MS),
     ));
-    let store: Option<Arc<dyn Store>> = v["shared_store"]
+    // On the manual clock: records' time-to-live and locks run on vector time.
+    let memory = v["shared_store"]
         .as_bool()
         .unwrap_or(false)
-        .then(|| Arc::new(MemoryStore::new()) as Arc<dyn Store>);
+        .then(|| Arc::new(MemoryStore::with_clock(clock.clone())));
+    let store: Option<Arc<dyn Store>> = memory.clone().map(|m| m as Arc<dyn Store>);
     let configs: BTreeMap<String, Value> = match v.get("clients") {
         Some(Value::Object(map)) => map.iter().map(|(k, c)| (k.clone(), c.clone())).collect(),
         _ => BTreeMap::from([("main".to_owned(), v["config"].clone())]),
@@ -123,9 +225,14 @@ async fn run(mock: &MockServer, v: &Value) -> Result<(), String> {
         .filter_map(|s| s.as_str().map(str::to_owned))
         .collect();
     let mut clients = BTreeMap::new();
+    // Each client's keys in the store (for the store_* steps).
+    let mut store_keys = BTreeMap::new();
     for (name, cfg) in configs {
         let cfg = substitute(&cfg, &mock.url());
         secrets.extend(cfg["client_secret"].as_str().map(str::to_owned));
+        if let Ok(k) = TokenConfig::from_value(cfg.clone()).and_then(|c| Keys::for_config(&c)) {
+            store_keys.insert(name.clone(), k);
+        }
         let built = TokenConfig::from_value(cfg).and_then(|c| {
             let mut b = TokenClient::builder(c).clock(clock.clone());
             if let Some(s) = &store {
@@ -145,6 +252,8 @@ async fn run(mock: &MockServer, v: &Value) -> Result<(), String> {
     if let Some(Value::Array(script)) = v.get("script") {
         mock.script(parse_script(script)?);
     }
+    // The calls started in the background, by id, until joined.
+    let mut started = BTreeMap::new();
     for (i, step) in v["steps"].as_array().into_iter().flatten().enumerate() {
         let client_name = step["client"].as_str().unwrap_or("main");
         let client = || {
@@ -152,6 +261,13 @@ async fn run(mock: &MockServer, v: &Value) -> Result<(), String> {
                 .get(client_name)
                 .ok_or_else(|| format!("no client {client_name}"))
         };
+        let keys = || {
+            store_keys
+                .get(client_name)
+                .ok_or_else(|| format!("no client {client_name}"))
+        };
+        let memory = || memory.as_ref().ok_or("no shared store");
+        let id = step["id"].as_str().unwrap_or("").to_owned();
         let result = async {
             match step["op"].as_str().unwrap_or("") {
                 "token" => check_result(client()?.token().await, step, &secrets),
@@ -196,11 +312,62 @@ async fn run(mock: &MockServer, v: &Value) -> Result<(), String> {
                     )?);
                     Ok(())
                 }
+                "start" => {
+                    let c = client()?.clone();
+                    let call = tokio::spawn(async move { c.token().await });
+                    match started.insert(id.clone(), call) {
+                        None => Ok(()),
+                        Some(_) => Err(format!("call {id:?} started twice")),
+                    }
+                }
+                "pending" => {
+                    let call = started.get(&id).ok_or(format!("no call {id:?}"))?;
+                    tokio::time::sleep(Duration::from_millis(step["ms"].as_u64().unwrap_or(0)))
+                        .await;
+                    match call.is_finished() {
+                        false => Ok(()),
+                        true => Err(format!("call {id:?} has returned")),
+                    }
+                }
+                "join" => {
+                    let call = started.remove(&id).ok_or(format!("no call {id:?}"))?;
+                    let result = tokio::time::timeout(CALL_TIMEOUT, call)
+                        .await
+                        .map_err(|_| format!("call {id:?} did not return within {CALL_TIMEOUT:?}"))?
+                        .map_err(|e| e.to_string())?;
+                    check_result(result, step, &secrets)
+                }
+                "store_fail" => {
+                    memory()?.set_failing(step["fail"].as_bool().ok_or("fail is a bool")?);
+                    Ok(())
+                }
+                "store_lock" => {
+                    let ms = step["ms"].as_u64().ok_or("ms is a number")?;
+                    match memory()?.try_lock(&keys()?.lock, FOREIGN_OWNER, ms).await {
+                        Ok(true) => Ok(()),
+                        Ok(false) => Err("the lock is held already".into()),
+                        Err(e) => Err(format!("store: {e}")),
+                    }
+                }
+                "store_unlock" => memory()?
+                    .unlock(&keys()?.lock, FOREIGN_OWNER)
+                    .await
+                    .map_err(|e| format!("store: {e}")),
+                "store_put" => {
+                    let ms = step["ms"].as_u64().ok_or("ms is a number")?;
+                    memory()?
+                        .put(&keys()?.token, &record_of(step)?, ms)
+                        .await
+                        .map_err(|e| format!("store: {e}"))
+                }
                 other => Err(format!("unknown op {other:?}")),
             }
         }
         .await;
         result.map_err(|e| format!("step {i} ({}): {e}", step["op"]))?;
+    }
+    if let Some(id) = started.keys().next() {
+        return Err(format!("call {id:?} was started and never joined"));
     }
     if let Some(Value::Array(expected)) = v.get("expect_requests") {
         check_requests(mock, expected)?;

@@ -29,8 +29,10 @@ pub mod scripts;
 
 pub use breaker::Breaker;
 
-use crate::config::HttpOptions;
+use crate::config::{HttpOptions, StoreOptions, TokenConfig};
+use crate::error::Result;
 use crate::platform::{Host, Platform};
+use crate::profile::Profile;
 use crate::store::CacheKey;
 
 /// The default key prefix.
@@ -64,6 +66,22 @@ impl Keys {
             lock: format!("{prefix}:{{{}}}:l", key.hex()),
         }
     }
+
+    /// The keys a client built from `config` uses in its shared store (to
+    /// inspect a store, or to drive one in a test).
+    pub fn for_config(config: &TokenConfig) -> Result<Keys> {
+        let (profile, creds) = Profile::resolve(config)?;
+        let options = config.store.clone().unwrap_or_default();
+        Ok(Keys::new(
+            key_prefix(&options),
+            &CacheKey::new(&profile, &creds),
+        ))
+    }
+}
+
+/// The configured key prefix, else [`DEFAULT_PREFIX`].
+pub(crate) fn key_prefix(options: &StoreOptions) -> &str {
+    options.key_prefix.as_deref().unwrap_or(DEFAULT_PREFIX)
 }
 
 /// The protocol's timings for one client.

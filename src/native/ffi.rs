@@ -5,7 +5,10 @@
 
 use std::sync::Arc;
 
+use futures::executor::block_on;
+
 use super::foreign::{ForeignStore, ForeignStoreAdapter};
+use crate::fleet::Keys;
 use crate::store::Store;
 use crate::{ManualClock, MemoryStore, TokenClient, TokenConfig};
 
@@ -60,6 +63,62 @@ impl CoreStore {
     pub fn new() -> Arc<Self> {
         Arc::new(CoreStore(Arc::new(MemoryStore::new())))
     }
+
+    /// An empty store whose time-to-live and locks run on a manual clock.
+    #[uniffi::constructor]
+    pub fn with_clock(clock: Arc<CoreClock>) -> Arc<Self> {
+        Arc::new(CoreStore(Arc::new(MemoryStore::with_clock(
+            clock.0.clone(),
+        ))))
+    }
+
+    // The store's side of the fleet protocol, for the conformance vectors to
+    // play another process (and an outage) against the clients (the wrappers
+    // expose none of it).
+
+    /// While `failing`, every call of the store fails ([`MemoryStore::set_failing`]).
+    pub fn set_failing(&self, failing: bool) {
+        self.0.set_failing(failing)
+    }
+
+    /// Takes `lock` for `owner` for `ttl_ms` if nobody holds it.
+    pub fn try_lock(
+        &self,
+        lock: String,
+        owner: String,
+        ttl_ms: u64,
+    ) -> Result<bool, TokenwellError> {
+        Ok(block_on(self.0.try_lock(&lock, &owner, ttl_ms))?)
+    }
+
+    /// Releases `lock` if `owner` holds it.
+    pub fn unlock(&self, lock: String, owner: String) -> Result<(), TokenwellError> {
+        Ok(block_on(self.0.unlock(&lock, &owner))?)
+    }
+
+    /// Stores `record` under `key` for `ttl_ms`.
+    pub fn put(&self, key: String, record: String, ttl_ms: u64) -> Result<(), TokenwellError> {
+        Ok(block_on(self.0.put(&key, &record, ttl_ms))?)
+    }
+}
+
+/// Where a client keeps its token and its lock in a shared store.
+#[derive(uniffi::Record)]
+pub struct CoreStoreKeys {
+    /// The token record's key.
+    pub token: String,
+    /// The lock's key.
+    pub lock: String,
+}
+
+/// The store keys of a client built from `config_json` ([`Keys::for_config`]).
+#[uniffi::export]
+pub fn store_keys(config_json: String) -> Result<CoreStoreKeys, TokenwellError> {
+    let keys = Keys::for_config(&TokenConfig::from_json(&config_json)?)?;
+    Ok(CoreStoreKeys {
+        token: keys.token,
+        lock: keys.lock,
+    })
 }
 
 /// The core client, as Python and Kotlin see it.

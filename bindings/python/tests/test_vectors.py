@@ -20,6 +20,7 @@ import pytest
 
 import tokenwell
 from tokenwell import ManualClock, MemoryStore, TokenClient, TokenwellError
+from tokenwell._ffi import tokenwell as ffi  # the store_control steps drive the core's store
 
 REPO = Path(__file__).resolve().parents[3]
 VECTORS = Path(os.environ.get("TOKENWELL_VECTORS_DIR", REPO / "tests" / "vectors"))
@@ -30,7 +31,7 @@ FILES = sorted(VECTORS.glob("*.json"))
 CALL_TIMEOUT_S = 60
 
 TOP_KEYS = {
-    "name", "description", "config", "clients", "shared_store", "clock",
+    "name", "description", "requires", "config", "clients", "shared_store", "clock",
     "expect_build_error", "script", "steps", "expect_requests", "forbidden",
 }
 STEP_KEYS = {
@@ -42,7 +43,18 @@ STEP_KEYS = {
     "invalidate": {"op", "token", "expect", "client"},
     "requests": {"op", "count"},
     "script": {"op", "responses"},
+    "start": {"op", "id", "client"},
+    "pending": {"op", "id", "ms"},
+    "join": {"op", "id", "expect", "expect_error"},
+    "store_fail": {"op", "fail"},
+    "store_lock": {"op", "client", "ms"},
+    "store_unlock": {"op", "client"},
+    "store_put": {"op", "client", "record", "record_file", "ms"},
 }
+# What this runner can do of what a vector may require: everything.
+CAPABILITIES = {"store_control"}
+# The owner of the locks a vector takes in the store, playing another process.
+FOREIGN_OWNER = "vectors-foreign-owner"
 
 
 def test_vectors_are_there() -> None:
@@ -172,17 +184,80 @@ def in_threads(calls: int, fn: Any) -> List[Any]:
     return results
 
 
-def run_vector(mock: Any, vector: Dict[str, Any], mode: str) -> None:
+class Call:
+    """One ``token()`` call started in the background (a ``start`` step): a
+    thread in sync mode, a task on the vector's loop in async mode."""
+
+    def __init__(self, client: TokenClient, loop: Optional[asyncio.AbstractEventLoop]) -> None:
+        self.loop = loop
+        if loop is None:
+            self.result: Any = None
+            self.thread = threading.Thread(target=self._run, args=(client,), daemon=True)
+            self.thread.start()
+        else:
+            self.task = loop.create_task(capture_async(client.token_async()))
+
+    def _run(self, client: TokenClient) -> None:
+        self.result = capture(client.token)
+
+    def returns_within(self, seconds: float) -> bool:
+        if self.loop is None:
+            self.thread.join(seconds)
+            return not self.thread.is_alive()
+        self.loop.run_until_complete(asyncio.wait([self.task], timeout=seconds))
+        return self.task.done()
+
+    def join(self) -> Any:
+        if not self.returns_within(CALL_TIMEOUT_S):
+            raise Failure(f"the call did not return within {CALL_TIMEOUT_S} s")
+        return self.result if self.loop is None else self.task.result()
+
+
+def check_shape(vector: Dict[str, Any]) -> None:
+    """Every key, op and requirement is understood, and a vector driving the
+    store says so."""
     unknown = set(vector) - TOP_KEYS
     if unknown:
         raise Failure(f"unknown vector keys {sorted(unknown)}")
+    requires = vector.get("requires", [])
+    for req in requires:
+        if req not in CAPABILITIES:
+            raise Failure(f"unknown requirement {req!r}")
+    for i, step in enumerate(vector.get("steps", [])):
+        op = step.get("op")
+        if op not in STEP_KEYS:
+            raise Failure(f"step {i}: unknown op {op!r}")
+        unknown = set(step) - STEP_KEYS[op]
+        if unknown:
+            raise Failure(f"step {i}: unknown step keys {sorted(unknown)}")
+        if op.startswith("store_") and "store_control" not in requires:
+            raise Failure(f'step {i}: {op} needs "requires": ["store_control"]')
+        if op.startswith("store_") and vector.get("shared_store") is not True:
+            raise Failure(f'step {i}: {op} needs "shared_store": true')
+
+
+def record_of(step: Dict[str, Any]) -> str:
+    """A store_put step's record: ``record``, or the ``record`` of ``record_file``."""
+    if ("record" in step) == ("record_file" in step):
+        raise Failure("store_put takes one of record and record_file")
+    if "record" in step:
+        return str(step["record"])
+    return str(json.loads((VECTORS / step["record_file"]).read_text())["record"])
+
+
+def run_vector(mock: Any, vector: Dict[str, Any], mode: str) -> None:
+    check_shape(vector)
     clock = ManualClock((vector.get("clock") or {}).get("unix_ms", DEFAULT_UNIX_MS))
-    store = MemoryStore() if vector.get("shared_store") else None
+    # On the manual clock: records' time-to-live and locks run on vector time.
+    store = MemoryStore(clock) if vector.get("shared_store") else None
     configs = vector["clients"] if "clients" in vector else {"main": vector["config"]}
     secrets: List[str] = list(vector.get("forbidden", []))  # forms no error text may hold
     clients: Dict[str, TokenClient] = {}
+    keys: Dict[str, Any] = {}  # each client's keys in the store (the store_* steps)
     for name, cfg in configs.items():
         cfg = substitute(cfg, mock.url)
+        if vector.get("shared_store") and "expect_build_error" not in vector:
+            keys[name] = ffi.store_keys(json.dumps(cfg))
         secret = cfg.get("client_secret", cfg.get("clientSecret"))
         if isinstance(secret, str):
             secrets.append(secret)
@@ -202,20 +277,25 @@ def run_vector(mock: Any, vector: Dict[str, Any], mode: str) -> None:
     if vector.get("script"):
         mock.script(vector["script"])
     loop = asyncio.new_event_loop() if mode == "async" else None
+    calls: Dict[str, Call] = {}
     try:
         for i, step in enumerate(vector.get("steps", [])):
             op = step.get("op")
             try:
-                if op not in STEP_KEYS:
-                    raise Failure(f"unknown op {op!r}")
-                unknown = set(step) - STEP_KEYS[op]
-                if unknown:
-                    raise Failure(f"unknown step keys {sorted(unknown)}")
-                run_step(mock, clock, clients, step, secrets, loop)
+                if op.startswith("store_"):
+                    run_store_step(store, keys, step)
+                elif op in ("start", "pending", "join"):
+                    run_call_step(clients, calls, step, secrets, loop)
+                else:
+                    run_step(mock, clock, clients, step, secrets, loop)
             except Failure as e:
                 raise Failure(f"step {i} ({op}): {e}") from None
+        if calls:
+            raise Failure(f"call {next(iter(calls))!r} was started and never joined")
     finally:
         if loop is not None:
+            for call in calls.values():
+                call.task.cancel()
             loop.close()
     if "expect_requests" in vector:
         check_requests(mock.requests(), vector["expect_requests"])
@@ -271,6 +351,52 @@ def run_step(
         expect_eq("request count", mock.count(), step["count"])
     elif op == "script":
         mock.script(step["responses"])
+
+
+def run_call_step(
+    clients: Dict[str, TokenClient],
+    calls: Dict[str, Call],
+    step: Dict[str, Any],
+    secrets: List[str],
+    loop: Optional[asyncio.AbstractEventLoop],
+) -> None:
+    op, call_id = step["op"], step["id"]
+    if op == "start":
+        name = step.get("client", "main")
+        if name not in clients:
+            raise Failure(f"no client {name}")
+        if call_id in calls:
+            raise Failure(f"call {call_id!r} started twice")
+        calls[call_id] = Call(clients[name], loop)
+        return
+    if call_id not in calls:
+        raise Failure(f"no call {call_id!r}")
+    if op == "pending":
+        if calls[call_id].returns_within(step["ms"] / 1000):
+            raise Failure(f"call {call_id!r} has returned")
+    elif op == "join":
+        check_result(calls.pop(call_id).join(), step, secrets)
+
+
+def run_store_step(store: Optional[MemoryStore], keys: Dict[str, Any], step: Dict[str, Any]) -> None:
+    if store is None:
+        raise Failure("no shared store")
+    core, op = store._core, step["op"]
+    if op == "store_fail":
+        if not isinstance(step["fail"], bool):
+            raise Failure("fail is a bool")
+        core.set_failing(step["fail"])
+        return
+    name = step.get("client", "main")
+    if name not in keys:
+        raise Failure(f"no client {name}")
+    if op == "store_lock":
+        if not core.try_lock(keys[name].lock, FOREIGN_OWNER, step["ms"]):
+            raise Failure("the lock is held already")
+    elif op == "store_unlock":
+        core.unlock(keys[name].lock, FOREIGN_OWNER)
+    elif op == "store_put":
+        core.put(keys[name].token, record_of(step), step["ms"])
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -137,12 +137,15 @@ class ManualClock:
 
 class MemoryStore:
     """An in-process token store to share between clients of the same tenant
-    (same token URL, client id and secret, and parameters)."""
+    (same token URL, client id and secret, and parameters). With ``clock`` (a
+    :class:`ManualClock`) its time-to-live and locks run on that clock."""
 
     __slots__ = ("_core",)
 
-    def __init__(self) -> None:
-        self._core = _gen.CoreStore()
+    def __init__(self, clock: Optional[ManualClock] = None) -> None:
+        if clock is not None and not isinstance(clock, ManualClock):
+            raise TypeError("clock must be a tokenwell.ManualClock")
+        self._core = _gen.CoreStore() if clock is None else _gen.CoreStore.with_clock(clock._core)
 
     def __repr__(self) -> str:
         return "MemoryStore()"

@@ -4,10 +4,11 @@ import dev.tokenwell.ffi.CoreStore
 
 /**
  * An in-process token store: clients built with the same store and the same
- * credentials share one token (one request between them).
+ * credentials share one token (one request between them). With a [clock] its
+ * time-to-live and locks run on that [ManualClock].
  */
-class MemoryStore : AutoCloseable {
-    internal val core = CoreStore()
+class MemoryStore @JvmOverloads constructor(clock: ManualClock? = null) : AutoCloseable {
+    internal val core = if (clock == null) CoreStore() else CoreStore.withClock(clock.core)
 
     override fun close() = core.close()
 

@@ -4,11 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode
 import com.fasterxml.jackson.databind.node.JsonNodeFactory
 import com.fasterxml.jackson.databind.node.ObjectNode
 import com.fasterxml.jackson.databind.node.TextNode
+import dev.tokenwell.ffi.CoreStoreKeys
+import dev.tokenwell.ffi.storeKeys
 import java.io.File
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.cancel
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.TestFactory
@@ -19,9 +25,10 @@ import org.junit.jupiter.api.TestFactory
  * provider over real HTTP, on a ManualClock. Same checks as tests/vectors.rs.
  */
 class VectorsTest : WithMockProvider() {
+    private val dir = File(System.getProperty("tokenwell.vectors") ?: "../../tests/vectors")
+
     @TestFactory
     fun conformanceVectors(): List<DynamicTest> {
-        val dir = File(System.getProperty("tokenwell.vectors") ?: "../../tests/vectors")
         val files = dir.listFiles { f -> f.name.endsWith(".json") }.orEmpty().sortedBy { it.name }
         assertTrue(files.size >= 25, "expected at least 25 vectors in $dir, found ${files.size}")
         return files.map { file ->
@@ -34,14 +41,39 @@ class VectorsTest : WithMockProvider() {
         }
     }
 
-    private fun run(v: JsonNode) {
+    /** What a vector does in the background and in the store, besides its clients. */
+    private class Context(
+        val store: MemoryStore?,
+        val keys: Map<String, CoreStoreKeys>,
+        val scope: CoroutineScope,
+        val calls: MutableMap<String, Deferred<Result<AccessToken>>> = linkedMapOf(),
+    )
+
+    /** Every key, op and requirement is understood, and a vector driving the store says so. */
+    private fun checkShape(v: JsonNode) {
         val known = setOf(
-            "name", "description", "config", "clients", "shared_store", "clock",
+            "name", "description", "requires", "config", "clients", "shared_store", "clock",
             "expect_build_error", "script", "steps", "expect_requests", "forbidden",
         )
         v.fieldNames().forEach { check(it in known) { "unknown vector key $it" } }
+        val requires = v.path("requires").map { it.asText() }
+        requires.forEach { check(it in CAPABILITIES) { "unknown requirement $it" } }
+        v.path("steps").forEachIndexed { i, step ->
+            val op = step.path("op").asText()
+            val keys = STEP_KEYS[op] ?: error("step $i: unknown op \"$op\"")
+            step.fieldNames().forEach { check(it == "op" || it in keys) { "step $i: unknown key $it for op $op" } }
+            if (op.startsWith("store_")) {
+                check("store_control" in requires) { "step $i: $op needs \"requires\": [\"store_control\"]" }
+                check(v.path("shared_store").asBoolean(false)) { "step $i: $op needs \"shared_store\": true" }
+            }
+        }
+    }
+
+    private fun run(v: JsonNode) {
+        checkShape(v)
         val clock = ManualClock(v.path("clock").path("unix_ms").asLong(ManualClock.DEFAULT_UNIX_MS))
-        val store = if (v.path("shared_store").asBoolean(false)) MemoryStore() else null
+        // On the manual clock: records' time-to-live and locks run on vector time.
+        val store = if (v.path("shared_store").asBoolean(false)) MemoryStore(clock) else null
         val configs: Map<String, JsonNode> = if (v.has("clients")) {
             v["clients"].fields().asSequence().associate { it.key to it.value }
         } else {
@@ -50,10 +82,13 @@ class VectorsTest : WithMockProvider() {
         // Every configured secret, and every form of one that no error text may hold.
         val secrets = v.path("forbidden").map { it.asText() }.toMutableList()
         val clients = linkedMapOf<String, TokenClient>()
+        val keys = linkedMapOf<String, CoreStoreKeys>() // each client's keys in the store
+        val ctx = Context(store, keys, CoroutineScope(Dispatchers.IO))
         try {
             for ((name, raw) in configs) {
                 val cfg = substitute(raw, mock.url)
                 cfg["client_secret"]?.takeIf { it.isTextual }?.let { secrets += it.asText() }
+                if (store != null && !v.has("expect_build_error")) keys[name] = storeKeys(MockProvider.JSON.writeValueAsString(cfg))
                 val built = try {
                     Result.success(TokenClient(toConfig(cfg), clock, store))
                 } catch (e: TokenwellException) {
@@ -71,35 +106,35 @@ class VectorsTest : WithMockProvider() {
             v["script"]?.let { mock.script(it) }
             v.path("steps").forEachIndexed { i, step ->
                 try {
-                    step(step, clients, clock, secrets)
+                    step(step, clients, clock, secrets, ctx)
                 } catch (e: Throwable) {
                     throw AssertionError("step $i (${step["op"]}): ${e.message}", e)
                 }
             }
+            ctx.calls.keys.firstOrNull()?.let { error("call \"$it\" was started and never joined") }
             v["expect_requests"]?.let { checkRequests(it) }
         } finally {
+            ctx.scope.cancel()
             clients.values.forEach { it.close() }
             store?.close()
             clock.close()
         }
     }
 
-    private fun step(step: JsonNode, clients: Map<String, TokenClient>, clock: ManualClock, secrets: List<String>) {
-        val allowed = mapOf(
-            "token" to setOf("client", "expect", "expect_error"),
-            "concurrent" to setOf("calls", "client", "expect", "expect_error"),
-            "advance" to setOf("ms"),
-            "shift_wall" to setOf("ms"),
-            "settle" to emptySet(),
-            "invalidate" to setOf("token", "expect", "client"),
-            "requests" to setOf("count"),
-            "script" to setOf("responses"),
-        )
+    private fun step(
+        step: JsonNode,
+        clients: Map<String, TokenClient>,
+        clock: ManualClock,
+        secrets: List<String>,
+        ctx: Context,
+    ) {
         val op = step.path("op").asText()
-        val keys = allowed[op] ?: error("unknown op \"$op\"")
-        step.fieldNames().forEach { check(it == "op" || it in keys) { "unknown key $it for op $op" } }
         val clientName = step.path("client").asText("main")
         val client by lazy { clients[clientName] ?: error("no client $clientName") }
+        val id = step.path("id").asText()
+        val call by lazy { ctx.calls[id] ?: error("no call \"$id\"") }
+        val store by lazy { ctx.store?.core ?: error("no shared store") }
+        val keys by lazy { ctx.keys[clientName] ?: error("no client $clientName") }
         when (op) {
             // The blocking twin, through the memo.
             "token" -> checkResult(runCatching { client.tokenBlocking() }, step, secrets)
@@ -120,7 +155,37 @@ class VectorsTest : WithMockProvider() {
             }
             "requests" -> expectEq("request count", JsonNodeFactory.instance.numberNode(mock.requestCount()), step["count"])
             "script" -> mock.script(step["responses"])
+            // One call in the background, through the suspend API.
+            "start" -> {
+                check(id !in ctx.calls) { "call \"$id\" started twice" }
+                ctx.calls[id] = ctx.scope.async { runCatching { client.token() } }
+            }
+            "pending" -> {
+                Thread.sleep(step.path("ms").asLong())
+                check(!call.isCompleted) { "call \"$id\" has returned" }
+            }
+            "join" -> {
+                val result = runBlocking { withTimeout(CALL_TIMEOUT_MS) { call.await() } }
+                ctx.calls.remove(id)
+                checkResult(result, step, secrets)
+            }
+            "store_fail" -> {
+                check(step.path("fail").isBoolean) { "fail is a bool" }
+                store.setFailing(step["fail"].asBoolean())
+            }
+            "store_lock" -> check(store.tryLock(keys.lock, FOREIGN_OWNER, step.path("ms").asLong().toULong())) {
+                "the lock is held already"
+            }
+            "store_unlock" -> store.unlock(keys.lock, FOREIGN_OWNER)
+            "store_put" -> store.put(keys.token, recordOf(step), step.path("ms").asLong().toULong())
         }
+    }
+
+    /** A store_put step's record: `record`, or the `record` of `record_file`. */
+    private fun recordOf(step: JsonNode): String {
+        check(step.has("record") != step.has("record_file")) { "store_put takes one of record and record_file" }
+        return step["record"]?.asText()
+            ?: MockProvider.JSON.readTree(File(dir, step["record_file"].asText()))["record"].asText()
     }
 
     private fun checkResult(result: Result<AccessToken>, step: JsonNode, secrets: List<String>) {
@@ -192,6 +257,34 @@ class VectorsTest : WithMockProvider() {
     }
 
     companion object {
+        /** Every op with the keys it may have (besides `op`): the vectors' README. */
+        val STEP_KEYS = mapOf(
+            "token" to setOf("client", "expect", "expect_error"),
+            "concurrent" to setOf("calls", "client", "expect", "expect_error"),
+            "advance" to setOf("ms"),
+            "shift_wall" to setOf("ms"),
+            "settle" to emptySet(),
+            "invalidate" to setOf("token", "expect", "client"),
+            "requests" to setOf("count"),
+            "script" to setOf("responses"),
+            "start" to setOf("id", "client"),
+            "pending" to setOf("id", "ms"),
+            "join" to setOf("id", "expect", "expect_error"),
+            "store_fail" to setOf("fail"),
+            "store_lock" to setOf("client", "ms"),
+            "store_unlock" to setOf("client"),
+            "store_put" to setOf("client", "record", "record_file", "ms"),
+        )
+
+        /** What this runner can do of what a vector may require: everything. */
+        val CAPABILITIES = setOf("store_control")
+
+        /** The owner of the locks a vector takes in the store, playing another process. */
+        const val FOREIGN_OWNER = "vectors-foreign-owner"
+
+        /** A call that has not returned by then has hung: fail rather than wait forever. */
+        const val CALL_TIMEOUT_MS = 60_000L
+
         /** Replaces `{mock}` in every string with the mock's base URL. */
         fun substitute(v: JsonNode, base: String): JsonNode = when {
             v.isTextual -> TextNode(v.asText().replace("{mock}", base))
