@@ -150,3 +150,17 @@ def test_the_stored_value_is_sealed_and_redis_down_is_only_a_miss(mock: Any, red
     # Redis gone: still a token, no error.
     down = TokenClient.from_config(mock.deliveroo(client_secret=SECRET, store={"redis_url": "redis://127.0.0.1:1/0"}))
     assert down.token().access_token == "sealed-tok-10"
+
+
+def test_the_store_section_as_a_keyword_argument_is_the_config_not_a_store_object(mock: Any, redis_url: str) -> None:
+    """``TokenClient(..., store={"redis_url": ...})`` is the config's ``store``
+    section, as in every other binding: it shares through Redis."""
+    mock.script([mock.token_response("kw-store-1", expires_in=3600)])
+    config = _config(mock, redis_url)
+    provider = config.pop("provider")
+    by_keywords = TokenClient(provider, **config)
+    assert by_keywords.token().access_token == "kw-store-1"
+    by_keywords.settle()
+    other = TokenClient.from_config(_config(mock, redis_url))
+    assert other.token().access_token == "kw-store-1"
+    assert mock.count() == 1, "the second client read the token from Redis"

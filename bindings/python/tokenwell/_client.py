@@ -230,7 +230,9 @@ class TokenClient:
     between clients: a :class:`MemoryStore` within this process, or your own
     store (a :class:`tokenwell.Store`: ``get``, ``put``, ``remove_if`` and
     optionally ``try_lock``/``unlock``, sync or async) across processes. A
-    store's failures are cache misses, never the caller's error.
+    store's failures are cache misses, never the caller's error. A mapping is
+    the config's ``store`` section instead, e.g.
+    ``store={"redis_url": "rediss://…", "key_prefix": "billing"}`` (Redis).
     """
 
     __slots__ = ("_core", "_now", "_memo", "_last", "__weakref__")
@@ -243,7 +245,7 @@ class TokenClient:
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
         clock: Optional[ManualClock] = None,
-        store: Union[MemoryStore, _store.Store, _store.AsyncStore, None] = None,
+        store: Union[MemoryStore, _store.Store, _store.AsyncStore, Mapping[str, Any], None] = None,
         **options: Any,
     ) -> None:
         config: Dict[str, Any] = {"provider": provider}
@@ -254,6 +256,9 @@ class TokenClient:
         if client_secret is not None:
             config["client_secret"] = client_secret
         config.update(options)
+        if isinstance(store, Mapping):  # the config's `store` section (Redis), not a store object
+            config["store"] = dict(store)
+            store = None
         self._init(config, clock, store)
 
     @classmethod
