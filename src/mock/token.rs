@@ -247,9 +247,12 @@ fn build_scripted(script: ScriptedResponse) -> Result<Resp, String> {
         (None, None) => String::new(),
     };
     let total = (body.len() as u64).saturating_mul(script.repeat);
-    if script.repeat == 0 || total > MAX_SCRIPTED_BODY {
+    if script.repeat == 0 {
+        return Err("repeat must be 1 or more".into());
+    }
+    if total > MAX_SCRIPTED_BODY {
         return Err(format!(
-            "repeat {} makes a body of {total} bytes; give 1 or more, for at most {MAX_SCRIPTED_BODY}",
+            "repeat {} makes a {total}-byte body, over the {MAX_SCRIPTED_BODY}-byte limit",
             script.repeat
         ));
     }
