@@ -85,7 +85,8 @@ error_kinds! {
     Timeout = "timeout", credential: false, retryable: true;
     /// A success status whose body is not a usable token response.
     MalformedResponse = "malformed_response", credential: false, retryable: false;
-    /// The response body exceeded [`crate::MAX_RESPONSE_BYTES`].
+    /// The response body exceeded [`crate::MAX_RESPONSE_BYTES`], or its headers
+    /// reached [`crate::response::MAX_RESPONSE_HEAD_BYTES`].
     ResponseTooLarge = "response_too_large", credential: false, retryable: false;
     /// The configuration is invalid (unknown preset, insecure URL, missing field).
     Config = "config", credential: true, retryable: false;

@@ -22,6 +22,11 @@ mod dates;
 /// under 10 KiB (Stuart allows 8 KiB tokens); anything bigger is refused.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
+/// Response headers of this many bytes or more (names and values) are refused.
+/// It is the limit of Node's `fetch`, which refuses such a response before the
+/// core sees it; refusing them here too gives every runtime the same outcome.
+pub const MAX_RESPONSE_HEAD_BYTES: usize = 16 * 1024;
+
 /// Longest access token accepted.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
@@ -60,8 +65,23 @@ pub struct Issued {
     pub lifetime_ms: u64,
 }
 
+/// The error for headers over [`MAX_RESPONSE_HEAD_BYTES`]. Without a status:
+/// where `fetch` refuses them, the status never reaches the core.
+pub(crate) fn head_too_large() -> Error {
+    Error::new(
+        ErrorKind::ResponseTooLarge,
+        format!("token response headers reach {MAX_RESPONSE_HEAD_BYTES} bytes"),
+    )
+}
+
 /// Parses a response to a request sent at wall time `sent_unix_ms`.
 pub fn parse(profile: &Profile, resp: &HttpResponse, sent_unix_ms: i64) -> Result<Issued> {
+    let head_bytes = resp.headers.iter().fold(0usize, |sum, (name, value)| {
+        sum.saturating_add(name.len()).saturating_add(value.len())
+    });
+    if head_bytes >= MAX_RESPONSE_HEAD_BYTES {
+        return Err(head_too_large());
+    }
     if resp.body.len() > MAX_RESPONSE_BYTES {
         return Err(Error::new(
             ErrorKind::ResponseTooLarge,
@@ -426,6 +446,16 @@ mod tests {
     }
 
     const NOW: i64 = 1_767_225_600_000;
+
+    #[test]
+    fn headers_of_16_kib_or_more_are_refused_without_a_status() {
+        let ok = r#"{"access_token":"t","expires_in":60}"#;
+        let filler = "a".repeat(MAX_RESPONSE_HEAD_BYTES - "x-filler".len() - 1);
+        assert!(parse(&profile(), &reply(200, &[("x-filler", &filler)], ok), NOW).is_ok());
+        let filler = filler + "a";
+        let e = parse(&profile(), &reply(200, &[("x-filler", &filler)], ok), NOW).unwrap_err();
+        assert_eq!((e.kind(), e.status()), (ErrorKind::ResponseTooLarge, None));
+    }
 
     #[test]
     fn retry_after_as_http_date() {

@@ -864,6 +864,139 @@ async fn scripted_delay_and_unsendable_scripts() {
     mock.shutdown().await;
 }
 
+/// The head of a raw reply, and its body bytes (unframed).
+fn split_reply(raw: &[u8]) -> (Reply, Vec<u8>) {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head")
+        + 4;
+    (parse_reply(&raw[..end]), raw[end..].to_vec())
+}
+
+#[tokio::test]
+async fn repeated_chunked_and_echoed_bodies_go_out_as_scripted() {
+    let mock = start().await;
+    let repeated = |chunked| ScriptedResponse {
+        repeat: 3,
+        chunked,
+        ..ScriptedResponse::text(200, "ab")
+    };
+    let echo = ScriptedResponse {
+        echo: true,
+        ..ScriptedResponse::json(
+            401,
+            json!({ "error": "invalid_client", "seen": ["{authorization}", "{body}"] }),
+        )
+    };
+    mock.script(vec![
+        repeated(false),
+        repeated(true),
+        echo,
+        ScriptedResponse {
+            repeat: 0,
+            ..ScriptedResponse::text(200, "ab")
+        },
+    ]);
+
+    let plain = send(mock.addr(), "POST", "/custom/t", &[], b"").await;
+    assert_eq!(
+        (plain.body.as_str(), plain.header("content-length")),
+        ("ababab", Some("6"))
+    );
+
+    let chunked = send(mock.addr(), "POST", "/custom/t", &[], b"").await;
+    assert_eq!(chunked.header("content-length"), None);
+    assert_eq!(chunked.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(chunked.body, "6\r\nababab\r\n0\r\n\r\n");
+
+    let echoed = send(
+        mock.addr(),
+        "POST",
+        "/custom/t",
+        &[("Authorization", "Basic c2VjcmV0")],
+        b"a=\"b\"",
+    )
+    .await;
+    assert_eq!(
+        (echoed.status, echoed.json()),
+        (
+            401,
+            json!({ "error": "invalid_client", "seen": ["Basic c2VjcmV0", "a=\"b\""] })
+        )
+    );
+
+    let refused = send(mock.addr(), "POST", "/custom/t", &[], b"").await;
+    assert_eq!(
+        (refused.status, refused.error()),
+        (500, "server_error".into())
+    );
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn wire_faults_break_the_exchange_as_named() {
+    let mock = start().await;
+    let body = json!({ "access_token": "t", "expires_in": 60 });
+    let whole = body.to_string().len();
+    mock.script(vec![
+        ScriptedResponse::json(200, body.clone()).with_fault(WireFault::Truncate),
+        ScriptedResponse::json(200, body.clone()).with_fault(WireFault::Stall),
+        ScriptedResponse::json(200, body).with_fault(WireFault::Reset),
+    ]);
+    let request = format!(
+        "POST /custom/t HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\n\r\n",
+        mock.addr()
+    );
+
+    // Truncate: the whole length promised, half sent, then the connection closes.
+    let stream = TcpStream::connect(mock.addr()).await.unwrap();
+    write_all(&stream, request.as_bytes()).await;
+    let (head, sent) = split_reply(&read_to_end(&stream).await);
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.header("content-length"),
+        Some(whole.to_string().as_str())
+    );
+    assert_eq!(sent.len(), whole / 2);
+
+    // Stall: the same half, then nothing while the client waits.
+    let stream = TcpStream::connect(mock.addr()).await.unwrap();
+    write_all(&stream, request.as_bytes()).await;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let waited = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            stream.readable().await.unwrap();
+            if let Ok(n) = stream.try_read(&mut buf) {
+                assert!(n > 0, "a stalled connection must stay open");
+                got.extend_from_slice(&buf[..n]);
+            }
+        }
+    })
+    .await;
+    assert!(waited.is_err(), "still open after 300 ms");
+    assert_eq!(split_reply(&got).1.len(), whole / 2);
+    drop(stream);
+
+    // Reset: no reply at all, and an RST rather than an orderly close.
+    let stream = TcpStream::connect(mock.addr()).await.unwrap();
+    write_all(&stream, request.as_bytes()).await;
+    let read = loop {
+        stream.readable().await.unwrap();
+        match stream.try_read(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            other => break other,
+        }
+    };
+    assert_eq!(
+        read.map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::ConnectionReset)
+    );
+    assert_eq!(mock.request_count(), 3);
+    mock.shutdown().await;
+}
+
 #[test]
 fn scripts_deserialize_with_defaults() {
     let parsed: ScriptedResponse = serde_json::from_value(json!({ "json": { "a": 1 } })).unwrap();

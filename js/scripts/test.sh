@@ -3,8 +3,8 @@
 #   bash js/scripts/test.sh
 # Installs what is missing (wasm target, pinned wasm-bindgen CLI, npm deps from
 # package-lock.json), builds the mock provider and the package, runs every JS
-# test (conformance vectors, stampede, API, Node/workerd/Deno/Bun smoke, packed
-# tarball), then prints the budgets. Non-interactive; exits non-zero on failure.
+# test (conformance vectors, fault catalogue, stampede, API, Node/workerd/Deno/Bun
+# smoke, packed tarball), then prints the budgets. Non-interactive; exits non-zero on failure.
 set -euo pipefail
 export CI="${CI:-true}"
 JS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,7 +52,7 @@ status=0
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 node --test --test-reporter=spec \
-  test/vectors.test.mjs test/api.test.mjs test/errors.test.mjs test/logging.test.mjs test/schema.test.mjs test/runtimes.test.mjs test/pack.test.mjs 2>&1 | tee "$report" || status=$?
+  test/vectors.test.mjs test/faults.test.mjs test/api.test.mjs test/errors.test.mjs test/logging.test.mjs test/schema.test.mjs test/runtimes.test.mjs test/pack.test.mjs 2>&1 | tee "$report" || status=$?
 passed="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$report" | tail -1)"
 failed="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$report" | tail -1)"
 

@@ -1,4 +1,4 @@
-//! HTTP plumbing: a one-chunk response body, bounded request-body reading and
+//! HTTP plumbing: a response body of repeated frames, bounded request-body reading and
 //! the JSON responses the mock sends on its own behalf.
 
 use std::convert::Infallible;
@@ -13,18 +13,52 @@ use hyper::{Response, StatusCode};
 /// Largest request body the mock reads.
 pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
 
-/// A response body sent in one piece, so hyper always frames it with `Content-Length`.
+/// A response body: `data`, `times` times in a row, in frames of up to
+/// [`FRAME`] bytes (cheap slices of one buffer, so a huge body costs little
+/// memory). Framed with `Content-Length`, or with chunked encoding when
+/// `chunked` (then only counting tells a client how long it is).
 #[derive(Debug, Default)]
-pub(crate) struct Full(Option<Bytes>);
+pub(crate) struct MockBody {
+    /// `data` repeated as often as fits in a frame (at least once).
+    block: Bytes,
+    unit: usize,
+    times_left: u64,
+    chunked: bool,
+}
 
-impl Full {
+/// Largest frame a [`MockBody`] sends.
+const FRAME: usize = 64 * 1024;
+
+impl MockBody {
+    /// `data` once, with `Content-Length`.
     pub fn new(data: impl Into<Bytes>) -> Self {
-        let data = data.into();
-        Full((!data.is_empty()).then_some(data))
+        Self::repeated(data.into(), 1, false)
+    }
+
+    /// `data`, `times` times in a row.
+    pub fn repeated(data: Bytes, times: u64, chunked: bool) -> Self {
+        let unit = data.len();
+        let per_frame = (FRAME / unit.max(1)).clamp(1, times.max(1) as usize);
+        MockBody {
+            block: data.repeat(per_frame).into(),
+            unit,
+            times_left: if unit == 0 { 0 } else { times },
+            chunked,
+        }
+    }
+
+    /// Total length still to send, in bytes.
+    pub fn len(&self) -> u64 {
+        self.unit as u64 * self.times_left
+    }
+
+    /// The whole body in one buffer (for the faults that cut it).
+    pub fn collect(&self) -> Vec<u8> {
+        self.block[..self.unit].repeat(self.times_left as usize)
     }
 }
 
-impl Body for Full {
+impl Body for MockBody {
     type Data = Bytes;
     type Error = Infallible;
 
@@ -32,19 +66,30 @@ impl Body for Full {
         mut self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.0.take().map(|d| Ok(Frame::data(d))))
+        if self.times_left == 0 {
+            return Poll::Ready(None);
+        }
+        let per_frame = (self.block.len() / self.unit) as u64;
+        let n = per_frame.min(self.times_left);
+        self.times_left -= n;
+        let frame = self.block.slice(..self.unit * n as usize);
+        Poll::Ready(Some(Ok(Frame::data(frame))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.0.is_none()
+        self.times_left == 0
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.0.as_ref().map_or(0, |d| d.len() as u64))
+        if self.chunked {
+            SizeHint::default()
+        } else {
+            SizeHint::with_exact(self.len())
+        }
     }
 }
 
-pub(crate) type Resp = Response<Full>;
+pub(crate) type Resp = Response<MockBody>;
 
 /// Why a request body could not be read.
 pub(crate) enum BodyError {
@@ -90,7 +135,7 @@ pub(crate) fn own_response(
     body: impl Into<Bytes>,
     now: SystemTime,
 ) -> Resp {
-    let mut resp = Response::new(Full::new(body));
+    let mut resp = Response::new(MockBody::new(body));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
     headers.insert(header::DATE, date_value(now));

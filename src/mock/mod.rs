@@ -13,10 +13,13 @@
 //!
 //! Tests steer it through [`MockServer`] (in process) or through the JSON admin
 //! routes under `/__admin/` (out of process, see [`run_cli`]): script exact
-//! responses, inject faults, read back every recorded token request.
+//! responses, inject faults, read back every recorded token request. A scripted
+//! response can break the exchange at the wire ([`WireFault`]), stream a huge or
+//! chunked body, or echo the request's credentials back.
 
 mod admin;
 mod cli;
+mod faults;
 mod http;
 mod jwt;
 mod providers;
@@ -31,6 +34,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use serde::{Deserialize, Serialize};
 
 pub use cli::{run_cli, MockArgs};
+pub use faults::WireFault;
 pub use server::MockServer;
 
 /// How a [`MockServer`] starts.
@@ -114,6 +118,29 @@ pub struct ScriptedResponse {
     /// Sends the body gzip-compressed, with `Content-Encoding: gzip`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gzip: bool,
+    /// Sends the body this many times in a row (before compression, so with
+    /// `gzip` a few bytes of script make a gzip bomb); at most 64 MiB in all.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub repeat: u64,
+    /// Frames the body with chunked encoding instead of `Content-Length`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub chunked: bool,
+    /// Replaces `{authorization}` and `{body}` in the body (in every string of
+    /// `json`) with the request's `Authorization` header and body, as servers
+    /// that echo what they were sent do.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub echo: bool,
+    /// Breaks the exchange at the wire instead of answering properly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<WireFault>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 fn default_status() -> u16 {
@@ -129,6 +156,10 @@ impl Default for ScriptedResponse {
             json: None,
             delay_ms: 0,
             gzip: false,
+            repeat: 1,
+            chunked: false,
+            echo: false,
+            fault: None,
         }
     }
 }
@@ -167,6 +198,12 @@ impl ScriptedResponse {
     /// Sets the extra delay before this response.
     pub fn with_delay_ms(mut self, delay_ms: u64) -> Self {
         self.delay_ms = delay_ms;
+        self
+    }
+
+    /// Breaks the exchange at the wire with `fault`.
+    pub fn with_fault(mut self, fault: WireFault) -> Self {
+        self.fault = Some(fault);
         self
     }
 }

@@ -16,10 +16,11 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::http::{not_found, Resp};
+use super::faults::{self, Broken};
+use super::http::not_found;
 use super::providers::Provider;
 use super::state::Shared;
-use super::token::check_fault;
+use super::token::{check_fault, Reply};
 use super::{admin, token, Fault, MockOptions, RecordedRequest, ScriptedResponse};
 
 /// How long [`MockServer::shutdown`] waits for in-flight requests.
@@ -174,29 +175,47 @@ async fn serve(
     _open: mpsc::Sender<()>,
 ) {
     let _ = stream.set_nodelay(true);
+    // A broken response goes to this task, which takes the socket back from hyper.
+    let (broken_tx, mut broken_rx) = mpsc::unbounded_channel::<Broken>();
     let service = service_fn(move |req| {
         let shared = Arc::clone(&shared);
-        async move { Ok::<_, Infallible>(route(&shared, req).await) }
-    });
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    // Connection errors (client hung up, garbage bytes) only end this connection.
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+        let broken_tx = broken_tx.clone();
+        async move {
+            match route(&shared, req).await {
+                Reply::Http(resp) => Ok::<_, Infallible>(resp),
+                Reply::Broken(broken) => {
+                    let _ = broken_tx.send(broken);
+                    // Never answered: the connection task drops this future.
+                    std::future::pending().await
+                }
+            }
         }
+    });
+    let mut conn = builder.serve_connection(TokioIo::new(stream), service);
+    // Connection errors (client hung up, garbage bytes) only end this connection.
+    let broken = tokio::select! {
+        _ = &mut conn => return,
+        Some(broken) = broken_rx.recv() => broken,
+        _ = stop.changed() => {
+            std::pin::Pin::new(&mut conn).graceful_shutdown();
+            let _ = conn.await;
+            return;
+        }
+    };
+    let stream = conn.into_parts().io.into_inner();
+    tokio::select! {
+        _ = faults::send(stream, broken) => {}
+        _ = stop.changed() => {}
     }
 }
 
-async fn route(shared: &Shared, req: Request<Incoming>) -> Resp {
+async fn route(shared: &Shared, req: Request<Incoming>) -> Reply {
     let path = req.uri().path();
     if path == "/__admin" || path.starts_with("/__admin/") {
-        admin::handle(shared, req).await
+        admin::handle(shared, req).await.into()
     } else if let Some(provider) = Provider::from_path(path) {
         token::handle(shared, provider, req).await
     } else {
-        not_found(path)
+        not_found(path).into()
     }
 }

@@ -9,13 +9,31 @@ use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::http::request::Parts;
 use hyper::{Method, Request, Response, StatusCode};
 
+use super::faults::{self, Broken};
 use super::http::{
     broken_body, method_not_allowed, oauth_error, own_response, read_body, too_large, unix_secs,
-    BodyError, Full, Resp, BODY_LIMIT,
+    BodyError, MockBody, Resp, BODY_LIMIT,
 };
 use super::providers::{self, Provider};
 use super::state::Shared;
 use super::{Fault, RecordedRequest, ScriptedResponse};
+
+/// Largest body a scripted response may send (after `repeat`, before `gzip`).
+const MAX_SCRIPTED_BODY: u64 = 64 * 1024 * 1024;
+
+/// What the server does with a token request.
+pub(crate) enum Reply {
+    /// Sends this response.
+    Http(Resp),
+    /// Breaks the exchange at the wire (see [`faults`]).
+    Broken(Broken),
+}
+
+impl From<Resp> for Reply {
+    fn from(resp: Resp) -> Self {
+        Reply::Http(resp)
+    }
+}
 
 /// What a valid request is answered with, chosen when it arrives so the
 /// script is consumed in arrival order.
@@ -27,13 +45,13 @@ enum Answer {
     Success(u64),
 }
 
-pub(crate) async fn handle(shared: &Shared, provider: Provider, req: Request<Incoming>) -> Resp {
+pub(crate) async fn handle(shared: &Shared, provider: Provider, req: Request<Incoming>) -> Reply {
     let (parts, body) = req.into_parts();
     let body = read_body(body, BODY_LIMIT).await;
+    let request = record(&parts, body.as_deref().unwrap_or_default());
     let latency_ms = {
         let mut state = shared.lock();
-        let recorded = body.as_deref().unwrap_or_default();
-        state.requests.push(record(&parts, recorded));
+        state.requests.push(request.clone());
         state.config.latency_ms
     };
 
@@ -51,7 +69,7 @@ pub(crate) async fn handle(shared: &Shared, provider: Provider, req: Request<Inc
         Ok(grant) => grant,
         Err(rejection) => {
             sleep_ms(latency_ms).await;
-            return rejection;
+            return rejection.into();
         }
     };
 
@@ -78,7 +96,10 @@ pub(crate) async fn handle(shared: &Shared, provider: Provider, req: Request<Inc
     // Timestamps are taken after the delay: the token is issued when it is sent.
     let now = SystemTime::now();
     match answer {
-        Answer::Script(script) => scripted(script),
+        Answer::Script(mut script) => {
+            faults::echo(&mut script, &request);
+            return scripted(script);
+        }
         Answer::Status(code) => fault_response(code, now),
         Answer::Malformed => own_response(
             StatusCode::OK,
@@ -102,6 +123,7 @@ pub(crate) async fn handle(shared: &Shared, provider: Provider, req: Request<Inc
             resp
         }
     }
+    .into()
 }
 
 async fn sleep_ms(ms: u64) {
@@ -170,15 +192,21 @@ fn fault_response(code: u16, now: SystemTime) -> Resp {
     }
 }
 
-/// Sends a scripted response; one that cannot be sent becomes a 500 that says why.
-fn scripted(script: ScriptedResponse) -> Resp {
-    build_scripted(script).unwrap_or_else(|e| {
-        oauth_error(
+/// Sends a scripted response, or breaks it as its fault says; one that cannot
+/// be sent becomes a 500 that says why.
+fn scripted(script: ScriptedResponse) -> Reply {
+    let fault = script.fault;
+    match build_scripted(script) {
+        Ok(resp) => match fault {
+            Some(fault) => Reply::Broken(Broken::new(fault, resp)),
+            None => Reply::Http(resp),
+        },
+        Err(e) => Reply::Http(oauth_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             &format!("invalid scripted response: {e}"),
-        )
-    })
+        )),
+    }
 }
 
 /// Checks that a scripted response can be sent, so the admin API can refuse it up front.
@@ -191,7 +219,7 @@ fn build_scripted(script: ScriptedResponse) -> Result<Resp, String> {
         .ok()
         .filter(|s| s.as_u16() >= 200)
         .ok_or_else(|| format!("status {} is not in 200..=999", script.status))?;
-    let mut resp = Response::new(Full::default());
+    let mut resp = Response::new(MockBody::default());
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
     for (name, value) in &script.headers {
@@ -218,22 +246,40 @@ fn build_scripted(script: ScriptedResponse) -> Result<Resp, String> {
         (None, Some(text)) => text,
         (None, None) => String::new(),
     };
-    if script.gzip {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        *resp.body_mut() = Full::new(gzip(body.as_bytes())?);
-    } else {
-        *resp.body_mut() = Full::new(body);
+    let total = (body.len() as u64).saturating_mul(script.repeat);
+    if script.repeat == 0 {
+        return Err("repeat must be 1 or more".into());
     }
+    if total > MAX_SCRIPTED_BODY {
+        return Err(format!(
+            "repeat {} makes a {total}-byte body, over the {MAX_SCRIPTED_BODY}-byte limit",
+            script.repeat
+        ));
+    }
+    *resp.body_mut() = if script.gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        MockBody::repeated(
+            gzip(body.as_bytes(), script.repeat)?.into(),
+            1,
+            script.chunked,
+        )
+    } else {
+        MockBody::repeated(body.into(), script.repeat, script.chunked)
+    };
     Ok(resp)
 }
 
-/// `data` gzip-compressed (a long run of one byte shrinks a thousandfold: a
-/// gzip bomb in a few lines of script).
-fn gzip(data: &[u8]) -> Result<Vec<u8>, String> {
+/// `data` repeated `times` times, gzip-compressed (a long run of one byte
+/// shrinks a thousandfold: a gzip bomb in a few lines of script).
+fn gzip(data: &[u8], times: u64) -> Result<Vec<u8>, String> {
     use std::io::Write as _;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder
-        .write_all(data)
+    // In blocks of about 64 KiB: a write per repetition of one byte would be slow.
+    let per_block = (64 * 1024 / data.len().max(1)).clamp(1, times.max(1) as usize) as u64;
+    let block = data.repeat(per_block as usize);
+    (0..times / per_block)
+        .try_for_each(|_| encoder.write_all(&block))
+        .and_then(|()| encoder.write_all(&data.repeat((times % per_block) as usize)))
         .and_then(|()| encoder.finish())
         .map_err(|e| format!("gzip failed: {e}"))
 }

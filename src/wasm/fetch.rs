@@ -132,6 +132,9 @@ impl Transport for FetchTransport {
                     ErrorKind::Timeout,
                     format!("no complete response within {} ms", self.timeout_ms),
                 )
+            } else if caused_by(&e, "UND_ERR_HEADERS_OVERFLOW") {
+                // Node's fetch refuses big headers itself: the core's own refusal.
+                crate::response::head_too_large()
             } else {
                 Error::new(ErrorKind::Network, describe(&e))
             }
@@ -238,6 +241,23 @@ fn too_large(status: u16) -> Error {
         format!("token response exceeds {MAX_RESPONSE_BYTES} bytes"),
     )
     .with_status(status)
+}
+
+/// Whether the thrown value, or one of its causes, has this `code` (Node's
+/// fetch throws "fetch failed" with undici's error as its `cause`).
+fn caused_by(e: &JsValue, code: &str) -> bool {
+    let mut current = e.clone();
+    for _ in 0..4 {
+        let field = |name: &str| Reflect::get(&current, &JsValue::from_str(name)).ok();
+        if field("code").and_then(|c| c.as_string()).as_deref() == Some(code) {
+            return true;
+        }
+        match field("cause") {
+            Some(cause) if cause.is_object() => current = cause,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// A thrown JS value as one line: `name: message` and its `cause` chain
