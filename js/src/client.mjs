@@ -83,15 +83,57 @@ export class ManualClock {
   unixMs() { return this.#inner.unixMs(); }
   /** @internal a handle for the core. */
   static _handle(clock) { return clock.#inner.share(); }
+  /** @internal the core's clock, borrowed. */
+  static _inner(clock) { return clock.#inner; }
 }
 
-/** An in-process token store: clients given the same store share tokens. */
+/**
+ * An in-process token store: clients given the same store share tokens. With
+ * `{ clock }` (a ManualClock) its records and locks expire on that clock (tests).
+ */
 export class MemoryStore {
-  #inner = new WasmStore();
+  #inner;
+  constructor({ clock } = {}) {
+    if (clock !== undefined && !(clock instanceof ManualClock)) {
+      throw new TokenwellError('config', 'config: clock must be a ManualClock', { detail: 'clock must be a ManualClock' });
+    }
+    this.#inner = clock ? WasmStore.withClock(ManualClock._inner(clock)) : new WasmStore();
+  }
   /** @internal a handle for the core. */
   static _handle(store) { return store.#inner.share(); }
   [INSPECT]() { return 'MemoryStore {}'; }
   [DENO_INSPECT]() { return 'MemoryStore {}'; }
+}
+
+/**
+ * What the core calls on a user's store (see `Store` in index.d.ts): every
+ * method returns a Promise whatever the store's methods return (a value, a
+ * Promise, or a throw: then a rejection, which the core counts as a miss and
+ * reports without its text). Keys are hashed, records sealed by the core.
+ */
+class StoreBridge {
+  #store;
+  constructor(store) {
+    for (const method of ['get', 'put', 'removeIf']) {
+      if (typeof store[method] !== 'function') {
+        throw new TokenwellError('config', `config: store.${method} must be a function`, { detail: `store.${method} must be a function` });
+      }
+    }
+    this.#store = store;
+    this.hasLock = typeof store.tryLock === 'function' && typeof store.unlock === 'function';
+    this.hasPublish = typeof store.publish === 'function';
+  }
+  async get(key) {
+    const record = await this.#store.get(key);
+    return typeof record === 'string' ? record : null;
+  }
+  async put(key, record, ttlMs) { await this.#store.put(key, record, ttlMs); }
+  async removeIf(key, record, fingerprint) { await this.#store.removeIf(key, record, fingerprint); }
+  async tryLock(lock, owner, ttlMs) { return (await this.#store.tryLock(lock, owner, ttlMs)) === true; }
+  async unlock(lock, owner) { await this.#store.unlock(lock, owner); }
+  async publish(key, record, ttlMs, lock, owner) {
+    await this.#store.publish(key, record, ttlMs, lock ?? null, owner ?? null);
+  }
 }
 
 // The memo's clock when no ManualClock is given: the core's own. In WebAssembly
@@ -202,26 +244,35 @@ export class TokenClient {
 
   /**
    * @param options the config (the schema of every tokenwell binding, camelCase or
-   *   snake_case keys) plus `clock` (a ManualClock), `store` (a MemoryStore) and
+   *   snake_case keys) plus `clock` (a ManualClock), `store` (a MemoryStore, or
+   *   any object with `get`, `put`, `removeIf` and optionally `tryLock`/`unlock`
+   *   and `publish`: see `Store` in index.d.ts, and the adapters redisStore,
+   *   upstashStore, denoKvStore, workersKvStore, durableObjectStore), `waitUntil`
+   *   (a Worker's `(p) => ctx.waitUntil(p)`: background work is handed to it) and
    *   `dangerouslyAllowBrowser`.
    */
   constructor(options) {
     if (options === null || typeof options !== 'object') {
       throw new TokenwellError('config', 'config: the options must be an object', { detail: 'the options must be an object' });
     }
-    const { clock, store, dangerouslyAllowBrowser, ...config } = options;
+    const { clock, store, waitUntil, dangerouslyAllowBrowser, ...config } = options;
     if (clock !== undefined && !(clock instanceof ManualClock)) {
       throw new TokenwellError('config', 'config: clock must be a ManualClock', { detail: 'clock must be a ManualClock' });
     }
-    if (store !== undefined && !(store instanceof MemoryStore)) {
-      throw new TokenwellError('config', 'config: store must be a MemoryStore', { detail: 'store must be a MemoryStore' });
+    if (store !== undefined && (store === null || typeof store !== 'object')) {
+      throw new TokenwellError('config', 'config: store must be a MemoryStore or a store object', { detail: 'store must be a MemoryStore or a store object' });
     }
+    if (waitUntil !== undefined && typeof waitUntil !== 'function') {
+      throw new TokenwellError('config', 'config: waitUntil must be a function', { detail: 'waitUntil must be a function' });
+    }
+    const memory = store instanceof MemoryStore;
+    const jsStore = store !== undefined && !memory ? new StoreBridge(store) : undefined;
     try {
       this.#core = new WasmClient(
         config,
         clock ? ManualClock._handle(clock) : undefined,
-        store ? MemoryStore._handle(store) : undefined,
-        { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true },
+        memory ? MemoryStore._handle(store) : undefined,
+        { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil },
       );
     } catch (e) {
       throw toTokenwellError(e);
@@ -230,46 +281,53 @@ export class TokenClient {
     this.#description = this.#core.describe();
   }
 
-  /** A valid token (an AccessToken: `accessToken`, `tokenType`, `expiresAt`, `expiresAtUnixMs`, `scope`). */
-  async token() {
+  /**
+   * A valid token (an AccessToken: `accessToken`, `tokenType`, `expiresAt`, `expiresAtUnixMs`, `scope`).
+   * `options.waitUntil` (this request's `ctx.waitUntil` on Workers) takes the background work this call starts.
+   */
+  async token(options = undefined) {
     const memo = this.#memo;
     const entry = memo.hit(memo.now());
     if (entry !== null) return entry.token;
-    return (await this.#ask()).token;
+    return (await this.#ask(false, options?.waitUntil)).token;
   }
 
-  /** The `Authorization` header value for a valid token, e.g. `"Bearer eyJ…"`. */
-  async authorizationHeader() {
+  /** The `Authorization` header value for a valid token, e.g. `"Bearer eyJ…"` (`options` as for token()). */
+  async authorizationHeader(options = undefined) {
     const memo = this.#memo;
     const entry = memo.hit(memo.now());
     if (entry !== null) return entry.header;
-    return (await this.#ask()).header;
+    return (await this.#ask(false, options?.waitUntil)).header;
   }
 
   /**
    * Drops the cached token if it is still `token` (say an API answered 401 with
    * it); a newer token is kept. Returns whether the cached token was dropped.
+   * With a shared store, the record is removed in the background (handed to
+   * `options.waitUntil`, else the client's).
    */
-  invalidate(token) {
+  invalidate(token, options = undefined) {
     // One call voids every lease begun before it: the core's invalidate() is
     // synchronous, so no lease can begin between the two.
     this.#memo.invalidate();
-    return this.#core.invalidate(typeof token === 'string' ? token : String(token?.accessToken ?? token));
+    return this.#core.invalidate(typeof token === 'string' ? token : String(token?.accessToken ?? token),
+      hookOf(options?.waitUntil));
   }
 
   /**
    * `fetch` with `Authorization: <token>` added; on a 401 the token is
-   * invalidated and the request retried once with a fresh one.
+   * invalidated and the request retried once with a fresh one (`options` as for token()).
    */
-  async fetch(input, init = undefined) {
+  async fetch(input, init = undefined, options = undefined) {
     // A Request's body can be read once: keep a copy for the retry.
     const spare = typeof Request !== 'undefined' && input instanceof Request ? input.clone() : input;
-    const first = await this.#ask(true);
+    const waitUntil = options?.waitUntil;
+    const first = await this.#ask(true, waitUntil);
     const response = await globalThis.fetch(input, withAuthorization(input, init, first.header));
     if (response.status !== 401) return response;
     try { await response.body?.cancel(); } catch { /* already consumed or closed */ }
-    this.invalidate(first.token.accessToken);
-    const second = await this.#ask(true);
+    this.invalidate(first.token.accessToken, options);
+    const second = await this.#ask(true, waitUntil);
     return globalThis.fetch(spare, withAuthorization(spare, init, second.header));
   }
 
@@ -279,7 +337,7 @@ export class TokenClient {
   }
 
   /** The core's lease, memoised for as long as the core says it stays the same. */
-  async #ask(useMemo = false) {
+  async #ask(useMemo = false, waitUntil = undefined) {
     const memo = this.#memo;
     if (useMemo) {
       const entry = memo.hit(memo.now());
@@ -288,7 +346,7 @@ export class TokenClient {
     const begun = memo.begin();
     let lease;
     try {
-      lease = await this.#core.lease();
+      lease = await this.#core.lease(hookOf(waitUntil));
     } catch (e) {
       throw toTokenwellError(e);
     }
@@ -299,6 +357,11 @@ export class TokenClient {
   toJSON() { return { tokenClient: this.#description }; }
   [INSPECT]() { return this.toString(); }
   [DENO_INSPECT]() { return this.toString(); }
+}
+
+// A per-call waitUntil for the core: a function, else none.
+function hookOf(waitUntil) {
+  return typeof waitUntil === 'function' ? waitUntil : undefined;
 }
 
 function withAuthorization(input, init, header) {
