@@ -5,7 +5,7 @@
 // This file only memoises the core's own answer: a lease says for how many
 // milliseconds asking again would return the same token with no side effect, so
 // until then the token is served without crossing into WebAssembly.
-import { ErrorKind, WasmClient, WasmClock, WasmStore, errorKindFlags } from './glue.mjs';
+import { ErrorKind, WasmClient, WasmClock, errorKindFlags, storeKeys as coreStoreKeys } from './glue.mjs';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const DENO_INSPECT = Symbol.for('Deno.customInspect');
@@ -83,24 +83,77 @@ export class ManualClock {
   unixMs() { return this.#inner.unixMs(); }
   /** @internal a handle for the core. */
   static _handle(clock) { return clock.#inner.share(); }
-  /** @internal the core's clock, borrowed. */
-  static _inner(clock) { return clock.#inner; }
 }
 
 /**
- * An in-process token store: clients given the same store share tokens. With
+ * The keys a client built from `config` uses in a shared store: `{ token, lock }`
+ * (the core's; hashed, revealing none of the config). To inspect a store, or to
+ * drive one in a test.
+ */
+export function storeKeys(config) {
+  try {
+    const [token, lock] = coreStoreKeys(config);
+    return { token, lock };
+  } catch (e) {
+    throw toTokenwellError(e);
+  }
+}
+
+/**
+ * An in-process token store: clients given the same store share tokens. It is
+ * a store like any other (the `Store` interface of index.d.ts, run by the core
+ * through the same adapter), keeping sealed records under hashed keys. With
  * `{ clock }` (a ManualClock) its records and locks expire on that clock (tests).
  */
 export class MemoryStore {
-  #inner;
+  #records = new Map(); // key -> [record, deadline]
+  #locks = new Map(); // lock -> [owner, deadline]
+  #now;
+  #failing = false;
   constructor({ clock } = {}) {
     if (clock !== undefined && !(clock instanceof ManualClock)) {
       throw new TokenwellError('config', 'config: clock must be a ManualClock', { detail: 'clock must be a ManualClock' });
     }
-    this.#inner = clock ? WasmStore.withClock(ManualClock._inner(clock)) : new WasmStore();
+    this.#now = clock ? () => clock.nowMs() : () => Date.now();
   }
-  /** @internal a handle for the core. */
-  static _handle(store) { return store.#inner.share(); }
+  /** The record under `key`, or null. */
+  get(key) { return this.#live(this.#records, key)?.[0] ?? null; }
+  /** Stores `record` under `key` for `ttlMs`. */
+  put(key, record, ttlMs) {
+    this.#up();
+    this.#records.set(key, [record, this.#now() + ttlMs]);
+  }
+  /** Deletes `key` if it still holds `record`. */
+  removeIf(key, record) {
+    if (this.#live(this.#records, key)?.[0] === record) this.#records.delete(key);
+  }
+  /** Takes `lock` for `owner` for `ttlMs` if nobody holds it; whether it did. */
+  tryLock(lock, owner, ttlMs) {
+    if (this.#live(this.#locks, lock)) return false;
+    this.#locks.set(lock, [owner, this.#now() + ttlMs]);
+    return true;
+  }
+  /** Releases `lock` if `owner` holds it. */
+  unlock(lock, owner) {
+    if (this.#live(this.#locks, lock)?.[0] === owner) this.#locks.delete(lock);
+  }
+  /**
+   * Simulates an outage (tests): while `failing`, every call throws and nothing
+   * stored changes. The clients go on without the store.
+   */
+  setFailing(failing) { this.#failing = failing === true; }
+  #up() {
+    if (this.#failing) throw new Error('the memory store is set to fail');
+  }
+  #live(map, key) {
+    this.#up();
+    const entry = map.get(key);
+    if (entry !== undefined && entry[1] <= this.#now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
   [INSPECT]() { return 'MemoryStore {}'; }
   [DENO_INSPECT]() { return 'MemoryStore {}'; }
 }
@@ -265,13 +318,11 @@ export class TokenClient {
     if (waitUntil !== undefined && typeof waitUntil !== 'function') {
       throw new TokenwellError('config', 'config: waitUntil must be a function', { detail: 'waitUntil must be a function' });
     }
-    const memory = store instanceof MemoryStore;
-    const jsStore = store !== undefined && !memory ? new StoreBridge(store) : undefined;
+    const jsStore = store !== undefined ? new StoreBridge(store) : undefined;
     try {
       this.#core = new WasmClient(
         config,
         clock ? ManualClock._handle(clock) : undefined,
-        memory ? MemoryStore._handle(store) : undefined,
         { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil },
       );
     } catch (e) {

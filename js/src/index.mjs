@@ -5,4 +5,4 @@ import { initSync } from './glue.mjs';
 
 initSync({ module: new WebAssembly.Module(readFileSync(new URL('./tokenwell_bg.wasm', import.meta.url))) });
 
-export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from './client.mjs';
+export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys } from './client.mjs';

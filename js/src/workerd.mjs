@@ -6,4 +6,4 @@ import { initSync } from './glue.mjs';
 
 initSync({ module });
 
-export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from './client.mjs';
+export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys } from './client.mjs';

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use futures::FutureExt;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -15,7 +14,6 @@ use crate::config::TokenConfig;
 use crate::error::{Error, ErrorKind};
 use crate::fleet::Keys;
 use crate::records::{CoreLease, TokenwellError};
-use crate::store::{MemoryStore, Store};
 
 mod to_js;
 use to_js::to_js;
@@ -83,64 +81,6 @@ impl WasmClock {
     }
 }
 
-/// An in-process token store shared by every client given the same instance.
-#[wasm_bindgen]
-pub struct WasmStore(Arc<MemoryStore>);
-
-#[wasm_bindgen]
-impl WasmStore {
-    /// An empty store.
-    #[wasm_bindgen(constructor)]
-    // Single-threaded wasm: the store's clock handle need not be Send.
-    #[allow(clippy::new_without_default, clippy::arc_with_non_send_sync)]
-    pub fn new() -> WasmStore {
-        WasmStore(Arc::new(MemoryStore::new()))
-    }
-
-    /// An empty store whose time-to-live and locks run on `clock`.
-    #[wasm_bindgen(js_name = withClock)]
-    #[allow(clippy::arc_with_non_send_sync)]
-    pub fn with_clock(clock: &WasmClock) -> WasmStore {
-        WasmStore(Arc::new(MemoryStore::with_clock(clock.0.clone())))
-    }
-
-    /// A second handle on the same store (the constructor of `WasmClient` takes
-    /// ownership of the handle it is given).
-    pub fn share(&self) -> WasmStore {
-        WasmStore(self.0.clone())
-    }
-
-    // The store's side of the fleet protocol, for the conformance vectors to
-    // play another process (and an outage) against the clients, as `CoreStore`
-    // does for Python and Kotlin (the wrapper's MemoryStore exposes none of it).
-    // The memory store's futures are ready at once.
-
-    /// While `failing`, every call of the store fails.
-    #[wasm_bindgen(js_name = setFailing)]
-    pub fn set_failing(&self, failing: bool) {
-        self.0.set_failing(failing)
-    }
-
-    /// Takes `lock` for `owner` for `ttl_ms` if nobody holds it.
-    #[wasm_bindgen(js_name = tryLock)]
-    pub fn try_lock(&self, lock: &str, owner: &str, ttl_ms: f64) -> bool {
-        matches!(
-            self.0.try_lock(lock, owner, ttl_ms as u64).now_or_never(),
-            Some(Ok(true))
-        )
-    }
-
-    /// Releases `lock` if `owner` holds it.
-    pub fn unlock(&self, lock: &str, owner: &str) {
-        let _ = self.0.unlock(lock, owner).now_or_never();
-    }
-
-    /// Stores `record` under `key` for `ttl_ms`.
-    pub fn put(&self, key: &str, record: &str, ttl_ms: f64) {
-        let _ = self.0.put(key, record, ttl_ms as u64).now_or_never();
-    }
-}
-
 /// The keys `[token, lock]` a client built from `config` uses in its shared
 /// store (`Keys::for_config`).
 #[wasm_bindgen(js_name = storeKeys)]
@@ -164,8 +104,7 @@ pub struct WasmClient {
 #[wasm_bindgen]
 impl WasmClient {
     /// Builds a client from a config object (the schema every binding accepts,
-    /// snake_case or camelCase keys), an optional manual clock and shared store,
-    /// and options (`{ dangerouslyAllowBrowser?: boolean, jsStore?: StoreBridge,
+    /// snake_case or camelCase keys), an optional manual clock, and options (`{ dangerouslyAllowBrowser?: boolean, jsStore?: StoreBridge,
     /// waitUntil?: (p) => void }`: a JS store's bridge, see `super::store`). Throws a
     /// `TokenwellError` record (`code: "config"`) on a bad config, and in a
     /// browser page unless `dangerouslyAllowBrowser` is `true`.
@@ -173,7 +112,6 @@ impl WasmClient {
     pub fn new(
         config: &JsValue,
         clock: Option<WasmClock>,
-        store: Option<WasmStore>,
         options: &JsValue,
     ) -> Result<WasmClient, JsValue> {
         // (`Reflect.get` throws on a missing `options`: then it is `false`.)
@@ -194,9 +132,6 @@ impl WasmClient {
         let mut builder = TokenClient::builder(TokenConfig::from_json(&json).map_err(error_to_js)?);
         if let Some(clock) = clock {
             builder = builder.clock(clock.0);
-        }
-        if let Some(store) = store {
-            builder = builder.store(store.0);
         }
         let option = |name: &str| {
             Reflect::get(options, &name.into())

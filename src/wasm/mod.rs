@@ -17,7 +17,7 @@ use std::sync::Arc;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-pub use exports::{WasmClient, WasmClock, WasmStore};
+pub use exports::{WasmClient, WasmClock};
 pub use fetch::FetchTransport;
 pub use store::{JsStore, JsStoreAdapter};
 

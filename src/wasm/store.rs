@@ -84,16 +84,13 @@ impl Store for JsStoreAdapter {
             .map(drop)
     }
 
-    /// Deletes whatever `key` holds now (a JS store only offers a conditional
-    /// delete).
-    async fn delete(&self, key: &str) -> Result<()> {
-        if let Some(record) = self.get(key).await? {
-            let fingerprint = crate::fleet::record::header(&record)
-                .map(|h| h.fingerprint.to_owned())
-                .unwrap_or_default();
-            settle(self.js.remove_if(key, &record, &fingerprint)).await?;
-        }
-        Ok(())
+    /// Not offered: a JS store only deletes conditionally, and the core only
+    /// deletes through [`Store::remove_if`] (overridden below).
+    async fn delete(&self, _key: &str) -> Result<()> {
+        Err(Error::new(
+            ErrorKind::Store,
+            "a JS store deletes only with removeIf",
+        ))
     }
 
     fn has_lock(&self) -> bool {
