@@ -397,7 +397,7 @@ export class TokenClient {
     const begun = memo.begin();
     let lease;
     try {
-      lease = await this.#core.lease(hookOf(waitUntil));
+      lease = await keepAlive(this.#core.lease(hookOf(waitUntil)));
     } catch (e) {
       throw toTokenwellError(e);
     }
@@ -408,6 +408,19 @@ export class TokenClient {
   toJSON() { return { tokenClient: this.#description }; }
   [INSPECT]() { return this.toString(); }
   [DENO_INSPECT]() { return this.toString(); }
+}
+
+// workerd cancels a request as hung when it waits with nothing pending of its
+// own, as a request does that waits for the token fetch another request
+// started (one fetch for every caller of the isolate): there a timer ticks in
+// the waiting request until its lease settles. Elsewhere nothing is added.
+const IN_WORKERD = globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+function keepAlive(promise) {
+  if (!IN_WORKERD) return promise;
+  let timer;
+  const tick = () => { timer = setTimeout(tick, 50); };
+  tick();
+  return promise.finally(() => clearTimeout(timer));
 }
 
 // A per-call waitUntil for the core: a function, else none.

@@ -107,17 +107,33 @@ export function upstashStore(redis) {
 export function denoKvStore(kv, { prefix = ['tokenwell'] } = {}) {
   if (!kv || typeof kv.atomic !== 'function') throw new TypeError('denoKvStore: expected a Deno.Kv');
   const at = (key) => [...prefix, key];
+  // The local (SQLite) backend shared by several processes answers a write
+  // that meets another one with "database is locked" instead of waiting: such
+  // a write is retried a few times, briefly (other errors are the store's).
+  const busy = (e) => /database is locked|busy/i.test(String(e?.message));
+  const write = async (op) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await op();
+      } catch (e) {
+        if (!busy(e) || attempt >= 8) throw e;
+        await new Promise((resolve) => { setTimeout(resolve, 2 + Math.random() * 8 * (attempt + 1)); });
+      }
+    }
+  };
   // The entry and its value while its deadline holds (else value null).
   const read = async (key) => {
     const entry = await kv.get(at(key));
     const live = entry.value !== null && typeof entry.value === 'object' && entry.value.until > Date.now();
     return { entry, value: live ? entry.value : null };
   };
-  const write = (key, value, ttlMs) => ({ value: { ...value, until: Date.now() + Number(ttlMs) }, options: { expireIn: Math.max(1, Math.ceil(Number(ttlMs))) }, key: at(key) });
+  // A value with its deadline, kept by Deno until then at least.
+  const entryOf = (value, ttlMs) => [{ ...value, until: Date.now() + Number(ttlMs) },
+    { expireIn: Math.max(1, Math.ceil(Number(ttlMs))) }];
   // Deletes `key` if it still holds what `matches` accepts, atomically.
   const deleteIf = async (key, matches) => {
     const { entry, value } = await read(key);
-    if (value !== null && matches(value)) await kv.atomic().check(entry).delete(at(key)).commit();
+    if (value !== null && matches(value)) await write(() => kv.atomic().check(entry).delete(at(key)).commit());
   };
   return named({
     async get(key) {
@@ -125,16 +141,14 @@ export function denoKvStore(kv, { prefix = ['tokenwell'] } = {}) {
       return value !== null && typeof value.record === 'string' ? value.record : null;
     },
     async put(key, record, ttlMs) {
-      const w = write(key, { record }, ttlMs);
-      await kv.set(w.key, w.value, w.options);
+      await write(() => kv.set(at(key), ...entryOf({ record }, ttlMs)));
     },
     removeIf(key, record) { return deleteIf(key, (v) => v.record === record); },
     async tryLock(lock, owner, ttlMs) {
       const { entry, value } = await read(lock);
       if (value !== null) return false;
-      const w = write(lock, { owner }, ttlMs);
       // Commits only if nobody wrote the lock since we read it.
-      const result = await kv.atomic().check(entry).set(w.key, w.value, w.options).commit();
+      const result = await write(() => kv.atomic().check(entry).set(at(lock), ...entryOf({ owner }, ttlMs)).commit());
       return result.ok === true;
     },
     unlock(lock, owner) { return deleteIf(lock, (v) => v.owner === owner); },
