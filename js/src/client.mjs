@@ -300,7 +300,9 @@ export class TokenClient {
    *   snake_case keys) plus `clock` (a ManualClock), `store` (a MemoryStore, or
    *   any object with `get`, `put`, `removeIf` and optionally `tryLock`/`unlock`
    *   and `publish`: see `Store` in index.d.ts, and the adapters redisStore,
-   *   upstashStore, denoKvStore, workersKvStore, durableObjectStore), `waitUntil`
+   *   upstashStore, denoKvStore, workersKvStore, durableObjectStore; or the
+   *   config's store settings with the store as `use`:
+   *   `{ use: redisStore(redis), keyPrefix, timeoutMs }`), `waitUntil`
    *   (a Worker's `(p) => ctx.waitUntil(p)`: background work is handed to it) and
    *   `dangerouslyAllowBrowser`.
    */
@@ -313,12 +315,20 @@ export class TokenClient {
       throw new TokenwellError('config', 'config: clock must be a ManualClock', { detail: 'clock must be a ManualClock' });
     }
     if (store !== undefined && (store === null || typeof store !== 'object')) {
-      throw new TokenwellError('config', 'config: store must be a MemoryStore or a store object', { detail: 'store must be a MemoryStore or a store object' });
+      throw new TokenwellError('config', 'config: store must be a store or the store settings', { detail: 'store must be a store or the store settings' });
+    }
+    // `store` is the store itself, or the config's store settings with the
+    // store as `use` ({ use, keyPrefix, timeoutMs }).
+    let shared = store;
+    if (store !== undefined && typeof store.get !== 'function') {
+      const { use, ...settings } = store;
+      shared = use;
+      config.store = settings;
     }
     if (waitUntil !== undefined && typeof waitUntil !== 'function') {
       throw new TokenwellError('config', 'config: waitUntil must be a function', { detail: 'waitUntil must be a function' });
     }
-    const jsStore = store !== undefined ? new StoreBridge(store) : undefined;
+    const jsStore = shared !== undefined ? new StoreBridge(shared) : undefined;
     try {
       this.#core = new WasmClient(
         config,
