@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const DIST = new URL('../../js/dist/', import.meta.url);
-const { TokenClient } = await import(new URL('index.mjs', DIST));
+const { TokenClient, MemoryStore } = await import(new URL('index.mjs', DIST));
 const { WasmClient } = await import(new URL('glue.mjs', DIST));
 const { OAuth2Client, OAuth2Fetch } = await import(new URL('../../js/node_modules/@badgateway/oauth2-client/dist/index.js', import.meta.url));
 const { startMock } = await import(new URL('../../js/test/helpers/mock.mjs', import.meta.url));
@@ -51,7 +51,7 @@ try {
   await client.token(); // the core's lease with reuse > 0: memoised from here on
   const memo = await nsPerCall(() => client.authorizationHeader(), 1_000_000);
 
-  const core = new WasmClient(config, undefined, undefined, {});
+  const core = new WasmClient(config, undefined, {});
   await core.lease();
   const crossing = await nsPerCall(async () => (await core.lease()).authorizationHeader, 200_000);
   const syncCrossing = await nsPerCall(() => core.describe(), 1_000_000);
@@ -61,8 +61,28 @@ try {
   await wrapper.getToken();
   const peer = await nsPerCall(() => wrapper.getToken(), 1_000_000);
 
+  // A cache hit with a shared store configured costs the same as without: the
+  // store is read only on a miss. Interleaved rounds, one run, same config
+  // otherwise; through the memo and through the core's lease() each call.
+  const plain = new TokenClient({ ...config, clientId: 'bench-plain' });
+  const stored = new TokenClient({ ...config, clientId: 'bench-stored', store: new MemoryStore() });
+  const plainCore = new WasmClient({ ...config, clientId: 'bench-plain-core' }, undefined, {});
+  const storedCore = new WasmClient({ ...config, clientId: 'bench-stored-core' }, undefined, { jsStore: {
+    hasLock: false, hasPublish: false, get: async () => null, put: async () => {}, removeIf: async () => {},
+    tryLock: async () => false, unlock: async () => {}, publish: async () => {} } });
+  for (const c of [plain, stored]) { await c.token(); await c.token(); }
+  for (const c of [plainCore, storedCore]) await c.lease();
+  const withStore = { memo: [[], []], core: [[], []] };
+  for (let round = 0; round < 3; round++) {
+    withStore.memo[0].push(await nsPerCall(() => plain.authorizationHeader(), 300_000));
+    withStore.memo[1].push(await nsPerCall(() => stored.authorizationHeader(), 300_000));
+    withStore.core[0].push(await nsPerCall(async () => (await plainCore.lease()).authorizationHeader, 60_000));
+    withStore.core[1].push(await nsPerCall(async () => (await storedCore.lease()).authorizationHeader, 60_000));
+  }
+  const hit = Object.fromEntries(Object.entries(withStore).map(([k, [a, b]]) => [k, { without: median(a), with: median(b) }]));
+
   const requests = await mock.admin.count();
-  results = { memo, crossing, syncCrossing, peer, requests };
+  results = { memo, crossing, syncCrossing, peer, requests, hit };
 } finally {
   await mock.stop();
 }
@@ -74,6 +94,8 @@ const lines = [
   `cached header crossing into wasm each call (core lease()): ${fmt(results.crossing)} ns/call (${fmt(results.crossing / results.memo)}x the memo)`,
   `  (reference: a trivial sync wasm call returning a string: ${fmt(results.syncCrossing)} ns/call)`,
   `@badgateway/oauth2-client OAuth2Fetch.getToken(), cached:  ${fmt(results.peer)} ns/call (${fmt(results.peer / results.memo, 2)}x the memo)`,
+  `cache hit with a shared store vs without (goal ratio <= 1.05), JS memo: ${fmt(results.hit.memo.with)} vs ${fmt(results.hit.memo.without)} ns/call, ratio ${fmt(results.hit.memo.with / results.hit.memo.without, 3)}`,
+  `  through the core's lease() each call: ${fmt(results.hit.core.with)} vs ${fmt(results.hit.core.without)} ns/call, ratio ${fmt(results.hit.core.with / results.hit.core.without, 3)}`,
   `token requests made at the mock during the bench: ${results.requests} (one per client)`,
 ];
 for (const line of lines) console.log(`[bench] ${line}`);
