@@ -94,6 +94,22 @@ test('workerd: 3 Workers with KV alone make at most one request per isolate; a l
   console.log(`workerd + KV: ${cold} token request(s) for 30 cold requests in 3 isolates, 0 for a later isolate`);
 });
 
+// (Whether workerd cancels the abandoned request's own work is not observable
+// through miniflare's proxy: this passes with and without waitUntil. It checks
+// that nobody is stranded and the one fetch serves everyone.)
+test('workerd: a caller that gives up mid-fetch strands nobody: later requests get the one token', async () => {
+  await slowEndpoint();
+  const worker = await mf.getWorker('w1');
+  const aborted = new AbortController();
+  const first = worker.fetch('http://localhost/?mode=do&tenant=cancel', { signal: aborted.signal }).catch((e) => e);
+  await new Promise((resolve) => { setTimeout(resolve, 100); }); // the token request is in flight
+  aborted.abort();
+  assert.ok((await first) instanceof Error, 'the first request was cancelled');
+  const later = await burst(['w1', 'w2'], 5, 'mode=do&tenant=cancel');
+  assert.equal(new Set(later.map((a) => a.token)).size, 1);
+  assert.equal(await mock.admin.count(), 1, 'the abandoned request\'s fetch served everyone');
+});
+
 function deno(args) {
   return new Promise((resolve, reject) => {
     execFile(DENO, args, { cwd: JS, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
