@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,15 @@ import Redis from 'ioredis';
 import { Redis as Upstash } from '@upstash/redis';
 import { TokenClient, redisStore, upstashStore, storeKeys } from 'tokenwell';
 import { startMock, mockBinary } from './helpers/mock.mjs';
+
+// Without redis-server the Redis tests skip with a message, unless CI is set
+// (js/scripts/test.sh sets it): then its absence fails them, as in tests/redis.rs.
+const REDIS_SERVER = [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin', '/usr/sbin', '/opt/homebrew/bin']
+  .map((dir) => join(dir, 'redis-server')).find((file) => existsSync(file));
+const CI = !['', 'false', '0'].includes(process.env.CI ?? '');
+assert.ok(REDIS_SERVER || !CI, 'redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)');
+const NO_REDIS = REDIS_SERVER ? false : 'redis-server not found (apt-get install redis-server, or `make test`, installs it)';
+const redisTest = (name, fn) => test(name, { skip: NO_REDIS }, fn);
 
 const PROBE = fileURLToPath(new URL('./fleet/node-probe.mjs', import.meta.url));
 const SECRET = 'redis-secret-Q81x';
@@ -38,8 +47,9 @@ async function freePort() {
 
 before(async () => {
   mock = await startMock();
+  if (!REDIS_SERVER) return;
   const port = await freePort();
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  server = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
@@ -97,7 +107,7 @@ async function endpointLatency(ms) {
 // Slow enough that every process is waiting while the one fetch is in flight.
 const slowEndpoint = () => endpointLatency(300);
 
-test('4 Node processes (node-redis and ioredis) on one redis-server: 1 token request', async () => {
+redisTest('4 Node processes (node-redis and ioredis) on one redis-server: 1 token request', async () => {
   await slowEndpoint();
   const cfg = config('node4');
   const startAt = Date.now() + 1_500; // after every process has started
@@ -110,7 +120,7 @@ test('4 Node processes (node-redis and ioredis) on one redis-server: 1 token req
   console.log(`node x4: ${await mock.admin.count()} token request for 80 callers`);
 });
 
-test('Node and Rust processes on one redis-server: 1 token request (same keys, scripts, sealed records)', async () => {
+redisTest('Node and Rust processes on one redis-server: 1 token request (same keys, scripts, sealed records)', async () => {
   await slowEndpoint();
   const cfg = config('mixed');
   const startAt = Date.now() + 1_500;
@@ -123,7 +133,7 @@ test('Node and Rust processes on one redis-server: 1 token request (same keys, s
   assert.equal(await mock.admin.count(), 1, 'token requests at the mock');
 });
 
-test('redisStore: a record sealed in Node is in Redis under the core keys, sealed; remove-if and unlock by the core scripts', async () => {
+redisTest('redisStore: a record sealed in Node is in Redis under the core keys, sealed; remove-if and unlock by the core scripts', async () => {
   await endpointLatency(0);
   const cfg = config('keys');
   const redis = await createClient({ url: redisUrl }).connect();
@@ -233,7 +243,7 @@ async function upstashServer(redis) {
   return { url: `http://127.0.0.1:${http.address().port}`, close: () => new Promise((r) => { http.close(r); }) };
 }
 
-test('upstashStore over @upstash/redis (commands on the real redis-server): clients share one token, with a Rust process', async () => {
+redisTest('upstashStore over @upstash/redis (commands on the real redis-server): clients share one token, with a Rust process', async () => {
   await slowEndpoint();
   const redis = await createClient({ url: redisUrl }).connect();
   const rest = await upstashServer(redis);
