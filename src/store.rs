@@ -141,17 +141,7 @@ pub trait Store: MaybeSendSync {
         ttl_ms: u64,
         release: Option<(&str, &str)>,
     ) -> Result<()> {
-        let newer = match self.get(key).await? {
-            Some(stored) => later(&stored, record),
-            None => true,
-        };
-        if newer {
-            self.put(key, record, ttl_ms).await?;
-        }
-        if let Some((lock, owner)) = release {
-            self.unlock(lock, owner).await?;
-        }
-        Ok(())
+        publish_in_steps(self, key, record, ttl_ms, release).await
     }
 
     /// Deletes the record under `key` only if its fingerprint is `fingerprint`
@@ -167,6 +157,28 @@ pub trait Store: MaybeSendSync {
         }
         Ok(())
     }
+}
+
+/// [`Store::publish`] in separate calls (get, put if [`later`], unlock), for
+/// stores that cannot make it atomic, and for overrides that fall back to it.
+pub async fn publish_in_steps<S: Store + ?Sized>(
+    store: &S,
+    key: &str,
+    record: &str,
+    ttl_ms: u64,
+    release: Option<(&str, &str)>,
+) -> Result<()> {
+    let newer = match store.get(key).await? {
+        Some(stored) => later(&stored, record),
+        None => true,
+    };
+    if newer {
+        store.put(key, record, ttl_ms).await?;
+    }
+    if let Some((lock, owner)) = release {
+        store.unlock(lock, owner).await?;
+    }
+    Ok(())
 }
 
 /// Whether `record` should replace `stored`: it expires no earlier (or the

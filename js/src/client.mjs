@@ -5,7 +5,7 @@
 // This file only memoises the core's own answer: a lease says for how many
 // milliseconds asking again would return the same token with no side effect, so
 // until then the token is served without crossing into WebAssembly.
-import { ErrorKind, WasmClient, WasmClock, WasmStore, errorKindFlags } from './glue.mjs';
+import { ErrorKind, WasmClient, WasmClock, errorKindFlags, storeKeys as coreStoreKeys } from './glue.mjs';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const DENO_INSPECT = Symbol.for('Deno.customInspect');
@@ -85,13 +85,108 @@ export class ManualClock {
   static _handle(clock) { return clock.#inner.share(); }
 }
 
-/** An in-process token store: clients given the same store share tokens. */
+/**
+ * The keys a client built from `config` uses in a shared store: `{ token, lock }`
+ * (the core's; hashed, revealing none of the config). To inspect a store, or to
+ * drive one in a test.
+ */
+export function storeKeys(config) {
+  try {
+    const [token, lock] = coreStoreKeys(config);
+    return { token, lock };
+  } catch (e) {
+    throw toTokenwellError(e);
+  }
+}
+
+/**
+ * An in-process token store: clients given the same store share tokens. It is
+ * a store like any other (the `Store` interface of index.d.ts, run by the core
+ * through the same adapter), keeping sealed records under hashed keys. With
+ * `{ clock }` (a ManualClock) its records and locks expire on that clock (tests).
+ */
 export class MemoryStore {
-  #inner = new WasmStore();
-  /** @internal a handle for the core. */
-  static _handle(store) { return store.#inner.share(); }
+  #records = new Map(); // key -> [record, deadline]
+  #locks = new Map(); // lock -> [owner, deadline]
+  #now;
+  #failing = false;
+  constructor({ clock } = {}) {
+    if (clock !== undefined && !(clock instanceof ManualClock)) {
+      throw new TokenwellError('config', 'config: clock must be a ManualClock', { detail: 'clock must be a ManualClock' });
+    }
+    this.#now = clock ? () => clock.nowMs() : () => Date.now();
+  }
+  /** The record under `key`, or null. */
+  get(key) { return this.#live(this.#records, key)?.[0] ?? null; }
+  /** Stores `record` under `key` for `ttlMs`. */
+  put(key, record, ttlMs) {
+    this.#up();
+    this.#records.set(key, [record, this.#now() + ttlMs]);
+  }
+  /** Deletes `key` if it still holds `record`. */
+  removeIf(key, record) {
+    if (this.#live(this.#records, key)?.[0] === record) this.#records.delete(key);
+  }
+  /** Takes `lock` for `owner` for `ttlMs` if nobody holds it; whether it did. */
+  tryLock(lock, owner, ttlMs) {
+    if (this.#live(this.#locks, lock)) return false;
+    this.#locks.set(lock, [owner, this.#now() + ttlMs]);
+    return true;
+  }
+  /** Releases `lock` if `owner` holds it. */
+  unlock(lock, owner) {
+    if (this.#live(this.#locks, lock)?.[0] === owner) this.#locks.delete(lock);
+  }
+  /**
+   * Simulates an outage (tests): while `failing`, every call throws and nothing
+   * stored changes. The clients go on without the store.
+   */
+  setFailing(failing) { this.#failing = failing === true; }
+  #up() {
+    if (this.#failing) throw new Error('the memory store is set to fail');
+  }
+  #live(map, key) {
+    this.#up();
+    const entry = map.get(key);
+    if (entry !== undefined && entry[1] <= this.#now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
   [INSPECT]() { return 'MemoryStore {}'; }
   [DENO_INSPECT]() { return 'MemoryStore {}'; }
+}
+
+/**
+ * What the core calls on a user's store (see `Store` in index.d.ts): every
+ * method returns a Promise whatever the store's methods return (a value, a
+ * Promise, or a throw: then a rejection, which the core counts as a miss and
+ * reports without its text). Keys are hashed, records sealed by the core.
+ */
+class StoreBridge {
+  #store;
+  constructor(store) {
+    for (const method of ['get', 'put', 'removeIf']) {
+      if (typeof store[method] !== 'function') {
+        throw new TokenwellError('config', `config: store.${method} must be a function`, { detail: `store.${method} must be a function` });
+      }
+    }
+    this.#store = store;
+    this.hasLock = typeof store.tryLock === 'function' && typeof store.unlock === 'function';
+    this.hasPublish = typeof store.publish === 'function';
+  }
+  async get(key) {
+    const record = await this.#store.get(key);
+    return typeof record === 'string' ? record : null;
+  }
+  async put(key, record, ttlMs) { await this.#store.put(key, record, ttlMs); }
+  async removeIf(key, record, fingerprint) { await this.#store.removeIf(key, record, fingerprint); }
+  async tryLock(lock, owner, ttlMs) { return (await this.#store.tryLock(lock, owner, ttlMs)) === true; }
+  async unlock(lock, owner) { await this.#store.unlock(lock, owner); }
+  async publish(key, record, ttlMs, lock, owner) {
+    await this.#store.publish(key, record, ttlMs, lock ?? null, owner ?? null);
+  }
 }
 
 // The memo's clock when no ManualClock is given: the core's own. In WebAssembly
@@ -202,26 +297,43 @@ export class TokenClient {
 
   /**
    * @param options the config (the schema of every tokenwell binding, camelCase or
-   *   snake_case keys) plus `clock` (a ManualClock), `store` (a MemoryStore) and
+   *   snake_case keys) plus `clock` (a ManualClock), `store` (a MemoryStore, or
+   *   any object with `get`, `put`, `removeIf` and optionally `tryLock`/`unlock`
+   *   and `publish`: see `Store` in index.d.ts, and the adapters redisStore,
+   *   upstashStore, denoKvStore, workersKvStore, durableObjectStore; or the
+   *   config's store settings with the store as `use`:
+   *   `{ use: redisStore(redis), keyPrefix, timeoutMs }`), `waitUntil`
+   *   (a Worker's `(p) => ctx.waitUntil(p)`: background work is handed to it) and
    *   `dangerouslyAllowBrowser`.
    */
   constructor(options) {
     if (options === null || typeof options !== 'object') {
       throw new TokenwellError('config', 'config: the options must be an object', { detail: 'the options must be an object' });
     }
-    const { clock, store, dangerouslyAllowBrowser, ...config } = options;
+    const { clock, store, waitUntil, dangerouslyAllowBrowser, ...config } = options;
     if (clock !== undefined && !(clock instanceof ManualClock)) {
       throw new TokenwellError('config', 'config: clock must be a ManualClock', { detail: 'clock must be a ManualClock' });
     }
-    if (store !== undefined && !(store instanceof MemoryStore)) {
-      throw new TokenwellError('config', 'config: store must be a MemoryStore', { detail: 'store must be a MemoryStore' });
+    if (store !== undefined && (store === null || typeof store !== 'object')) {
+      throw new TokenwellError('config', 'config: store must be a store or the store settings', { detail: 'store must be a store or the store settings' });
     }
+    // `store` is the store itself, or the config's store settings with the
+    // store as `use` ({ use, keyPrefix, timeoutMs }).
+    let shared = store;
+    if (store !== undefined && typeof store.get !== 'function') {
+      const { use, ...settings } = store;
+      shared = use;
+      config.store = settings;
+    }
+    if (waitUntil !== undefined && typeof waitUntil !== 'function') {
+      throw new TokenwellError('config', 'config: waitUntil must be a function', { detail: 'waitUntil must be a function' });
+    }
+    const jsStore = shared !== undefined ? new StoreBridge(shared) : undefined;
     try {
       this.#core = new WasmClient(
         config,
         clock ? ManualClock._handle(clock) : undefined,
-        store ? MemoryStore._handle(store) : undefined,
-        { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true },
+        { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil },
       );
     } catch (e) {
       throw toTokenwellError(e);
@@ -230,46 +342,53 @@ export class TokenClient {
     this.#description = this.#core.describe();
   }
 
-  /** A valid token (an AccessToken: `accessToken`, `tokenType`, `expiresAt`, `expiresAtUnixMs`, `scope`). */
-  async token() {
+  /**
+   * A valid token (an AccessToken: `accessToken`, `tokenType`, `expiresAt`, `expiresAtUnixMs`, `scope`).
+   * `options.waitUntil` (this request's `ctx.waitUntil` on Workers) takes the background work this call starts.
+   */
+  async token(options = undefined) {
     const memo = this.#memo;
     const entry = memo.hit(memo.now());
     if (entry !== null) return entry.token;
-    return (await this.#ask()).token;
+    return (await this.#ask(false, options?.waitUntil)).token;
   }
 
-  /** The `Authorization` header value for a valid token, e.g. `"Bearer eyJ…"`. */
-  async authorizationHeader() {
+  /** The `Authorization` header value for a valid token, e.g. `"Bearer eyJ…"` (`options` as for token()). */
+  async authorizationHeader(options = undefined) {
     const memo = this.#memo;
     const entry = memo.hit(memo.now());
     if (entry !== null) return entry.header;
-    return (await this.#ask()).header;
+    return (await this.#ask(false, options?.waitUntil)).header;
   }
 
   /**
    * Drops the cached token if it is still `token` (say an API answered 401 with
    * it); a newer token is kept. Returns whether the cached token was dropped.
+   * With a shared store, the record is removed in the background (handed to
+   * `options.waitUntil`, else the client's).
    */
-  invalidate(token) {
+  invalidate(token, options = undefined) {
     // One call voids every lease begun before it: the core's invalidate() is
     // synchronous, so no lease can begin between the two.
     this.#memo.invalidate();
-    return this.#core.invalidate(typeof token === 'string' ? token : String(token?.accessToken ?? token));
+    return this.#core.invalidate(typeof token === 'string' ? token : String(token?.accessToken ?? token),
+      hookOf(options?.waitUntil));
   }
 
   /**
    * `fetch` with `Authorization: <token>` added; on a 401 the token is
-   * invalidated and the request retried once with a fresh one.
+   * invalidated and the request retried once with a fresh one (`options` as for token()).
    */
-  async fetch(input, init = undefined) {
+  async fetch(input, init = undefined, options = undefined) {
     // A Request's body can be read once: keep a copy for the retry.
     const spare = typeof Request !== 'undefined' && input instanceof Request ? input.clone() : input;
-    const first = await this.#ask(true);
+    const waitUntil = options?.waitUntil;
+    const first = await this.#ask(true, waitUntil);
     const response = await globalThis.fetch(input, withAuthorization(input, init, first.header));
     if (response.status !== 401) return response;
     try { await response.body?.cancel(); } catch { /* already consumed or closed */ }
-    this.invalidate(first.token.accessToken);
-    const second = await this.#ask(true);
+    this.invalidate(first.token.accessToken, options);
+    const second = await this.#ask(true, waitUntil);
     return globalThis.fetch(spare, withAuthorization(spare, init, second.header));
   }
 
@@ -279,7 +398,7 @@ export class TokenClient {
   }
 
   /** The core's lease, memoised for as long as the core says it stays the same. */
-  async #ask(useMemo = false) {
+  async #ask(useMemo = false, waitUntil = undefined) {
     const memo = this.#memo;
     if (useMemo) {
       const entry = memo.hit(memo.now());
@@ -288,7 +407,7 @@ export class TokenClient {
     const begun = memo.begin();
     let lease;
     try {
-      lease = await this.#core.lease();
+      lease = await keepAlive(this.#core.lease(hookOf(waitUntil)));
     } catch (e) {
       throw toTokenwellError(e);
     }
@@ -299,6 +418,24 @@ export class TokenClient {
   toJSON() { return { tokenClient: this.#description }; }
   [INSPECT]() { return this.toString(); }
   [DENO_INSPECT]() { return this.toString(); }
+}
+
+// workerd cancels a request as hung when it waits with nothing pending of its
+// own, as a request does that waits for the token fetch another request
+// started (one fetch for every caller of the isolate): there a timer ticks in
+// the waiting request until its lease settles. Elsewhere nothing is added.
+const IN_WORKERD = globalThis.navigator?.userAgent === 'Cloudflare-Workers';
+function keepAlive(promise) {
+  if (!IN_WORKERD) return promise;
+  let timer;
+  const tick = () => { timer = setTimeout(tick, 50); };
+  tick();
+  return promise.finally(() => clearTimeout(timer));
+}
+
+// A per-call waitUntil for the core: a function, else none.
+function hookOf(waitUntil) {
+  return typeof waitUntil === 'function' ? waitUntil : undefined;
 }
 
 function withAuthorization(input, init, header) {

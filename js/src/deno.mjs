@@ -5,4 +5,5 @@ import { initSync } from './glue.mjs';
 
 initSync({ module });
 
-export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from './client.mjs';
+export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys } from './client.mjs';
+export { redisStore, upstashStore, denoKvStore, workersKvStore, durableObjectStore, TokenwellCoordinator } from './stores.mjs';

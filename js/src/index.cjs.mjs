@@ -7,4 +7,5 @@ const { join } = require('node:path');
 
 initSync({ module: new WebAssembly.Module(readFileSync(join(__dirname, 'tokenwell_bg.wasm'))) });
 
-export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from './client.mjs';
+export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys } from './client.mjs';
+export { redisStore, upstashStore, denoKvStore, workersKvStore, durableObjectStore, TokenwellCoordinator } from './stores.mjs';

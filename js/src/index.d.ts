@@ -37,9 +37,125 @@ export declare class ManualClock {
   unixMs(): number;
 }
 
-/** An in-process token store; clients given the same store share tokens. */
-export declare class MemoryStore {
-  constructor();
+/**
+ * A shared token store: any object with these methods (each may return its
+ * answer or a Promise of it). The core calls it and decides everything: it
+ * passes hashed keys (`tokenwell:{<sha-256 hex>}:t`, `…:l` for the lock) and
+ * records it sealed (AES-256-GCM: never the token, never the secret), time-boxes
+ * every call (`store.timeoutMs` of the config, default 300 ms) and stops asking
+ * a failing store for a while. A throw, a rejection or a hang is a cache miss
+ * (a warning without the exception's text), never the caller's error.
+ */
+export interface Store {
+  /** The record under `key`, or null/undefined. */
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  /** Stores `record` under `key`, expiring after `ttlMs`. */
+  put(key: string, record: string, ttlMs: number): unknown;
+  /**
+   * Deletes `key` if it still holds exactly `record` (the core checked that it
+   * is the token being dropped; a newer record must stay). `fingerprint` is that
+   * record's token fingerprint, for stores that compare it server-side.
+   */
+  removeIf(key: string, record: string, fingerprint: string): unknown;
+  /**
+   * Optional, with `unlock`: takes `lock` for `owner` for `ttlMs` if nobody
+   * holds it, atomically (set-if-absent); whether it did. With a lock, the
+   * processes sharing the store make one token request between them; without,
+   * one per process on a cold cache.
+   */
+  tryLock?(lock: string, owner: string, ttlMs: number): boolean | Promise<boolean>;
+  /** Releases `lock` if `owner` still holds it. */
+  unlock?(lock: string, owner: string): unknown;
+  /**
+   * Optional: writes `record` unless the stored record expires later, then
+   * releases `lock` if `owner` holds it, atomically (the Redis stores run the
+   * core's script). Without it the core does get, put, unlock.
+   */
+  publish?(key: string, record: string, ttlMs: number, lock: string | null, owner: string | null): unknown;
+}
+
+/**
+ * An in-process token store; clients given the same store share tokens. With
+ * `{ clock }` its records and locks expire on that manual clock (tests).
+ */
+export declare class MemoryStore implements Store {
+  constructor(options?: { clock?: ManualClock });
+  get(key: string): string | null;
+  put(key: string, record: string, ttlMs: number): void;
+  removeIf(key: string, record: string): void;
+  tryLock(lock: string, owner: string, ttlMs: number): boolean;
+  unlock(lock: string, owner: string): void;
+  /** Simulates an outage (tests): while `failing`, every call throws; the clients go on without the store. */
+  setFailing(failing: boolean): void;
+}
+
+/** The keys a client built from `config` uses in a shared store (hashed: they reveal nothing of the config). */
+export declare function storeKeys(config: TokenConfig): { token: string; lock: string };
+
+/** The Redis commands the Redis stores need, as node-redis v4+ (`sendCommand`) or ioredis (`call`) offer them. */
+export type RedisClientLike =
+  | { sendCommand(args: string[]): Promise<unknown> }
+  | { call(command: string, ...args: string[]): Promise<unknown>; defineCommand(...args: any[]): unknown };
+
+/**
+ * Redis through your own connected node-redis (v4+) or ioredis client: the same
+ * keys, Lua scripts and sealed records as the native Redis store of the Rust,
+ * Python and Kotlin packages (one token for all of them). Has the lock.
+ */
+export declare function redisStore(client: RedisClientLike): Store;
+
+/** Redis over HTTP with an `@upstash/redis` `Redis` (Vercel, Netlify edge): as redisStore. */
+export declare function upstashStore(redis: {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, options: { px: number; nx?: true }): Promise<unknown>;
+  eval(script: string, keys: string[], args: string[]): Promise<unknown>;
+}): Store;
+
+/**
+ * Deno KV (`await Deno.openKv()`): the lock by `atomic().check()` on the
+ * versionstamp, each value keeping its own deadline. Keys under `prefix`
+ * (default `['tokenwell']`).
+ */
+export declare function denoKvStore(kv: unknown, options?: { prefix?: unknown[] }): Store;
+
+/**
+ * Cloudflare Workers KV: a cache tier only (no lock, eventually consistent).
+ * Cold isolates may each fetch once; a later isolate reads the stored token.
+ * TTL at least 60 s; at most one write per second per key from an isolate.
+ */
+export declare function workersKvStore(namespace: {
+  get(key: string): Promise<string | null>;
+  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<unknown>;
+  delete(key: string): Promise<unknown>;
+}): Store;
+
+/**
+ * The Durable Object class that coordinates every isolate (export it from your
+ * Worker and bind it in wrangler.toml): with durableObjectStore, exactly one
+ * token request for all of them.
+ */
+export declare class TokenwellCoordinator {
+  constructor(state: unknown, env?: unknown);
+  fetch(request: Request): Promise<Response>;
+}
+
+/** The store of a TokenwellCoordinator: `durableObjectStore(env.TOKENWELL)`. Has the lock. */
+export declare function durableObjectStore(namespace: {
+  idFromName(name: string): unknown;
+  get(id: any): { fetch(input: string, init?: RequestInit): Promise<Response> };
+}, options?: { name?: string }): Store;
+
+/** Hands work that must outlive the response to the runtime: on Workers, `(p) => ctx.waitUntil(p)`. */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/** Per-call options. */
+export interface CallOptions {
+  /**
+   * Background work this call starts (a token fetch, refresh ahead, a store
+   * write, a lock release) is handed to it; on Workers pass this request's
+   * `(p) => ctx.waitUntil(p)`. Default: the client's `waitUntil`.
+   */
+  waitUntil?: WaitUntil;
 }
 
 export type Provider = 'deliverect' | 'bringg' | 'passport' | 'deliveroo' | 'custom';
@@ -73,15 +189,35 @@ export interface TokenConfig {
     backoffInitialMs?: number; backoffMaxMs?: number; refreshJitterRatio?: number;
   };
   http?: { connectTimeoutMs?: number; timeoutMs?: number };
-  /** Native only (Python, Kotlin, Rust): a Redis URL is refused in WebAssembly; JS stores come as objects. */
+  /**
+   * The shared store's settings: `keyPrefix` (default `tokenwell`) and `timeoutMs`
+   * (each store call's time-box, default 300) apply to JS stores too. `redisUrl`
+   * and `caFile` are native only (Python, Kotlin, Rust): a Redis URL is refused in
+   * WebAssembly; in JS pass `redisStore(client)` as the client option `store`.
+   */
   store?: { redisUrl?: string; keyPrefix?: string; timeoutMs?: number; caFile?: string };
 }
 
-export interface TokenClientOptions extends TokenConfig {
+/** The config's store settings (see TokenConfig.store) with the store itself as `use`. */
+export interface StoreSettings {
+  use?: MemoryStore | Store;
+  keyPrefix?: string;
+  timeoutMs?: number;
+  redisUrl?: string;
+  caFile?: string;
+}
+
+export interface TokenClientOptions extends Omit<TokenConfig, 'store'> {
   /** A manual clock (tests). Default: the runtime's `performance.now()`. */
   clock?: ManualClock;
-  /** Share tokens with other clients given the same store. */
-  store?: MemoryStore;
+  /**
+   * Share tokens with other clients (and processes) given the same store: a
+   * MemoryStore or any `Store`, or `{ use: store, keyPrefix?, timeoutMs? }` to
+   * set the store settings of the config too.
+   */
+  store?: MemoryStore | Store | StoreSettings;
+  /** The default `waitUntil` for background work (see CallOptions); per call wins. */
+  waitUntil?: WaitUntil;
   /** Allow construction in a browser page (a `window` and a `document`). Client secrets do not belong in browsers. */
   dangerouslyAllowBrowser?: boolean;
 }
@@ -116,13 +252,13 @@ export declare class TokenClient {
   /** @throws {TokenwellError} with code `config` on an invalid config. */
   constructor(options: TokenClientOptions);
   /** A valid token: the cached one while fresh, else one shared fetch for all callers. */
-  token(): Promise<AccessToken>;
+  token(options?: CallOptions): Promise<AccessToken>;
   /** `"Bearer …"` for a valid token. */
-  authorizationHeader(): Promise<string>;
-  /** Drops the cached token if it is still `token`. Returns whether it did. */
-  invalidate(token: string): boolean;
+  authorizationHeader(options?: CallOptions): Promise<string>;
+  /** Drops the cached token if it is still `token` (and its record in a shared store). Returns whether it did. */
+  invalidate(token: string, options?: CallOptions): boolean;
   /** `fetch` with the Authorization header; on a 401, invalidates and retries once with a fresh token. */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  fetch(input: RequestInfo | URL, init?: RequestInit, options?: CallOptions): Promise<Response>;
   /** Resolves once no token fetch is in flight. */
   settle(): Promise<void>;
   toString(): string;

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES } from 'tokenwell';
+import { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys, workersKvStore } from 'tokenwell';
 import { startMock } from './helpers/mock.mjs';
 
 const SECRET = 'api-secret-Vb71';
@@ -79,6 +79,98 @@ test('clients sharing a MemoryStore share the token', async () => {
   assert.equal((await a.token()).accessToken, 'shared-1');
   assert.equal((await b.token()).accessToken, 'shared-1');
   assert.equal(await mock.admin.count(), 1);
+});
+
+/** A user's own store: a Map, sync methods, recording every call. */
+function mapStore({ lock = true } = {}) {
+  const map = new Map();
+  const calls = [];
+  const store = {
+    map, calls,
+    get(key) { calls.push(['get', key]); return map.get(key) ?? null; },
+    put(key, record, ttlMs) { calls.push(['put', key, record, ttlMs]); map.set(key, record); },
+    removeIf(key, record) { calls.push(['removeIf', key, record]); if (map.get(key) === record) map.delete(key); },
+  };
+  if (lock) {
+    const locks = new Map();
+    store.tryLock = (name, owner) => { calls.push(['tryLock', name]); if (locks.has(name)) return false; locks.set(name, owner); return true; };
+    store.unlock = (name, owner) => { calls.push(['unlock', name]); if (locks.get(name) === owner) locks.delete(name); };
+  }
+  return store;
+}
+
+test('a user store (any object with get/put/removeIf, sync or async) shares the token; it sees hashed keys and sealed records only', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('own-store-1', 600, { delay_ms: 50 })]);
+  const store = mapStore();
+  const a = new TokenClient(config({ store }));
+  const b = new TokenClient(config({ store }));
+  const tokens = await Promise.all([...Array(10)].map((_, i) => (i % 2 ? a : b).token()));
+  assert.ok(tokens.every((t) => t.accessToken === 'own-store-1'));
+  assert.equal(await mock.admin.count(), 1);
+  const { token: key, lock } = storeKeys(config());
+  assert.match(key, /^tokenwell:\{[0-9a-f]{64}\}:t$/);
+  assert.deepEqual([...store.map.keys()], [key]);
+  assert.ok(store.calls.some(([op, name]) => op === 'tryLock' && name === lock), 'the lock was taken');
+  const seen = JSON.stringify(store.calls);
+  assert.ok(!seen.includes('own-store-1') && !seen.includes(SECRET) && !seen.includes('api-client'), seen);
+  // invalidate() removes that record from the store (after the core checked its fingerprint).
+  a.invalidate('own-store-1');
+  await new Promise((resolve) => { setTimeout(resolve, 20); });
+  assert.equal(store.map.size, 0);
+  // A store without a lock still shares a stored token.
+  await mock.admin.script([grant('own-store-2')]);
+  const lockless = mapStore({ lock: false });
+  assert.equal((await new TokenClient(config({ store: lockless })).token()).accessToken, 'own-store-2');
+  assert.equal((await new TokenClient(config({ store: lockless })).token()).accessToken, 'own-store-2');
+  assert.equal(await mock.admin.count(), 2);
+});
+
+test('store settings ride along: { use: store, keyPrefix }', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('prefixed-1')]);
+  const store = mapStore();
+  await new TokenClient(config({ store: { use: store, keyPrefix: 'acme' } })).token();
+  assert.deepEqual([...store.map.keys()], [storeKeys(config({ store: { keyPrefix: 'acme' } })).token]);
+  assert.match([...store.map.keys()][0], /^acme:\{/);
+});
+
+test('a store without get/put/removeIf, or a waitUntil that is no function, is a config error', () => {
+  for (const bad of [{ store: { get() {}, put() {} } }, { store: 42 }, { waitUntil: 'later' }]) {
+    assert.throws(() => new TokenClient(config(bad)), (e) => e instanceof TokenwellError && e.code === 'config');
+  }
+});
+
+test('waitUntil receives the background work: the client default, or the call\'s own', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('wait-1', 600, { delay_ms: 30 }), grant('wait-2')]);
+  const handed = { client: [], call: [] };
+  const client = new TokenClient(config({ store: mapStore(), waitUntil: (p) => handed.client.push(p) }));
+  assert.equal((await client.token()).accessToken, 'wait-1');
+  assert.equal(handed.client.length, 1, 'the fetch (store calls included) went to the client hook');
+  await Promise.all(handed.client); // it settles
+  client.invalidate('wait-1', { waitUntil: (p) => handed.call.push(p) });
+  assert.equal(handed.call.length, 1, 'the record removal went to the call hook');
+  assert.equal((await client.token({ waitUntil: (p) => handed.call.push(p) })).accessToken, 'wait-2');
+  assert.equal(handed.call.length, 2, 'the fetch went to the call hook');
+  assert.equal(handed.client.length, 1);
+  await Promise.all(handed.call);
+  // A throwing hook does not stop the work.
+  const rude = new TokenClient(config({ waitUntil: () => { throw new Error('no'); } }));
+  await mock.admin.script([grant('wait-3')]);
+  assert.equal((await rude.token()).accessToken, 'wait-3');
+});
+
+test('workersKvStore: TTL at least 60 s, at most one write per second per key, no lock', async () => {
+  const puts = [];
+  const kv = { get: async () => null, put: async (k, v, o) => { puts.push([k, o.expirationTtl]); }, delete: async () => {} };
+  const store = workersKvStore(kv);
+  assert.equal(store.tryLock, undefined);
+  await store.put('k', 'r1', 5_000);
+  await store.put('k', 'r2', 5_000); // within the second: skipped
+  await store.put('other', 'r3', 600_500);
+  assert.deepEqual(puts, [['k', 60], ['other', 601]]);
+  assert.equal(String(store), 'workersKvStore {}');
 });
 
 test('console.log / inspect / String / JSON of the client show no secret and no token', async () => {

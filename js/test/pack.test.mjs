@@ -99,7 +99,8 @@ test('the installed tarball works in Bun', async () => {
 test('the declarations type-check a consumer (tsc, nodenext)', async () => {
   const project = join(dir, 'project');
   writeFileSync(join(project, 'use.mts'), `
-import { TokenClient, TokenwellError, ManualClock, MemoryStore, type Token, type ErrorCode } from 'tokenwell';
+import { TokenClient, TokenwellError, ManualClock, MemoryStore, type Token, type ErrorCode, type Store, redisStore,
+  workersKvStore, storeKeys, TokenwellCoordinator, durableObjectStore, denoKvStore, upstashStore } from 'tokenwell';
 const client = new TokenClient({ provider: 'deliveroo', environment: 'sandbox', clientId: 'id', clientSecret: 's',
   clock: new ManualClock(0), store: new MemoryStore(), policy: { refreshRatio: 0.8 } });
 export async function use(): Promise<number> {
@@ -110,6 +111,17 @@ export async function use(): Promise<number> {
   try { await client.token(); } catch (e) { if (e instanceof TokenwellError) { const c: ErrorCode = e.code; void c; } }
   return header.length + (dropped ? 1 : 0) + res.status + token.expiresAt.getTime();
 }
+// Shared stores: any object with the Store methods, and the adapters.
+const own: Store = { get: async (k: string) => k, put: () => {}, removeIf: async () => {}, tryLock: () => true, unlock: () => {} };
+declare const nodeRedis: { sendCommand(args: string[]): Promise<unknown> };
+declare const kv: { get(k: string): Promise<string | null>; put(k: string, v: string, o?: { expirationTtl?: number }): Promise<void>; delete(k: string): Promise<void> };
+declare const ctx: { waitUntil(p: Promise<unknown>): void };
+const stores: Store[] = [own, redisStore(nodeRedis), workersKvStore(kv), new MemoryStore({ clock: new ManualClock(0) })];
+export const shared = stores.map((store) => new TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a',
+  clientSecret: 'b', store, waitUntil: (p) => ctx.waitUntil(p) }));
+export const later = () => shared[0].token({ waitUntil: (p) => ctx.waitUntil(p) });
+export const keys: { token: string; lock: string } = storeKeys({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: 'b' });
+export { TokenwellCoordinator, durableObjectStore, denoKvStore, upstashStore };
 `);
   writeFileSync(join(project, 'use.cts'), `
 import tw = require('tokenwell');

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
-import { TokenClient, TokenwellError, ManualClock, MemoryStore } from 'tokenwell';
+import { TokenClient, TokenwellError, ManualClock, MemoryStore, storeKeys } from 'tokenwell';
 import { startMock } from './helpers/mock.mjs';
 
 const DIR = new URL('../../tests/vectors/', import.meta.url);
@@ -23,10 +23,10 @@ test('there are vectors to run', () => {
 // What a vector may `require` (tests/vectors/README.md), and why this runner
 // lacks it: such vectors are skipped by name, with the reason in the report. A
 // requirement not listed here fails the vector.
-const LACKING = {
-  store_control: 'requires store_control: JS cannot drive its store yet (the edge-stores issue)',
-};
-const CAPABILITIES = new Set([]);
+const LACKING = {};
+const CAPABILITIES = new Set(['store_control']);
+// The lock's other owner in the store_* steps (tests/vectors/README.md).
+const FOREIGN_OWNER = 'vectors-foreign-owner';
 
 for (const file of files) {
   const vector = JSON.parse(readFileSync(new URL(file, DIR), 'utf8'));
@@ -58,12 +58,15 @@ async function run(v) {
   for (const r of v.requires ?? []) assert.ok(CAPABILITIES.has(r), `unknown requirement ${r}`);
   await mock.admin.reset();
   const clock = new ManualClock(v.clock?.unix_ms ?? DEFAULT_UNIX_MS);
-  const store = v.shared_store ? new MemoryStore() : undefined;
+  // On the manual clock: records' time-to-live and locks run on vector time.
+  const store = v.shared_store ? new MemoryStore({ clock }) : undefined;
   const configs = v.clients ?? { main: v.config };
   const secrets = [...(v.forbidden ?? [])]; // every form of a secret that no error text may hold
   const clients = new Map();
+  const keys = new Map(); // each client's [token, lock] keys in the store (the store_* steps)
   for (const [name, raw] of Object.entries(configs)) {
     const config = substitute(raw, mock.url);
+    if (store && !v.expect_build_error) keys.set(name, storeKeys(config));
     if (typeof config.client_secret === 'string') secrets.push(config.client_secret);
     if (typeof config.clientSecret === 'string') secrets.push(config.clientSecret);
     let client;
@@ -83,7 +86,7 @@ async function run(v) {
   const calls = new Map(); // calls started in the background, by id, until joined
   for (const [i, step] of (v.steps ?? []).entries()) {
     try {
-      await runStep(step, { clients, clock, secrets, calls });
+      await runStep(step, { clients, clock, secrets, calls, store, keys, requires: v.requires ?? [] });
     } catch (e) {
       e.message = `step ${i} (${step.op}): ${e.message}`;
       throw e;
@@ -105,15 +108,24 @@ const STEP_KEYS = {
   start: ['id', 'client'],
   pending: ['id', 'ms'],
   join: ['id', 'expect', 'expect_error'],
+  store_fail: ['fail'],
+  store_lock: ['client', 'ms'],
+  store_unlock: ['client'],
+  store_put: ['client', 'record', 'record_file', 'ms'],
 };
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-async function runStep(step, { clients, clock, secrets, calls }) {
-  const keys = STEP_KEYS[step.op];
-  if (!keys) throw new Error(`unknown op ${JSON.stringify(step.op)}`);
+async function runStep(step, { clients, clock, secrets, calls, store, keys, requires }) {
+  const allowed = STEP_KEYS[step.op];
+  if (!allowed) throw new Error(`unknown op ${JSON.stringify(step.op)}`);
   for (const key of Object.keys(step)) {
-    if (key !== 'op' && !keys.includes(key)) throw new Error(`unknown key ${key} for op ${step.op}`);
+    if (key !== 'op' && !allowed.includes(key)) throw new Error(`unknown key ${key} for op ${step.op}`);
+  }
+  if (step.op.startsWith('store_')) {
+    if (!requires.includes('store_control')) throw new Error(`${step.op} needs "requires": ["store_control"]`);
+    if (!store) throw new Error(`${step.op} needs "shared_store": true`);
+    return storeStep(step, store, keys);
   }
   const call = () => {
     if (!calls.has(step.id)) throw new Error(`no call ${step.id}`);
@@ -174,6 +186,36 @@ async function runStep(step, { clients, clock, secrets, calls }) {
     }
     default:
       throw new Error(`unknown op ${JSON.stringify(step.op)}`);
+  }
+}
+
+/**
+ * A store_* step: another process (or an outage) acting on the store. JS's
+ * MemoryStore is a JS store the core drives through its JS-store adapter (the
+ * core's Rust MemoryStore is not in the WebAssembly build), so these vectors
+ * run the same adapter every user's store goes through.
+ */
+function storeStep(step, store, keys) {
+  if (step.op === 'store_fail') {
+    assert.equal(typeof step.fail, 'boolean', 'fail is a bool');
+    return store.setFailing(step.fail);
+  }
+  const name = step.client ?? 'main';
+  if (!keys.has(name)) throw new Error(`no client ${name}`);
+  const { token, lock } = keys.get(name);
+  switch (step.op) {
+    case 'store_lock':
+      return assert.ok(store.tryLock(lock, FOREIGN_OWNER, step.ms), 'the lock is held already');
+    case 'store_unlock':
+      return store.unlock(lock, FOREIGN_OWNER);
+    case 'store_put': {
+      if (('record' in step) === ('record_file' in step)) throw new Error('store_put takes one of record and record_file');
+      const record = 'record' in step ? String(step.record)
+        : JSON.parse(readFileSync(new URL(step.record_file, DIR), 'utf8')).record;
+      return store.put(token, record, step.ms);
+    }
+    default:
+      throw new Error(`unknown op ${step.op}`);
   }
 }
 

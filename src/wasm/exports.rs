@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use js_sys::{Promise, Reflect};
+use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -12,8 +12,8 @@ use crate::client::TokenClient;
 use crate::clock::ManualClock;
 use crate::config::TokenConfig;
 use crate::error::{Error, ErrorKind};
+use crate::fleet::Keys;
 use crate::records::{CoreLease, TokenwellError};
-use crate::store::MemoryStore;
 
 mod to_js;
 use to_js::to_js;
@@ -81,25 +81,18 @@ impl WasmClock {
     }
 }
 
-/// An in-process token store shared by every client given the same instance.
-#[wasm_bindgen]
-pub struct WasmStore(Arc<MemoryStore>);
-
-#[wasm_bindgen]
-impl WasmStore {
-    /// An empty store.
-    #[wasm_bindgen(constructor)]
-    // Single-threaded wasm: the store's clock handle need not be Send.
-    #[allow(clippy::new_without_default, clippy::arc_with_non_send_sync)]
-    pub fn new() -> WasmStore {
-        WasmStore(Arc::new(MemoryStore::new()))
-    }
-
-    /// A second handle on the same store (the constructor of `WasmClient` takes
-    /// ownership of the handle it is given).
-    pub fn share(&self) -> WasmStore {
-        WasmStore(self.0.clone())
-    }
+/// The keys `[token, lock]` a client built from `config` uses in its shared
+/// store (`Keys::for_config`).
+#[wasm_bindgen(js_name = storeKeys)]
+pub fn store_keys(config: &JsValue) -> Result<Box<[JsValue]>, JsValue> {
+    let json = js_sys::JSON::stringify(config)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
+    let keys = TokenConfig::from_json(&json)
+        .and_then(|c| Keys::for_config(&c))
+        .map_err(error_to_js)?;
+    Ok(Box::new([keys.token.into(), keys.lock.into()]))
 }
 
 /// The core client as JS sees it.
@@ -111,15 +104,14 @@ pub struct WasmClient {
 #[wasm_bindgen]
 impl WasmClient {
     /// Builds a client from a config object (the schema every binding accepts,
-    /// snake_case or camelCase keys), an optional manual clock and shared store,
-    /// and options (`{ dangerouslyAllowBrowser?: boolean }`). Throws a
+    /// snake_case or camelCase keys), an optional manual clock, and options (`{ dangerouslyAllowBrowser?: boolean, jsStore?: StoreBridge,
+    /// waitUntil?: (p) => void }`: a JS store's bridge, see `super::store`). Throws a
     /// `TokenwellError` record (`code: "config"`) on a bad config, and in a
     /// browser page unless `dangerouslyAllowBrowser` is `true`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         config: &JsValue,
         clock: Option<WasmClock>,
-        store: Option<WasmStore>,
         options: &JsValue,
     ) -> Result<WasmClient, JsValue> {
         // (`Reflect.get` throws on a missing `options`: then it is `false`.)
@@ -141,9 +133,21 @@ impl WasmClient {
         if let Some(clock) = clock {
             builder = builder.clock(clock.0);
         }
-        if let Some(store) = store {
-            builder = builder.store(store.0);
+        let option = |name: &str| {
+            Reflect::get(options, &name.into())
+                .ok()
+                .filter(|v| v.is_object() || v.is_function())
+        };
+        if let Some(js) = option("jsStore") {
+            let adapter = super::JsStoreAdapter::new(js.unchecked_into());
+            #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
+            let adapter = Arc::new(adapter);
+            builder = builder.store(adapter);
         }
+        let wait_until = option("waitUntil").and_then(|f| f.dyn_into::<Function>().ok());
+        #[allow(clippy::arc_with_non_send_sync)]
+        let spawner = Arc::new(super::WaitUntilSpawner(wait_until));
+        builder = builder.spawner(spawner);
         Ok(WasmClient {
             client: builder.build().map_err(error_to_js)?,
         })
@@ -151,20 +155,26 @@ impl WasmClient {
 
     /// A promise of a [`CoreLease`] record (`{accessToken, tokenType,
     /// expiresAtUnixMs, scope, authorizationHeader, reuseForMs}`); rejects with
-    /// a [`TokenwellError`] record.
-    pub fn lease(&self) -> Promise {
+    /// a [`TokenwellError`] record. Background work this call starts is handed
+    /// to `wait_until` if given (else to the client's).
+    pub fn lease(&self, wait_until: Option<Function>) -> Promise {
         let client = self.client.clone();
         future_to_promise(async move {
-            match client.lease().await {
+            let lease = super::WithWaitUntil {
+                hook: wait_until,
+                inner: Box::pin(async move { client.lease().await }),
+            };
+            match lease.await {
                 Ok(lease) => Ok(to_js(&CoreLease::from(lease))),
                 Err(e) => Err(error_to_js(e)),
             }
         })
     }
 
-    /// Drops the cached token if it is still `token`; whether it did.
-    pub fn invalidate(&self, token: &str) -> bool {
-        self.client.invalidate(token)
+    /// Drops the cached token if it is still `token`; whether it did. The
+    /// store's removal is handed to `wait_until` if given.
+    pub fn invalidate(&self, token: &str, wait_until: Option<Function>) -> bool {
+        super::with_wait_until(&wait_until, || self.client.invalidate(token))
     }
 
     /// Resolves once no fetch is in flight.

@@ -9,15 +9,17 @@ mod console;
 mod exports;
 mod fetch;
 mod seal;
+mod store;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-pub use exports::{WasmClient, WasmClock, WasmStore};
+pub use exports::{WasmClient, WasmClock};
 pub use fetch::FetchTransport;
+pub use store::{JsStore, JsStoreAdapter};
 
 use crate::config::{HttpOptions, StoreOptions};
 use crate::error::Result;
@@ -40,6 +42,62 @@ pub struct LocalSpawner;
 impl Spawn for LocalSpawner {
     fn spawn(&self, task: BoxFuture<'static, ()>) {
         wasm_bindgen_futures::spawn_local(task);
+    }
+}
+
+thread_local! {
+    /// The `waitUntil` of the call being polled (see [`WithWaitUntil`]).
+    static CALL_WAIT_UNTIL: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Background work (fetches, store writes, lock releases) on the microtask
+/// queue, also handed as a Promise to a `waitUntil` hook (Workers'
+/// `ctx.waitUntil`), so the runtime does not cancel it with the response: the
+/// call's own hook if it gave one, else the client's. A throwing hook is ignored
+/// (the work runs anyway).
+pub struct WaitUntilSpawner(pub Option<Function>);
+
+impl Spawn for WaitUntilSpawner {
+    fn spawn(&self, task: BoxFuture<'static, ()>) {
+        let hook = CALL_WAIT_UNTIL
+            .with(|h| h.borrow().clone())
+            .or_else(|| self.0.clone());
+        match hook {
+            None => wasm_bindgen_futures::spawn_local(task),
+            Some(hook) => {
+                let promise = wasm_bindgen_futures::future_to_promise(async move {
+                    task.await;
+                    Ok(JsValue::UNDEFINED)
+                });
+                let _ = hook.call1(&JsValue::UNDEFINED, &promise);
+            }
+        }
+    }
+}
+
+/// Runs `f` with `hook` as the current call's `waitUntil`.
+pub(crate) fn with_wait_until<T>(hook: &Option<Function>, f: impl FnOnce() -> T) -> T {
+    let previous = CALL_WAIT_UNTIL.with(|h| h.replace(hook.clone()));
+    let out = f();
+    CALL_WAIT_UNTIL.with(|h| h.replace(previous));
+    out
+}
+
+/// A future polled with its call's `waitUntil` current (what it spawns while
+/// polled is handed to that hook).
+pub(crate) struct WithWaitUntil<F> {
+    pub hook: Option<Function>,
+    pub inner: std::pin::Pin<Box<F>>,
+}
+
+impl<F: std::future::Future> std::future::Future for WithWaitUntil<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = &mut *self;
+        with_wait_until(&this.hook, || this.inner.as_mut().poll(cx))
     }
 }
 

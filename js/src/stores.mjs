@@ -1,0 +1,284 @@
+// The shared stores shipped with the npm package: each maps the core's store
+// calls (see `Store` in index.d.ts) onto one runtime's API and decides nothing.
+// The keys (hashed), the records (sealed), the lock rules, the time-boxing and
+// the circuit breaker are the core's; the Redis stores run the core's own Lua
+// (./scripts.mjs is generated from src/fleet/scripts.rs by scripts/build.sh).
+import { PUBLISH, UNLOCK, REMOVE_IF } from './scripts.mjs';
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+const DENO_INSPECT = Symbol.for('Deno.customInspect');
+
+// A whole, positive number of milliseconds (what SET PX and the scripts take).
+const ms = (ttlMs) => String(Math.max(1, Math.ceil(Number(ttlMs) || 0)));
+
+// What the stores show of themselves: their kind, never their client (whose
+// options may hold a password or a token).
+function named(store, name) {
+  const show = () => `${name} {}`;
+  Object.defineProperties(store, {
+    toString: { value: show },
+    toJSON: { value: () => ({ store: name }) },
+    [INSPECT]: { value: show },
+    [DENO_INSPECT]: { value: show },
+  });
+  return Object.freeze(store);
+}
+
+/**
+ * A store over Redis commands, `run(['SET', …])` answering a promise of the
+ * reply: the native Redis store's commands and scripts, so every language
+ * shares the same records and lock on one Redis.
+ */
+function commandStore(run, name) {
+  return named({
+    async get(key) {
+      const record = await run(['GET', key]);
+      return typeof record === 'string' ? record : null;
+    },
+    async put(key, record, ttlMs) {
+      await run(['SET', key, record, 'PX', ms(ttlMs)]);
+    },
+    async removeIf(key, _record, fingerprint) {
+      await run(['EVAL', REMOVE_IF, '1', key, fingerprint]);
+    },
+    async tryLock(lock, owner, ttlMs) {
+      return (await run(['SET', lock, owner, 'NX', 'PX', ms(ttlMs)])) === 'OK';
+    },
+    async unlock(lock, owner) {
+      await run(['EVAL', UNLOCK, '1', lock, owner]);
+    },
+    async publish(key, record, ttlMs, lock, owner) {
+      await run(lock ? ['EVAL', PUBLISH, '2', key, lock, record, ms(ttlMs), owner]
+        : ['EVAL', PUBLISH, '1', key, record, ms(ttlMs)]);
+    },
+  }, name);
+}
+
+/**
+ * Redis through the application's own client: node-redis v4+ (`createClient()`,
+ * connected) or ioredis (`new Redis()`), told apart by their API. Same keys,
+ * Lua scripts and sealed records as the native Redis store of the Rust, Python
+ * and Kotlin packages: a Node service shares one token with them.
+ * @param {object} client a connected node-redis client or an ioredis client
+ */
+export function redisStore(client) {
+  if (client && typeof client.call === 'function' && typeof client.defineCommand === 'function') {
+    // ioredis: call(command, ...args).
+    return commandStore((args) => client.call(...args), 'redisStore(ioredis)');
+  }
+  if (client && typeof client.sendCommand === 'function') {
+    // node-redis v4+: sendCommand([command, ...args]).
+    return commandStore((args) => client.sendCommand(args), 'redisStore(node-redis)');
+  }
+  throw new TypeError('redisStore: expected a node-redis (v4+) or an ioredis client');
+}
+
+/**
+ * Redis over HTTP with `@upstash/redis` (Vercel and Netlify edge functions):
+ * the same commands and scripts as redisStore.
+ * @param {object} redis an `@upstash/redis` `Redis`
+ */
+export function upstashStore(redis) {
+  if (!redis || typeof redis.eval !== 'function' || typeof redis.set !== 'function') {
+    throw new TypeError('upstashStore: expected an @upstash/redis Redis');
+  }
+  const run = ([command, ...args]) => {
+    switch (command) {
+      case 'GET': return redis.get(args[0]);
+      case 'SET': return args[2] === 'NX'
+        ? redis.set(args[0], args[1], { nx: true, px: Number(args[4]) })
+        : redis.set(args[0], args[1], { px: Number(args[3]) });
+      default: { // EVAL script numkeys ...keys ...args
+        const [script, count, ...rest] = args;
+        return redis.eval(script, rest.slice(0, Number(count)), rest.slice(Number(count)));
+      }
+    }
+  };
+  return commandStore(run, 'upstashStore');
+}
+
+/**
+ * Deno KV (`await Deno.openKv()`, local or Deno Deploy). The lock is an
+ * `atomic().check()` on the entry's versionstamp; each value keeps its own
+ * deadline, since `expireIn` only bounds when Deno deletes it.
+ * @param {object} kv a `Deno.Kv`
+ * @param {{ prefix?: unknown[] }} [options] the key prefix (default `['tokenwell']`)
+ */
+export function denoKvStore(kv, { prefix = ['tokenwell'] } = {}) {
+  if (!kv || typeof kv.atomic !== 'function') throw new TypeError('denoKvStore: expected a Deno.Kv');
+  const at = (key) => [...prefix, key];
+  // The local (SQLite) backend shared by several processes answers a write
+  // that meets another one with "database is locked" instead of waiting: such
+  // a write is retried a few times, briefly (other errors are the store's).
+  const busy = (e) => /database is locked|busy/i.test(String(e?.message));
+  const write = async (op) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await op();
+      } catch (e) {
+        if (!busy(e) || attempt >= 8) throw e;
+        await new Promise((resolve) => { setTimeout(resolve, 2 + Math.random() * 8 * (attempt + 1)); });
+      }
+    }
+  };
+  // The entry and its value while its deadline holds (else value null).
+  const read = async (key) => {
+    const entry = await kv.get(at(key));
+    const live = entry.value !== null && typeof entry.value === 'object' && entry.value.until > Date.now();
+    return { entry, value: live ? entry.value : null };
+  };
+  // A value with its deadline, kept by Deno until then at least.
+  const entryOf = (value, ttlMs) => [{ ...value, until: Date.now() + Number(ttlMs) },
+    { expireIn: Math.max(1, Math.ceil(Number(ttlMs))) }];
+  // Deletes `key` if it still holds what `matches` accepts, atomically.
+  const deleteIf = async (key, matches) => {
+    const { entry, value } = await read(key);
+    if (value !== null && matches(value)) await write(() => kv.atomic().check(entry).delete(at(key)).commit());
+  };
+  return named({
+    async get(key) {
+      const { value } = await read(key);
+      return value !== null && typeof value.record === 'string' ? value.record : null;
+    },
+    async put(key, record, ttlMs) {
+      await write(() => kv.set(at(key), ...entryOf({ record }, ttlMs)));
+    },
+    removeIf(key, record) { return deleteIf(key, (v) => v.record === record); },
+    async tryLock(lock, owner, ttlMs) {
+      const { entry, value } = await read(lock);
+      if (value !== null) return false;
+      // Commits only if nobody wrote the lock since we read it.
+      const result = await write(() => kv.atomic().check(entry).set(at(lock), ...entryOf({ owner }, ttlMs)).commit());
+      return result.ok === true;
+    },
+    unlock(lock, owner) { return deleteIf(lock, (v) => v.owner === owner); },
+  }, 'denoKvStore');
+}
+
+/**
+ * Cloudflare Workers KV (`env.KV`): a cache tier only. KV has no
+ * compare-and-set, so no lock: isolates adopt a token another isolate stored,
+ * but cold isolates racing each fetch once. Records are written with KV's
+ * minimum TTL of 60 s at least, and at most once per second per key from an
+ * isolate (KV's write limit); each record carries its own expiry, which the
+ * core checks.
+ * @param {object} namespace a KV namespace binding
+ */
+export function workersKvStore(namespace) {
+  if (!namespace || typeof namespace.get !== 'function' || typeof namespace.put !== 'function') {
+    throw new TypeError('workersKvStore: expected a KV namespace binding');
+  }
+  const lastWrite = new Map(); // key -> Date.now() of this isolate's last write
+  return named({
+    get(key) { return namespace.get(key); },
+    async put(key, record, ttlMs) {
+      const now = Date.now();
+      if (now - (lastWrite.get(key) ?? -Infinity) < 1_000) return; // written within the second
+      lastWrite.set(key, now);
+      await namespace.put(key, record, { expirationTtl: Math.max(60, Math.ceil(Number(ttlMs) / 1_000)) });
+    },
+    async removeIf(key, record) {
+      // Not atomic (KV cannot be): a newer record written in between may go too.
+      if ((await namespace.get(key)) === record) await namespace.delete(key);
+    },
+  }, 'workersKvStore');
+}
+
+/**
+ * The Durable Object that coordinates every isolate of a Worker: one instance
+ * (by name) keeps the records and the lock, strongly consistent, so all
+ * isolates together make exactly one token request. Export it from your Worker
+ * and bind it in wrangler.toml (see the README); use it through
+ * durableObjectStore(env.TOKENWELL). Records are also kept in the object's
+ * storage, so they outlive its eviction; locks live in memory only.
+ */
+export class TokenwellCoordinator {
+  #storage;
+  #records = new Map(); // key -> [record, deadline (Date.now() ms)]
+  #locks = new Map(); // lock -> [owner, deadline]
+
+  constructor(state) {
+    this.#storage = state?.storage;
+  }
+
+  async fetch(request) {
+    let op;
+    let args;
+    try {
+      ({ op, args } = await request.json());
+    } catch {
+      return new Response('bad request', { status: 400 });
+    }
+    if (!Array.isArray(args) || typeof this[`op_${op}`] !== 'function') return new Response('bad request', { status: 400 });
+    return Response.json({ result: (await this[`op_${op}`](...args)) ?? null });
+  }
+
+  #live(map, key) {
+    const entry = map.get(key);
+    if (entry !== undefined && entry[1] <= Date.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async op_get(key) {
+    let entry = this.#live(this.#records, key);
+    if (entry === undefined && this.#storage) {
+      const stored = await this.#storage.get(key);
+      if (Array.isArray(stored) && stored[1] > Date.now()) this.#records.set(key, (entry = stored));
+    }
+    return entry?.[0] ?? null;
+  }
+
+  async op_put(key, record, ttlMs) {
+    const entry = [String(record), Date.now() + Number(ttlMs)];
+    this.#records.set(key, entry);
+    await this.#storage?.put(key, entry);
+  }
+
+  async op_removeIf(key, record) {
+    if ((await this.op_get(key)) !== record) return;
+    this.#records.delete(key);
+    await this.#storage?.delete(key);
+  }
+
+  op_tryLock(lock, owner, ttlMs) {
+    if (this.#live(this.#locks, lock)) return false;
+    this.#locks.set(lock, [owner, Date.now() + Number(ttlMs)]);
+    return true;
+  }
+
+  op_unlock(lock, owner) {
+    if (this.#live(this.#locks, lock)?.[0] === owner) this.#locks.delete(lock);
+  }
+}
+
+/**
+ * The store of a TokenwellCoordinator Durable Object: exactly one token request
+ * for all isolates of every Worker bound to it.
+ * @param {object} namespace the Durable Object namespace binding (`env.TOKENWELL`)
+ * @param {{ name?: string }} [options] the coordinator's name (default `'tokenwell'`)
+ */
+export function durableObjectStore(namespace, { name = 'tokenwell' } = {}) {
+  if (!namespace || typeof namespace.idFromName !== 'function') {
+    throw new TypeError('durableObjectStore: expected a Durable Object namespace binding');
+  }
+  const id = namespace.idFromName(name);
+  const call = async (op, ...args) => {
+    // A stub per call: an I/O object belongs to the request that made it.
+    const response = await namespace.get(id).fetch('https://tokenwell.invalid/', {
+      method: 'POST',
+      body: JSON.stringify({ op, args }),
+    });
+    if (!response.ok) throw new Error(`coordinator answered ${response.status}`);
+    return (await response.json()).result;
+  };
+  return named({
+    get: (key) => call('get', key),
+    put: (key, record, ttlMs) => call('put', key, record, ttlMs),
+    removeIf: (key, record) => call('removeIf', key, record),
+    tryLock: (lock, owner, ttlMs) => call('tryLock', lock, owner, ttlMs),
+    unlock: (lock, owner) => call('unlock', lock, owner),
+  }, 'durableObjectStore');
+}

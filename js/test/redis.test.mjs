@@ -1,0 +1,272 @@
+// redisStore over node-redis and ioredis against a real redis-server (started
+// here on a free port), counting token requests at the mock provider: several
+// Node processes, and Node with Rust processes (`tokenwell fleet-probe`, the
+// native Redis store) on one Redis, share exactly one token. And a store that
+// throws, rejects or hangs never fails a caller. upstashStore runs the same
+// checks through @upstash/redis, whose HTTP commands a small server here
+// executes on the same redis-server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+import { createClient } from 'redis';
+import Redis from 'ioredis';
+import { Redis as Upstash } from '@upstash/redis';
+import { TokenClient, redisStore, upstashStore, storeKeys } from 'tokenwell';
+import { startMock, mockBinary } from './helpers/mock.mjs';
+
+// Without redis-server the Redis tests skip with a message, unless CI is set
+// (js/scripts/test.sh sets it): then its absence fails them, as in tests/redis.rs.
+const REDIS_SERVER = [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin', '/usr/sbin', '/opt/homebrew/bin']
+  .map((dir) => join(dir, 'redis-server')).find((file) => existsSync(file));
+const CI = !['', 'false', '0'].includes(process.env.CI ?? '');
+assert.ok(REDIS_SERVER || !CI, 'redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)');
+const NO_REDIS = REDIS_SERVER ? false : 'redis-server not found (apt-get install redis-server, or `make test`, installs it)';
+const redisTest = (name, fn) => test(name, { skip: NO_REDIS }, fn);
+
+const PROBE = fileURLToPath(new URL('./fleet/node-probe.mjs', import.meta.url));
+const SECRET = 'redis-secret-Q81x';
+let mock;
+let server;
+let redisUrl;
+let dir;
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((resolve) => { srv.listen(0, '127.0.0.1', resolve); });
+  const { port } = srv.address();
+  await new Promise((resolve) => { srv.close(resolve); });
+  return port;
+}
+
+before(async () => {
+  mock = await startMock();
+  if (!REDIS_SERVER) return;
+  const port = await freePort();
+  server = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
+    server.stdout.on('data', (chunk) => {
+      if (/Ready to accept connections/.test(String(chunk))) { clearTimeout(timer); resolve(); }
+    });
+    server.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+  });
+  redisUrl = `redis://127.0.0.1:${port}`;
+  dir = mkdtempSync(join(tmpdir(), 'tokenwell-redis-'));
+});
+
+after(async () => {
+  await mock?.stop();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => { server.once('exit', resolve); });
+    server.kill('SIGTERM');
+    await exited;
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh tenant (its own keys) on the mock, so tests never share a record. */
+function config(tenant) {
+  return {
+    provider: 'deliveroo', environment: 'sandbox', base_url: `${mock.url}/deliveroo`,
+    client_id: `redis-${tenant}`, client_secret: SECRET,
+  };
+}
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${cmd} failed: ${error.message}\n${stderr}`));
+      else resolve(stdout.trim().split('\n').filter(Boolean).map((line) => Object.fromEntries(
+        line.split(' ').slice(1).map((kv) => kv.split('=')))));
+    });
+  });
+}
+
+const nodeProbe = (cfg, kind, callers, startAt) =>
+  run(process.execPath, [PROBE, JSON.stringify(cfg), redisUrl, kind, String(callers), String(startAt)]);
+
+function rustProbe(cfg, callers, startAt) {
+  const file = join(dir, `${cfg.client_id}-${Math.random().toString(16).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify({ ...cfg, store: { redis_url: redisUrl, timeout_ms: 2000 } }));
+  return run(mockBinary(), ['fleet-probe', '--config', file, '--callers', String(callers), '--start-at-unix-ms', String(startAt)]);
+}
+
+async function endpointLatency(ms) {
+  await mock.admin.reset();
+  const res = await fetch(`${mock.url}/__admin/config`, { method: 'POST', body: JSON.stringify({ latency_ms: ms }) });
+  assert.equal(res.status, 200);
+}
+// Slow enough that every process is waiting while the one fetch is in flight.
+const slowEndpoint = () => endpointLatency(300);
+
+redisTest('4 Node processes (node-redis and ioredis) on one redis-server: 1 token request', async () => {
+  await slowEndpoint();
+  const cfg = config('node4');
+  const startAt = Date.now() + 1_500; // after every process has started
+  const lines = (await Promise.all(['redis', 'ioredis', 'redis', 'ioredis']
+    .map((kind) => nodeProbe(cfg, kind, 20, startAt)))).flat();
+  assert.equal(lines.length, 4);
+  for (const line of lines) assert.equal(line.tokens, '1');
+  assert.equal(new Set(lines.map((l) => l.token)).size, 1, 'one token for the fleet');
+  assert.equal(await mock.admin.count(), 1, 'token requests at the mock');
+  console.log(`node x4: ${await mock.admin.count()} token request for 80 callers`);
+});
+
+redisTest('Node and Rust processes on one redis-server: 1 token request (same keys, scripts, sealed records)', async () => {
+  await slowEndpoint();
+  const cfg = config('mixed');
+  const startAt = Date.now() + 1_500;
+  const lines = (await Promise.all([
+    nodeProbe(cfg, 'redis', 20, startAt), nodeProbe(cfg, 'ioredis', 20, startAt),
+    rustProbe(cfg, 20, startAt), rustProbe(cfg, 20, startAt),
+  ])).flat();
+  assert.equal(lines.length, 4);
+  assert.equal(new Set(lines.map((l) => l.token)).size, 1, 'one token for Node and Rust');
+  assert.equal(await mock.admin.count(), 1, 'token requests at the mock');
+});
+
+redisTest('redisStore: a record sealed in Node is in Redis under the core keys, sealed; remove-if and unlock by the core scripts', async () => {
+  await endpointLatency(0);
+  const cfg = config('keys');
+  const redis = await createClient({ url: redisUrl }).connect();
+  const ioredis = new Redis(redisUrl);
+  try {
+    const a = new TokenClient({ ...cfg, store: redisStore(redis) });
+    const token = await a.token();
+    await a.settle();
+    const { token: key, lock } = storeKeys(cfg);
+    const record = await ioredis.get(key);
+    assert.match(record, /^\d+\.[0-9a-f]+\./, 'a sealed record');
+    assert.ok(!record.includes(token.accessToken) && !record.includes(SECRET), 'sealed');
+    assert.equal(await ioredis.get(lock), null, 'the lock is released');
+    assert.ok((await ioredis.pttl(key)) > 0, 'with a TTL');
+    // Another client (ioredis) adopts it: no request.
+    const b = new TokenClient({ ...cfg, store: redisStore(ioredis) });
+    assert.equal((await b.token()).accessToken, token.accessToken);
+    assert.equal(await mock.admin.count(), 1);
+    // invalidate removes that record (the core's REMOVE_IF by fingerprint).
+    assert.equal(b.invalidate(token.accessToken), true);
+    for (let i = 0; i < 50 && (await ioredis.get(key)) !== null; i++) await new Promise((r) => { setTimeout(r, 10); });
+    assert.equal(await ioredis.get(key), null, 'removed after invalidate');
+    assert.equal(String(redisStore(redis)), 'redisStore(node-redis) {}');
+    assert.equal(inspect(redisStore(ioredis)), 'redisStore(ioredis) {}');
+  } finally {
+    await (redis.close ?? redis.quit).call(redis);
+    await ioredis.quit();
+  }
+});
+
+test('redisStore refuses what is not a Redis client', () => {
+  assert.throws(() => redisStore({}), TypeError);
+  assert.throws(() => redisStore(null), TypeError);
+});
+
+/** A store whose every method fails in the given way, counting calls. */
+function brokenStore(how) {
+  const store = { calls: 0 };
+  const fail = () => {
+    store.calls++;
+    if (how === 'throw') throw new Error(`boom ${SECRET}`);
+    if (how === 'reject') return Promise.reject(new Error(`boom ${SECRET}`));
+    return new Promise(() => {}); // hangs
+  };
+  for (const m of ['get', 'put', 'removeIf', 'tryLock', 'unlock']) store[m] = fail;
+  return store;
+}
+
+for (const how of ['throw', 'reject', 'hang']) {
+  test(`a store that ${how}s never fails a caller (time-boxed; the breaker stops asking)`, async () => {
+    await endpointLatency(0);
+    const store = brokenStore(how);
+    const events = [];
+    const warn = console.warn;
+    console.warn = (...args) => { events.push(args.join(' ')); };
+    try {
+      const client = new TokenClient({ ...config(`broken-${how}`), store: { use: store, timeoutMs: 100 } });
+      const started = Date.now();
+      const token = await client.token();
+      assert.ok(token.accessToken.length > 0);
+      // Past its refresh point nothing is fresh: more calls, still no error.
+      client.invalidate(token.accessToken);
+      await client.token();
+      client.invalidate((await client.token()).accessToken);
+      await client.token();
+      await client.settle();
+      const elapsed = Date.now() - started;
+      // 3 failures open the breaker: later calls do not reach the store.
+      assert.ok(store.calls <= 4, `store calls ${store.calls}`);
+      // Each hang costs the 100 ms time-box, and only until the breaker opens.
+      if (how === 'hang') assert.ok(elapsed < 900, `the hang cost ${elapsed} ms`);
+    } finally {
+      console.warn = warn;
+    }
+    assert.ok(events.some((e) => /token store failed/.test(e)), 'a warning');
+    assert.ok(!events.some((e) => e.includes(SECRET) || e.includes('boom')), 'no exception text in the logs');
+  });
+}
+
+/**
+ * A stand-in for Upstash's REST API (no Upstash account is reachable here):
+ * each POSTed command array runs on the redis-server; replies base64-encoded
+ * as @upstash/redis asks by default.
+ */
+async function upstashServer(redis) {
+  const http = createHttpServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const encode = (v) => (typeof v === 'string' ? Buffer.from(v).toString('base64')
+      : Array.isArray(v) ? v.map(encode) : v);
+    const one = async (command) => {
+      const result = await redis.sendCommand(command.map(String));
+      return { result: req.headers['upstash-encoding'] === 'base64' ? encode(result) : result };
+    };
+    try {
+      // POST / runs one command; POST /pipeline (the client's auto-pipelining) a list.
+      const parsed = JSON.parse(body);
+      const reply = req.url.startsWith('/pipeline') ? await Promise.all(parsed.map(one)) : await one(parsed);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(reply));
+    } catch (e) {
+      res.statusCode = 400;
+      res.end(JSON.stringify({ error: String(e.message) }));
+    }
+  });
+  await new Promise((resolve) => { http.listen(0, '127.0.0.1', resolve); });
+  return { url: `http://127.0.0.1:${http.address().port}`, close: () => new Promise((r) => { http.close(r); }) };
+}
+
+redisTest('upstashStore over @upstash/redis (commands on the real redis-server): clients share one token, with a Rust process', async () => {
+  await slowEndpoint();
+  const redis = await createClient({ url: redisUrl }).connect();
+  const rest = await upstashServer(redis);
+  try {
+    const cfg = config('upstash');
+    const clients = Array.from({ length: 3 }, () => new TokenClient({
+      ...cfg, store: upstashStore(new Upstash({ url: rest.url, token: 'test-token' })),
+    }));
+    const startAt = Date.now() + 500;
+    const [rust, ...tokens] = await Promise.all([
+      rustProbe(cfg, 10, startAt),
+      ...clients.map(async (c) => {
+        await new Promise((r) => { setTimeout(r, startAt - Date.now()); });
+        return Promise.all(Array.from({ length: 10 }, () => c.token()));
+      }),
+    ]);
+    const distinct = new Set(tokens.flat().map((t) => t.accessToken));
+    assert.equal(distinct.size, 1, 'one token');
+    assert.equal(rust.length, 1);
+    assert.equal(await mock.admin.count(), 1, 'token requests at the mock');
+    assert.equal(await redis.get(storeKeys(cfg).lock), null, 'the lock is released');
+  } finally {
+    await rest.close();
+    await (redis.close ?? redis.quit).call(redis);
+  }
+});
