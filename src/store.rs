@@ -147,16 +147,28 @@ pub trait Store: MaybeSendSync {
     /// Deletes the record under `key` only if its fingerprint is `fingerprint`
     /// (a 401 on an old token must not discard a newer one).
     async fn remove_if(&self, key: &str, fingerprint: &str) -> Result<()> {
-        let stored = self.get(key).await?;
-        if stored
-            .as_deref()
-            .and_then(crate::fleet::record::header)
-            .is_some_and(|h| h.fingerprint == fingerprint)
+        if record_with_fingerprint(self, key, fingerprint)
+            .await?
+            .is_some()
         {
             self.delete(key).await?;
         }
         Ok(())
     }
+}
+
+/// The record under `key` if its fingerprint is `fingerprint`: what
+/// [`Store::remove_if`] removes. Stores that can only delete a key if it still
+/// holds a given record (user stores) read it with this first.
+pub async fn record_with_fingerprint<S: Store + ?Sized>(
+    store: &S,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Option<String>> {
+    let stored = store.get(key).await?;
+    Ok(stored.filter(|record| {
+        crate::fleet::record::header(record).is_some_and(|h| h.fingerprint == fingerprint)
+    }))
 }
 
 /// [`Store::publish`] in separate calls (get, put if [`later`], unlock), for

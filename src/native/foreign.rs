@@ -22,7 +22,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::Store;
+use crate::store::{record_with_fingerprint, Store};
 
 /// A store written in another language: text records under keys with a
 /// time-to-live, and optionally a lock. The wrappers (`tokenwell.Store` in
@@ -183,12 +183,7 @@ impl Store for ForeignStoreAdapter {
     /// The record is read and its fingerprint checked here; the foreign store
     /// deletes it only if it still holds exactly that record.
     async fn remove_if(&self, key: &str, fingerprint: &str) -> Result<()> {
-        let Some(record) = self.get(key).await? else {
-            return Ok(());
-        };
-        let matches =
-            crate::fleet::record::header(&record).is_some_and(|h| h.fingerprint == fingerprint);
-        if matches {
+        if let Some(record) = record_with_fingerprint(self, key, fingerprint).await? {
             let key = key.to_owned();
             self.call(move |s| s.remove_if(key, record)).await?;
         }

@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::{publish_in_steps, Store};
+use crate::store::{publish_in_steps, record_with_fingerprint, Store};
 
 #[wasm_bindgen]
 extern "C" {
@@ -135,12 +135,7 @@ impl Store for JsStoreAdapter {
     /// deletes it only if it still holds exactly that record (or, for the
     /// Redis stores, the core's script checks the same fingerprint).
     async fn remove_if(&self, key: &str, fingerprint: &str) -> Result<()> {
-        let Some(record) = self.get(key).await? else {
-            return Ok(());
-        };
-        let matches =
-            crate::fleet::record::header(&record).is_some_and(|h| h.fingerprint == fingerprint);
-        if matches {
+        if let Some(record) = record_with_fingerprint(self, key, fingerprint).await? {
             settle(self.js.remove_if(key, &record, fingerprint)).await?;
         }
         Ok(())
