@@ -5,7 +5,10 @@
 //! file (see `tests/faults/README.md`). Also: the README's fault table is the
 //! catalogue's, and the catalogue's secret forms are the echo vector's.
 
-use std::sync::Mutex;
+mod common;
+
+use common::{CaptureLog, LOGS};
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -21,28 +24,9 @@ fn catalogue() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// The client's log records at every level (the mock's own left out: it is the server).
-struct CaptureLog(Mutex<Vec<String>>);
-
-impl log::Log for CaptureLog {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if !record.target().starts_with("tokenwell::mock") {
-            let line = format!("{} {} {}", record.level(), record.target(), record.args());
-            self.0.lock().unwrap().push(line);
-        }
-    }
-    fn flush(&self) {}
-}
-
-static LOGS: CaptureLog = CaptureLog(Mutex::new(Vec::new()));
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_ends_as_the_catalogue_says() {
-    log::set_logger(&LOGS).expect("the only logger");
-    log::set_max_level(log::LevelFilter::Trace);
+    CaptureLog::install();
     let catalogue = catalogue();
     let mock = MockServer::start(MockOptions::default()).await.unwrap();
     let faults = catalogue["faults"].as_array().expect("faults");
@@ -51,7 +35,7 @@ async fn every_fault_ends_as_the_catalogue_says() {
     for fault in faults {
         let name = fault["name"].as_str().unwrap_or("?");
         mock.reset();
-        LOGS.0.lock().unwrap().clear();
+        LOGS.clear();
         match run(&mock, &catalogue, fault).await {
             Ok(ms) => println!("ok   {name} ({ms} ms)"),
             Err(e) => {
@@ -120,7 +104,7 @@ async fn run(mock: &MockServer, catalogue: &Value, fault: &Value) -> Result<u128
     }
     if let Some(i) = forbidden
         .iter()
-        .position(|f| LOGS.0.lock().unwrap().iter().any(|l| l.contains(f)))
+        .position(|f| LOGS.lines().iter().any(|l| l.contains(f)))
     {
         return Err(format!("a log record leaks secret form #{i}"));
     }

@@ -2,9 +2,13 @@
 //! provider, through the public Rust API, on a manual clock. The JS, Python and
 //! Kotlin suites run the same files through their own APIs.
 
+mod common;
+
+use common::{CaptureLog, LOGS};
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -54,29 +58,9 @@ const STEP_KEYS: &[(&str, &[&str])] = &[
 /// What this runner can do of what a vector may `require`: everything.
 const CAPABILITIES: &[&str] = &["store_control"];
 
-/// Every log record of the client (the mock's own are left out: it is the
-/// server), at every level, so a vector can check that none holds a secret.
-struct CaptureLog(Mutex<Vec<String>>);
-
-impl log::Log for CaptureLog {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if !record.target().starts_with("tokenwell::mock") {
-            let line = format!("{} {} {}", record.level(), record.target(), record.args());
-            self.0.lock().unwrap().push(line);
-        }
-    }
-    fn flush(&self) {}
-}
-
-static LOGS: CaptureLog = CaptureLog(Mutex::new(Vec::new()));
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_vectors() {
-    log::set_logger(&LOGS).expect("the only logger");
-    log::set_max_level(log::LevelFilter::Trace);
+    CaptureLog::install();
     let mock = MockServer::start(MockOptions::default())
         .await
         .expect("mock starts");
@@ -96,7 +80,7 @@ async fn conformance_vectors() {
         let vector: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
         let name = vector["name"].as_str().unwrap_or("?").to_owned();
         mock.reset();
-        LOGS.0.lock().unwrap().clear();
+        LOGS.clear();
         match run(&mock, &vector)
             .await
             .and_then(|()| logs_hold_no_form(&vector))
@@ -119,7 +103,7 @@ async fn conformance_vectors() {
 
 /// The client's logs of this vector (debug level included) hold no `forbidden` form.
 fn logs_hold_no_form(v: &Value) -> Result<(), String> {
-    let logs = LOGS.0.lock().unwrap();
+    let logs = LOGS.lines();
     for (i, form) in v["forbidden"].as_array().into_iter().flatten().enumerate() {
         let form = form.as_str().unwrap_or_default();
         if logs.iter().any(|line| line.contains(form)) {
