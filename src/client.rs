@@ -21,7 +21,7 @@ use crate::fleet::{self, Keys, Timings};
 use crate::platform::{self, Host, Platform};
 use crate::profile::{Credentials, Profile};
 use crate::redact::Redactor;
-use crate::runtime::{BoxFuture, Spawn};
+use crate::runtime::{BoxFuture, Published, Spawn};
 use crate::secret::Secret;
 use crate::store::{CacheKey, Store, StoredToken};
 use crate::token::AccessToken;
@@ -53,6 +53,10 @@ struct Inner {
     refresh_jitter: f64,
     events: Option<Arc<dyn EventSink>>,
     state: Mutex<State>,
+    /// `state.current`, published for the hit path to read without the lock
+    /// (threads calling at once never wait on each other for a hit). Written
+    /// only under the lock, right after `state.current` changes.
+    current: Published<Cached>,
 }
 
 #[derive(Default)]
@@ -217,6 +221,7 @@ impl Builder {
                 refresh_jitter,
                 events: self.events,
                 state: Mutex::new(State::default()),
+                current: Published::empty(),
             }),
         })
     }
@@ -254,6 +259,31 @@ impl TokenClient {
         Ok(self.token().await?.authorization_header().to_owned())
     }
 
+    /// Lends the cached token to `f` if it is fresh, without a lock or a
+    /// reference count: threads on many cores never touch a shared cache line.
+    /// `None` when [`TokenClient::token`] would fetch or refresh; call that then.
+    /// WebAssembly always answers `None` (one thread: `token` never contends).
+    ///
+    /// ```no_run
+    /// # async fn f(client: &tokenwell::TokenClient) -> tokenwell::Result<()> {
+    /// let header = match client.peek(|t| t.authorization_header().to_owned()) {
+    ///     Some(header) => header,
+    ///     None => client.authorization_header().await?,
+    /// };
+    /// # Ok(()) }
+    /// ```
+    pub fn peek<R>(&self, f: impl FnOnce(&AccessToken) -> R) -> Option<R> {
+        let inner = &self.inner;
+        let now = inner.clock.now_ms();
+        let current = inner.current.load();
+        let fresh = current
+            .as_deref()
+            .filter(|c| now < c.deadlines.refresh_at)?;
+        let answer = f(&fresh.token);
+        inner.emit(|| Event::Hit);
+        Some(answer)
+    }
+
     /// Like [`TokenClient::token`], plus how long the answer stays the same.
     pub async fn lease(&self) -> Result<Lease> {
         match self.decide() {
@@ -270,16 +300,20 @@ impl TokenClient {
     fn decide(&self) -> Decision {
         let inner = &self.inner;
         let now = inner.clock.now_ms();
+        // A hit reads the published token, lock-free.
+        if let Some(lease) = inner
+            .current
+            .load()
+            .as_deref()
+            .and_then(|c| inner.hit(c, now))
+        {
+            inner.emit(|| Event::Hit);
+            return Decision::Ready(lease);
+        }
         let mut st = inner.lock();
         if let Some(c) = &st.current {
-            if now < c.deadlines.refresh_at {
-                let reuse = c.deadlines.refresh_at.saturating_sub(now);
-                let lease = Lease {
-                    token: c.token.clone(),
-                    reuse_for_ms: reuse
-                        .saturating_sub(inner.clock.truncation_ms())
-                        .min(MAX_REUSE_MS),
-                };
+            // Fresh after all: published between the read above and the lock.
+            if let Some(lease) = inner.hit(c, now) {
                 drop(st);
                 inner.emit(|| Event::Hit);
                 return Decision::Ready(lease);
@@ -330,6 +364,7 @@ impl TokenClient {
             return false;
         }
         let dropped = st.current.take().map(|c| c.token.as_secret().clone());
+        self.inner.current.store(None);
         st.revoked = dropped.clone();
         drop(st);
         if let (true, Some(token)) = (self.inner.shared.is_some(), dropped) {
@@ -400,6 +435,19 @@ impl TokenClient {
 
 #[deny(clippy::arithmetic_side_effects)]
 impl Inner {
+    /// The lease for `c` if it is fresh at `now` (before its refresh point).
+    fn hit(&self, c: &Cached, now: u64) -> Option<Lease> {
+        (now < c.deadlines.refresh_at).then(|| Lease {
+            token: c.token.clone(),
+            reuse_for_ms: c
+                .deadlines
+                .refresh_at
+                .saturating_sub(now)
+                .saturating_sub(self.clock.truncation_ms())
+                .min(MAX_REUSE_MS),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state stays consistent at every await-free step: a poisoned lock
         // (a panicking event sink elsewhere) is safe to keep using.
@@ -441,6 +489,7 @@ impl Inner {
         let event = match &result {
             Ok((cached, from_store)) => {
                 st.current = Some(cached.clone());
+                self.current.store(Some(Arc::new(cached.clone())));
                 st.backoff.reset();
                 st.last_error = None;
                 Event::Fetched {

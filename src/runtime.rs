@@ -16,6 +16,30 @@ pub trait MaybeSendSync {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSendSync for T {}
 
+/// A value read by many threads and replaced under a lock by one: lock-free
+/// to read natively, so a cache hit never waits on another caller.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Published<T> = arc_swap::ArcSwapOption<T>;
+
+/// In single-threaded WebAssembly nothing is published and readers take the
+/// lock, which nobody else can hold (arc-swap would cost 1.6 KB there).
+#[cfg(target_arch = "wasm32")]
+pub struct Published<T>(std::marker::PhantomData<T>);
+
+#[cfg(target_arch = "wasm32")]
+impl<T> Published<T> {
+    /// Nothing published.
+    pub fn empty() -> Self {
+        Published(std::marker::PhantomData)
+    }
+    /// Always nothing: readers fall back to the lock.
+    pub fn load(&self) -> Option<std::sync::Arc<T>> {
+        None
+    }
+    /// Publishes nothing.
+    pub fn store(&self, _: Option<std::sync::Arc<T>>) {}
+}
+
 /// A boxed future: `Send` on native targets, local on wasm32.
 #[cfg(not(target_arch = "wasm32"))]
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

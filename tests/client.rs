@@ -204,6 +204,37 @@ async fn lease_tells_how_long_the_answer_holds() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peek_lends_a_fresh_token_and_nothing_else() {
+    let transport = Arc::new(Scripted::default());
+    for token in ["p1", "p2"] {
+        transport.push_json(
+            200,
+            serde_json::json!({"access_token": token, "expires_in": 300}),
+        );
+    }
+    let clock = Arc::new(ManualClock::new(0));
+    let c = client(transport.clone(), clock.clone());
+    let secret = |t: &tokenwell::AccessToken| t.secret().to_owned();
+    assert_eq!(c.peek(secret), None, "nothing fetched yet");
+    c.token().await.unwrap();
+    assert_eq!(c.peek(secret).as_deref(), Some("p1"));
+    // Past the refresh point (80 % of 300 s, less the skew) peek declines:
+    // token() serves p1 and refreshes in the background.
+    clock.advance(240_000);
+    assert_eq!(c.peek(secret), None);
+    assert_eq!(c.token().await.unwrap().secret(), "p1");
+    c.settle().await;
+    assert_eq!(
+        c.peek(secret).as_deref(),
+        Some("p2"),
+        "the refreshed token is lent"
+    );
+    assert!(c.invalidate("p2"));
+    assert_eq!(c.peek(secret), None, "an invalidated token is never lent");
+    assert_eq!(transport.count(), 2);
+}
+
 /// Captures every log record at every level.
 struct Capture(Mutex<String>);
 impl log::Log for Capture {

@@ -83,6 +83,51 @@ fn hit_ns(client: &TokenClient) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
+/// Calls per second of `call` on `threads` threads at once, `calls` each.
+fn per_sec(threads: usize, calls: u32, call: &(dyn Fn() + Sync)) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| (0..calls).for_each(|_| call()));
+        }
+    });
+    threads as f64 * f64::from(calls) / start.elapsed().as_secs_f64()
+}
+
+/// How `call`'s throughput on 2 threads compares to 1 (best of 3 rounds each).
+fn two_threads_over_one(call: &(dyn Fn() + Sync)) -> (f64, f64) {
+    const CALLS: u32 = 2_000_000;
+    let (mut one, mut two) = (0f64, 0f64);
+    for _ in 0..3 {
+        one = one.max(per_sec(1, CALLS, call));
+        two = two.max(per_sec(2, CALLS, call));
+    }
+    (one, two / one)
+}
+
+/// Whether a hit scales with threads (issue 14: no exclusive lock on a hit),
+/// beside a control that shares nothing (reading the clock): if the control
+/// does not reach 2x, the machine was not giving the bench two cores.
+fn scaling(client: &TokenClient) {
+    let (control_rate, control) = two_threads_over_one(&|| {
+        std::hint::black_box(Instant::now());
+    });
+    let (rate, hits) = two_threads_over_one(&|| {
+        std::hint::black_box(client.token().now_or_never().unwrap().unwrap());
+    });
+    let (peek_rate, peeks) = two_threads_over_one(&|| {
+        std::hint::black_box(client.peek(|t| t.authorization_header().len()).unwrap());
+    });
+    println!(
+        "cache_hit: 2 threads / 1: token() {hits:.2}x ({:.1} M hits/s on one), \
+         peek() {peeks:.2}x ({:.1} M/s on one; goal >= 1.5x), \
+         control Instant::now() {control:.2}x ({:.1} M/s on one)",
+        rate / 1e6,
+        peek_rate / 1e6,
+        control_rate / 1e6
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let _guard = rt.enter();
@@ -106,6 +151,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("token()", |b| {
         b.iter(|| client.token().now_or_never().unwrap().unwrap())
     });
+    group.bench_function("peek(authorization_header)", |b| {
+        b.iter(|| client.peek(|t| t.authorization_header().len()).unwrap())
+    });
     group.bench_function("token().authorization_header()", |b| {
         b.iter(|| {
             client
@@ -123,6 +171,7 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+    scaling(&client);
     match (&stored, redis) {
         (Some(stored), Some((mut child, _))) => {
             // Interleaved, so noise from the machine hits both alike.
