@@ -1,20 +1,35 @@
 # Two commands do everything on a fresh machine:
 #   make demo   the cache at work against the embedded mock provider
 #   make test   installs what is missing, then every check of every package
+#   make dist   every artifact (wheels, sdist, crate, jars) into dist/, checked
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-rust test-js test-python test-kotlin bench redis-server
+.PHONY: help demo test test-rust test-js test-python test-kotlin test-aarch64 test-versions dist bench redis-server
 
 help:
 	@echo "make demo   # the cache at work against the embedded mock provider"
 	@echo "make test   # install what is missing, then run every test"
+	@echo "make dist   # build and check every artifact into dist/ (long: four release cross builds)"
 
 demo:
 	cargo run --quiet --features cli -- demo
 
 # Each package's script installs what it lacks (wasm target, pinned wasm-bindgen
 # CLI, npm packages, maturin, Maven artifacts), builds, tests and prints its budgets.
-test: test-rust test-js test-python test-kotlin
+test: test-versions test-rust test-aarch64 test-js test-python test-kotlin
+
+# One version for the crate, the wheel, the jar and the npm package (Cargo.toml's).
+test-versions:
+	python3 scripts/check_versions.py
+
+# The core's tests built for aarch64 and run under qemu-user: the cross build
+# cannot rot unseen (make dist builds the aarch64 wheel and jar core).
+test-aarch64:
+	bash scripts/test-aarch64.sh
+
+# Wheels (manylinux2014, musllinux_1_2; x86-64, aarch64), sdist, crate, jars: dist/.
+dist:
+	bash scripts/dist.sh
 
 # tests/redis.rs starts real servers: Debian's redis-server, installed when missing.
 # Where it cannot be installed those tests skip, saying so (with CI set, they fail).

@@ -225,7 +225,7 @@ impl Error {
 
     /// The error as it may leave the client: every form of the secret scrubbed
     /// from the detail (servers echo requests), *then* the detail cut to
-    /// [`MAX_DETAIL`] bytes, so a cut can never leave a prefix of the secret.
+    /// `MAX_DETAIL` (200) bytes, so a cut can never leave a prefix of the secret.
     pub fn redacted(mut self, redactor: &crate::redact::Redactor) -> Self {
         let mut detail = redactor.scrub(&self.detail);
         truncate(&mut detail, MAX_DETAIL);

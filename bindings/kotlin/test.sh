@@ -33,7 +33,8 @@ mvn -B -f bindings/kotlin/pom.xml \
   -Dtokenwell.mock="$root/target/debug/tokenwell" \
   verify </dev/null
 
-jar="bindings/kotlin/target/tokenwell-0.1.0.jar"
+version=$(sed -n "s/^version = \"\(.*\)\"/\1/p" Cargo.toml | head -1)
+jar="bindings/kotlin/target/tokenwell-$version.jar"
 [ -f "$jar" ] || { echo "jar not built: $jar" >&2; exit 1; }
 listing="$(jar tf "$jar")"
 for entry in linux-x86-64/libtokenwell.so dev/tokenwell/ffi/CoreClient.class dev/tokenwell/TokenClient.class dev/tokenwell/TokenwellInterceptor.class; do

@@ -7,6 +7,8 @@ import dev.tokenwell.ffi.CoreClock
  * wall time at [unixMs]. Pass it to [TokenClient]; close it when done.
  */
 class ManualClock @JvmOverloads constructor(unixMs: Long = DEFAULT_UNIX_MS) : AutoCloseable {
+    init { NativePlatform.check() }
+
     internal val core = CoreClock(unixMs)
 
     /** Moves both the monotonic and the wall clock forward by [ms]. */

@@ -8,6 +8,8 @@ import dev.tokenwell.ffi.CoreStore
  * time-to-live and locks run on that [ManualClock].
  */
 class MemoryStore @JvmOverloads constructor(clock: ManualClock? = null) : AutoCloseable {
+    init { NativePlatform.check() }
+
     internal val core = if (clock == null) CoreStore() else CoreStore.withClock(clock.core)
 
     override fun close() = core.close()

@@ -39,7 +39,10 @@ class TokenClient private constructor(
         this(clock, { CoreClient.withForeignStore(config.toJson(), clock?.core, ForeignStoreBridge.of(store)) })
 
     // The core's log records reach SLF4J (else java.util.logging): see TokenwellLogging.
-    init { TokenwellLogging.install() }
+    init {
+        NativePlatform.check() // a clear TokenwellException on a platform the jar has no core for
+        TokenwellLogging.install()
+    }
 
     private val core: CoreClient = TokenwellException.translate { makeCore() }
     private val description: String = core.describe()

@@ -32,7 +32,10 @@ sealed class TokenwellException(
     /** Whether the same request may succeed later (the server, or the way to it, failed). */
     val isRetryable: Boolean get() = facts().isRetryable
 
-    private fun facts(): ErrorKindRecord = KINDS.getValue(kind)
+    private fun facts(): ErrorKindRecord =
+        // Where the core cannot load, its table cannot be read: only Config is thrown there.
+        if (kind == ErrorKind.CONFIG && NativePlatform.problem() != null) NativePlatform.CONFIG_FACTS
+        else KINDS.getValue(kind)
 
     class InvalidClient(status: Int?, retryAfterMs: Long?, detail: String, message: String = detail) :
         TokenwellException(ErrorKind.INVALID_CLIENT, status, retryAfterMs, detail, message)
