@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{CaptureLog, LOGS};
+use common::{substitute, CaptureLog, LOGS};
 
 use std::time::{Duration, Instant};
 
@@ -138,20 +138,6 @@ async fn run(mock: &MockServer, catalogue: &Value, fault: &Value) -> Result<u128
         ));
     }
     Ok(ms)
-}
-
-/// Replaces `{mock}` in every string with the mock's base URL.
-fn substitute(v: &Value, base: &str) -> Value {
-    match v {
-        Value::String(s) => Value::String(s.replace("{mock}", base)),
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, base)).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), substitute(x, base)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 /// Sets each key of `overrides` (an object, or null for none) in `config`.

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{CaptureLog, LOGS};
+use common::{substitute, CaptureLog, LOGS};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -111,20 +111,6 @@ fn logs_hold_no_form(v: &Value) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Replaces `{mock}` in every string with the mock's base URL.
-fn substitute(v: &Value, base: &str) -> Value {
-    match v {
-        Value::String(s) => Value::String(s.replace("{mock}", base)),
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, base)).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), substitute(x, base)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 /// The vector's keys, each step's op and keys, and its requirements are all

@@ -2,6 +2,8 @@
 
 use std::sync::Mutex;
 
+use serde_json::Value;
+
 /// Every log record of the client (the mock's own are left out: it is the
 /// server), at every level, so a test can check that none holds a secret.
 pub struct CaptureLog(Mutex<Vec<String>>);
@@ -39,3 +41,18 @@ impl log::Log for CaptureLog {
 
 /// The one logger of a test binary.
 pub static LOGS: CaptureLog = CaptureLog(Mutex::new(Vec::new()));
+
+/// Replaces `{mock}` in every string with the mock's base URL (the vectors'
+/// and the fault catalogue's placeholder).
+pub fn substitute(v: &Value, base: &str) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.replace("{mock}", base)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, base)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), substitute(x, base)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
