@@ -367,6 +367,36 @@ fn callers_outside_tokio_get_tokens_from_the_real_transport() {
     rt.block_on(mock.shutdown());
 }
 
+/// Clients share the process's connection pool: a second token request to the
+/// same host, from a second client with other credentials, goes over the
+/// connection the first kept alive instead of a new TCP and TLS handshake.
+#[test]
+fn clients_in_one_process_reuse_one_kept_alive_connection() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mock = rt
+        .block_on(tokenwell::mock::MockServer::start(Default::default()))
+        .unwrap();
+    let fetch = |client_id: &str| {
+        let config = TokenConfig::from_value(serde_json::json!({
+            "provider": "custom", "token_url": format!("{}/custom/token", mock.url()),
+            "client_id": client_id, "client_secret": "demo-secret-Zq81",
+        }))
+        .unwrap();
+        let client = TokenClient::new(config).unwrap();
+        futures::executor::block_on(client.token()).expect("a token");
+    };
+    fetch("merchant-1");
+    fetch("merchant-2");
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 2);
+    assert_ne!(requests[0].connection, 0, "the mock numbers connections");
+    assert_eq!(
+        requests[0].connection, requests[1].connection,
+        "the second request opened a new connection"
+    );
+    rt.block_on(mock.shutdown());
+}
+
 /// A spawner whose executor can "fork away": its generation changes, as the
 /// native default's does in a forked child.
 #[derive(Default)]

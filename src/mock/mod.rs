@@ -91,6 +91,10 @@ pub struct RecordedRequest {
     pub headers: BTreeMap<String, String>,
     /// Body as UTF-8 (invalid bytes replaced); empty if it exceeded the size limit.
     pub body: String,
+    /// The connection it arrived on: 1 for the first the mock accepted, and
+    /// so on. Two requests with the same number shared a kept-alive connection.
+    #[serde(default)]
+    pub connection: u64,
 }
 
 /// A response the mock sends instead of its default success, once, in FIFO order.

@@ -143,14 +143,17 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
     builder.auto_date_header(false).header_read_timeout(None);
     // Each connection holds a sender; `recv` yields `None` once all are gone.
     let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
+    let mut accepted_count = 0;
     loop {
         tokio::select! {
             // Fires on `shutdown` and when the handle is dropped.
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    accepted_count += 1;
                     tokio::spawn(serve(
                         stream,
+                        ConnectionId(accepted_count),
                         builder.clone(),
                         Arc::clone(&shared),
                         stop.clone(),
@@ -167,8 +170,14 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, open_rx.recv()).await;
 }
 
+/// Which connection a request arrived on: 1 for the first the server
+/// accepted, and so on (recorded, so tests can see keep-alive reuse).
+#[derive(Clone, Copy)]
+pub(crate) struct ConnectionId(pub u64);
+
 async fn serve(
     stream: TcpStream,
+    id: ConnectionId,
     builder: http1::Builder,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<()>,
@@ -177,7 +186,8 @@ async fn serve(
     let _ = stream.set_nodelay(true);
     // A broken response goes to this task, which takes the socket back from hyper.
     let (broken_tx, mut broken_rx) = mpsc::unbounded_channel::<Broken>();
-    let service = service_fn(move |req| {
+    let service = service_fn(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(id);
         let shared = Arc::clone(&shared);
         let broken_tx = broken_tx.clone();
         async move {

@@ -16,6 +16,7 @@ use super::http::{
 };
 use super::providers::{self, Provider};
 use super::state::Shared;
+use super::server::ConnectionId;
 use super::{Fault, RecordedRequest, ScriptedResponse};
 
 /// Largest body a scripted response may send (after `repeat`, before `gzip`).
@@ -150,6 +151,7 @@ fn record(parts: &Parts, body: &[u8]) -> RecordedRequest {
         query: parts.uri.query().map(str::to_string),
         headers,
         body: String::from_utf8_lossy(body).into_owned(),
+        connection: parts.extensions.get::<ConnectionId>().map_or(0, |id| id.0),
     }
 }
 
