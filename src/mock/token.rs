@@ -15,8 +15,8 @@ use super::http::{
     BodyError, MockBody, Resp, BODY_LIMIT,
 };
 use super::providers::{self, Provider};
-use super::state::Shared;
 use super::server::ConnectionId;
+use super::state::Shared;
 use super::{Fault, RecordedRequest, ScriptedResponse};
 
 /// Largest body a scripted response may send (after `repeat`, before `gzip`).
