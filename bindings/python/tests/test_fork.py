@@ -134,6 +134,8 @@ def _in_forked_child(body: Callable[[], Dict[str, Any]], what: str, timeout: flo
 def test_forked_child_fetches_tokens(mock: Any) -> None:
     client = TokenClient.from_config(mock.deliveroo())
     parent_token = client.token()  # the parent now has a runtime, a pool and a token
+    # Created before the fork, first used in the child (other credentials).
+    idle = TokenClient.from_config(mock.deliveroo(client_id="py-idle-client"))
     assert mock.count() == 1
 
     def child() -> Dict[str, Any]:
@@ -150,11 +152,13 @@ def test_forked_child_fetches_tokens(mock: Any) -> None:
         client.invalidate(a)
         c = asyncio.run(client.token_async())
         d = asyncio.run(TokenClient.from_config(mock.deliveroo()).token_async())
+        # (e) A client the parent built but never used.
+        e = idle.token()
         return {
             "dropped": dropped,
             "a_is_cached": a_is_cached,
-            "fingerprints": [_fp(t) for t in (a, b, c, d)],
-            "bearer": all(t.authorization_header.startswith("Bearer ") for t in (a, b, c, d)),
+            "fingerprints": [_fp(t) for t in (a, b, c, d, e)],
+            "bearer": all(t.authorization_header.startswith("Bearer ") for t in (a, b, c, d, e)),
             "fetches": mock.count() - before,
         }
 
@@ -162,16 +166,19 @@ def test_forked_child_fetches_tokens(mock: Any) -> None:
     assert facts["dropped"], "the child's invalidate() found the inherited token in the core"
     assert facts["bearer"]
     assert facts["a_is_cached"], "a fresh token is cached in the child"
-    assert facts["fetches"] == 4, "the child fetched each of its four tokens itself"
+    assert facts["fetches"] == 5, "the child fetched each of its five tokens itself"
     fingerprints = facts["fingerprints"]
-    assert len(set(fingerprints) | {_fp(parent_token)}) == 5, "five different tokens"
+    assert len(set(fingerprints) | {_fp(parent_token)}) == 6, "six different tokens"
 
     # The parent is unaffected: still its own cached token, and its runtime still fetches.
     assert client.token() is parent_token
-    assert mock.count() == 5
+    assert mock.count() == 6
     client.invalidate(parent_token)
     assert _fp(client.token()) not in set(fingerprints) | {_fp(parent_token)}
-    assert mock.count() == 6
+    assert mock.count() == 7
+    # The idle client's token was fetched in the child only: the parent fetches its own.
+    assert _fp(idle.token()) not in fingerprints
+    assert mock.count() == 8
 
 
 # -- 2. a fetch in flight at fork time ----------------------------------------------------

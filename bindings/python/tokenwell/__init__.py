@@ -12,18 +12,33 @@ is generated and private). Your own shared store: :class:`Store` (sync) or
 :class:`AsyncStore`, with a lock: :class:`LockingStore`, :class:`AsyncLockingStore`. Adapters: :mod:`tokenwell.httpx`, :mod:`tokenwell.requests`.
 """
 
+from typing import TYPE_CHECKING
+
 from ._client import AccessToken, ManualClock, MemoryStore, TokenClient
 from ._store import AsyncLockingStore, AsyncStore, LockingStore, Store
 from . import _errors
 from ._errors import *  # noqa: F401,F403 - TokenwellError and one subclass per error code
 
-try:
-    from importlib.metadata import PackageNotFoundError as _NotFound
-    from importlib.metadata import version as _version
+if TYPE_CHECKING:
+    __version__: str
+else:
 
-    __version__: str = _version("tokenwell")
-except _NotFound:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+    def __getattr__(name: str) -> str:
+        """``__version__``, the installed distribution's (Cargo.toml's, through
+        maturin), read on first use: importlib.metadata would cost more than the
+        rest of ``import tokenwell``. (Hidden from type checkers, which would
+        otherwise take any misspelt attribute of the module for a str.)"""
+        if name != "__version__":
+            raise AttributeError(f"module 'tokenwell' has no attribute {name!r}")
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("tokenwell")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            value = "0+unknown"
+        globals()["__version__"] = value
+        return value
+
 
 __all__ = ["AccessToken", "ManualClock", "MemoryStore", "TokenClient"]
 __all__ += ["Store", "LockingStore", "AsyncStore", "AsyncLockingStore"]

@@ -19,12 +19,13 @@ event loop.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import inspect
 import os
 import threading
-from typing import Any, Awaitable, Optional, Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, Awaitable, Optional, Protocol, Union, runtime_checkable
+
+if TYPE_CHECKING:  # asyncio is imported by the first async store's call, not by `import tokenwell`
+    import asyncio
 
 from ._ffi import tokenwell as _generated
 
@@ -132,6 +133,8 @@ class _LoopThread:
     def _get(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None or self._pid != os.getpid():
+                import asyncio
+
                 loop = asyncio.new_event_loop()
                 thread = threading.Thread(target=loop.run_forever, name="tokenwell-store-loop", daemon=True)
                 thread.start()
@@ -139,6 +142,9 @@ class _LoopThread:
             return self._loop
 
     def run(self, awaitable: Awaitable[Any]) -> Any:
+        import asyncio
+        import concurrent.futures
+
         async def wait() -> Any:
             return await awaitable
 
