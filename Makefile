@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make demo   the cache at work against the embedded mock provider
 #   make test   installs what is missing, then every check of every package
-#   make dist   every artifact (wheels, sdist, crate, jars) into dist/, checked
+#   make dist   every artifact (wheels, sdist, crate, jars, npm tarball) into dist/, checked
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .PHONY: help demo test test-rust test-js test-python test-kotlin test-aarch64 test-versions dist bench redis-server
@@ -27,7 +27,7 @@ test-versions:
 test-aarch64:
 	bash scripts/test-aarch64.sh
 
-# Wheels (manylinux2014, musllinux_1_2; x86-64, aarch64), sdist, crate, jars: dist/.
+# Wheels (manylinux2014, musllinux_1_2; x86-64, aarch64), sdist, crate, jars, npm tarball: dist/.
 dist:
 	bash scripts/dist.sh
 

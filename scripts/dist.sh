@@ -10,7 +10,8 @@
 #   crate    cargo publish --dry-run (the .crate it packages is copied)
 #   jar      linux-x86-64 and linux-aarch64 cores (from the manylinux2014 builds),
 #            plus its sources and javadoc jars (mvn -Prelease)
-# The npm package is built by js/ (another package's scripts), not here.
+#   npm      js/scripts/build.sh (make test's target folder), npm pack, then
+#            publint and attw on the tarball (js/scripts/lint.sh)
 # macOS and Windows: .github/workflows/release.yml (a plan, not run here).
 # Idempotent; installs what it lacks. Takes long on a cold cache (four release
 # builds with LTO and one more from the sdist).
@@ -220,6 +221,17 @@ for lib in "$NATIVE"/*/libtokenwell.so; do  # the glibc floor of the jar's cores
   say "jar $(basename "$(dirname "$lib")"): needs $floor at most"
 done
 
+# --- the npm package: built, packed and linted as the registry would serve it -------
+say "npm package (js/scripts/build.sh, npm pack, publint, attw)"
+# make test's target folder (the wasm build is warm there), not the cross builds'.
+env -u CARGO_TARGET_DIR bash js/scripts/build.sh >"$WORK/npm-build.log" 2>&1 \
+  || { tail -n 40 "$WORK/npm-build.log" >&2; fail "js/scripts/build.sh"; }
+(cd js && npm pack --silent --pack-destination "$DIST" >/dev/null) || fail "npm pack"
+TGZ="$DIST/tokenwell-$VERSION.tgz"
+[ -f "$TGZ" ] || fail "npm pack left no $(basename "$TGZ")"
+bash js/scripts/lint.sh "$TGZ" >"$WORK/npm-lint.log" 2>&1 || { cat "$WORK/npm-lint.log" >&2; fail "publint/attw on $(basename "$TGZ")"; }
+say "npm: publint and attw report no problem; $(sed -n 's/^\[js build\] //p' "$WORK/npm-build.log" | grep 'bytes gzipped')"
+
 # --- one version everywhere, artifacts included ------------------------------------
 python3 scripts/check_versions.py "$DIST"
 
@@ -229,6 +241,7 @@ tag() {
     *.whl) basename "$1" .whl | cut -d- -f3- ;;
     *.tar.gz) echo "sdist (any platform with Rust >= $(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml))" ;;
     *.crate) echo "crates.io (source)" ;;
+    *.tgz) echo "npm: Node >= 18, Bun, Deno, workerd (wasm32, any OS/arch)" ;;
     *-sources.jar|*-javadoc.jar) echo "any (Maven Central companion)" ;;
     *.jar) echo "JVM 17: linux-x86-64, linux-aarch64 (glibc 2.17+)" ;;
   esac

@@ -1,8 +1,10 @@
 // One cold start, in a fresh process: compile the .wasm, instantiate it, and the
 // whole `import('tokenwell')` (ESM entry). Prints JSON.
+//   node instantiate.mjs parts|import [DIST_DIR]   (default: js/dist)
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
-const DIST = new URL('../../js/dist/', import.meta.url);
+const DIST = process.argv[3] ? pathToFileURL(`${process.argv[3]}/`) : new URL('../../js/dist/', import.meta.url);
 const which = process.argv[2];
 if (which === 'parts') {
   const bytes = readFileSync(new URL('tokenwell_bg.wasm', DIST));

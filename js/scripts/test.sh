@@ -4,7 +4,9 @@
 # Installs what is missing (wasm target, pinned wasm-bindgen CLI, npm deps from
 # package-lock.json), builds the mock provider and the package, runs every JS
 # test (conformance vectors, fault catalogue, stampede, API, Node/workerd/Deno/Bun
-# smoke, packed tarball), then prints the budgets. Non-interactive; exits non-zero on failure.
+# smoke, packed tarball, bundler matrix), lints the packed tarball (publint, attw),
+# then prints the budgets (TOKENWELL_SKIP_BENCH=1 skips them). Non-interactive;
+# exits non-zero on failure.
 set -euo pipefail
 export CI="${CI:-true}"
 JS="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -52,12 +54,23 @@ status=0
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 node --test --test-reporter=spec \
-  test/vectors.test.mjs test/faults.test.mjs test/api.test.mjs test/errors.test.mjs test/logging.test.mjs test/schema.test.mjs test/redis.test.mjs test/edge.test.mjs test/runtimes.test.mjs test/pack.test.mjs 2>&1 | tee "$report" || status=$?
+  test/vectors.test.mjs test/faults.test.mjs test/api.test.mjs test/errors.test.mjs test/logging.test.mjs test/schema.test.mjs test/redis.test.mjs test/edge.test.mjs test/runtimes.test.mjs test/pack.test.mjs test/bundlers.test.mjs 2>&1 | tee "$report" || status=$?
 passed="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$report" | tail -1)"
 failed="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$report" | tail -1)"
 
-# The budgets (figures, not assertions).
+# The packed tarball as the registry would serve it: publint and attw.
 if [ "$status" -eq 0 ]; then
+  log "publint, attw (the packed tarball)"
+  packdir="$(mktemp -d)"
+  trap 'rm -f "$report"; rm -rf "$packdir"' EXIT
+  npm pack --silent --pack-destination "$packdir" >/dev/null
+  bash "$JS/scripts/lint.sh" "$packdir"/tokenwell-*.tgz || status=$?
+fi
+
+# The budgets (figures, not assertions).
+if [ "$status" -eq 0 ] && [ "${TOKENWELL_SKIP_BENCH:-0}" != 0 ]; then
+  log "benchmarks skipped (TOKENWELL_SKIP_BENCH=$TOKENWELL_SKIP_BENCH)"
+elif [ "$status" -eq 0 ]; then
   log "benchmarks"
   node "$REPO/bench/js/bench.mjs" || status=$?
 fi

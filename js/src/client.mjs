@@ -5,7 +5,23 @@
 // This file only memoises the core's own answer: a lease says for how many
 // milliseconds asking again would return the same token with no side effect, so
 // until then the token is served without crossing into WebAssembly.
-import { ErrorKind, WasmClient, WasmClock, errorKindFlags, storeKeys as coreStoreKeys } from './glue.mjs';
+import { ErrorKind, WasmClient, WasmClock, errorKindFlags, initSync, storeKeys as coreStoreKeys } from './glue.mjs';
+
+// Each entry (index.mjs, workerd.mjs, deno.mjs) calls initCore once on load. A
+// bundler that drops that call (a wrong `sideEffects`, a deep import) would
+// otherwise surface as a TypeError inside the glue: requireCore says what happened.
+let initialised = false;
+/** @internal Instantiates the core from its compiled WebAssembly.Module. */
+export function initCore(module) {
+  initSync({ module });
+  initialised = true;
+}
+function requireCore() {
+  if (!initialised) {
+    const detail = "the WebAssembly core was not initialised: import 'tokenwell' through its package entry (a bundler may have dropped the entry's initialisation)";
+    throw new TokenwellError('internal', `internal: ${detail}`, { detail });
+  }
+}
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const DENO_INSPECT = Symbol.for('Deno.customInspect');
@@ -71,6 +87,7 @@ function toTokenwellError(e) {
 export class ManualClock {
   #inner;
   constructor(unixMs = Date.now()) {
+    requireCore();
     this.#inner = new WasmClock(Number(unixMs));
   }
   /** Moves both the monotonic and the wall clock forward by `ms`. */
@@ -91,6 +108,7 @@ export class ManualClock {
  * drive one in a test.
  */
 export function storeKeys(config) {
+  requireCore();
   try {
     const [token, lock] = coreStoreKeys(config);
     return { token, lock };
@@ -329,6 +347,7 @@ export class TokenClient {
       throw new TokenwellError('config', 'config: waitUntil must be a function', { detail: 'waitUntil must be a function' });
     }
     const jsStore = shared !== undefined ? new StoreBridge(shared) : undefined;
+    requireCore();
     try {
       this.#core = new WasmClient(
         config,

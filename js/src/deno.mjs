@@ -1,9 +1,9 @@
 // Entry for Deno: a source-phase import hands over the compiled module, so no
 // --allow-read is needed (only --allow-net for the token endpoint).
 import source module from './tokenwell_bg.wasm';
-import { initSync } from './glue.mjs';
+import { initCore } from './client.mjs';
 
-initSync({ module });
+initCore(module);
 
 export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys } from './client.mjs';
 export { redisStore, upstashStore, denoKvStore, workersKvStore, durableObjectStore, TokenwellCoordinator } from './stores.mjs';

@@ -258,7 +258,7 @@ export declare class TokenClient {
   /** Drops the cached token if it is still `token` (and its record in a shared store). Returns whether it did. */
   invalidate(token: string, options?: CallOptions): boolean;
   /** `fetch` with the Authorization header; on a 401, invalidates and retries once with a fresh token. */
-  fetch(input: RequestInfo | URL, init?: RequestInit, options?: CallOptions): Promise<Response>;
+  fetch(input: string | URL | Request, init?: RequestInit, options?: CallOptions): Promise<Response>;
   /** Resolves once no token fetch is in flight. */
   settle(): Promise<void>;
   toString(): string;

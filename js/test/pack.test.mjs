@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,5 +129,77 @@ export const make = () => new tw.TokenClient({ provider: 'custom', tokenUrl: 'ht
 `);
   const { code, output } = await run(BIN('tsc'), ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext',
     '--target', 'es2022', '--lib', 'es2022,dom', '--types', '', 'use.mts', 'use.cts'], project);
+  assert.equal(code, 0, output);
+});
+
+// The types packages a real project would install, linked into the consumer.
+function linkTypes(project, names) {
+  mkdirSync(join(project, 'node_modules', '@types'), { recursive: true });
+  mkdirSync(join(project, 'node_modules', '@cloudflare'), { recursive: true });
+  for (const name of names) {
+    const link = join(project, 'node_modules', name);
+    if (!existsSync(link)) symlinkSync(join(JS, 'node_modules', name), link);
+  }
+}
+
+const tsc = (project, config) => {
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(config));
+  return run(BIN('tsc'), ['-p', 'tsconfig.json'], project);
+};
+
+test('the declarations type-check in a Node-only project (@types/node, no DOM lib, skipLibCheck false)', async () => {
+  const project = join(dir, 'node-only');
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  symlinkSync(join(dir, 'project', 'node_modules', 'tokenwell'), join(project, 'node_modules', 'tokenwell'));
+  linkTypes(project, ['@types/node']);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'node-only', private: true, type: 'module' }));
+  writeFileSync(join(project, 'use.mts'), `
+import { TokenClient, TokenwellError, redisStore } from 'tokenwell';
+import { createServer } from 'node:http';
+const client = new TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: process.env.SECRET ?? '' });
+export async function call(): Promise<number> {
+  const a: Response = await client.fetch('https://api.example.com');
+  const b: Response = await client.fetch(new URL('https://api.example.com'), { method: 'POST', body: 'x' });
+  const c: Response = await client.fetch(new Request('https://api.example.com'));
+  try { await client.token(); } catch (e) { if (e instanceof TokenwellError) return e.status ?? 0; }
+  return a.status + b.status + c.status;
+}
+declare const nodeRedis: { sendCommand(args: string[]): Promise<unknown> };
+export const store = redisStore(nodeRedis);
+export const server = createServer();
+`);
+  writeFileSync(join(project, 'use.cts'), `
+import tw = require('tokenwell');
+export const make = () => new tw.TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: 'b' });
+`);
+  const { code, output } = await tsc(project, { compilerOptions: {
+    strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext',
+    target: 'es2022', lib: ['es2022'], types: ['node'] }, files: ['use.mts', 'use.cts'] });
+  assert.equal(code, 0, output);
+});
+
+test('the declarations type-check in a Workers project (@cloudflare/workers-types, the workerd condition)', async () => {
+  const project = join(dir, 'workers');
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  symlinkSync(join(dir, 'project', 'node_modules', 'tokenwell'), join(project, 'node_modules', 'tokenwell'));
+  linkTypes(project, ['@cloudflare/workers-types']);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'workers', private: true, type: 'module' }));
+  writeFileSync(join(project, 'worker.ts'), `
+import { TokenClient, TokenwellCoordinator, durableObjectStore, workersKvStore } from 'tokenwell';
+interface Env { SECRET: string; KV: KVNamespace; TOKENWELL: DurableObjectNamespace }
+export { TokenwellCoordinator };
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const client = new TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: env.SECRET,
+      store: request.url.endsWith('/kv') ? workersKvStore(env.KV) : durableObjectStore(env.TOKENWELL),
+      waitUntil: (p) => ctx.waitUntil(p) });
+    return client.fetch(new URL('https://api.example.com'), { headers: { accept: 'application/json' } });
+  },
+} satisfies ExportedHandler<Env>;
+`);
+  const { code, output } = await tsc(project, { compilerOptions: {
+    strict: true, noEmit: true, skipLibCheck: false, module: 'esnext', moduleResolution: 'bundler',
+    customConditions: ['workerd'], target: 'es2022', lib: ['es2022'], types: ['@cloudflare/workers-types'] },
+  files: ['worker.ts'] });
   assert.equal(code, 0, output);
 });
