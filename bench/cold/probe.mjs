@@ -1,0 +1,77 @@
+// One fresh Node process of bench/cold/node.mjs: `probe.mjs <figure> <side> <mockUrl>`
+// prints one JSON line and exits.
+//   first   — import the library, build a client, get one token (the parent times
+//             spawn → this line; `atMs` is performance.now(), i.e. since Node's time origin);
+//   memory  — (with --expose-gc) build 1,000 clients with distinct client ids and
+//             report the growth of V8 heap + external (external counts the wasm
+//             linear memory: measured) per client, after one warm-up client;
+//   memory-token — the same, each client holding a token.
+// Sides: tokenwell (js/dist/index.mjs), badgateway (@badgateway/oauth2-client:
+// OAuth2Client + OAuth2Fetch, its caching wrapper) and fetch (a plain POST; first only).
+const [figure, side, mockUrl] = process.argv.slice(2);
+const JS = new URL('../../js/', import.meta.url);
+const tokenUrl = `${mockUrl}/custom/token`;
+const config = (clientId) => ({ provider: 'custom', tokenUrl, clientId, clientSecret: 'cold-secret-Qv8p' });
+
+const t0 = performance.now();
+// make(id): the library's client (all that a caller keeps); token(client): one token.
+let make;
+let token;
+if (side === 'tokenwell') {
+  const { TokenClient } = await import(new URL('dist/index.mjs', JS));
+  make = (id) => new TokenClient(config(id));
+  token = async (client) => (await client.token()).accessToken;
+} else if (side === 'badgateway') {
+  const { OAuth2Client, OAuth2Fetch } = await import(new URL('node_modules/@badgateway/oauth2-client/dist/index.js', JS));
+  make = (id) => {
+    const client = new OAuth2Client({ server: mockUrl, tokenEndpoint: '/custom/token', clientId: id, clientSecret: 'cold-secret-Qv8p' });
+    return new OAuth2Fetch({ client, getNewToken: () => client.clientCredentials() });
+  };
+  token = async (cache) => (await cache.getToken()).accessToken;
+} else if (side === 'fetch') {
+  make = (id) => id;
+  token = async (id) => {
+    const res = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${btoa(`${id}:cold-secret-Qv8p`)}` },
+      body: 'grant_type=client_credentials',
+    });
+    if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
+    return (await res.json()).access_token;
+  };
+} else {
+  throw new Error(`unknown side ${side}`);
+}
+const importMs = performance.now() - t0;
+
+if (figure === 'first') {
+  const got = await token(make('cold-client'));
+  if (typeof got !== 'string' || got.length === 0) throw new Error('no token');
+  console.log(JSON.stringify({ atMs: performance.now(), importMs }));
+} else if (figure === 'memory' || figure === 'memory-token') {
+  // memory-token: each client also holds a token (fetched one by one).
+  const withToken = figure === 'memory-token';
+  const N = 1000;
+  const used = () => {
+    for (let i = 0; i < 4; i++) globalThis.gc();
+    const { heapUsed, external } = process.memoryUsage();
+    return { heapUsed, external };
+  };
+  const build = async (id) => {
+    const client = make(id);
+    if (withToken) await token(client);
+    return client;
+  };
+  const keep = [await build('warm-up')];
+  const before = used();
+  for (let i = 0; i < N; i++) keep.push(await build(`tenant-${i}`));
+  const after = used();
+  if (keep.length !== N + 1) throw new Error('lost a client');
+  const heap = (after.heapUsed - before.heapUsed) / N;
+  const external = (after.external - before.external) / N;
+  console.log(JSON.stringify({ bytesPerClient: heap + external, heap, external }));
+} else {
+  throw new Error(`unknown figure ${figure}`);
+}
+process.exit(0); // OAuth2Fetch leaves a refresh timer behind
