@@ -3,15 +3,21 @@
 //   1. Node: process start → first token from the mock (spawn of `node probe.mjs`
 //      until its line arrives), vs the peer and a plain `fetch` POST;
 //   2. Node: memory per client (V8 heap + external, which holds the wasm linear
-//      memory) over 1,000 clients with distinct ids, fresh and holding a token;
+//      memory) over 3,000 clients with distinct ids (after 600 kept as warm-up),
+//      fresh and holding a token;
 //   3. workerd (miniflare 4): a fresh workerd with one Worker, from
 //      `new Miniflare` to its first token, tokenwell vs the peer vs a plain fetch.
 // Medians of RUNS (default 7) per side. Prints a markdown table.
 //
 // Run: node bench/cold/node.mjs   (after bash js/scripts/build.sh and cargo build --features cli)
-// Env: RUNS=n (fresh processes per side and figure), COLD_SKIP=workerd to skip 3.
+// Env: RUNS=n (fresh processes per side and figure), CLIENTS=n (default 3,000),
+//      COLD_SKIP=workerd to skip 3,
+//      COLD_BEFORE=<another build's js/dist> to measure it too (a column `before`).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,13 +63,16 @@ async function interleaved(sides, measure) {
   return samples;
 }
 
+/** A fresh workerd with the Worker of `side`, to its first token: { totalMs, readyMs, requestMs }. */
 async function workerdFirstToken(side, mockUrl) {
+  // `before` runs from a copy of its build next to a copy of the Worker (see BEFORE_ROOT).
+  const root = side === 'before' ? BEFORE_ROOT : ROOT;
   const t0 = performance.now();
   const mf = new Miniflare({
-    rootPath: ROOT,
+    rootPath: root,
     modules: true,
-    modulesRoot: ROOT,
-    scriptPath: `bench/cold/worker-${side}.mjs`,
+    modulesRoot: root,
+    scriptPath: side === 'before' ? 'worker-before.mjs' : `bench/cold/worker-${side}.mjs`,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }, { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }],
     compatibilityDate: '2025-01-01',
     // The peer's authorization-code module imports `crypto` (dynamically, never
@@ -84,42 +93,57 @@ async function workerdFirstToken(side, mockUrl) {
   }
 }
 
+// COLD_BEFORE=<a js/dist of another build> adds that build as a side `before`,
+// so a change is measured against its predecessor and the peer in one run.
+const BEFORE = process.env.COLD_BEFORE ? resolve(process.env.COLD_BEFORE) : null;
+const BEFORE_ROOT = BEFORE && mkdtempSync(join(tmpdir(), 'tokenwell-cold-'));
+if (BEFORE) {
+  cpSync(BEFORE, join(BEFORE_ROOT, 'dist'), { recursive: true });
+  cpSync(fileURLToPath(new URL('worker.mjs', import.meta.url)), join(BEFORE_ROOT, 'worker.mjs'));
+  writeFileSync(join(BEFORE_ROOT, 'worker-before.mjs'),
+    readFileSync(fileURLToPath(new URL('worker-tokenwell.mjs', import.meta.url)), 'utf8')
+      .replace("'../../js/dist/workerd.mjs'", "'./dist/workerd.mjs'"));
+}
+const ours = BEFORE ? ['tokenwell', 'before'] : ['tokenwell'];
+
 const mock = await startMock();
 const rows = [];
-const row = (figure, ours, peer, fmt, extra = '') =>
-  rows.push(`| ${figure} | ${fmt(ours)} | ${fmt(peer)} | ${(ours / peer).toFixed(2)} | ${extra} |`);
 const ms = (x) => `${x.toFixed(1)} ms`;
 const kib = (x) => `${(x / 1024).toFixed(2)} KiB`;
+/** A table row from each side's median; `floor`: the plain-fetch side, if measured. */
+function row(figure, med, fmt, floor = false) {
+  const notes = [];
+  if (floor) notes.push(`plain fetch ${fmt(med('fetch'))} (tokenwell ${(med('tokenwell') / med('fetch')).toFixed(2)}×)`);
+  if (BEFORE) notes.push(`before: ${fmt(med('before'))} (${(med('before') / med('badgateway')).toFixed(2)}× the peer)`);
+  rows.push(`| ${figure} | ${fmt(med('tokenwell'))} | ${fmt(med('badgateway'))} | ` +
+    `${(med('tokenwell') / med('badgateway')).toFixed(2)} | ${notes.join('; ')} |`);
+}
+const medianOf = (samples, pick) => (side) => median(samples[side].map(pick));
 try {
-  const first = await interleaved(['tokenwell', 'badgateway', 'fetch'], (side) => probe([], ['first', side, mock.url]));
-  const wall = (side) => median(first[side].map((r) => r.wallMs));
-  const imported = (side) => median(first[side].map((r) => r.out.importMs));
-  row('Node: process start → first token', wall('tokenwell'), wall('badgateway'), ms,
-    `plain fetch ${ms(wall('fetch'))} (tokenwell ${(wall('tokenwell') / wall('fetch')).toFixed(2)}×)`);
-  row('Node: import of the library', imported('tokenwell'), imported('badgateway'), ms);
+  const first = await interleaved([...ours, 'badgateway', 'fetch'], (side) => probe([], ['first', side, mock.url]));
+  row('Node: process start → first token', medianOf(first, (r) => r.wallMs), ms, true);
+  row('Node: import → first token (in the process)', medianOf(first, (r) => r.out.inProcessMs), ms, true);
+  row('Node: import of the library', medianOf(first, (r) => r.out.importMs), ms);
 
-  const memory = await interleaved(['tokenwell', 'badgateway'], (side) => probe(['--expose-gc'], ['memory', side, mock.url]));
-  const perClient = (side) => median(memory[side].map((r) => r.out.bytesPerClient));
-  row('Node: memory per client (1,000 clients)', perClient('tokenwell'), perClient('badgateway'), kib);
-  const held = await interleaved(['tokenwell', 'badgateway'], (side) => probe(['--expose-gc'], ['memory-token', side, mock.url]));
-  const perHolder = (side) => median(held[side].map((r) => r.out.bytesPerClient));
-  row('Node: memory per client holding a token', perHolder('tokenwell'), perHolder('badgateway'), kib);
+  const clients = Number(process.env.CLIENTS ?? 3000).toLocaleString('en');
+  for (const [figure, label] of [['memory', `Node: memory per client (${clients} clients)`],
+    ['memory-token', `Node: memory per client holding a token (${clients})`]]) {
+    const memory = await interleaved([...ours, 'badgateway'], (side) => probe(['--expose-gc'], [figure, side, mock.url]));
+    row(label, medianOf(memory, (r) => r.out.bytesPerClient), kib);
+  }
 
   if (process.env.COLD_SKIP !== 'workerd') {
-    const cold = await interleaved(['tokenwell', 'badgateway', 'fetch'], (side) => workerdFirstToken(side, mock.url));
-    const of = (side, key) => median(cold[side].map((r) => r[key]));
-    row('workerd: new Miniflare → first token', of('tokenwell', 'totalMs'), of('badgateway', 'totalMs'), ms,
-      `plain fetch ${ms(of('fetch', 'totalMs'))} (tokenwell ${(of('tokenwell', 'totalMs') / of('fetch', 'totalMs')).toFixed(2)}×)`);
-    row('workerd: startup (Worker loaded)', of('tokenwell', 'readyMs'), of('badgateway', 'readyMs'), ms,
-      `plain fetch ${ms(of('fetch', 'readyMs'))}`);
-    row('workerd: first request (token)', of('tokenwell', 'requestMs'), of('badgateway', 'requestMs'), ms,
-      `plain fetch ${ms(of('fetch', 'requestMs'))}`);
+    const cold = await interleaved([...ours, 'badgateway', 'fetch'], (side) => workerdFirstToken(side, mock.url));
+    row('workerd: new Miniflare → first token', medianOf(cold, (r) => r.totalMs), ms, true);
+    row('workerd: startup (Worker loaded)', medianOf(cold, (r) => r.readyMs), ms, true);
+    row('workerd: first request (token)', medianOf(cold, (r) => r.requestMs), ms, true);
   }
 } finally {
   await mock.stop();
+  if (BEFORE_ROOT) rmSync(BEFORE_ROOT, { recursive: true, force: true });
 }
 
 console.log(`Cold path, medians of ${RUNS} fresh processes per side, sides interleaved (node ${process.version})\n`);
-console.log('| figure | tokenwell | @badgateway/oauth2-client | ratio | baseline |');
+console.log('| figure | tokenwell | @badgateway/oauth2-client | ratio | notes |');
 console.log('|---|---|---|---|---|');
 for (const line of rows) console.log(line);

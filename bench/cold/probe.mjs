@@ -1,13 +1,16 @@
 // One fresh Node process of bench/cold/node.mjs: `probe.mjs <figure> <side> <mockUrl>`
 // prints one JSON line and exits.
 //   first   — import the library, build a client, get one token (the parent times
-//             spawn → this line; `atMs` is performance.now(), i.e. since Node's time origin);
+//             spawn → this line; `inProcessMs` from before the import to the token,
+//             without Node's own start);
 //   memory  — (with --expose-gc) build 1,000 clients with distinct client ids and
 //             report the growth of V8 heap + external (external counts the wasm
 //             linear memory: measured) per client, after a warm-up batch of 200;
 //   memory-token — the same, each client holding a token.
-// Sides: tokenwell (js/dist/index.mjs), badgateway (@badgateway/oauth2-client:
+// Sides: tokenwell (js/dist/index.mjs), before (the same from $COLD_BEFORE), badgateway (@badgateway/oauth2-client:
 // OAuth2Client + OAuth2Fetch, its caching wrapper) and fetch (a plain POST; first only).
+import { pathToFileURL } from 'node:url';
+
 const [figure, side, mockUrl] = process.argv.slice(2);
 const JS = new URL('../../js/', import.meta.url);
 const tokenUrl = `${mockUrl}/custom/token`;
@@ -17,8 +20,10 @@ const t0 = performance.now();
 // make(id): the library's client (all that a caller keeps); token(client): one token.
 let make;
 let token;
-if (side === 'tokenwell') {
-  const { TokenClient } = await import(new URL('dist/index.mjs', JS));
+if (side === 'tokenwell' || side === 'before') {
+  // before: another build of the package (COLD_BEFORE, see node.mjs).
+  const dist = side === 'before' ? pathToFileURL(`${process.env.COLD_BEFORE}/`) : new URL('dist/', JS);
+  const { TokenClient } = await import(new URL('index.mjs', dist));
   make = (id) => new TokenClient(config(id));
   token = async (client) => (await client.token()).accessToken;
 } else if (side === 'badgateway') {
@@ -48,7 +53,8 @@ const importMs = performance.now() - t0;
 if (figure === 'first') {
   const got = await token(make('cold-client'));
   if (typeof got !== 'string' || got.length === 0) throw new Error('no token');
-  console.log(JSON.stringify({ atMs: performance.now(), importMs }));
+  const atMs = performance.now();
+  console.log(JSON.stringify({ atMs, importMs, inProcessMs: atMs - t0 }));
 } else if (figure === 'memory' || figure === 'memory-token') {
   // memory-token: each client also holds a token (fetched one by one).
   const withToken = figure === 'memory-token';
