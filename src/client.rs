@@ -8,7 +8,7 @@
 mod shared;
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 
 use futures::future::{FutureExt, Shared};
 
@@ -238,7 +238,13 @@ impl Builder {
 static LAST_PROFILE: Mutex<Option<Weak<Profile>>> = Mutex::new(None);
 
 fn share(profile: Profile) -> Arc<Profile> {
-    let mut last = LAST_PROFILE.lock().unwrap_or_else(PoisonError::into_inner);
+    // Never waits: a lock held elsewhere (or by a thread a fork left behind)
+    // costs this client only the sharing.
+    let mut last = match LAST_PROFILE.try_lock() {
+        Ok(last) => last,
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(TryLockError::WouldBlock) => return Arc::new(profile),
+    };
     if let Some(shared) = last.as_ref().and_then(Weak::upgrade) {
         if *shared == profile {
             return shared;
