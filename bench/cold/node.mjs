@@ -11,7 +11,7 @@
 //
 // Run: node bench/cold/node.mjs   (after bash js/scripts/build.sh and cargo build --features cli)
 // Env: RUNS=n (fresh processes per side and figure), CLIENTS=n (default 3,000),
-//      COLD_SKIP=workerd to skip 3,
+//      COLD_SKIP=workerd to skip 3 (or node to skip 1 and 2),
 //      COLD_BEFORE=<another build's js/dist> to measure it too (a column `before`).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -63,16 +63,34 @@ async function interleaved(sides, measure) {
   return samples;
 }
 
+// COLD_BEFORE=<a js/dist of another build> adds that build as a side `before`,
+// so a change is measured against its predecessor and the peer in one run.
+const BEFORE = process.env.COLD_BEFORE ? resolve(process.env.COLD_BEFORE) : null;
+const ours = BEFORE ? ['tokenwell', 'before'] : ['tokenwell'];
+
+// In workerd, each build of the package runs from a copy laid out alike (the
+// build as dist/, the Worker beside it): two builds differ only in themselves.
+const STAGE = mkdtempSync(join(tmpdir(), 'tokenwell-cold-'));
+const staged = {};
+for (const [side, dist] of [['tokenwell', fileURLToPath(new URL('../../js/dist', import.meta.url))], ['before', BEFORE]]) {
+  if (!dist) continue;
+  staged[side] = join(STAGE, side);
+  cpSync(dist, join(staged[side], 'dist'), { recursive: true });
+  cpSync(fileURLToPath(new URL('worker.mjs', import.meta.url)), join(staged[side], 'worker.mjs'));
+  writeFileSync(join(staged[side], 'worker-tokenwell.mjs'),
+    readFileSync(fileURLToPath(new URL('worker-tokenwell.mjs', import.meta.url)), 'utf8')
+      .replace("'../../js/dist/workerd.mjs'", "'./dist/workerd.mjs'"));
+}
+
 /** A fresh workerd with the Worker of `side`, to its first token: { totalMs, readyMs, requestMs }. */
 async function workerdFirstToken(side, mockUrl) {
-  // `before` runs from a copy of its build next to a copy of the Worker (see BEFORE_ROOT).
-  const root = side === 'before' ? BEFORE_ROOT : ROOT;
+  const root = staged[side] ?? ROOT;
   const t0 = performance.now();
   const mf = new Miniflare({
     rootPath: root,
     modules: true,
     modulesRoot: root,
-    scriptPath: side === 'before' ? 'worker-before.mjs' : `bench/cold/worker-${side}.mjs`,
+    scriptPath: staged[side] ? 'worker-tokenwell.mjs' : `bench/cold/worker-${side}.mjs`,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }, { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }],
     compatibilityDate: '2025-01-01',
     // The peer's authorization-code module imports `crypto` (dynamically, never
@@ -93,24 +111,10 @@ async function workerdFirstToken(side, mockUrl) {
   }
 }
 
-// COLD_BEFORE=<a js/dist of another build> adds that build as a side `before`,
-// so a change is measured against its predecessor and the peer in one run.
-const BEFORE = process.env.COLD_BEFORE ? resolve(process.env.COLD_BEFORE) : null;
-const BEFORE_ROOT = BEFORE && mkdtempSync(join(tmpdir(), 'tokenwell-cold-'));
-if (BEFORE) {
-  cpSync(BEFORE, join(BEFORE_ROOT, 'dist'), { recursive: true });
-  cpSync(fileURLToPath(new URL('worker.mjs', import.meta.url)), join(BEFORE_ROOT, 'worker.mjs'));
-  writeFileSync(join(BEFORE_ROOT, 'worker-before.mjs'),
-    readFileSync(fileURLToPath(new URL('worker-tokenwell.mjs', import.meta.url)), 'utf8')
-      .replace("'../../js/dist/workerd.mjs'", "'./dist/workerd.mjs'"));
-}
-const ours = BEFORE ? ['tokenwell', 'before'] : ['tokenwell'];
-
-const mock = await startMock();
 const rows = [];
 const ms = (x) => `${x.toFixed(1)} ms`;
 const kib = (x) => `${(x / 1024).toFixed(2)} KiB`;
-/** A table row from each side's median; `floor`: the plain-fetch side, if measured. */
+/** A table row from each side's median (`med(side)`); `floor`: a plain-fetch side was measured. */
 function row(figure, med, fmt, floor = false) {
   const notes = [];
   if (floor) notes.push(`plain fetch ${fmt(med('fetch'))} (tokenwell ${(med('tokenwell') / med('fetch')).toFixed(2)}×)`);
@@ -119,8 +123,9 @@ function row(figure, med, fmt, floor = false) {
     `${(med('tokenwell') / med('badgateway')).toFixed(2)} | ${notes.join('; ')} |`);
 }
 const medianOf = (samples, pick) => (side) => median(samples[side].map(pick));
-try {
-  const first = await interleaved([...ours, 'badgateway', 'fetch'], (side) => probe([], ['first', side, mock.url]));
+
+async function nodeFigures(mockUrl) {
+  const first = await interleaved([...ours, 'badgateway', 'fetch'], (side) => probe([], ['first', side, mockUrl]));
   row('Node: process start → first token', medianOf(first, (r) => r.wallMs), ms, true);
   row('Node: import → first token (in the process)', medianOf(first, (r) => r.out.inProcessMs), ms, true);
   row('Node: import of the library', medianOf(first, (r) => r.out.importMs), ms);
@@ -128,19 +133,25 @@ try {
   const clients = Number(process.env.CLIENTS ?? 3000).toLocaleString('en');
   for (const [figure, label] of [['memory', `Node: memory per client (${clients} clients)`],
     ['memory-token', `Node: memory per client holding a token (${clients})`]]) {
-    const memory = await interleaved([...ours, 'badgateway'], (side) => probe(['--expose-gc'], [figure, side, mock.url]));
+    const memory = await interleaved([...ours, 'badgateway'], (side) => probe(['--expose-gc'], [figure, side, mockUrl]));
     row(label, medianOf(memory, (r) => r.out.bytesPerClient), kib);
   }
+}
 
-  if (process.env.COLD_SKIP !== 'workerd') {
-    const cold = await interleaved([...ours, 'badgateway', 'fetch'], (side) => workerdFirstToken(side, mock.url));
-    row('workerd: new Miniflare → first token', medianOf(cold, (r) => r.totalMs), ms, true);
-    row('workerd: startup (Worker loaded)', medianOf(cold, (r) => r.readyMs), ms, true);
-    row('workerd: first request (token)', medianOf(cold, (r) => r.requestMs), ms, true);
-  }
+async function workerdFigures(mockUrl) {
+  const cold = await interleaved([...ours, 'badgateway', 'fetch'], (side) => workerdFirstToken(side, mockUrl));
+  row('workerd: new Miniflare → first token', medianOf(cold, (r) => r.totalMs), ms, true);
+  row('workerd: startup (Worker loaded)', medianOf(cold, (r) => r.readyMs), ms, true);
+  row('workerd: first request (token)', medianOf(cold, (r) => r.requestMs), ms, true);
+}
+
+const mock = await startMock();
+try {
+  if (process.env.COLD_SKIP !== 'node') await nodeFigures(mock.url);
+  if (process.env.COLD_SKIP !== 'workerd') await workerdFigures(mock.url);
 } finally {
   await mock.stop();
-  if (BEFORE_ROOT) rmSync(BEFORE_ROOT, { recursive: true, force: true });
+  rmSync(STAGE, { recursive: true, force: true });
 }
 
 console.log(`Cold path, medians of ${RUNS} fresh processes per side, sides interleaved (node ${process.version})\n`);
