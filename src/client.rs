@@ -8,7 +8,7 @@
 mod shared;
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 
 use futures::future::{FutureExt, Shared};
 
@@ -39,16 +39,18 @@ pub struct TokenClient {
 }
 
 struct Inner {
-    profile: Profile,
+    /// Shared with other clients whose profile is equal (see [`share`]).
+    profile: Arc<Profile>,
     creds: Credentials,
-    /// Scrubs the secret, in every form, from errors before they leave.
-    redactor: Redactor,
-    key: CacheKey,
+    /// Computed on first use: most clients never need it (no store, no
+    /// `cache_key()` call), and it costs a SHA-256 and a string per client.
+    key: OnceLock<CacheKey>,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     spawner: Arc<dyn Spawn>,
-    /// The shared store and its protocol state, if any.
-    shared: Option<SharedStore>,
+    /// The shared store and its protocol state, if any (boxed: most clients
+    /// have none, and inline it would be an eighth of every client).
+    shared: Option<Box<SharedStore>>,
     /// Fraction of the lifetime by which this process draws its refresh point early.
     refresh_jitter: f64,
     events: Option<Arc<dyn EventSink>>,
@@ -173,8 +175,6 @@ impl Builder {
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn build(self) -> Result<TokenClient> {
         let (profile, creds) = Profile::resolve(&self.config)?;
-        let key = CacheKey::new(&profile, &creds);
-        let redactor = Redactor::new(&creds.client_id, creds.client_secret.expose());
         let transport = match self.transport {
             Some(t) => t,
             None => Host::default_transport(&profile.http)?,
@@ -200,19 +200,23 @@ impl Builder {
             .policy
             .refresh_jitter_ratio
             .unwrap_or(default_jitter);
+        let key = OnceLock::new();
         let shared = store.map(|store| {
             let prefix = fleet::key_prefix(&options);
             let timeout = options
                 .timeout_ms
                 .unwrap_or(fleet::DEFAULT_STORE_TIMEOUT_MS);
-            let keys = Keys::new(prefix, &key);
-            SharedStore::new(store, keys, Timings::new(&profile.http, timeout))
+            let keys = Keys::new(prefix, key.get_or_init(|| CacheKey::new(&profile, &creds)));
+            Box::new(SharedStore::new(
+                store,
+                keys,
+                Timings::new(&profile.http, timeout),
+            ))
         });
         Ok(TokenClient {
             inner: Arc::new(Inner {
-                profile,
+                profile: share(profile),
                 creds,
-                redactor,
                 key,
                 transport,
                 clock,
@@ -225,6 +229,30 @@ impl Builder {
             }),
         })
     }
+}
+
+/// The profile of the last client built: the next client with an equal profile
+/// shares it (a thousand tenants of one provider differ only in their
+/// credentials, and the profile is most of a client's size). Weak: it goes
+/// with the last client holding it.
+static LAST_PROFILE: Mutex<Option<Weak<Profile>>> = Mutex::new(None);
+
+fn share(profile: Profile) -> Arc<Profile> {
+    // Never waits: a lock held elsewhere (or by a thread a fork left behind)
+    // costs this client only the sharing.
+    let mut last = match LAST_PROFILE.try_lock() {
+        Ok(last) => last,
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(TryLockError::WouldBlock) => return Arc::new(profile),
+    };
+    if let Some(shared) = last.as_ref().and_then(Weak::upgrade) {
+        if *shared == profile {
+            return shared;
+        }
+    }
+    let profile = Arc::new(profile);
+    *last = Some(Arc::downgrade(&profile));
+    profile
 }
 
 // Deadlines and clocks hold anything a server, a store or a clock handed over:
@@ -388,7 +416,7 @@ impl TokenClient {
 
     /// The key this client's token is cached under.
     pub fn cache_key(&self) -> &CacheKey {
-        &self.inner.key
+        self.inner.key()
     }
 
     /// The resolved profile (token URL, encoding, policy…).
@@ -435,6 +463,19 @@ impl TokenClient {
 
 #[deny(clippy::arithmetic_side_effects)]
 impl Inner {
+    /// Scrubs the secret, in every form, from errors before they leave. Built
+    /// per failure: it is the largest part of a client (every form and fragment
+    /// of the secret) and a client that never fails never needs it.
+    fn redactor(&self) -> Redactor {
+        Redactor::new(&self.creds.client_id, self.creds.client_secret.expose())
+    }
+
+    /// The key this client's token is cached under.
+    fn key(&self) -> &CacheKey {
+        self.key
+            .get_or_init(|| CacheKey::new(&self.profile, &self.creds))
+    }
+
     /// The lease for `c` if it is fresh at `now` (before its refresh point).
     fn hit(&self, c: &Cached, now: u64) -> Option<Lease> {
         (now < c.deadlines.refresh_at).then(|| Lease {
@@ -481,7 +522,7 @@ impl Inner {
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "the token fetch panicked")))
-            .map_err(|e| e.redacted(&self.redactor));
+            .map_err(|e| e.redacted(&self.redactor()));
         let now = self.clock.now_ms();
         let mut st = self.lock();
         st.inflight = None;

@@ -172,7 +172,7 @@ pub struct FieldNames {
 
 /// Dotted paths into the JSON response (`token.accessToken`,
 /// `data.oauth_token.access_token`). Each defaults to the RFC 6749 name.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResponseMapping {
@@ -202,7 +202,7 @@ pub struct ResponseMapping {
 /// The response is a success only if the value at `path` equals `equals`
 /// (e.g. `{"path": "status", "equals": "SUCCESS"}`). Independently of this, a
 /// top-level `"success": false` always marks an error.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SuccessCheck {
@@ -214,7 +214,7 @@ pub struct SuccessCheck {
 
 /// When a token is reused, refreshed ahead, or given up on. The defaults are the
 /// behaviour of every language.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
@@ -261,7 +261,7 @@ impl Default for Policy {
 
 /// Transport timeouts (native: both; WebAssembly: `timeout_ms` only, `fetch` has
 /// no connect timeout).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpOptions {

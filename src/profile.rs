@@ -11,7 +11,7 @@ use crate::secret::Secret;
 
 /// A resolved token endpoint: everything request building and response parsing
 /// need, with every default applied.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
     /// The preset it came from.
     pub provider: Provider,

@@ -446,3 +446,32 @@ async fn a_fetch_in_flight_at_fork_time_is_abandoned_not_awaited() {
         .expect("settle() ignores the abandoned fetch");
     stuck.abort();
 }
+
+/// Tenants of one provider share one resolved profile (most of a client's
+/// size: a thousand tenants are a thousand credentials, not a thousand
+/// profiles); a client whose profile differs keeps its own. Sharing is with the
+/// last client built, and other tests build clients concurrently: one round in
+/// ten must share.
+#[test]
+fn clients_with_equal_profiles_share_one_profile() {
+    let tenant = |id: &str, secret: &str, scope: Option<&str>| {
+        let mut config = config(secret);
+        config.client_id = id.into();
+        config.scope = scope.map(str::to_owned);
+        TokenClient::builder(config)
+            .transport(Arc::new(Scripted::default()))
+            .build()
+            .unwrap()
+    };
+    let shared = (0..10).any(|_| {
+        let a = tenant("tenant-a", "secret-a", None);
+        let b = tenant("tenant-b", "secret-b", None);
+        std::ptr::eq(a.profile(), b.profile())
+    });
+    assert!(shared, "equal profiles are shared");
+    let a = tenant("tenant-a", "secret-a", None);
+    let c = tenant("tenant-c", "secret-c", Some("orders"));
+    assert!(!std::ptr::eq(a.profile(), c.profile()));
+    assert_eq!(c.client_id(), "tenant-c");
+    assert_ne!(a.cache_key(), c.cache_key());
+}

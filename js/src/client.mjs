@@ -311,7 +311,6 @@ export class AccessToken {
 export class TokenClient {
   #core;
   #memo;
-  #description;
 
   /**
    * @param options the config (the schema of every tokenwell binding, camelCase or
@@ -358,7 +357,6 @@ export class TokenClient {
       throw toTokenwellError(e);
     }
     this.#memo = new LeaseMemo(clock ? () => clock.nowMs() : systemNow);
-    this.#description = this.#core.describe();
   }
 
   /**
@@ -433,8 +431,9 @@ export class TokenClient {
     return memo.remember(begun, new AccessToken(lease), lease.reuseForMs);
   }
 
-  toString() { return `TokenClient(${this.#description})`; }
-  toJSON() { return { tokenClient: this.#description }; }
+  // The description is asked of the core when shown, not kept: a string less per client.
+  toString() { return `TokenClient(${this.#core.describe()})`; }
+  toJSON() { return { tokenClient: this.#core.describe() }; }
   [INSPECT]() { return this.toString(); }
   [DENO_INSPECT]() { return this.toString(); }
 }

@@ -97,7 +97,7 @@ impl Inner {
         let record = self
             .call(shared, shared.store.get(&shared.keys.token))
             .await??;
-        let stored = record::open(&self.creds.client_secret, &self.key, &record).await?;
+        let stored = record::open(&self.creds.client_secret, self.key(), &record).await?;
         {
             // Neither a token we dropped, nor the one we are refreshing away from.
             let st = self.lock();
@@ -112,7 +112,7 @@ impl Inner {
 
     /// Seals and publishes a fetched token (releasing `owner`'s lock).
     async fn publish(&self, shared: &SharedStore, stored: &StoredToken, owner: Option<&str>) {
-        let sealed = match record::seal(&self.creds.client_secret, &self.key, stored).await {
+        let sealed = match record::seal(&self.creds.client_secret, self.key(), stored).await {
             Ok(sealed) => sealed,
             Err(e) => return self.store_failed(e),
         };
@@ -133,7 +133,7 @@ impl Inner {
 
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
     pub(super) async fn remove_shared(&self, shared: &SharedStore, token: &str) {
-        let fingerprint = record::fingerprint(&self.key, token);
+        let fingerprint = record::fingerprint(self.key(), token);
         self.call(
             shared,
             shared.store.remove_if(&shared.keys.token, &fingerprint),
@@ -177,7 +177,7 @@ impl Inner {
     }
 
     fn store_failed(&self, e: Error) {
-        let e = e.redacted(&self.redactor);
+        let e = e.redacted(&self.redactor());
         log::warn!("tokenwell: token store failed ({e}); going on without it");
         self.emit(|| Event::StoreFailed(e));
     }

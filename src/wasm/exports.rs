@@ -145,9 +145,7 @@ impl WasmClient {
             builder = builder.store(adapter);
         }
         let wait_until = option("waitUntil").and_then(|f| f.dyn_into::<Function>().ok());
-        #[allow(clippy::arc_with_non_send_sync)]
-        let spawner = Arc::new(super::WaitUntilSpawner(wait_until));
-        builder = builder.spawner(spawner);
+        builder = builder.spawner(super::WaitUntilSpawner::shared(wait_until));
         Ok(WasmClient {
             client: builder.build().map_err(error_to_js)?,
         })

@@ -75,6 +75,23 @@ impl Spawn for WaitUntilSpawner {
     }
 }
 
+thread_local! {
+    /// The spawner of every client without a `waitUntil` of its own: one for
+    /// a thousand clients, not one per client.
+    static NO_HOOK: Arc<WaitUntilSpawner> = Arc::new(WaitUntilSpawner(None));
+}
+
+impl WaitUntilSpawner {
+    /// The spawner for a client with this `waitUntil` hook (the shared one for none).
+    #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
+    pub fn shared(hook: Option<Function>) -> Arc<dyn Spawn> {
+        match hook {
+            None => NO_HOOK.with(|s| s.clone()),
+            hook => Arc::new(WaitUntilSpawner(hook)),
+        }
+    }
+}
+
 /// Runs `f` with `hook` as the current call's `waitUntil`.
 pub(crate) fn with_wait_until<T>(hook: &Option<Function>, f: impl FnOnce() -> T) -> T {
     let previous = CALL_WAIT_UNTIL.with(|h| h.replace(hook.clone()));
