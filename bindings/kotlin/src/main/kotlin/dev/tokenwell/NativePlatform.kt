@@ -68,9 +68,11 @@ internal object NativePlatform {
             "-D$OVERRIDE_PROPERTY=/absolute/path/to/that/library"
     }
 
-    /** Throws [TokenwellException.Config] when the native core cannot load here. */
+    /** Throws [TokenwellException.Config] when the native core cannot load here; else readies its load. */
     fun check() {
         problem()?.let { throw TokenwellException.Config(null, null, it) }
+        // Before JNA loads the core: from the per-user cache, not a fresh temporary copy.
+        if (System.getProperty(OVERRIDE_PROPERTY).isNullOrEmpty()) NativeLibraryCache.folder
     }
 
     /**
