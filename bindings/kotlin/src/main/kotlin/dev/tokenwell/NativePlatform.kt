@@ -68,10 +68,19 @@ internal object NativePlatform {
             "-D$OVERRIDE_PROPERTY=/absolute/path/to/that/library"
     }
 
-    /** Throws [TokenwellException.Config] when the native core cannot load here. */
+    /** Throws [TokenwellException.Config] when the native core cannot load here; else readies its load. */
     fun check() {
+        if (!System.getProperty(OVERRIDE_PROPERTY).isNullOrEmpty()) return
+        val platform = platform()
+        if (platform == checked) return // every client after the first: no class path lookup
         problem()?.let { throw TokenwellException.Config(null, null, it) }
+        // Before JNA loads the core: from the per-user cache, not a fresh temporary copy.
+        NativeLibraryCache.folder
+        checked = platform
     }
+
+    /** The platform [check] last passed. */
+    @Volatile private var checked: String? = null
 
     /**
      * The core's facts for [ErrorKind.CONFIG], for the exception [check] throws

@@ -45,7 +45,8 @@ class TokenClient private constructor(
     }
 
     private val core: CoreClient = TokenwellException.translate { makeCore() }
-    private val description: String = core.describe()
+    // Asked of the core when first printed, not at construction (one native round trip per client).
+    private val description: String by lazy { core.describe() }
 
     private val memo = LeaseMemo(clock)
 
@@ -92,7 +93,7 @@ class TokenClient private constructor(
     }
 
     /** The provider, token URL and client id; never the secret. */
-    override fun toString(): String = "TokenClient($description)"
+    override fun toString(): String = "TokenClient(${runCatching { description }.getOrDefault("closed")})"
 
     /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
     private inline fun memoised(ask: () -> CoreLease): AccessToken {

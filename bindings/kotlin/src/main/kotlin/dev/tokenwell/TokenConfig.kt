@@ -1,10 +1,5 @@
 package dev.tokenwell
 
-import com.fasterxml.jackson.annotation.JsonInclude
-import com.fasterxml.jackson.databind.ObjectMapper
-import com.fasterxml.jackson.databind.ObjectWriter
-import com.fasterxml.jackson.databind.PropertyNamingStrategies
-
 /**
  * Everything needed to get tokens for one client of one platform: the same
  * schema the Rust core and every other binding accept, spelled in camelCase.
@@ -131,18 +126,11 @@ data class TokenConfig @JvmOverloads constructor(
     }
 
     /**
-     * The core's JSON (snake_case keys, nulls left out so the core's defaults
-     * apply), written by Jackson from the properties above. Holds the secret:
-     * never log it.
+     * The core's JSON: snake_case keys, nulls left out so the core's defaults
+     * apply. Written field by field (ConfigJson), not by Jackson: its
+     * ObjectMapper alone cost more than the rest of a cold first token.
+     * ConfigSchemaTest holds every key to the schema and the text to Jackson's.
+     * Holds the secret: never log it.
      */
-    internal fun toJson(): String = WRITER.writeValueAsString(this)
-
-    private companion object {
-        // The schema is the Rust type's (schema/config.schema.json); ConfigSchemaTest
-        // checks these data classes against it field by field.
-        val WRITER: ObjectWriter = ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
-            .writer()
-    }
+    internal fun toJson(): String = ConfigJson.write(this)
 }

@@ -1,7 +1,10 @@
 package dev.tokenwell
 
+import com.fasterxml.jackson.annotation.JsonInclude
 import com.fasterxml.jackson.databind.JsonNode
 import com.fasterxml.jackson.databind.ObjectMapper
+import com.fasterxml.jackson.databind.PropertyNamingStrategies
+import java.math.BigDecimal
 import java.io.File
 import java.lang.reflect.Modifier
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -58,20 +61,21 @@ class ConfigSchemaTest {
         assertEquals(fromSchema, fromKotlin)
     }
 
+    private val full = TokenConfig(
+        provider = "custom", clientId = "id", clientSecret = "s3cr3t-value", environment = "production",
+        region = "eu", baseUrl = "https://a.example", tokenUrl = "https://a.example/token", audience = "aud",
+        scope = "a b", ttl = 60, grantType = "client_credentials", encoding = "json", credentials = "basic",
+        basicEncoding = "form",
+        fieldNames = TokenConfig.FieldNames("cid", "cs", "gt", "aud", "scp", "t"),
+        extraParams = mapOf("userAccessType" to "X", "n" to 1), headers = mapOf("x-partner" to "acme"),
+        response = TokenConfig.ResponseMapping("a", "b", "c", "d", "e", "f", TokenConfig.SuccessCheck("status", "OK")),
+        policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1),
+        http = TokenConfig.HttpOptions(5000, 15000),
+        store = TokenConfig.StoreOptions("redis://127.0.0.1:1/0", "acme", 300, "/nonexistent-ca.pem"),
+    )
+
     @Test
     fun `the JSON sent to the core uses only the schema's keys`() {
-        val full = TokenConfig(
-            provider = "custom", clientId = "id", clientSecret = "s3cr3t-value", environment = "production",
-            region = "eu", baseUrl = "https://a.example", tokenUrl = "https://a.example/token", audience = "aud",
-            scope = "a b", ttl = 60, grantType = "client_credentials", encoding = "json", credentials = "basic",
-            basicEncoding = "form",
-            fieldNames = TokenConfig.FieldNames("cid", "cs", "gt", "aud", "scp", "t"),
-            extraParams = mapOf("userAccessType" to "X", "n" to 1), headers = mapOf("x-partner" to "acme"),
-            response = TokenConfig.ResponseMapping("a", "b", "c", "d", "e", "f", TokenConfig.SuccessCheck("status", "OK")),
-            policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1),
-            http = TokenConfig.HttpOptions(5000, 15000),
-            store = TokenConfig.StoreOptions("redis://127.0.0.1:1/0", "acme", 300, "/nonexistent-ca.pem"),
-        )
         val json = ObjectMapper().readTree(full.toJson())
         val sent = sortedSetOf<String>()
         fun walk(node: JsonNode, prefix: String) {
@@ -100,5 +104,36 @@ class ConfigSchemaTest {
             assertTrue(key in e.detail, e.detail)
             assertTrue("s3cr3t-value" !in "${e.message} $e")
         }
+    }
+
+    /** What the binding sent before ConfigJson: Jackson, snake_case, nulls left out. */
+    private val jackson = ObjectMapper()
+        .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+
+    @Test
+    fun `the hand-written JSON is Jackson's, for every field and awkward values`() {
+        val awkward = TokenConfig(
+            provider = "custom", clientId = "quote\" back\\slash \u0001\u001f\n\r\t é 🔑", clientSecret = "s3cr3t-value",
+            tokenUrl = "https://a.example/t?x=1&y=2",
+            extraParams = mapOf(
+                "d" to 0.1, "big" to 1e300, "tiny" to 1e-7, "neg" to -3, "long" to Long.MAX_VALUE, "f" to 1.5f,
+                "dec" to BigDecimal("12.50"), "yes" to true, "list" to listOf(1, "two", null), "map" to mapOf("k" to "v"),
+                "nan" to Double.NaN,
+            ),
+            response = TokenConfig.ResponseMapping(success = TokenConfig.SuccessCheck("ok", null)),
+            policy = TokenConfig.Policy(refreshRatio = 0.8),
+        )
+        for (config in listOf(full, awkward, TokenConfig("deliveroo", "id", "secret"))) {
+            assertEquals(jackson.readTree(jackson.writeValueAsString(config)), jackson.readTree(config.toJson()))
+        }
+    }
+
+    @Test
+    fun `a value JSON cannot carry is refused by type, never printed`() {
+        val e = assertThrows<IllegalArgumentException> {
+            TokenConfig("custom", "id", "s3cr3t-value", extraParams = mapOf("x" to Any())).toJson()
+        }
+        assertTrue("java.lang.Object" in e.message!!, e.message)
     }
 }

@@ -1,0 +1,168 @@
+package dev.tokenwell
+
+/**
+ * [TokenConfig] as the core's JSON, written by hand. On a cold JVM, Jackson's
+ * ObjectMapper loaded some 500 classes and took longer than loading the native
+ * core (issue 14); this is the same text from a StringBuilder. ConfigSchemaTest
+ * checks each key against the core's schema and the output against Jackson's.
+ */
+internal object ConfigJson {
+    fun write(c: TokenConfig): String = buildString {
+        obj {
+            put("provider", c.provider)
+            put("client_id", c.clientId)
+            put("client_secret", c.clientSecret)
+            put("environment", c.environment)
+            put("region", c.region)
+            put("base_url", c.baseUrl)
+            put("token_url", c.tokenUrl)
+            put("audience", c.audience)
+            put("scope", c.scope)
+            put("ttl", c.ttl)
+            put("grant_type", c.grantType)
+            put("encoding", c.encoding)
+            put("credentials", c.credentials)
+            put("basic_encoding", c.basicEncoding)
+            c.fieldNames?.let { f ->
+                obj("field_names") {
+                    put("client_id", f.clientId)
+                    put("client_secret", f.clientSecret)
+                    put("grant_type", f.grantType)
+                    put("audience", f.audience)
+                    put("scope", f.scope)
+                    put("ttl", f.ttl)
+                }
+            }
+            put("extra_params", c.extraParams)
+            put("headers", c.headers)
+            c.response?.let { r ->
+                obj("response") {
+                    put("access_token", r.accessToken)
+                    put("token_type", r.tokenType)
+                    put("scope", r.scope)
+                    put("expires_in", r.expiresIn)
+                    put("expires_at", r.expiresAt)
+                    put("created_at", r.createdAt)
+                    r.success?.let { s ->
+                        obj("success") {
+                            put("path", s.path)
+                            put("equals", s.equals)
+                        }
+                    }
+                }
+            }
+            c.policy?.let { p ->
+                obj("policy") {
+                    put("refresh_ratio", p.refreshRatio)
+                    put("skew_ratio", p.skewRatio)
+                    put("max_skew_secs", p.maxSkewSecs)
+                    put("default_lifetime_secs", p.defaultLifetimeSecs)
+                    put("backoff_initial_ms", p.backoffInitialMs)
+                    put("backoff_max_ms", p.backoffMaxMs)
+                    put("refresh_jitter_ratio", p.refreshJitterRatio)
+                }
+            }
+            c.http?.let { h ->
+                obj("http") {
+                    put("connect_timeout_ms", h.connectTimeoutMs)
+                    put("timeout_ms", h.timeoutMs)
+                }
+            }
+            c.store?.let { s ->
+                obj("store") {
+                    put("redis_url", s.redisUrl)
+                    put("key_prefix", s.keyPrefix)
+                    put("timeout_ms", s.timeoutMs)
+                    put("ca_file", s.caFile)
+                }
+            }
+        }
+    }
+
+    /** The members of one JSON object; a null value leaves its key out. */
+    class Members(private val out: StringBuilder) {
+        private var first = true
+
+        private fun key(name: String) {
+            if (!first) out.append(',')
+            first = false
+            string(out, name)
+            out.append(':')
+        }
+
+        fun put(name: String, value: Any?) {
+            if (value == null) return
+            key(name)
+            value(out, value)
+        }
+
+        fun obj(name: String, body: Members.() -> Unit) {
+            key(name)
+            out.obj(body)
+        }
+    }
+
+    private inline fun StringBuilder.obj(body: Members.() -> Unit) {
+        append('{')
+        Members(this).body()
+        append('}')
+    }
+
+    /** The values [TokenConfig.extraParams] and [TokenConfig.SuccessCheck.equals] may hold. */
+    private fun value(out: StringBuilder, v: Any?) {
+        when (v) {
+            null -> out.append("null")
+            is String -> string(out, v)
+            is Boolean, is Int, is Long, is Short, is Byte -> out.append(v)
+            // Jackson's spelling: a non-finite double as a string, which the core refuses.
+            is Double -> if (v.isFinite()) out.append(v) else string(out, v.toString())
+            is Float -> if (v.isFinite()) out.append(v) else string(out, v.toString())
+            is Number -> out.append(v.toString()) // BigDecimal, BigInteger
+            is Map<*, *> -> {
+                out.append('{')
+                var first = true
+                for ((k, x) in v) {
+                    if (!first) out.append(',')
+                    first = false
+                    string(out, k.toString())
+                    out.append(':')
+                    value(out, x)
+                }
+                out.append('}')
+            }
+            is Iterable<*> -> list(out, v)
+            is Array<*> -> list(out, v.asIterable())
+            else -> throw IllegalArgumentException(
+                "a TokenConfig value must be a string, number, boolean, list or map, not ${v.javaClass.name}",
+            )
+        }
+    }
+
+    private fun list(out: StringBuilder, items: Iterable<*>) {
+        out.append('[')
+        items.forEachIndexed { i, x ->
+            if (i > 0) out.append(',')
+            value(out, x)
+        }
+        out.append(']')
+    }
+
+    /** A JSON string: quotes, backslashes and control characters escaped (RFC 8259 §7). */
+    private fun string(out: StringBuilder, s: String) {
+        out.append('"')
+        for (ch in s) {
+            when {
+                ch == '"' -> out.append("\\\"")
+                ch == '\\' -> out.append("\\\\")
+                ch == '\n' -> out.append("\\n")
+                ch == '\r' -> out.append("\\r")
+                ch == '\t' -> out.append("\\t")
+                ch < ' ' -> out.append("\\u00").append(HEX[ch.code shr 4]).append(HEX[ch.code and 15])
+                else -> out.append(ch)
+            }
+        }
+        out.append('"')
+    }
+
+    private const val HEX = "0123456789abcdef"
+}
