@@ -162,6 +162,14 @@ impl CoreClient {
         Self::build(config_json, clock, store)
     }
 
+    /// Like [`CoreClient::new`] with neither clock nor store: the common case,
+    /// in half the foreign calls (each optional argument costs the binding a
+    /// buffer allocated across the FFI, a third of a client's creation).
+    #[uniffi::constructor]
+    pub fn from_config(config_json: String) -> Result<Arc<Self>, TokenwellError> {
+        Self::build(config_json, None, None)
+    }
+
     /// Like [`CoreClient::new`], sharing tokens through a store implemented in
     /// Python or Kotlin (see [`ForeignStore`]): it sees only hashed keys and
     /// sealed records, and its failures are cache misses.

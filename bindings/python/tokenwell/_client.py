@@ -299,7 +299,10 @@ class TokenClient:
         _logging.sync_level()  # the `tokenwell` logger's level may have changed
         clock_core = clock._core if clock is not None else None
         try:
-            if store is None or isinstance(store, MemoryStore):
+            if store is None and clock is None:
+                # The one-argument constructor: half the foreign calls of the general one.
+                core = _gen.CoreClient.from_config(config_json)
+            elif store is None or isinstance(store, MemoryStore):
                 core = _gen.CoreClient(config_json, clock_core, store._core if store is not None else None)
             else:
                 core = _gen.CoreClient.with_foreign_store(config_json, clock_core, _store.ForeignStoreBridge(store))
