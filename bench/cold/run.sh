@@ -4,7 +4,7 @@
 # token, per-client memory, Worker cold start), Python (import, first token,
 # per-client cost), the JVM (start to first token, native load, raw call,
 # per-client cost). Each part prints a markdown table: figure, tokenwell, peer,
-# ratio. Outside `make test` (about 15 minutes); run `make test` once before, it
+# ratio. Outside `make test` (about 12 minutes); run `make test` once before, it
 # builds every package. Absolute times on a shared machine are noisy: read the
 # ratios, each measured in the same run as its peer.
 #
