@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from mock_provider import start_mock  # noqa: E402 - bench/python/mock_provider.py
 
 CLIENTS = 1000
 
@@ -96,17 +99,6 @@ def make(i):
     return OAuth2Session(f"merchant-{{i}}", f"secret-{{i}}", token_endpoint="{url}/deliveroo/oauth2/token")
 """,
 }
-
-
-def start_mock(binary: str) -> Tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([binary, "mock", "--port", "0"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.fullmatch(r"tokenwell mock listening on (http://127\.0\.0\.1:\d+)\n?", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"cold: unexpected line from the mock: {line!r}")
-    return proc, match.group(1)
 
 
 def run(python: str, code: str) -> str:

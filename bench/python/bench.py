@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import shutil
 import socket
 import statistics
@@ -32,20 +31,11 @@ import subprocess
 import sys
 import time
 import timeit
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Dict, Tuple
 
 import tokenwell
 
-
-def start_mock(binary: str) -> Tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([binary, "mock", "--port", "0"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.fullmatch(r"tokenwell mock listening on (http://127\.0\.0\.1:\d+)\n?", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"bench: unexpected line from the mock: {line!r}")
-    return proc, match.group(1)
+from mock_provider import start_mock  # bench/python/, this script's folder
 
 
 def start_redis() -> Tuple[subprocess.Popen, str]:
