@@ -18,16 +18,6 @@ let mock;
 before(async () => { mock = await startMock(); });
 after(async () => { await mock?.stop(); });
 
-/** Replaces {mock} in every string. */
-function substitute(value, base) {
-  if (typeof value === 'string') return value.replaceAll('{mock}', base);
-  if (Array.isArray(value)) return value.map((v) => substitute(v, base));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, base)]));
-  }
-  return value;
-}
-
 /** Runs `body` with the console captured: the lines the core wrote, and body's result. */
 async function capturing(body) {
   const lines = [];
@@ -55,9 +45,9 @@ function withinHang(promise) {
 for (const entry of catalogue.faults) {
   test(`fault ${entry.name}`, async () => {
     for (const key of Object.keys(entry)) assert.ok(KEYS.has(key), `unknown key ${key}`);
-    const fault = substitute(entry, mock.url);
+    const fault = mock.substitute(entry);
     await mock.admin.reset();
-    const client = new TokenClient({ ...substitute(catalogue.config, mock.url), ...fault.config });
+    const client = new TokenClient({ ...mock.substitute(catalogue.config), ...fault.config });
     await mock.admin.script(fault.script);
 
     const started = performance.now();

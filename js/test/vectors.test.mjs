@@ -38,16 +38,6 @@ for (const file of files) {
   });
 }
 
-/** Replaces {mock} in every string. */
-function substitute(value, base) {
-  if (typeof value === 'string') return value.replaceAll('{mock}', base);
-  if (Array.isArray(value)) return value.map((v) => substitute(v, base));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, base)]));
-  }
-  return value;
-}
-
 const VECTOR_KEYS = new Set(['name', 'description', 'requires', 'config', 'clients', 'shared_store', 'clock',
   'expect_build_error', 'script', 'steps', 'expect_requests', 'forbidden']);
 // A call that has not returned by then has hung: fail rather than wait forever.
@@ -65,7 +55,7 @@ async function run(v) {
   const clients = new Map();
   const keys = new Map(); // each client's [token, lock] keys in the store (the store_* steps)
   for (const [name, raw] of Object.entries(configs)) {
-    const config = substitute(raw, mock.url);
+    const config = mock.substitute(raw);
     if (store && !v.expect_build_error) keys.set(name, storeKeys(config));
     if (typeof config.client_secret === 'string') secrets.push(config.client_secret);
     if (typeof config.clientSecret === 'string') secrets.push(config.clientSecret);

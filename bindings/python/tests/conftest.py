@@ -101,6 +101,16 @@ class Mock:
             response["delay_ms"] = delay_ms
         return response
 
+    def substitute(self, value: Any) -> Any:
+        """``value`` (a vector's or the fault catalogue's JSON) with ``{mock}`` made this mock's URL."""
+        if isinstance(value, str):
+            return value.replace("{mock}", self.url)
+        if isinstance(value, list):
+            return [self.substitute(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.substitute(v) for k, v in value.items()}
+        return value
+
     def deliveroo(self, **overrides: Any) -> Dict[str, Any]:
         """A deliveroo-preset config pointed at the mock."""
         config = {

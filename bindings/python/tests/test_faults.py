@@ -24,16 +24,6 @@ KEYS = {"name", "what", "config", "script", "expect_error", "max_ms", "min_ms", 
 HANG_S = 10
 
 
-def substitute(value: Any, base: str) -> Any:
-    if isinstance(value, str):
-        return value.replace("{mock}", base)
-    if isinstance(value, list):
-        return [substitute(v, base) for v in value]
-    if isinstance(value, dict):
-        return {k: substitute(v, base) for k, v in value.items()}
-    return value
-
-
 def token_outcome(client: TokenClient) -> Any:
     """What ``client.token()`` returned or raised, on a daemon thread so a hang fails the test."""
     outcome: List[Any] = []
@@ -56,8 +46,8 @@ def token_outcome(client: TokenClient) -> Any:
 def test_fault(mock: Any, entry: Dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     assert set(entry) <= KEYS, f"unknown keys {sorted(set(entry) - KEYS)}"
     caplog.set_level(logging.DEBUG, logger="tokenwell")
-    fault = substitute(entry, mock.url)
-    config = {**substitute(CATALOGUE["config"], mock.url), **fault.get("config", {})}
+    fault = mock.substitute(entry)
+    config = {**mock.substitute(CATALOGUE["config"]), **fault.get("config", {})}
     client = TokenClient.from_config(config)
     mock.script(fault["script"])
 

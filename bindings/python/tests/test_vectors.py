@@ -61,16 +61,6 @@ def test_vectors_are_there() -> None:
     assert len(FILES) >= 25, f"expected at least 25 vectors in {VECTORS}, found {len(FILES)}"
 
 
-def substitute(value: Any, base: str) -> Any:
-    if isinstance(value, str):
-        return value.replace("{mock}", base)
-    if isinstance(value, list):
-        return [substitute(v, base) for v in value]
-    if isinstance(value, dict):
-        return {k: substitute(v, base) for k, v in value.items()}
-    return value
-
-
 class Failure(AssertionError):
     pass
 
@@ -255,7 +245,7 @@ def run_vector(mock: Any, vector: Dict[str, Any], mode: str) -> None:
     clients: Dict[str, TokenClient] = {}
     keys: Dict[str, Any] = {}  # each client's keys in the store (the store_* steps)
     for name, cfg in configs.items():
-        cfg = substitute(cfg, mock.url)
+        cfg = mock.substitute(cfg)
         if vector.get("shared_store") and "expect_build_error" not in vector:
             keys[name] = ffi.store_keys(json.dumps(cfg))
         secret = cfg.get("client_secret", cfg.get("clientSecret"))

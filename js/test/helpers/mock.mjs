@@ -18,7 +18,7 @@ export function mockBinary() {
   return bin;
 }
 
-/** Starts the mock; resolves to { url, admin, stop }. */
+/** Starts the mock; resolves to { url, admin, substitute, stop }. */
 export async function startMock() {
   const child = spawn(mockBinary(), ['mock', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
@@ -35,6 +35,8 @@ export async function startMock() {
   return {
     url,
     admin: adminClient(url),
+    /** `value` (a vector's or the fault catalogue's JSON) with {mock} made this mock's URL. */
+    substitute: (value) => substitute(value, url),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -44,3 +46,12 @@ export async function startMock() {
   };
 }
 
+
+function substitute(value, url) {
+  if (typeof value === 'string') return value.replaceAll('{mock}', url);
+  if (Array.isArray(value)) return value.map((v) => substitute(v, url));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, url)]));
+  }
+  return value;
+}
