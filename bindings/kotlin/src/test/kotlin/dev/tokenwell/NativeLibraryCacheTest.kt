@@ -138,6 +138,7 @@ class NativeLibraryCacheTest {
         val classPath = (System.getProperty("surefire.test.class.path") ?: System.getProperty("java.class.path"))
             .split(File.pathSeparator).filter { File(it).absoluteFile != classes.absoluteFile }
         val cache = tmp.resolve("xdg")
+        val started = mutableListOf<Process>()
         fun start(): Process = ProcessBuilder(
             File(System.getProperty("java.home"), "bin/java").path,
             "-cp", (listOf(jar.toString()) + classPath).joinToString(File.pathSeparator),
@@ -145,24 +146,28 @@ class NativeLibraryCacheTest {
         ).apply {
             environment()["XDG_CACHE_HOME"] = cache.toString()
             redirectErrorStream(true)
-        }.start()
+        }.start().also { started += it }
         fun loaded(p: Process): String {
             val out = p.inputStream.bufferedReader().readText()
             assertTrue(p.waitFor(120, TimeUnit.SECONDS), "probe hung: $out")
             assertEquals(0, p.exitValue(), out)
             return out.lines().single { it.startsWith("loaded ") }.removePrefix("loaded ")
         }
-        val racing = listOf(start(), start())
-        val paths = racing.map(::loaded)
-        val dirs = Files.list(cache.resolve("tokenwell/9.9.9-test")).use { it.toList() }
-        assertEquals(1, dirs.size, "$dirs")
-        val library = cached(dirs.single())
-        assertEquals(listOf(library.toString(), library.toString()), paths)
-        assertEquals(listOf("libtokenwell.so"), Files.list(dirs.single()).use { s -> s.map { it.fileName.toString() }.toList() })
+        try {
+            val racing = listOf(start(), start())
+            val paths = racing.map(::loaded)
+            val dirs = Files.list(cache.resolve("tokenwell/9.9.9-test")).use { it.toList() }
+            assertEquals(1, dirs.size, "$dirs")
+            val library = cached(dirs.single())
+            assertEquals(listOf(library.toString(), library.toString()), paths)
+            assertEquals(listOf("libtokenwell.so"), Files.list(dirs.single()).use { s -> s.map { it.fileName.toString() }.toList() })
 
-        val good = Files.readAllBytes(library)
-        Files.write(library, good.copyOf().also { it[it.size / 2] = (it[it.size / 2] + 1).toByte() })
-        assertEquals(library.toString(), loaded(start()))
-        assertArrayEquals(good, Files.readAllBytes(library))
+            val good = Files.readAllBytes(library)
+            Files.write(library, good.copyOf().also { it[it.size / 2] = (it[it.size / 2] + 1).toByte() })
+            assertEquals(library.toString(), loaded(start()))
+            assertArrayEquals(good, Files.readAllBytes(library))
+        } finally {
+            started.forEach { it.destroyForcibly() } // a probe a failed assertion left running
+        }
     }
 }
