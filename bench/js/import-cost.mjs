@@ -1,8 +1,9 @@
 // What inlining the .wasm in the Node entry costs at import: `import('tokenwell')`
-// in fresh Node processes, the shipped entry (base64 in wasm-base64.mjs, decoded
-// with Buffer) against the same package whose entry reads tokenwell_bg.wasm from
-// disk beside it (the entry before 0.1.0 fixed bundlers), same glue, same .wasm.
-// Interleaved, medians of N processes each (default 15). Outside make test.
+// in fresh Node processes, the shipped entry (one file bundled by esbuild, the
+// base64 inside, decoded with Buffer) against the same bundle whose entry reads
+// tokenwell_bg.wasm from disk beside it (the entry before 0.1.0 fixed bundlers),
+// same glue, same .wasm. Interleaved, medians of N processes each (default 15).
+// Outside make test.
 //
 // Run: node bench/js/import-cost.mjs [N]   (after js/scripts/build.sh)
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,16 +17,20 @@ const DIST = fileURLToPath(new URL('../../js/dist/', import.meta.url));
 const INSTANTIATE = fileURLToPath(new URL('instantiate.mjs', import.meta.url));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-// The file-reading variant: the shipped dist with only index.mjs replaced.
+// The file-reading variant: the shipped dist with index.mjs replaced by the same
+// bundle, reading the .wasm instead of decoding it.
 const fromDisk = mkdtempSync(join(tmpdir(), 'tokenwell-import-cost-'));
 try {
   cpSync(DIST, fromDisk, { recursive: true });
-  writeFileSync(join(fromDisk, 'index.mjs'), `import { readFileSync } from 'node:fs';
+  writeFileSync(join(fromDisk, 'entry.mjs'), `import { readFileSync } from 'node:fs';
 import { initCore } from './client.mjs';
 initCore(new WebAssembly.Module(readFileSync(new URL('./tokenwell_bg.wasm', import.meta.url))));
 export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys } from './client.mjs';
 export { redisStore, upstashStore, denoKvStore, workersKvStore, durableObjectStore, TokenwellCoordinator } from './stores.mjs';
 `);
+  execFileSync(fileURLToPath(new URL('../../js/node_modules/.bin/esbuild', import.meta.url)),
+    [join(fromDisk, 'entry.mjs'), '--bundle', '--format=esm', '--platform=node', '--log-level=error',
+      `--outfile=${join(fromDisk, 'index.mjs')}`, '--allow-overwrite']);
   const importMs = (dir) => JSON.parse(execFileSync(process.execPath, [INSTANTIATE, 'import', dir], { encoding: 'utf8' })).importMs;
   importMs(DIST); importMs(fromDisk); // page cache warm for both
   const inlined = [];

@@ -7,9 +7,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { TokenClient, TokenwellError, ManualClock, ERROR_CODES } from 'tokenwell';
-// The glue the package itself uses (the import above instantiated its .wasm).
-import { ErrorKind, errorKindFlags } from '../dist/glue.mjs';
+// The core's own exports, from the glue and .wasm the package is built from (the
+// Node entry bundles its own copy of both: this instance is the test's).
+import { ErrorKind, errorKindFlags, initSync } from '../dist/glue.mjs';
 import { startMock } from './helpers/mock.mjs';
+
+initSync({ module: new WebAssembly.Module(readFileSync(new URL('../dist/tokenwell_bg.wasm', import.meta.url))) });
 
 const snake = (name) => name.replace(/[A-Z]/g, (c, at) => (at ? '_' : '') + c.toLowerCase());
 // The core's table, as JS receives it: [{code, isCredentialError, isRetryable}].
