@@ -10,6 +10,7 @@ mod shared;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 
+use futures::channel::oneshot;
 use futures::future::{FutureExt, Shared};
 
 use crate::clock::{Clock, SystemClock};
@@ -70,7 +71,13 @@ struct State {
     last_error: Option<Error>,
     /// The token last dropped by `invalidate`, never to be adopted from the store.
     revoked: Option<Secret>,
+    /// The store removals `invalidate` started, each with the spawner generation it
+    /// was started under; each resolves when its task ends (`settle` waits for them).
+    removals: Vec<(u64, Removal)>,
 }
+
+/// Resolves when a background store removal ends (its task drops the sender).
+type Removal = Shared<oneshot::Receiver<()>>;
 
 enum Decision {
     Ready(Lease),
@@ -394,23 +401,46 @@ impl TokenClient {
         let dropped = st.current.take().map(|c| c.token.as_secret().clone());
         self.inner.current.store(None);
         st.revoked = dropped.clone();
+        let removal = dropped
+            .filter(|_| self.inner.shared.is_some())
+            .map(|token| {
+                let (done, removed) = oneshot::channel::<()>();
+                let generation = self.inner.spawner.generation();
+                st.removals.retain(|(_, r)| r.peek().is_none());
+                st.removals.push((generation, removed.shared()));
+                let inner = self.inner.clone();
+                Box::pin(async move {
+                    if let Some(shared) = &inner.shared {
+                        inner.remove_shared(shared, token.expose()).await;
+                    }
+                    drop(done);
+                }) as BoxFuture<'static, ()>
+            });
         drop(st);
-        if let (true, Some(token)) = (self.inner.shared.is_some(), dropped) {
-            let inner = self.inner.clone();
-            self.inner.spawner.spawn(Box::pin(async move {
-                if let Some(shared) = &inner.shared {
-                    inner.remove_shared(shared, token.expose()).await;
-                }
-            }));
+        if let Some(task) = removal {
+            self.inner.spawner.spawn(task);
         }
         true
     }
 
-    /// Resolves once no fetch is in flight (for tests and graceful shutdown).
+    /// Resolves once no fetch is in flight and the store removals of earlier
+    /// `invalidate` calls are done (for tests and graceful shutdown).
     pub async fn settle(&self) {
-        let fetch = self.inner.live_inflight(&mut self.inner.lock()).cloned();
+        let (fetch, removals) = {
+            let mut st = self.inner.lock();
+            let fetch = self.inner.live_inflight(&mut st).cloned();
+            // Removals started before a fork stayed with the parent's runtime.
+            let generation = self.inner.spawner.generation();
+            st.removals
+                .retain(|(g, r)| *g == generation && r.peek().is_none());
+            let removals: Vec<Removal> = st.removals.iter().map(|(_, r)| r.clone()).collect();
+            (fetch, removals)
+        };
         if let Some(fetch) = fetch {
             let _ = fetch.await;
+        }
+        for removal in removals {
+            let _ = removal.await;
         }
     }
 

@@ -333,6 +333,54 @@ async fn invalidate_removes_the_record_only_if_it_still_holds_that_token() {
     assert_eq!(endpoint.count(), 2);
 }
 
+/// The in-process store, with deletes that take `delay` (a slow network store).
+struct SlowDelete {
+    inner: MemoryStore,
+    delay: Duration,
+}
+
+#[async_trait::async_trait]
+impl Store for SlowDelete {
+    async fn get(&self, key: &str) -> Result<Option<String>> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, record: &str, ttl_ms: u64) -> Result<()> {
+        self.inner.put(key, record, ttl_ms).await
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.delete(key).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settle_waits_for_the_store_removal_invalidate_started() {
+    let endpoint = Endpoint::new(0, 3600);
+    let slow = Arc::new(SlowDelete {
+        inner: MemoryStore::new(),
+        delay: Duration::from_millis(300),
+    });
+    let store: Arc<dyn Store> = slow.clone();
+    let a = client(&endpoint, &store, None);
+    let first = a.token().await.unwrap();
+    let key = Keys::for_config(&config(SECRET)).unwrap().token;
+    assert!(slow.get(&key).await.unwrap().is_some());
+    assert!(a.invalidate(first.secret()));
+    // A second invalidate of the next token starts a second removal: settle waits for both.
+    let second = a.token().await.unwrap();
+    assert!(a.invalidate(second.secret()));
+    let started = Instant::now();
+    a.settle().await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "settle returned before the removal ended"
+    );
+    assert!(
+        slow.get(&key).await.unwrap().is_none(),
+        "the record is gone once settle returns"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sealed_record_format_has_a_known_answer() {
     let vector: serde_json::Value =

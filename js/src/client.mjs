@@ -409,7 +409,7 @@ export class TokenClient {
     return globalThis.fetch(spare, withAuthorization(spare, init, second.header));
   }
 
-  /** Resolves once no token fetch is in flight (tests, graceful shutdown). */
+  /** Resolves once no token fetch is in flight and earlier invalidations have left the store (tests, graceful shutdown). */
   async settle() {
     await this.#core.settle();
   }

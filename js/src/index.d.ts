@@ -259,7 +259,7 @@ export declare class TokenClient {
   invalidate(token: string, options?: CallOptions): boolean;
   /** `fetch` with the Authorization header; on a 401, invalidates and retries once with a fresh token. */
   fetch(input: string | URL | Request, init?: RequestInit, options?: CallOptions): Promise<Response>;
-  /** Resolves once no token fetch is in flight. */
+  /** Resolves once no token fetch is in flight and the store removals of earlier `invalidate` calls are done. */
   settle(): Promise<void>;
   toString(): string;
 }

@@ -202,12 +202,12 @@ impl CoreClient {
         self.client.invalidate(&access_token)
     }
 
-    /// Resolves once no fetch is in flight.
+    /// Resolves once no fetch is in flight and earlier invalidations have left the store.
     pub async fn settle(&self) {
         self.client.settle().await
     }
 
-    /// Blocks until no fetch is in flight.
+    /// Blocks until no fetch is in flight and earlier invalidations have left the store.
     pub fn settle_blocking(&self) {
         futures::executor::block_on(self.client.settle())
     }

@@ -175,7 +175,7 @@ impl WasmClient {
         super::with_wait_until(&wait_until, || self.client.invalidate(token))
     }
 
-    /// Resolves once no fetch is in flight.
+    /// Resolves once no fetch is in flight and earlier invalidations have left the store.
     pub fn settle(&self) -> Promise {
         let client = self.client.clone();
         future_to_promise(async move {

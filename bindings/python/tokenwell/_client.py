@@ -397,11 +397,11 @@ class TokenClient:
         return dropped
 
     def settle(self) -> None:
-        """Blocks until no fetch (e.g. a background refresh) is in flight."""
+        """Blocks until no fetch (e.g. a background refresh) is in flight and earlier invalidations have left the store."""
         self._core.settle_blocking()
 
     async def settle_async(self) -> None:
-        """Resolves once no fetch is in flight."""
+        """Resolves once no fetch is in flight and earlier invalidations have left the store."""
         await self._core.settle()
 
     def __repr__(self) -> str:
