@@ -10,7 +10,7 @@ use futures::executor::block_on;
 use super::foreign::{ForeignStore, ForeignStoreAdapter};
 use crate::fleet::Keys;
 use crate::store::Store;
-use crate::{ManualClock, MemoryStore, TokenClient, TokenConfig};
+use crate::{Error, ManualClock, MemoryStore, TokenClient, TokenConfig};
 
 // The records (lease, error, error table) are shared with the wasm exports.
 pub use crate::records::{CoreLease, ErrorKindRecord, Redacted, TokenwellError};
@@ -129,11 +129,11 @@ pub struct CoreClient {
 
 impl CoreClient {
     fn build(
-        config_json: String,
+        config_json: &str,
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<dyn Store>>,
     ) -> Result<Arc<Self>, TokenwellError> {
-        let config = TokenConfig::from_json(&config_json)?;
+        let config = TokenConfig::from_json(config_json)?;
         let mut builder = TokenClient::builder(config);
         if let Some(clock) = clock {
             builder = builder.clock(clock.0.clone());
@@ -159,7 +159,7 @@ impl CoreClient {
         store: Option<Arc<CoreStore>>,
     ) -> Result<Arc<Self>, TokenwellError> {
         let store = store.map(|s| -> Arc<dyn Store> { s.0.clone() });
-        Self::build(config_json, clock, store)
+        Self::build(&config_json, clock, store)
     }
 
     /// Like [`CoreClient::new`] with neither clock nor store: the common case,
@@ -167,7 +167,20 @@ impl CoreClient {
     /// buffer allocated across the FFI, a third of a client's creation).
     #[uniffi::constructor]
     pub fn from_config(config_json: String) -> Result<Arc<Self>, TokenwellError> {
-        Self::build(config_json, None, None)
+        Self::build(&config_json, None, None)
+    }
+
+    /// [`CoreClient::from_config`] with the JSON as UTF-8 bytes, borrowed for
+    /// the call: a binding lowers them in place (Kotlin: a direct `ByteBuffer`),
+    /// where a string costs it a second foreign call to allocate a buffer and
+    /// a structure returned by value (on a cold JVM, most of a client's
+    /// creation). Bytes that are not UTF-8 are a config error.
+    #[uniffi::constructor]
+    pub fn from_config_utf8(config_json: &[u8]) -> Result<Arc<Self>, TokenwellError> {
+        let text = std::str::from_utf8(config_json).map_err(|e| {
+            Error::config(format!("config is not UTF-8 (byte {})", e.valid_up_to()))
+        })?;
+        Self::build(text, None, None)
     }
 
     /// Like [`CoreClient::new`], sharing tokens through a store implemented in
@@ -180,7 +193,7 @@ impl CoreClient {
         store: Arc<dyn ForeignStore>,
     ) -> Result<Arc<Self>, TokenwellError> {
         Self::build(
-            config_json,
+            &config_json,
             clock,
             Some(Arc::new(ForeignStoreAdapter::new(store))),
         )
@@ -215,5 +228,48 @@ impl CoreClient {
     /// A description without secrets, for `repr` / `toString`.
     pub fn describe(&self) -> String {
         self.client.describe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    const CONFIG: &str = r#"{"provider":"deliveroo","environment":"sandbox","client_id":"id-1","client_secret":"s3cr3t-value"}"#;
+
+    fn kind(e: TokenwellError) -> (ErrorKind, String) {
+        let TokenwellError::Failure { kind, summary, .. } = e;
+        (kind, summary)
+    }
+
+    #[test]
+    fn from_config_utf8_builds_the_client_from_config_builds() {
+        let by_bytes = CoreClient::from_config_utf8(CONFIG.as_bytes()).unwrap();
+        let by_string = CoreClient::from_config(CONFIG.to_string()).unwrap();
+        assert_eq!(by_bytes.describe(), by_string.describe());
+        assert!(by_bytes.describe().contains("id-1"));
+    }
+
+    #[test]
+    fn from_config_utf8_refuses_what_from_config_refuses() {
+        let bad = r#"{"provider":"deliveroo","client_id":"id-1","client_secret":"s3cr3t-value","nope":1}"#;
+        let (by_bytes, by_string) = (
+            kind(CoreClient::from_config_utf8(bad.as_bytes()).err().unwrap()),
+            kind(CoreClient::from_config(bad.to_string()).err().unwrap()),
+        );
+        assert_eq!(by_bytes, by_string);
+        assert_eq!(by_bytes.0, ErrorKind::Config);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_a_config_error_without_the_bytes() {
+        let mut bytes = CONFIG.as_bytes().to_vec();
+        let at = CONFIG.find("s3cr3t").unwrap();
+        bytes[at + 2] = 0xff; // inside the secret
+        let (kind, summary) = kind(CoreClient::from_config_utf8(&bytes).err().unwrap());
+        assert_eq!(kind, ErrorKind::Config);
+        assert!(summary.contains("not UTF-8"), "{summary}");
+        assert!(!summary.contains("s3c"), "{summary}");
     }
 }

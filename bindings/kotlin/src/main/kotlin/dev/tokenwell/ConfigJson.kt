@@ -1,5 +1,8 @@
 package dev.tokenwell
 
+import java.nio.Buffer
+import java.nio.ByteBuffer
+
 /**
  * [TokenConfig] as the core's JSON, written by hand. On a cold JVM, Jackson's
  * ObjectMapper loaded some 500 classes and took longer than loading the native
@@ -7,7 +10,20 @@ package dev.tokenwell
  * checks each key against the core's schema and the output against Jackson's.
  */
 internal object ConfigJson {
-    fun write(c: TokenConfig): String = buildString {
+    /**
+     * [write]'s text as UTF-8 in a direct buffer: what `CoreClient.fromConfigUtf8`
+     * borrows for the call. A string argument would cost the binding a second
+     * native call (a buffer allocated by the core, returned by value), on a cold
+     * JVM most of a client's creation (issue 14).
+     */
+    fun utf8(c: TokenConfig): ByteBuffer {
+        val bytes = write(c).toByteArray(Charsets.UTF_8) // lossless: write() leaves no lone surrogate
+        val buffer = ByteBuffer.allocateDirect(bytes.size).put(bytes)
+        (buffer as Buffer).flip()
+        return buffer
+    }
+
+    fun write(c: TokenConfig): String = buildString(256) {
         obj {
             put("provider", c.provider)
             put("client_id", c.clientId)
@@ -83,11 +99,11 @@ internal object ConfigJson {
     class Members(private val out: StringBuilder) {
         private var first = true
 
+        /** [name] is one of the schema's snake_case keys above: nothing to escape. */
         private fun key(name: String) {
             if (!first) out.append(',')
             first = false
-            string(out, name)
-            out.append(':')
+            out.append('"').append(name).append("\":")
         }
 
         fun put(name: String, value: Any?) {
@@ -147,10 +163,26 @@ internal object ConfigJson {
         out.append(']')
     }
 
-    /** A JSON string: quotes, backslashes and control characters escaped (RFC 8259 §7). */
+    /**
+     * A JSON string: quotes, backslashes and control characters escaped (RFC 8259 §7),
+     * and a lone surrogate as its `\uXXXX` escape, which the core refuses as a config
+     * error: the text itself stays valid UTF-16, so [utf8] encodes it losslessly.
+     */
     private fun string(out: StringBuilder, s: String) {
         out.append('"')
-        for (ch in s) {
+        if (plain(s)) out.append(s) else escaped(out, s)
+        out.append('"')
+    }
+
+    /** Whether [s] goes into a JSON string as it is (the common case: one copy, not one append a character). */
+    private fun plain(s: String): Boolean {
+        for (ch in s) if (ch < ' ' || ch == '"' || ch == '\\' || ch.isSurrogate()) return false
+        return true
+    }
+
+    private fun escaped(out: StringBuilder, s: String) {
+        for (i in s.indices) {
+            val ch = s[i]
             when {
                 ch == '"' -> out.append("\\\"")
                 ch == '\\' -> out.append("\\\\")
@@ -158,11 +190,19 @@ internal object ConfigJson {
                 ch == '\r' -> out.append("\\r")
                 ch == '\t' -> out.append("\\t")
                 ch < ' ' -> out.append("\\u00").append(HEX[ch.code shr 4]).append(HEX[ch.code and 15])
+                ch.isSurrogate() && !paired(s, i) -> {
+                    out.append("\\u")
+                    for (shift in 12 downTo 0 step 4) out.append(HEX[(ch.code shr shift) and 15])
+                }
                 else -> out.append(ch)
             }
         }
-        out.append('"')
     }
+
+    /** Whether the surrogate at [i] is half of a pair. */
+    private fun paired(s: String, i: Int): Boolean =
+        if (s[i].isHighSurrogate()) i + 1 < s.length && s[i + 1].isLowSurrogate()
+        else i > 0 && s[i - 1].isHighSurrogate()
 
     private const val HEX = "0123456789abcdef"
 }

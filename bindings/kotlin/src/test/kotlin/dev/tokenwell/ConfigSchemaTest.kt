@@ -130,6 +130,30 @@ class ConfigSchemaTest {
     }
 
     @Test
+    fun `the bytes the core borrows are the JSON's UTF-8, in a direct buffer`() {
+        val config = TokenConfig("custom", "id é 🔑 \"q\" \u0001", "s3cr3t-value", tokenUrl = "https://a.example/t")
+        val buffer = ConfigJson.utf8(config)
+        assertTrue(buffer.isDirect)
+        val bytes = ByteArray(buffer.remaining()).also { buffer.duplicate().get(it) }
+        assertEquals(config.toJson(), bytes.toString(Charsets.UTF_8))
+    }
+
+    @Test
+    fun `a lone surrogate is a Config error at construction, never printed`() {
+        // Not valid UTF-16: sent as its JSON escape, which the core refuses (before
+        // ConfigJson escaped it, the encoder threw a MalformedInputException).
+        for ((id, secret) in listOf("id" to "s3cr3t-value\uD800", "id\uDC00" to "s3cr3t-value", "\uDC00\uD800" to "s3cr3t-value")) {
+            val config = TokenConfig("deliveroo", id, secret, environment = "sandbox")
+            assertTrue("\\u" in config.toJson(), "escaped")
+            for (build in listOf({ TokenClient(config) }, { TokenClient(config, ManualClock(0)) })) {
+                val e = assertThrows<TokenwellException> { build().close() }
+                assertEquals("config", e.code)
+                assertTrue("s3cr3t-value" !in "${e.message} $e", e.message)
+            }
+        }
+    }
+
+    @Test
     fun `a value JSON cannot carry is refused by type, never printed`() {
         val e = assertThrows<IllegalArgumentException> {
             TokenConfig("custom", "id", "s3cr3t-value", extraParams = mapOf("x" to Any())).toJson()
