@@ -85,7 +85,7 @@ class TokenClient private constructor(
     /** [invalidate] for an [AccessToken]. */
     fun invalidate(token: AccessToken): Boolean = invalidate(token.accessToken)
 
-    /** Returns once no fetch is in flight (tests, graceful shutdown). */
+    /** Returns once no fetch is in flight and earlier invalidations have left the store (tests, graceful shutdown). */
     suspend fun settle() = core.settle()
 
     /** [settle], blocking the calling thread. */
