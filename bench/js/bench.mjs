@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const DIST = new URL('../../js/dist/', import.meta.url);
 const { TokenClient } = await import(new URL('index.mjs', DIST));
-const { WasmClient } = await import(new URL('glue.mjs', DIST));
+const { coreGlue } = await import(new URL('core.mjs', import.meta.url));
+const { WasmClient } = await coreGlue(DIST);
 const { OAuth2Client, OAuth2Fetch } = await import(new URL('../../js/node_modules/@badgateway/oauth2-client/dist/index.js', import.meta.url));
 const { startMock } = await import(new URL('../../js/test/helpers/mock.mjs', import.meta.url));
 

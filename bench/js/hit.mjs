@@ -5,7 +5,8 @@
 // Usage: node hit.mjs MOCK_URL with|without
 const DIST = new URL('../../js/dist/', import.meta.url);
 const { TokenClient, MemoryStore } = await import(new URL('index.mjs', DIST));
-const { WasmClient } = await import(new URL('glue.mjs', DIST));
+const { coreGlue } = await import(new URL('core.mjs', import.meta.url));
+const { WasmClient } = await coreGlue(DIST);
 
 const [url, side] = process.argv.slice(2);
 const config = { provider: 'custom', tokenUrl: `${url}/custom/token`, clientId: `bench-hit-${side}`, clientSecret: 'bench-secret' };
