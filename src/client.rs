@@ -79,6 +79,11 @@ struct State {
 /// Resolves when a background store removal ends (its task drops the sender).
 type Removal = Shared<oneshot::Receiver<()>>;
 
+/// Whether `removal` has ended (polled once here: nothing else may ever poll it).
+fn ended(removal: &Removal) -> bool {
+    removal.clone().now_or_never().is_some()
+}
+
 enum Decision {
     Ready(Lease),
     Wait(Fetch),
@@ -406,7 +411,7 @@ impl TokenClient {
             .map(|token| {
                 let (done, removed) = oneshot::channel::<()>();
                 let generation = self.inner.spawner.generation();
-                st.removals.retain(|(_, r)| r.peek().is_none());
+                st.removals.retain(|(_, r)| !ended(r));
                 st.removals.push((generation, removed.shared()));
                 let inner = self.inner.clone();
                 Box::pin(async move {
@@ -431,8 +436,7 @@ impl TokenClient {
             let fetch = self.inner.live_inflight(&mut st).cloned();
             // Removals started before a fork stayed with the parent's runtime.
             let generation = self.inner.spawner.generation();
-            st.removals
-                .retain(|(g, r)| *g == generation && r.peek().is_none());
+            st.removals.retain(|(g, r)| *g == generation && !ended(r));
             let removals: Vec<Removal> = st.removals.iter().map(|(_, r)| r.clone()).collect();
             (fetch, removals)
         };
@@ -665,5 +669,19 @@ impl std::fmt::Debug for TokenClient {
             .field("client_id", &self.inner.creds.client_id)
             .field("client_secret", &self.inner.creds.client_secret)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_removal_has_ended_once_its_task_dropped_the_sender_though_nobody_awaited_it() {
+        let (done, removed) = oneshot::channel::<()>();
+        let removal: Removal = removed.shared();
+        assert!(!ended(&removal));
+        drop(done);
+        assert!(ended(&removal), "prunable without anyone awaiting it");
     }
 }
