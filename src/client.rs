@@ -10,7 +10,6 @@ mod shared;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 
-use futures::channel::oneshot;
 use futures::future::{FutureExt, Shared};
 
 use crate::clock::{Clock, SystemClock};
@@ -72,17 +71,13 @@ struct State {
     /// The token last dropped by `invalidate`, never to be adopted from the store.
     revoked: Option<Secret>,
     /// The store removals `invalidate` started, each with the spawner generation it
-    /// was started under; each resolves when its task ends (`settle` waits for them).
+    /// was started under (`settle` waits for them).
     removals: Vec<(u64, Removal)>,
 }
 
-/// Resolves when a background store removal ends (its task drops the sender).
-type Removal = Shared<oneshot::Receiver<()>>;
-
-/// Whether `removal` has ended (polled once here: nothing else may ever poll it).
-fn ended(removal: &Removal) -> bool {
-    removal.clone().now_or_never().is_some()
-}
+/// A background store removal: its task, driven by the spawner and awaited by
+/// `settle`.
+type Removal = Shared<BoxFuture<'static, ()>>;
 
 enum Decision {
     Ready(Lease),
@@ -409,21 +404,23 @@ impl TokenClient {
         let removal = dropped
             .filter(|_| self.inner.shared.is_some())
             .map(|token| {
-                let (done, removed) = oneshot::channel::<()>();
-                let generation = self.inner.spawner.generation();
-                st.removals.retain(|(_, r)| !ended(r));
-                st.removals.push((generation, removed.shared()));
                 let inner = self.inner.clone();
-                Box::pin(async move {
+                let task: BoxFuture<'static, ()> = Box::pin(async move {
                     if let Some(shared) = &inner.shared {
-                        inner.remove_shared(shared, token.expose()).await;
+                        // A panicking user store must not reach `settle`'s caller.
+                        let remove = inner.remove_shared(shared, token.expose());
+                        let _ = AssertUnwindSafe(remove).catch_unwind().await;
                     }
-                    drop(done);
-                }) as BoxFuture<'static, ()>
+                });
+                let removal = task.shared();
+                self.inner.prune_removals(&mut st);
+                st.removals
+                    .push((self.inner.spawner.generation(), removal.clone()));
+                removal
             });
         drop(st);
-        if let Some(task) = removal {
-            self.inner.spawner.spawn(task);
+        if let Some(removal) = removal {
+            self.inner.spawner.spawn(Box::pin(removal));
         }
         true
     }
@@ -434,9 +431,7 @@ impl TokenClient {
         let (fetch, removals) = {
             let mut st = self.inner.lock();
             let fetch = self.inner.live_inflight(&mut st).cloned();
-            // Removals started before a fork stayed with the parent's runtime.
-            let generation = self.inner.spawner.generation();
-            st.removals.retain(|(g, r)| *g == generation && !ended(r));
+            self.inner.prune_removals(&mut st);
             let removals: Vec<Removal> = st.removals.iter().map(|(_, r)| r.clone()).collect();
             (fetch, removals)
         };
@@ -444,7 +439,7 @@ impl TokenClient {
             let _ = fetch.await;
         }
         for removal in removals {
-            let _ = removal.await;
+            removal.await;
         }
     }
 
@@ -540,6 +535,14 @@ impl Inner {
             st.inflight = None;
         }
         st.inflight.as_ref().map(|(_, fetch)| fetch)
+    }
+
+    /// Drops the removals that ended (their driver ran them to the end) and those
+    /// started before a fork: their tasks stayed with the parent's runtime.
+    fn prune_removals(&self, st: &mut State) {
+        let generation = self.spawner.generation();
+        st.removals
+            .retain(|(g, r)| *g == generation && r.peek().is_none());
     }
 
     fn emit(&self, event: impl FnOnce() -> Event) {
@@ -677,11 +680,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_removal_has_ended_once_its_task_dropped_the_sender_though_nobody_awaited_it() {
-        let (done, removed) = oneshot::channel::<()>();
-        let removal: Removal = removed.shared();
-        assert!(!ended(&removal));
-        drop(done);
-        assert!(ended(&removal), "prunable without anyone awaiting it");
+    fn a_removal_run_to_the_end_by_its_driver_shows_as_ended_to_every_clone() {
+        let task: BoxFuture<'static, ()> = Box::pin(async {});
+        let removal: Removal = task.shared();
+        let kept = removal.clone();
+        assert!(kept.peek().is_none());
+        futures::executor::block_on(removal); // the spawner's driver
+        assert!(kept.peek().is_some(), "prunable without anyone awaiting it");
     }
 }

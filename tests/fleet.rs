@@ -333,10 +333,12 @@ async fn invalidate_removes_the_record_only_if_it_still_holds_that_token() {
     assert_eq!(endpoint.count(), 2);
 }
 
-/// The in-process store, with deletes that take `delay` (a slow network store).
+/// The in-process store, with deletes that take `delay` (a slow network store),
+/// or panic (a buggy user store).
 struct SlowDelete {
     inner: MemoryStore,
     delay: Duration,
+    panics: bool,
 }
 
 #[async_trait::async_trait]
@@ -349,6 +351,7 @@ impl Store for SlowDelete {
     }
     async fn delete(&self, key: &str) -> Result<()> {
         tokio::time::sleep(self.delay).await;
+        assert!(!self.panics, "a buggy store's delete");
         self.inner.delete(key).await
     }
 }
@@ -359,6 +362,7 @@ async fn settle_waits_for_the_store_removal_invalidate_started() {
     let slow = Arc::new(SlowDelete {
         inner: MemoryStore::new(),
         delay: Duration::from_millis(300),
+        panics: false,
     });
     let store: Arc<dyn Store> = slow.clone();
     let a = client(&endpoint, &store, None);
@@ -379,6 +383,23 @@ async fn settle_waits_for_the_store_removal_invalidate_started() {
         slow.get(&key).await.unwrap().is_none(),
         "the record is gone once settle returns"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_removal_that_panics_does_not_reach_settle() {
+    let endpoint = Endpoint::new(0, 3600);
+    let store: Arc<dyn Store> = Arc::new(SlowDelete {
+        inner: MemoryStore::new(),
+        delay: Duration::from_millis(50),
+        panics: true,
+    });
+    let a = client(&endpoint, &store, None);
+    let first = a.token().await.unwrap();
+    assert!(a.invalidate(first.secret()));
+    tokio::time::timeout(Duration::from_secs(5), a.settle())
+        .await
+        .expect("settle returns");
+    assert_eq!(a.token().await.unwrap().secret(), "tok-2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
