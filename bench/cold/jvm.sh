@@ -16,7 +16,7 @@
 #       default this jar's) run in the same rounds
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java ...   another JVM
 # Needs the release core and the mock (bash bindings/kotlin/test.sh builds both); builds
-# the jar (mvn package, tests skipped) when it is missing.
+# the jar (mvn package, tests skipped) when it is missing or older than the sources.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -36,8 +36,10 @@ cleanup() {
 trap cleanup EXIT
 
 [ -x "$mock_bin" ] || { echo "no mock provider at $mock_bin: cargo build --features cli" >&2; exit 1; }
-if [ ! -f "$jar" ]; then
-  echo "== building $jar" >&2
+# A jar older than a source it is built from would measure old code (mvn package
+# builds the native core too).
+if [ ! -f "$jar" ] || [ -n "$(find src bindings/kotlin/src bindings/kotlin/pom.xml Cargo.toml Cargo.lock uniffi.toml -newer "$jar" -print -quit)" ]; then
+  echo "== building $jar (missing, or older than the sources)" >&2
   mvn -B -q -f bindings/kotlin/pom.xml -DskipTests package </dev/null >&2
 fi
 

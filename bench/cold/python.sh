@@ -3,7 +3,7 @@
 # `make test`. From the repository root:
 #   bash bench/cold/python.sh [--before OLD.whl] [--runs N]
 # Uses the wheel that `bash bindings/python/test.sh` built (target/python/wheels),
-# or builds one (maturin, release) when there is none; installs it with httpx,
+# or builds one (maturin, release) when there is none or it is older than the sources; installs it with httpx,
 # requests and Authlib into target/python/cold-venv. --before OLD.whl adds a
 # column for another build of tokenwell, measured in the same run.
 set -euo pipefail
@@ -29,8 +29,10 @@ done
 shopt -s nullglob
 wheels=("$WORK"/wheels/tokenwell-*.whl)
 shopt -u nullglob
-if [ "${#wheels[@]}" -ne 1 ]; then
-    echo "cold: no wheel in $WORK/wheels: building one (maturin build --release)"
+# A wheel older than a source it is built from would measure old code.
+stale() { [ -n "$(find src bindings/python/tokenwell bindings/python/pyproject.toml Cargo.toml Cargo.lock uniffi.toml -newer "$1" -print -quit)" ]; }
+if [ "${#wheels[@]}" -ne 1 ] || stale "${wheels[0]}"; then
+    echo "cold: no wheel in $WORK/wheels, or one older than the sources: building one (maturin build --release)"
     MATURIN="$(command -v maturin || echo "$WORK/tools-venv/bin/maturin")"
     [ -x "$MATURIN" ] || { "$PYTHON" -m venv "$WORK/tools-venv"; "$WORK/tools-venv/bin/python" -m pip install -q "maturin>=1.16,<2"; }
     rm -rf "$WORK/wheels"
