@@ -5,7 +5,20 @@
 import { TokenClient, denoKvStore } from '../../dist/deno.mjs';
 
 const [mockUrl, kvFile, callers, startAt, tenant] = Deno.args;
-const kv = await Deno.openKv(kvFile);
+// Two probes opening a new database file at the same instant can both find it
+// locked while SQLite sets it up (seen in CI): retry that, briefly. The token
+// calls below start together at `startAt`, whenever each open succeeded.
+async function openKv(path) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await Deno.openKv(path);
+    } catch (e) {
+      if (attempt >= 40 || !/database is locked/.test(String(e))) throw e;
+      await new Promise((resolve) => { setTimeout(resolve, 25 + Math.random() * 25); });
+    }
+  }
+}
+const kv = await openKv(kvFile);
 const client = new TokenClient({
   provider: 'deliveroo', environment: 'sandbox', baseUrl: `${mockUrl}/deliveroo`,
   clientId: `deno-${tenant}`, clientSecret: 'deno-secret-Hh52',
