@@ -3,9 +3,10 @@
 # `make test`. From the repository root:
 #   bash bench/cold/python.sh [--before OLD.whl] [--runs N]
 # Uses the wheel that `bash bindings/python/test.sh` built (target/python/wheels),
-# or builds one (maturin, release) when there is none or it is older than the sources; installs it with httpx,
-# requests and Authlib into target/python/cold-venv. --before OLD.whl adds a
-# column for another build of tokenwell, measured in the same run.
+# or builds one (maturin, release) when there is none or it is older than the
+# sources; installs it with httpx, requests and Authlib into
+# target/python/cold-venv. --before OLD.whl adds a column for another build of
+# tokenwell, measured in the same run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
