@@ -70,6 +70,22 @@ export class TokenwellError extends Error {
   }
 }
 
+// An app that loads both builds of the package (an ESM app with a CommonJS
+// dependency that requires tokenwell) holds two copies of these classes:
+// `instanceof TokenwellError` (or AccessToken) recognises an instance of either
+// copy by a brand on the prototype. A subclass keeps the ordinary check.
+function sameAcrossCopies(cls, name) {
+  const brand = Symbol.for(`tokenwell.${name}`);
+  Object.defineProperty(cls.prototype, brand, { value: true });
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value(value) {
+      if (this !== cls) return Function.prototype[Symbol.hasInstance].call(this, value);
+      return value !== null && typeof value === 'object' && value[brand] === true;
+    },
+  });
+}
+sameAcrossCopies(TokenwellError, 'TokenwellError');
+
 // The core rejects with a plain record {code, status, retryAfterMs, detail, summary}.
 function toTokenwellError(e) {
   if (e !== null && typeof e === 'object' && !(e instanceof Error) &&
@@ -301,6 +317,7 @@ export class AccessToken {
   [INSPECT]() { return this.toString(); }
   [DENO_INSPECT]() { return this.toString(); }
 }
+sameAcrossCopies(AccessToken, 'AccessToken');
 
 /**
  * Gets and caches the OAuth 2.0 client-credentials tokens of one client.

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { TokenClient, TokenwellError, ManualClock, ERROR_CODES } from 'tokenwell';
+import { createRequire } from 'node:module';
+import { TokenClient, TokenwellError, AccessToken, ManualClock, ERROR_CODES } from 'tokenwell';
 // The core's own exports, from the glue and .wasm the package is built from (the
 // Node entry bundles its own copy of both: this instance is the test's).
 import { ErrorKind, errorKindFlags, initSync } from '../dist/glue.mjs';
@@ -101,4 +102,32 @@ test('an error has the same shape in every path: fields, flags, message', async 
     assert.ok(e.isCredentialError && !e.isRetryable);
     return true;
   });
+});
+
+test('instanceof knows an error or token of the other build (ESM and CommonJS loaded in one process)', async () => {
+  const cjs = createRequire(import.meta.url)('tokenwell');
+  assert.notEqual(cjs.TokenwellError, TokenwellError, 'two copies of the package');
+  assert.throws(() => new cjs.TokenClient({ provider: 'nope', clientId: 'a', clientSecret: 'b' }), (e) => {
+    assert.ok(e instanceof TokenwellError && e instanceof cjs.TokenwellError && e instanceof Error);
+    return true;
+  });
+  assert.ok(new TokenwellError('timeout', 'x') instanceof cjs.TokenwellError);
+  await mock.admin.reset();
+  const token = await new cjs.TokenClient({
+    provider: 'custom', tokenUrl: `${mock.url}/custom/token`, clientId: 'copies', clientSecret: 's3cret-copies',
+  }).token();
+  assert.ok(token instanceof AccessToken && token instanceof cjs.AccessToken);
+
+  // Nothing else passes, and a subclass keeps the ordinary check.
+  for (const other of [null, undefined, {}, 'TokenwellError', new Error('x'), Object.create(null)]) {
+    assert.ok(!(other instanceof TokenwellError) && !(other instanceof AccessToken));
+  }
+  class Refusal extends TokenwellError {}
+  assert.ok(!(new TokenwellError('timeout', 'x') instanceof Refusal));
+  assert.ok(new Refusal('timeout', 'x') instanceof Refusal && new Refusal('timeout', 'x') instanceof cjs.TokenwellError);
+
+  // A clock is tied to its copy's core: the other copy's is a config error.
+  assert.throws(() => new TokenClient({
+    provider: 'custom', tokenUrl: `${mock.url}/custom/token`, clientId: 'c', clientSecret: 's', clock: new cjs.ManualClock(),
+  }), (e) => e instanceof TokenwellError && e.code === 'config');
 });
