@@ -72,8 +72,8 @@ class CachedCallBench {
                 println("bench: with store.redisUrl / without, memoised hit: %.3fx (goal <= 1.05x)".format(memoB / memoA))
             }
         }
-        val rawA = CoreClient(plain.toJson(), null, null)
-        val rawB = CoreClient(stored.toJson(), null, null)
+        val rawA = CoreClient(ConfigJson.utf8(plain), null, null)
+        val rawB = CoreClient(ConfigJson.utf8(stored), null, null)
         try {
             rawA.leaseBlocking()
             rawB.leaseBlocking()
@@ -123,7 +123,7 @@ class CachedCallBench {
                 // The raw JNA call: a second core client on the same token (the mock
                 // serves the same token again), asked every time.
                 mock.script("""{"status":200,"json":{"access_token":"bench-token","token_type":"Bearer","expires_in":86400}}""")
-                val raw = CoreClient(config.toJson(), null, null)
+                val raw = CoreClient(ConfigJson.utf8(config), null, null)
                 try {
                     check(raw.leaseBlocking().authorizationHeader.value == "Bearer bench-token")
                     val jna = measure("CoreClient.leaseBlocking() raw JNA call", 30_000) { raw.leaseBlocking().authorizationHeader.value }

@@ -129,11 +129,14 @@ pub struct CoreClient {
 
 impl CoreClient {
     fn build(
-        config_json: &str,
+        config_json: &[u8],
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<dyn Store>>,
     ) -> Result<Arc<Self>, TokenwellError> {
-        let config = TokenConfig::from_json(config_json)?;
+        let text = std::str::from_utf8(config_json).map_err(|e| {
+            Error::config(format!("config is not UTF-8 (byte {})", e.valid_up_to()))
+        })?;
+        let config = TokenConfig::from_json(text)?;
         let mut builder = TokenClient::builder(config);
         if let Some(clock) = clock {
             builder = builder.clock(clock.0.clone());
@@ -149,38 +152,32 @@ impl CoreClient {
 
 #[uniffi::export]
 impl CoreClient {
-    /// Builds a client from the JSON config schema, with an optional manual clock
-    /// and shared store. Fetches run on tokenwell's own tokio runtime of the
-    /// current process (a forked child gets its own).
+    /// Builds a client from the JSON config schema, as UTF-8 bytes borrowed for
+    /// the call, with an optional manual clock and shared store. Fetches run on
+    /// tokenwell's own tokio runtime of the current process (a forked child gets
+    /// its own).
+    ///
+    /// Every constructor takes the config as bytes: a binding lowers them in
+    /// place (Python: the `bytes` object's buffer; Kotlin: a direct
+    /// `ByteBuffer`), where a string would cost it a second foreign call to
+    /// allocate a buffer (on a cold JVM, most of a client's creation). Bytes that
+    /// are not UTF-8 are a config error naming only the offset.
     #[uniffi::constructor]
     pub fn new(
-        config_json: String,
+        config_json: &[u8],
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<CoreStore>>,
     ) -> Result<Arc<Self>, TokenwellError> {
         let store = store.map(|s| -> Arc<dyn Store> { s.0.clone() });
-        Self::build(&config_json, clock, store)
+        Self::build(config_json, clock, store)
     }
 
     /// Like [`CoreClient::new`] with neither clock nor store: the common case,
-    /// in half the foreign calls (each optional argument costs the binding a
-    /// buffer allocated across the FFI, a third of a client's creation).
+    /// in one foreign call (each optional argument costs the binding a buffer
+    /// allocated across the FFI).
     #[uniffi::constructor]
-    pub fn from_config(config_json: String) -> Result<Arc<Self>, TokenwellError> {
-        Self::build(&config_json, None, None)
-    }
-
-    /// [`CoreClient::from_config`] with the JSON as UTF-8 bytes, borrowed for
-    /// the call: a binding lowers them in place (Kotlin: a direct `ByteBuffer`),
-    /// where a string costs it a second foreign call to allocate a buffer and
-    /// a structure returned by value (on a cold JVM, most of a client's
-    /// creation). Bytes that are not UTF-8 are a config error.
-    #[uniffi::constructor]
-    pub fn from_config_utf8(config_json: &[u8]) -> Result<Arc<Self>, TokenwellError> {
-        let text = std::str::from_utf8(config_json).map_err(|e| {
-            Error::config(format!("config is not UTF-8 (byte {})", e.valid_up_to()))
-        })?;
-        Self::build(text, None, None)
+    pub fn from_config(config_json: &[u8]) -> Result<Arc<Self>, TokenwellError> {
+        Self::build(config_json, None, None)
     }
 
     /// Like [`CoreClient::new`], sharing tokens through a store implemented in
@@ -188,12 +185,12 @@ impl CoreClient {
     /// sealed records, and its failures are cache misses.
     #[uniffi::constructor]
     pub fn with_foreign_store(
-        config_json: String,
+        config_json: &[u8],
         clock: Option<Arc<CoreClock>>,
         store: Arc<dyn ForeignStore>,
     ) -> Result<Arc<Self>, TokenwellError> {
         Self::build(
-            &config_json,
+            config_json,
             clock,
             Some(Arc::new(ForeignStoreAdapter::new(store))),
         )
@@ -244,22 +241,19 @@ mod tests {
     }
 
     #[test]
-    fn from_config_utf8_builds_the_client_from_config_builds() {
-        let by_bytes = CoreClient::from_config_utf8(CONFIG.as_bytes()).unwrap();
-        let by_string = CoreClient::from_config(CONFIG.to_string()).unwrap();
-        assert_eq!(by_bytes.describe(), by_string.describe());
-        assert!(by_bytes.describe().contains("id-1"));
-    }
+    fn every_constructor_builds_the_same_client_and_refuses_alike() {
+        let one = CoreClient::from_config(CONFIG.as_bytes()).unwrap();
+        let general = CoreClient::new(CONFIG.as_bytes(), None, None).unwrap();
+        assert_eq!(one.describe(), general.describe());
+        assert!(one.describe().contains("id-1"));
 
-    #[test]
-    fn from_config_utf8_refuses_what_from_config_refuses() {
         let bad = r#"{"provider":"deliveroo","client_id":"id-1","client_secret":"s3cr3t-value","nope":1}"#;
-        let (by_bytes, by_string) = (
-            kind(CoreClient::from_config_utf8(bad.as_bytes()).err().unwrap()),
-            kind(CoreClient::from_config(bad.to_string()).err().unwrap()),
+        let (by_one, by_general) = (
+            kind(CoreClient::from_config(bad.as_bytes()).err().unwrap()),
+            kind(CoreClient::new(bad.as_bytes(), None, None).err().unwrap()),
         );
-        assert_eq!(by_bytes, by_string);
-        assert_eq!(by_bytes.0, ErrorKind::Config);
+        assert_eq!(by_one, by_general);
+        assert_eq!(by_one.0, ErrorKind::Config);
     }
 
     #[test]
@@ -267,7 +261,7 @@ mod tests {
         let mut bytes = CONFIG.as_bytes().to_vec();
         let at = CONFIG.find("s3cr3t").unwrap();
         bytes[at + 2] = 0xff; // inside the secret
-        let (kind, summary) = kind(CoreClient::from_config_utf8(&bytes).err().unwrap());
+        let (kind, summary) = kind(CoreClient::new(&bytes, None, None).err().unwrap());
         assert_eq!(kind, ErrorKind::Config);
         assert!(summary.contains("not UTF-8"), "{summary}");
         assert!(!summary.contains("s3c"), "{summary}");

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import pickle
 import threading
 from pathlib import Path
@@ -316,6 +317,18 @@ def test_config_errors() -> None:
         TokenClient.from_config("{not json")
     with pytest.raises(TypeError):
         TokenClient.from_config({"provider": "deliveroo"}, clock=object())  # type: ignore[arg-type]
+
+
+def test_a_lone_surrogate_is_a_config_error_on_every_constructor() -> None:
+    # In a mapping, json.dumps escapes it and the core refuses the escape; in JSON
+    # text, its bytes are not UTF-8. Either way the core's ConfigError (before, the
+    # text path raised the generated code's UnicodeEncodeError), never the secret.
+    text = '{"provider": "deliveroo", "environment": "sandbox", "client_id": "a", "client_secret": "s3cr3t-\ud800"}'
+    for config in (json.loads(text), text):
+        for extra in ({}, {"clock": tokenwell.ManualClock()}, {"store": tokenwell.MemoryStore()}):
+            with pytest.raises(tokenwell.ConfigError) as info:
+                TokenClient.from_config(config, **extra)
+            assert "s3cr3t" not in f"{info.value} {info.value!r} {info.value.detail}"
 
 
 def test_network_error(mock: Any) -> None:

@@ -298,14 +298,17 @@ class TokenClient:
             )
         _logging.sync_level()  # the `tokenwell` logger's level may have changed
         clock_core = clock._core if clock is not None else None
+        # The core borrows the bytes for the call. A lone surrogate in a JSON text
+        # passes as bytes that are not UTF-8: the core's ConfigError, not an encoder's.
+        config_utf8 = config_json.encode("utf-8", "surrogatepass")
         try:
             if store is None and clock is None:
-                # The one-argument constructor: half the foreign calls of the general one.
-                core = _gen.CoreClient.from_config(config_json)
+                # The one-argument constructor: each optional one costs a foreign call.
+                core = _gen.CoreClient.from_config(config_utf8)
             elif store is None or isinstance(store, MemoryStore):
-                core = _gen.CoreClient(config_json, clock_core, store._core if store is not None else None)
+                core = _gen.CoreClient(config_utf8, clock_core, store._core if store is not None else None)
             else:
-                core = _gen.CoreClient.with_foreign_store(config_json, clock_core, _store.ForeignStoreBridge(store))
+                core = _gen.CoreClient.with_foreign_store(config_utf8, clock_core, _store.ForeignStoreBridge(store))
         except _FFI_ERROR_BASE as e:
             raise _convert(e) from None
         self._core = core

@@ -36,7 +36,10 @@ public final class ColdRawCall {
         String json = String.format(
             "{\"provider\":\"deliveroo\",\"environment\":\"sandbox\",\"base_url\":\"%s\",\"client_id\":\"%s\",\"client_secret\":\"%s\"}",
             args[0], args[1], args[2]);
-        try (CoreClient core = new CoreClient(json, null, null)) {
+        byte[] utf8 = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer config = java.nio.ByteBuffer.allocateDirect(utf8.length).put(utf8);
+        ((java.nio.Buffer) config).flip();
+        try (CoreClient core = new CoreClient(config, null, null)) {
             core.leaseBlocking();
             double lease = nsPerCall(() -> core.leaseBlocking().getTokenType().length(), 5_000);
             System.out.printf("first_call_ms=%.2f%ntrivial_ns=%.0f%nlease_ns=%.0f%n", firstMs, trivial, lease);

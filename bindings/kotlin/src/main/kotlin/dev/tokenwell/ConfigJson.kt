@@ -2,6 +2,7 @@ package dev.tokenwell
 
 import java.nio.Buffer
 import java.nio.ByteBuffer
+import java.nio.CharBuffer
 
 /**
  * [TokenConfig] as the core's JSON, written by hand. On a cold JVM, Jackson's
@@ -11,13 +12,25 @@ import java.nio.ByteBuffer
  */
 internal object ConfigJson {
     /**
-     * [write]'s text as UTF-8 in a direct buffer: what `CoreClient.fromConfigUtf8`
-     * borrows for the call. A string argument would cost the binding a second
-     * native call (a buffer allocated by the core, returned by value), on a cold
-     * JVM most of a client's creation (issue 14).
+     * [write]'s text as UTF-8 in a direct buffer: what every `CoreClient`
+     * constructor borrows for the call. A string argument would cost the binding
+     * a second native call (a buffer allocated by the core, returned by value),
+     * on a cold JVM most of a client's creation (issue 14).
      */
-    fun utf8(c: TokenConfig): ByteBuffer {
-        val bytes = write(c).toByteArray(Charsets.UTF_8) // lossless: write() leaves no lone surrogate
+    fun utf8(c: TokenConfig): ByteBuffer =
+        direct(write(c).toByteArray(Charsets.UTF_8)) // lossless: write() leaves no lone surrogate
+
+    /**
+     * JSON text as UTF-8 in a direct buffer (tests, benchmarks). Strict: a lone
+     * surrogate throws [java.nio.charset.CharacterCodingException], where
+     * `toByteArray` would send a `?` in its place.
+     */
+    fun utf8(json: String): ByteBuffer {
+        val encoded = Charsets.UTF_8.newEncoder().encode(CharBuffer.wrap(json))
+        return direct(ByteArray(encoded.remaining()).also { encoded.get(it) })
+    }
+
+    private fun direct(bytes: ByteArray): ByteBuffer {
         val buffer = ByteBuffer.allocateDirect(bytes.size).put(bytes)
         (buffer as Buffer).flip()
         return buffer

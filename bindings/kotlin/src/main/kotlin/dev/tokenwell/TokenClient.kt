@@ -29,19 +29,19 @@ class TokenClient private constructor(
      */
     @JvmOverloads constructor(config: TokenConfig, clock: ManualClock? = null, store: MemoryStore? = null) :
         this(clock, {
-            // Without clock and store, the constructor that borrows the JSON's bytes:
-            // one native call, where a string argument costs two (see ConfigJson.utf8).
-            if (clock == null && store == null) CoreClient.fromConfigUtf8(ConfigJson.utf8(config))
-            else CoreClient(config.toJson(), clock?.core, store?.core)
+            // Without clock and store, the constructor of one argument: each
+            // optional one costs the binding a buffer allocated by the core.
+            if (clock == null && store == null) CoreClient.fromConfig(ConfigJson.utf8(config))
+            else CoreClient(ConfigJson.utf8(config), clock?.core, store?.core)
         })
 
     /** A client sharing tokens through your own [store] (see [TokenStore]). */
     @JvmOverloads constructor(config: TokenConfig, store: TokenStore, clock: ManualClock? = null) :
-        this(clock, { CoreClient.withForeignStore(config.toJson(), clock?.core, ForeignStoreBridge.of(store)) })
+        this(clock, { CoreClient.withForeignStore(ConfigJson.utf8(config), clock?.core, ForeignStoreBridge.of(store)) })
 
     /** A client sharing tokens through your own blocking [store] (see [BlockingTokenStore]). */
     @JvmOverloads constructor(config: TokenConfig, store: BlockingTokenStore, clock: ManualClock? = null) :
-        this(clock, { CoreClient.withForeignStore(config.toJson(), clock?.core, ForeignStoreBridge.of(store)) })
+        this(clock, { CoreClient.withForeignStore(ConfigJson.utf8(config), clock?.core, ForeignStoreBridge.of(store)) })
 
     // The core's log records reach SLF4J (else java.util.logging): see TokenwellLogging.
     init {

@@ -88,7 +88,7 @@ class ConfigSchemaTest {
         val fromSchema = sortedSetOf<String>().also { schemaPaths(schema, "", it) }
         assertEquals(fromSchema, sent)
         // And the core accepts it (but the store, which would need the CA file).
-        dev.tokenwell.ffi.CoreClient(full.copy(store = null).toJson(), null, null).close()
+        dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(full.copy(store = null)), null, null).close()
     }
 
     @Test
@@ -98,7 +98,7 @@ class ConfigSchemaTest {
             """{"provider":"deliveroo","client_id":"a","client_secret":"s3cr3t-value","policy":{"refresh_ratoi":0.5}}""" to "refresh_ratoi",
         )) {
             val e = assertThrows<TokenwellException> {
-                TokenwellException.translate { dev.tokenwell.ffi.CoreClient(json, null, null) }
+                TokenwellException.translate { dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(json), null, null) }
             }
             assertEquals("config", e.code)
             assertTrue(key in e.detail, e.detail)
