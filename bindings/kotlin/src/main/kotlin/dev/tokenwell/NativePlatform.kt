@@ -76,7 +76,27 @@ internal object NativePlatform {
         problem()?.let { throw TokenwellException.Config(null, null, it) }
         // Before JNA loads the core: from the per-user cache, not a fresh temporary copy.
         NativeLibraryCache.folder
+        jnaProblem()?.let { throw TokenwellException.Config(null, null, it) }
         checked = platform
+    }
+
+    /**
+     * Why JNA itself cannot load, or null. JNA extracts its own native library
+     * (jnidispatch) into `jna.tmpdir`, by default under `$XDG_CACHE_HOME` or
+     * `~/.cache`; where that folder is mounted noexec (a hardened container) its
+     * class fails to initialise, and the first native call would throw a bare
+     * `NoClassDefFoundError`.
+     */
+    private fun jnaProblem(): String? = try {
+        Class.forName("com.sun.jna.Native", true, NativePlatform::class.java.classLoader)
+        null
+    } catch (e: LinkageError) {
+        // The first attempt's ExceptionInInitializerError, or a later NoClassDefFoundError
+        // whose cause holds the first one's message (a path and the loader's reason).
+        val reason = generateSequence<Throwable>(e) { it.cause }.mapNotNull { it.message }.lastOrNull() ?: e.javaClass.name
+        "JNA cannot load its native library, so neither can tokenwell's core ($reason). " +
+            "JNA extracts it into -Djna.tmpdir (by default under \$XDG_CACHE_HOME or ~/.cache): " +
+            "where that folder is mounted noexec, start the JVM with -Djna.tmpdir=<a folder that allows executables>"
     }
 
     /** The platform [check] last passed. */

@@ -170,4 +170,36 @@ class NativeLibraryCacheTest {
             started.forEach { it.destroyForcibly() } // a probe a failed assertion left running
         }
     }
+
+    /**
+     * A JVM whose JNA cannot extract its own native library (here `jna.tmpdir` is a
+     * file; in production, a folder mounted noexec): every client is refused with a
+     * Config error that says what to do, never a bare NoClassDefFoundError.
+     */
+    @Test
+    fun `a JVM where JNA cannot load gets a Config error naming jna tmpdir`() {
+        val classPath = System.getProperty("surefire.test.class.path") ?: System.getProperty("java.class.path")
+        val notAFolder = Files.writeString(tmp.resolve("not-a-folder"), "x")
+        val p = ProcessBuilder(
+            File(System.getProperty("java.home"), "bin/java").path,
+            "-Djna.tmpdir=$notAFolder", "-cp", classPath, dev.tokenwell.probe.JnaProbe::class.java.name,
+        ).apply {
+            environment()["XDG_CACHE_HOME"] = tmp.resolve("xdg").toString()
+            redirectErrorStream(true)
+        }.start()
+        try {
+            val out = p.inputStream.bufferedReader().readText()
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "probe hung: $out")
+            assertEquals(0, p.exitValue(), out)
+            val lines = out.lines().filter { it.isNotBlank() }
+            assertEquals(2, lines.size, out)
+            for (line in lines) {
+                assertTrue(line.startsWith("config: JNA cannot load its native library"), line)
+                assertTrue("-Djna.tmpdir=" in line && "noexec" in line, line)
+                assertTrue("s3cr3t-probe" !in line, line)
+            }
+        } finally {
+            p.destroyForcibly()
+        }
+    }
 }
