@@ -1,7 +1,9 @@
 // The cold path of the npm package against @badgateway/oauth2-client (issue 14,
 // item 4), every figure in one run, in fresh processes, the sides interleaved:
 //   1. Node: process start → first token from the mock (spawn of `node probe.mjs`
-//      until its line arrives), vs the peer and a plain `fetch` POST;
+//      until its line arrives), vs the peer, a plain `fetch` POST, and the floor
+//      of any design with this core in WebAssembly (the .wasm compiled and
+//      instantiated, nothing run in it, then the plain POST);
 //   2. Node: memory per client (V8 heap + external, which holds the wasm linear
 //      memory) over 3,000 clients with distinct ids (after 600 kept as warm-up),
 //      fresh and holding a token;
@@ -115,9 +117,11 @@ const rows = [];
 const ms = (x) => `${x.toFixed(1)} ms`;
 const kib = (x) => `${(x / 1024).toFixed(2)} KiB`;
 /** A table row from each side's median (`med(side)`); `floor`: a plain-fetch side was measured. */
-function row(figure, med, fmt, floor = false) {
+// `core`: a `floor` side was measured (the core compiled and instantiated, then a plain fetch).
+function row(figure, med, fmt, floor = false, core = false) {
   const notes = [];
   if (floor) notes.push(`plain fetch ${fmt(med('fetch'))} (tokenwell ${(med('tokenwell') / med('fetch')).toFixed(2)}×)`);
+  if (core) notes.push(`core only, then plain fetch ${fmt(med('floor'))} (${(med('floor') / med('badgateway')).toFixed(2)}× the peer)`);
   if (BEFORE) notes.push(`before: ${fmt(med('before'))} (${(med('before') / med('badgateway')).toFixed(2)}× the peer)`);
   rows.push(`| ${figure} | ${fmt(med('tokenwell'))} | ${fmt(med('badgateway'))} | ` +
     `${(med('tokenwell') / med('badgateway')).toFixed(2)} | ${notes.join('; ')} |`);
@@ -125,10 +129,10 @@ function row(figure, med, fmt, floor = false) {
 const medianOf = (samples, pick) => (side) => median(samples[side].map(pick));
 
 async function nodeFigures(mockUrl) {
-  const first = await interleaved([...ours, 'badgateway', 'fetch'], (side) => probe([], ['first', side, mockUrl]));
-  row('Node: process start → first token', medianOf(first, (r) => r.wallMs), ms, true);
-  row('Node: import → first token (in the process)', medianOf(first, (r) => r.out.inProcessMs), ms, true);
-  row('Node: import of the library', medianOf(first, (r) => r.out.importMs), ms);
+  const first = await interleaved([...ours, 'badgateway', 'fetch', 'floor'], (side) => probe([], ['first', side, mockUrl]));
+  row('Node: process start → first token', medianOf(first, (r) => r.wallMs), ms, true, true);
+  row('Node: import → first token (in the process)', medianOf(first, (r) => r.out.inProcessMs), ms, true, true);
+  row('Node: import of the library', medianOf(first, (r) => r.out.importMs), ms, false, true);
 
   const clients = Number(process.env.CLIENTS ?? 3000).toLocaleString('en');
   for (const [figure, label] of [['memory', `Node: memory per client (${clients} clients)`],

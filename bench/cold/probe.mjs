@@ -8,7 +8,9 @@
 //             linear memory: measured) per client, after a warm-up batch of 200;
 //   memory-token — the same, each client holding a token.
 // Sides: tokenwell (js/dist/index.mjs), before (the same from $COLD_BEFORE), badgateway (@badgateway/oauth2-client:
-// OAuth2Client + OAuth2Fetch, its caching wrapper) and fetch (a plain POST; first only).
+// OAuth2Client + OAuth2Fetch, its caching wrapper), fetch (a plain POST; first only) and
+// floor (the core compiled and instantiated, then a plain POST; first only).
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const [figure, side, mockUrl] = process.argv.slice(2);
@@ -33,7 +35,13 @@ if (side === 'tokenwell' || side === 'before') {
     return new OAuth2Fetch({ client, getNewToken: () => client.clientCredentials() });
   };
   token = async (cache) => (await cache.getToken()).accessToken;
-} else if (side === 'fetch') {
+} else if (side === 'fetch' || side === 'floor') {
+  // floor: a plain POST after only compiling and instantiating the core (no
+  // client, no config): what any design with this core in WebAssembly pays at least.
+  if (side === 'floor') {
+    const { initSync } = await import(new URL('dist/glue.mjs', JS));
+    initSync({ module: new WebAssembly.Module(readFileSync(new URL('dist/tokenwell_bg.wasm', JS))) });
+  }
   make = (id) => id;
   token = async (id) => {
     const res = await fetch(tokenUrl, {
