@@ -167,6 +167,7 @@ impl Profile {
 
         let policy = cfg.policy.clone();
         check_policy(&policy)?;
+        check_timeouts(cfg)?;
         let profile = Profile {
             provider: cfg.provider,
             token_url,
@@ -331,6 +332,28 @@ fn is_loopback(host: &str) -> bool {
     host == "[::1]" || (ipv4 && labels[0] == "127") || host.eq_ignore_ascii_case("localhost")
 }
 
+/// The longest wait a config may ask for: the largest delay every runtime's timer
+/// honours (JS `setTimeout` fires at once, after 1 ms, beyond it), about 24.8 days.
+pub(crate) const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+/// Every timeout is at least 1 ms (0 would fail each request or store call at
+/// once) and at most [`MAX_TIMEOUT_MS`], in every language alike.
+fn check_timeouts(cfg: &TokenConfig) -> Result<()> {
+    let store = cfg.store.as_ref().and_then(|s| s.timeout_ms);
+    for (name, ms) in [
+        ("http.connect_timeout_ms", Some(cfg.http.connect_timeout_ms)),
+        ("http.timeout_ms", Some(cfg.http.timeout_ms)),
+        ("store.timeout_ms", store),
+    ] {
+        if ms.is_some_and(|ms| !(1..=MAX_TIMEOUT_MS).contains(&ms)) {
+            return Err(Error::config(format!(
+                "{name} must be between 1 and {MAX_TIMEOUT_MS} ms"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_policy(p: &Policy) -> Result<()> {
     let ratio = |r: f64| (0.0..=1.0).contains(&r);
     let jitter = p.refresh_jitter_ratio.unwrap_or(0.0);
@@ -347,8 +370,31 @@ fn check_policy(p: &Policy) -> Result<()> {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use super::is_loopback;
+    use super::{is_loopback, Profile, MAX_TIMEOUT_MS};
+    use crate::config::TokenConfig;
     use crate::platform::Platform;
+    use crate::ErrorKind;
+
+    #[test]
+    fn timeouts_are_between_1_ms_and_the_timer_limit() {
+        let build = |extra: &str| {
+            let json = format!(
+                r#"{{"provider":"custom","token_url":"https://a.example/t","client_id":"i","client_secret":"s",{extra}}}"#
+            );
+            TokenConfig::from_json(&json).and_then(|c| Profile::resolve(&c).map(|_| ()))
+        };
+        let max = MAX_TIMEOUT_MS;
+        build(&format!(r#""http":{{"connect_timeout_ms":1,"timeout_ms":{max}}},"store":{{"timeout_ms":{max}}}"#)).unwrap();
+        for (extra, field) in [
+            (r#""http":{"connect_timeout_ms":0}"#.to_owned(), "http.connect_timeout_ms"),
+            (format!(r#""http":{{"timeout_ms":{}}}"#, max + 1), "http.timeout_ms"),
+            (r#""store":{"timeout_ms":0}"#.to_owned(), "store.timeout_ms"),
+        ] {
+            let e = build(&extra).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config);
+            assert!(e.detail().contains(field), "{}", e.detail());
+        }
+    }
 
     /// What `is_loopback` replaced: `std::net` over the host as given.
     fn reference(host: &str) -> bool {

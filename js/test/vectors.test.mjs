@@ -61,7 +61,9 @@ async function run(v) {
     if (typeof config.clientSecret === 'string') secrets.push(config.clientSecret);
     let client;
     try {
-      client = new TokenClient({ ...config, clock, store });
+      // The config's own store settings go with the shared store (`{ use, ...settings }`), or alone.
+      const settings = config.store;
+      client = new TokenClient({ ...config, clock, store: store && settings ? { ...settings, use: store } : (store ?? settings) });
     } catch (e) {
       if (!v.expect_build_error) throw new Error(`client build failed: ${e.message}`);
       checkError(e, v.expect_build_error, secrets);

@@ -319,7 +319,7 @@ class VectorsTest : WithMockProvider() {
                 setOf(
                     "provider", "environment", "region", "base_url", "token_url", "client_id", "client_secret",
                     "audience", "scope", "ttl", "grant_type", "encoding", "credentials", "basic_encoding", "field_names",
-                    "extra_params", "headers", "response", "policy", "http",
+                    "extra_params", "headers", "response", "policy", "http", "store",
                 ),
                 "",
             )
@@ -372,6 +372,10 @@ class VectorsTest : WithMockProvider() {
                 http = c["http"]?.let {
                     keys(it, setOf("connect_timeout_ms", "timeout_ms"), "http.")
                     TokenConfig.HttpOptions(long(it, "connect_timeout_ms"), long(it, "timeout_ms"))
+                },
+                store = c["store"]?.let {
+                    keys(it, setOf("redis_url", "key_prefix", "timeout_ms", "ca_file"), "store.")
+                    TokenConfig.StoreOptions(str(it, "redis_url"), str(it, "key_prefix"), long(it, "timeout_ms"), str(it, "ca_file"))
                 },
             )
         }
