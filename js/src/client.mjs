@@ -210,13 +210,11 @@ class StoreBridge {
     this.hasLock = typeof store.tryLock === 'function' && typeof store.unlock === 'function';
     this.hasPublish = typeof store.publish === 'function';
   }
-  async get(key) {
-    const record = await this.#store.get(key);
-    return typeof record === 'string' ? record : null;
-  }
+  // The answers go to the core as they are: it reads them (src/wasm/store.rs).
+  async get(key) { return this.#store.get(key); }
   async put(key, record, ttlMs) { await this.#store.put(key, record, ttlMs); }
   async removeIf(key, record, fingerprint) { await this.#store.removeIf(key, record, fingerprint); }
-  async tryLock(lock, owner, ttlMs) { return (await this.#store.tryLock(lock, owner, ttlMs)) === true; }
+  async tryLock(lock, owner, ttlMs) { return this.#store.tryLock(lock, owner, ttlMs); }
   async unlock(lock, owner) { await this.#store.unlock(lock, owner); }
   async publish(key, record, ttlMs, lock, owner) {
     await this.#store.publish(key, record, ttlMs, lock ?? null, owner ?? null);

@@ -47,8 +47,11 @@ export declare class ManualClock {
  * (a warning without the exception's text), never the caller's error.
  */
 export interface Store {
-  /** The record under `key`, or null/undefined. */
-  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * The record under `key` (a string, or its UTF-8 bytes: a `Buffer`), or
+   * null/undefined. Any other answer is a store failure (a miss and a warning).
+   */
+  get(key: string): string | Uint8Array | null | undefined | Promise<string | Uint8Array | null | undefined>;
   /** Stores `record` under `key`, expiring after `ttlMs`. */
   put(key: string, record: string, ttlMs: number): unknown;
   /**
@@ -59,11 +62,13 @@ export interface Store {
   removeIf(key: string, record: string, fingerprint: string): unknown;
   /**
    * Optional, with `unlock`: takes `lock` for `owner` for `ttlMs` if nobody
-   * holds it, atomically (set-if-absent); whether it did. With a lock, the
-   * processes sharing the store make one token request between them; without,
-   * one per process on a cold cache.
+   * holds it, atomically (set-if-absent); whether it did: any truthy answer
+   * (`true`, or the `"OK"` of Redis's `SET … NX`) means taken by `owner`, a falsy
+   * one (`false`, `null`) held by someone else. With a lock, the processes sharing
+   * the store make one token request between them; without, one per process on a
+   * cold cache.
    */
-  tryLock?(lock: string, owner: string, ttlMs: number): boolean | Promise<boolean>;
+  tryLock?(lock: string, owner: string, ttlMs: number): boolean | 'OK' | null | Promise<boolean | 'OK' | null>;
   /** Releases `lock` if `owner` still holds it. */
   unlock?(lock: string, owner: string): unknown;
   /**

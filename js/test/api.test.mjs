@@ -126,6 +126,39 @@ test('a user store (any object with get/put/removeIf, sync or async) shares the 
   assert.equal(await mock.admin.count(), 2);
 });
 
+test('a store answers as in Python: "OK" from tryLock takes the lock, a Buffer from get is a record, any other get answer is a miss that warns', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('answers-1'), grant('answers-2')]);
+  // node-redis / ioredis over SET NX: "OK" when taken, null when held elsewhere.
+  const map = new Map();
+  const redisLike = {
+    get: (key) => (map.has(key) ? Buffer.from(map.get(key)) : null),
+    put: (key, record) => { map.set(key, record); },
+    removeIf: (key, record) => { if (map.get(key) === record) map.delete(key); },
+    tryLock: () => 'OK',
+    unlock: () => 1,
+  };
+  const fast = config({ http: { timeoutMs: 2000, connectTimeoutMs: 2000 } });
+  const started = performance.now();
+  assert.equal((await new TokenClient({ ...fast, store: redisLike }).token()).accessToken, 'answers-1');
+  // Had "OK" read as "held elsewhere", the client would have waited out the lock (6 s) first.
+  assert.ok(performance.now() - started < 3000, `took ${performance.now() - started} ms`);
+  assert.equal((await new TokenClient({ ...fast, store: redisLike }).token()).accessToken, 'answers-1', 'the Buffer was read');
+  assert.equal(await mock.admin.count(), 1);
+
+  const warnings = [];
+  const saved = console.warn;
+  console.warn = (...args) => warnings.push(args.map(String).join(' '));
+  try {
+    const numbers = { ...redisLike, get: () => 42 };
+    assert.equal((await new TokenClient({ ...fast, store: numbers }).token()).accessToken, 'answers-2');
+  } finally {
+    console.warn = saved;
+  }
+  assert.equal(await mock.admin.count(), 2);
+  assert.ok(warnings.some((w) => w.includes('get returned a number, not a string or null')), JSON.stringify(warnings));
+});
+
 test('store settings ride along: { use: store, keyPrefix }', async () => {
   await mock.admin.reset();
   await mock.admin.script([grant('prefixed-1')]);

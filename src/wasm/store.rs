@@ -65,6 +65,28 @@ impl JsStoreAdapter {
     }
 }
 
+/// A `get` answer, read as the Python bridge reads one: a string, null or
+/// undefined (no record), or UTF-8 bytes (a `Buffer`); anything else is a store
+/// error naming only its type.
+fn record_text(value: JsValue) -> Result<Option<String>> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
+    if let Some(text) = value.as_string() {
+        return Ok(Some(text));
+    }
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return String::from_utf8(bytes.to_vec()).map(Some).map_err(|_| {
+            Error::new(ErrorKind::Store, "the JS store's get returned bytes that are not UTF-8")
+        });
+    }
+    let kind = value.js_typeof().as_string().unwrap_or_default();
+    Err(Error::new(
+        ErrorKind::Store,
+        format!("the JS store's get returned a {kind}, not a string or null"),
+    ))
+}
+
 /// Awaits one call's promise; a rejection is a store error without its text.
 async fn settle(promise: Promise) -> Result<JsValue> {
     JsFuture::from(promise)
@@ -75,7 +97,7 @@ async fn settle(promise: Promise) -> Result<JsValue> {
 #[async_trait::async_trait(?Send)]
 impl Store for JsStoreAdapter {
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        Ok(settle(self.js.get(key)).await?.as_string())
+        record_text(settle(self.js.get(key)).await?)
     }
 
     async fn put(&self, key: &str, record: &str, ttl_ms: u64) -> Result<()> {
@@ -101,6 +123,8 @@ impl Store for JsStoreAdapter {
         if !self.has_lock {
             return Ok(false);
         }
+        // Any truthy answer holds it, as in Python: `true`, or node-redis's and
+        // ioredis's "OK" from SET NX (null when it is taken).
         Ok(settle(self.js.try_lock(lock, owner, ttl_ms as f64))
             .await?
             .is_truthy())

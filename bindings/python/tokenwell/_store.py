@@ -70,8 +70,10 @@ class LockingStore(Store, Protocol):
 
     def try_lock(self, lock: str, owner: str, ttl_ms: int) -> bool:
         """Takes ``lock`` for ``owner`` for ``ttl_ms`` ms if nobody holds it, and
-        says whether it did. Must be atomic (set-if-absent: Django's
-        ``cache.add``, Memcached ``add``, a DynamoDB conditional put)."""
+        says whether it did: any truthy answer means taken (redis-py's ``True``
+        from ``SET … NX``), a falsy one (``False``, ``None``) held by someone else.
+        Must be atomic (set-if-absent: Django's ``cache.add``, Memcached ``add``,
+        a DynamoDB conditional put)."""
         ...
 
     def unlock(self, lock: str, owner: str) -> None:
