@@ -41,6 +41,27 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+/// The response's field lines as `fetch` hands them to the WebAssembly build,
+/// which every transport gives the core so that each runtime reads a response
+/// alike: one entry per name (lowercased), a repeated field's values joined
+/// with ", " in order (RFC 9110, section 5.3), and each value's bytes read as
+/// Latin-1 (a WHATWG ByteString: every byte one `char`, none dropped).
+pub fn header_list<'a>(lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Vec<(String, String)> {
+    let mut list: Vec<(String, String)> = Vec::new();
+    for (name, value) in lines {
+        let name = name.to_ascii_lowercase();
+        let value = value.iter().map(|&b| char::from(b));
+        match list.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, joined)) => {
+                joined.push_str(", ");
+                joined.extend(value);
+            }
+            None => list.push((name, value.collect())),
+        }
+    }
+    list
+}
+
 impl HttpResponse {
     /// The first value of a header (name in lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -76,8 +97,9 @@ pub(crate) fn head_too_large() -> Error {
 
 /// Parses a response to a request sent at wall time `sent_unix_ms`.
 pub fn parse(profile: &Profile, resp: &HttpResponse, sent_unix_ms: i64) -> Result<Issued> {
+    // Counted in chars: a value is Latin-1 (see `header_list`), one char a byte on the wire.
     let head_bytes = resp.headers.iter().fold(0usize, |sum, (name, value)| {
-        sum.saturating_add(name.len()).saturating_add(value.len())
+        sum.saturating_add(name.len()).saturating_add(value.chars().count())
     });
     if head_bytes >= MAX_RESPONSE_HEAD_BYTES {
         return Err(head_too_large());
@@ -446,6 +468,32 @@ mod tests {
     }
 
     const NOW: i64 = 1_767_225_600_000;
+
+    #[test]
+    fn header_list_joins_repeated_fields_and_keeps_every_byte() {
+        let lines: [(&str, &[u8]); 4] = [
+            ("Retry-After", b"5"),
+            ("date", b"Thu, 01 Jan 2026 00:00:00 GMT"),
+            ("retry-after", b"9"),
+            ("x-note", b"caf\xe9 \xa0"),
+        ];
+        assert_eq!(
+            header_list(lines),
+            [
+                ("retry-after".to_owned(), "5, 9".to_owned()),
+                ("date".to_owned(), "Thu, 01 Jan 2026 00:00:00 GMT".to_owned()),
+                ("x-note".to_owned(), "caf\u{e9} \u{a0}".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_head_is_measured_in_wire_bytes() {
+        let ok = r#"{"access_token":"t","expires_in":60}"#;
+        // Latin-1 bytes: one char each, though two bytes each in UTF-8.
+        let filler: String = "\u{e9}".repeat(MAX_RESPONSE_HEAD_BYTES - "x-filler".len() - 1);
+        assert!(parse(&profile(), &reply(200, &[("x-filler", &filler)], ok), NOW).is_ok());
+    }
 
     #[test]
     fn headers_of_16_kib_or_more_are_refused_without_a_status() {

@@ -110,6 +110,11 @@ pub struct ScriptedResponse {
     /// and `Transfer-Encoding` are ignored: the server frames the body itself.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Field lines sent after `headers`, in order, as `[name, value]` pairs: a
+    /// name may repeat, and a value's characters up to U+00FF go out as single
+    /// bytes (Latin-1), so bytes that are not ASCII can be scripted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub header_lines: Vec<(String, String)>,
     /// Raw body text, used when `json` is `None`.
     #[serde(default)]
     pub body: Option<String>,
@@ -156,6 +161,7 @@ impl Default for ScriptedResponse {
         ScriptedResponse {
             status: default_status(),
             headers: BTreeMap::new(),
+            header_lines: Vec::new(),
             body: None,
             json: None,
             delay_ms: 0,

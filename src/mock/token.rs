@@ -224,16 +224,21 @@ fn build_scripted(script: ScriptedResponse) -> Result<Resp, String> {
     let mut resp = Response::new(MockBody::default());
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
-    for (name, value) in &script.headers {
+    for (name, value) in script.headers.iter().chain(script.header_lines.iter().map(|(n, v)| (n, v))) {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("invalid header name {name:?}"))?;
         // The server frames the body itself; a conflicting length would hang clients.
         if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
             continue;
         }
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| format!("invalid value for header {name}: {value:?}"))?;
-        headers.append(name, value);
+        // Latin-1: each char up to U+00FF is one byte on the wire.
+        let bytes = value
+            .chars()
+            .map(|c| u8::try_from(c).ok())
+            .collect::<Option<Vec<u8>>>()
+            .and_then(|b| HeaderValue::from_bytes(&b).ok())
+            .ok_or_else(|| format!("invalid value for header {name}: {value:?}"))?;
+        headers.append(name, bytes);
     }
     let body = match (script.json, script.body) {
         (Some(json), _) => {

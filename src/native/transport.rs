@@ -65,11 +65,11 @@ async fn send_on(
     }
     let mut resp = builder.body(request.body).send().await.map_err(classify)?;
     let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
+    let headers = crate::response::header_list(
+        resp.headers()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_bytes())),
+    );
     if resp
         .content_length()
         .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
