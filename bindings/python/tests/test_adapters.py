@@ -44,6 +44,12 @@ class Api:
                 with api.lock:
                     api.seen.append({"method": self.command, "path": self.path, "auth": auth, "body": body})
                     status = 401 if auth.removeprefix("Bearer ") in api.rejected else 200
+                if self.path.startswith("/redirect?to="):
+                    self.send_response(302)
+                    self.send_header("location", self.path.split("=", 1)[1])
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 payload = b'{"ok": true}' if status == 200 else b'{"error": "invalid_token"}'
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
@@ -210,6 +216,30 @@ def test_requests_retries_only_once(api: Api, client: TokenClient, mock: Any) ->
     assert response.status_code == 401
     assert api.auths() == ["Bearer api-1", "Bearer api-2"]
     assert mock.count() == 2
+
+
+def test_requests_sends_no_token_where_a_redirect_to_another_host_answers_401(
+    api: Api, client: TokenClient, mock: Any
+) -> None:
+    # requests strips the header on a redirect to another host; a 401 there must
+    # not bring a fresh token back (nor drop the good one).
+    other = Api()
+    try:
+        other.rejected.update({"", "api-1", "api-2"})  # 401 to everything
+        target = other.url.replace("127.0.0.1", "localhost") + "/elsewhere"
+        response = requests.get(f"{api.url}/redirect?to={target}", auth=RequestsAuth(client))
+        assert response.status_code == 401
+        assert other.auths() == [""]
+        assert mock.count() == 1
+    finally:
+        other.close()
+
+
+def test_requests_retries_a_401_after_a_redirect_to_the_same_host(api: Api, client: TokenClient, mock: Any) -> None:
+    api.rejected.add("api-1")
+    response = requests.get(f"{api.url}/redirect?to={api.url}/orders", auth=RequestsAuth(client))
+    assert response.status_code == 200
+    assert api.auths() == ["Bearer api-1", "Bearer api-1", "Bearer api-2"]
 
 
 def test_adapters_reject_other_objects() -> None:

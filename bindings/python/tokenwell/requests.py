@@ -10,7 +10,8 @@ Requires the optional dependency: ``pip install 'tokenwell[requests]'``.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, cast
+from typing import Any, Optional, Tuple, cast
+from urllib.parse import urlsplit
 
 import requests
 from requests.auth import AuthBase
@@ -48,7 +49,13 @@ class TokenwellAuth(AuthBase):
             except OSError:
                 body_pos = None
 
+        origin = _origin(r.url)
+
         def retry_on_401(response: requests.Response, **kwargs: Any) -> requests.Response:
+            # requests copies hooks onto the requests of redirects, and strips the
+            # header on one to another host: a 401 from there gets no token.
+            if _origin(response.request.url) != origin:
+                return response
             return self._retry_on_401(response, token, body_pos, **kwargs)
 
         r.register_hook("response", retry_on_401)
@@ -66,12 +73,12 @@ class TokenwellAuth(AuthBase):
             cast(Any, body).seek(body_pos)
         _log.info("tokenwell: the API answered 401; invalidating the token and retrying once")
         self._client.invalidate(token)
-        header = self._client.authorization_header()
         # Free the connection for the retry.
         response.content  # noqa: B018
         response.close()
         retry: Any = response.request.copy()
-        retry.headers["Authorization"] = header
+        # Straight into the request: no local holds the token (a captured frame's locals).
+        retry.headers["Authorization"] = self._client.authorization_header()
         retry._tokenwell_retried = True
         extract_cookies_to_jar(retry._cookies, response.request, response.raw)
         retry.prepare_cookies(retry._cookies)
@@ -82,3 +89,12 @@ class TokenwellAuth(AuthBase):
 
     def __repr__(self) -> str:
         return f"TokenwellAuth({self._client!r})"
+
+
+def _origin(url: Optional[str]) -> Tuple[str, str, Optional[int]]:
+    """Scheme, host and port (defaulted) of ``url``: where a header may be resent."""
+    parts = urlsplit(url or "")
+    return parts.scheme, (parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(parts.scheme)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
