@@ -1,11 +1,14 @@
 //! The config's deserializer: `serde_json::from_value` re-done over `&Value`
-//! with an error type of its own, so that the WebAssembly build does not carry
-//! `core`'s float formatting (about 20 KB): serde's generic `Unexpected` display
-//! formats floats with it, although serde_json never lets it do so.
+//! with an error type of its own, whose messages never quote a config value
+//! (a secret can sit anywhere: a Redis URL's password, a header, a value put
+//! under the wrong key) and which does not carry `core`'s float formatting
+//! (about 20 KB in the WebAssembly build).
 //!
-//! It decides and words everything exactly as `serde_json::from_value` does (the
-//! same visits, the same checks, the same messages, floats written by
-//! serde_json's own formatter); `tests::same_as_serde_json` holds it to that.
+//! It decides everything exactly as `serde_json::from_value` does (the same
+//! visits, the same checks) and words it the same but for the values: the
+//! offending value's kind stands for it (`invalid type: string, expected …`,
+//! `unknown variant, expected one of …`). `tests::same_as_serde_json` holds it
+//! to that.
 
 use std::fmt;
 
@@ -16,7 +19,6 @@ use serde::de::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::error::Quoted;
 
 /// Deserializes `T` from `value`, as `serde_json::from_value(value.clone())` would.
 pub(crate) fn from_value<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, Error> {
@@ -50,39 +52,58 @@ impl de::Error for Error {
     fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
         Error(format!("invalid value: {}, expected {exp}", Unexp(unexp)))
     }
+
+    #[cold]
+    fn unknown_variant(_variant: &str, expected: &'static [&'static str]) -> Self {
+        Error(format!("unknown variant, expected {}", OneOf(expected)))
+    }
 }
 
-/// serde's `Unexpected` as serde_json words it (`null`, floats by serde_json's
-/// formatter), every variant spelt out so serde's own display is never linked.
+/// The variants a field takes, as serde words them.
+struct OneOf(&'static [&'static str]);
+
+impl fmt::Display for OneOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [] => f.write_str("there are no variants"),
+            [only] => write!(f, "`{only}`"),
+            [a, b] => write!(f, "`{a}` or `{b}`"),
+            [first, rest @ ..] => {
+                write!(f, "one of `{first}`")?;
+                rest.iter().try_for_each(|v| write!(f, ", `{v}`"))
+            }
+        }
+    }
+}
+
+/// serde's `Unexpected` as serde_json words it, but for the value: its kind
+/// only (a boolean says which), every variant spelt out so serde's own display
+/// is never linked.
 struct Unexp<'a>(Unexpected<'a>);
 
 impl fmt::Display for Unexp<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use Unexpected::*;
-        match self.0 {
-            Bool(b) => write!(f, "boolean `{b}`"),
-            Unsigned(i) => write!(f, "integer `{i}`"),
-            Signed(i) => write!(f, "integer `{i}`"),
-            Float(x) => match serde_json::Number::from_f64(x) {
-                Some(n) => write!(f, "floating point `{n}`"),
-                // Not reachable from a `Value`, which holds finite numbers only.
-                None => f.write_str("floating point"),
-            },
-            Char(c) => write!(f, "character `{c}`"),
-            Str(s) => write!(f, "string {}", Quoted(s)),
-            Bytes(_) => f.write_str("byte array"),
-            Unit => f.write_str("null"),
-            Option => f.write_str("Option value"),
-            NewtypeStruct => f.write_str("newtype struct"),
-            Seq => f.write_str("sequence"),
-            Map => f.write_str("map"),
-            Enum => f.write_str("enum"),
-            UnitVariant => f.write_str("unit variant"),
-            NewtypeVariant => f.write_str("newtype variant"),
-            TupleVariant => f.write_str("tuple variant"),
-            StructVariant => f.write_str("struct variant"),
-            Other(other) => f.write_str(other),
-        }
+        f.write_str(match self.0 {
+            Bool(true) => "boolean `true`",
+            Bool(false) => "boolean `false`",
+            Unsigned(_) | Signed(_) => "integer",
+            Float(_) => "floating point",
+            Char(_) => "character",
+            Str(_) => "string",
+            Bytes(_) => "byte array",
+            Unit => "null",
+            Option => "Option value",
+            NewtypeStruct => "newtype struct",
+            Seq => "sequence",
+            Map => "map",
+            Enum => "enum",
+            UnitVariant => "unit variant",
+            NewtypeVariant => "newtype variant",
+            TupleVariant => "tuple variant",
+            StructVariant => "struct variant",
+            Other(other) => other,
+        })
     }
 }
 
@@ -435,7 +456,8 @@ mod tests {
     use crate::error::Result;
     use crate::redact::Redactor;
 
-    /// `TokenConfig::from_value` as it was, on `serde_json::from_value`.
+    /// `TokenConfig::from_value` on `serde_json::from_value`, its message
+    /// without the value (see [`without_value`]).
     fn reference(value: Value) -> Result<TokenConfig> {
         let secret = ["client_secret", "clientSecret"]
             .iter()
@@ -443,8 +465,50 @@ mod tests {
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
         serde_json::from_value(value).map_err(|e| {
             let redactor = Redactor::new("", secret.as_deref().unwrap_or_default());
-            crate::error::Error::config(format!("invalid config: {e}")).redacted(&redactor)
+            crate::error::Error::config(format!("invalid config: {}", without_value(&e.to_string())))
+                .redacted(&redactor)
         })
+    }
+
+    /// serde_json's message with the offending value left out as ours leaves it
+    /// out: `string "x"` is `string`, ``integer `1` `` is `integer`, and so on;
+    /// ``unknown variant `x`, `` is `unknown variant, `.
+    fn without_value(msg: &str) -> String {
+        for prefix in ["invalid type: ", "invalid value: "] {
+            if let (Some(start), Some(end)) = (msg.find(prefix), msg.rfind(", expected ")) {
+                let unexp = &msg[start + prefix.len()..end];
+                let kind = ["string ", "integer ", "floating point ", "character "]
+                    .into_iter()
+                    .find(|k| unexp.starts_with(k))
+                    .map_or(unexp, str::trim_end);
+                return format!("{}{prefix}{kind}{}", &msg[..start], &msg[end..]);
+            }
+        }
+        if let Some(start) = msg.find("unknown variant `") {
+            if let Some(end) = msg[start..].find("`, expected ") {
+                return format!("{}unknown variant{}", &msg[..start], &msg[start + end + 1..]);
+            }
+        }
+        msg.to_owned()
+    }
+
+    #[test]
+    fn no_message_quotes_a_value() {
+        for (config, field) in [
+            (json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "store": "rediss://:Hunter2-pw@cache.internal:6380/0"}), "Hunter2-pw"),
+            (json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "headers": {"x-api-key": 987654321}}), "987654321"),
+            (json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "credentials": "Hunter2-misplaced"}), "Hunter2-misplaced"),
+            (json!({"provider": "custom", "client_id": 1.25, "client_secret": "b"}), "1.25"),
+        ] {
+            let e = TokenConfig::from_value(config).unwrap_err();
+            assert!(!e.to_string().contains(field), "{e}");
+        }
+        let e = TokenConfig::from_value(json!({"provider": "custom", "client_id": "a",
+            "client_secret": "b", "credentials": "x"})).unwrap_err();
+        assert!(e.to_string().contains("unknown variant, expected one of `"), "{e}");
     }
 
     fn outcome(r: Result<TokenConfig>) -> String {
@@ -466,7 +530,7 @@ mod tests {
             Value::Object(o) => {
                 nested(
                     o,
-                    &["field_names", "fieldNames", "response", "policy", "http"],
+                    &["field_names", "fieldNames", "response", "policy", "http", "store"],
                 ) || o
                     .get("response")
                     .and_then(Value::as_object)
