@@ -155,7 +155,8 @@ impl Profile {
         let mut headers = Vec::new();
         // Every preset's endpoint answers JSON; some only when asked.
         if !cfg.headers.keys().any(|k| k.eq_ignore_ascii_case("accept")) {
-            headers.push(("accept".to_owned(), "application/json".to_owned()));
+            let (name, value) = DEFAULT_ACCEPT;
+            headers.push((name.to_owned(), value.to_owned()));
         }
         for (k, v) in &cfg.headers {
             if k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("content-type") {
@@ -331,6 +332,9 @@ fn is_loopback(host: &str) -> bool {
     let ipv4 = labels.len() == 4 && labels.iter().all(|l| octet(l));
     host == "[::1]" || (ipv4 && labels[0] == "127") || host.eq_ignore_ascii_case("localhost")
 }
+
+/// The header every profile sends unless the config sets its own Accept.
+pub(crate) const DEFAULT_ACCEPT: (&str, &str) = ("accept", "application/json");
 
 /// The longest wait a config may ask for: the largest delay every runtime's timer
 /// honours (JS `setTimeout` fires at once, after 1 ms, beyond it), about 24.8 days.

@@ -48,6 +48,13 @@ impl CacheKey {
         for (name, value) in &profile.params {
             part(name, &serde_json::to_vec(value).unwrap_or_default());
         }
+        // The request's headers too (one may pick the tenant), but for the Accept
+        // every profile sends by default: a key without them is the key it was.
+        for (name, value) in &profile.headers {
+            if (name.as_str(), value.as_str()) != crate::profile::DEFAULT_ACCEPT {
+                part(&format!("header:{name}"), value.as_bytes());
+            }
+        }
         let digest = h.finalize();
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         CacheKey(format!("tokenwell:{hex}"))
