@@ -262,7 +262,16 @@ fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
         };
         fields.push((name, text));
     }
-    for (name, value) in &fields {
+    for (i, (name, value)) in fields.iter().enumerate() {
+        // One value a field: a second would override the first (JSON) or be read
+        // by one server and not another (form), e.g. a client_secret in extra_params.
+        if fields[..i].iter().any(|(earlier, _)| earlier == name) {
+            return Err(Error::config(format!(
+                "body field {} is sent twice (extra_params or field_names repeat a field \
+                 tokenwell sends)",
+                Quoted(name)
+            )));
+        }
         if name.is_empty() || name.chars().any(char::is_control) {
             return Err(Error::config(format!(
                 "body field name {} is empty or has control characters",
@@ -378,6 +387,27 @@ mod tests {
     use crate::config::TokenConfig;
     use crate::platform::Platform;
     use crate::ErrorKind;
+
+    #[test]
+    fn a_body_field_is_sent_once() {
+        let build = |extra: &str| {
+            let json = format!(
+                r#"{{"provider":"custom","token_url":"https://a.example/t","client_id":"i","client_secret":"s",{extra}}}"#
+            );
+            TokenConfig::from_json(&json).and_then(|c| Profile::resolve(&c).map(|_| ()))
+        };
+        for twice in [
+            r#""credentials":"body","field_names":{"client_id":"x","client_secret":"x"}"#,
+            r#""extra_params":{"grant_type":"password"}"#,
+            r#""scope":"a","extra_params":{"scope":"b"}"#,
+        ] {
+            let e = build(twice).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{twice}");
+            assert!(e.detail().contains("sent twice"), "{}", e.detail());
+        }
+        // With Basic credentials the id is not a body field: a provider may want it there too.
+        build(r#""credentials":"basic","extra_params":{"client_id":"i"}"#).unwrap();
+    }
 
     #[test]
     fn timeouts_are_between_1_ms_and_the_timer_limit() {
