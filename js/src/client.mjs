@@ -317,6 +317,19 @@ export class AccessToken {
 }
 sameAcrossCopies(AccessToken, 'AccessToken');
 
+// Whether `response` comes from another origin than `input`'s, after a redirect:
+// fetch did not send the token there, and its 401 says nothing of the token.
+function redirectedElsewhere(response, input) {
+  if (!response.redirected) return false;
+  try {
+    const base = globalThis.location?.href;
+    const asked = typeof Request !== 'undefined' && input instanceof Request ? input.url : String(input);
+    return new URL(response.url).origin !== new URL(asked, base).origin;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Gets and caches the OAuth 2.0 client-credentials tokens of one client.
  *
@@ -417,7 +430,7 @@ export class TokenClient {
     const waitUntil = options?.waitUntil;
     const first = await this.#ask(true, waitUntil);
     const response = await globalThis.fetch(input, withAuthorization(input, init, first.header));
-    if (response.status !== 401) return response;
+    if (response.status !== 401 || redirectedElsewhere(response, input)) return response;
     try { await response.body?.cancel(); } catch { /* already consumed or closed */ }
     this.invalidate(first.token.accessToken, options);
     const second = await this.#ask(true, waitUntil);

@@ -314,6 +314,31 @@ test('client.fetch passes non-401 answers through and keeps Request bodies for t
   assert.equal(requests[4].headers['x-trace'], '7');
 });
 
+test('client.fetch keeps its token when a redirect to another host answers 401', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('kept-1'), grant('never')]);
+  const { createServer } = await import('node:http');
+  const seen = [];
+  const listen = (handler) => new Promise((resolve) => {
+    const server = createServer(handler).listen(0, '127.0.0.1', () => resolve(server));
+  });
+  const other = await listen((req, res) => { seen.push(req.headers.authorization ?? null); res.writeHead(401).end(); });
+  const api = await listen((req, res) => {
+    res.writeHead(302, { location: `http://localhost:${other.address().port}/elsewhere` }).end();
+  });
+  try {
+    const client = new TokenClient(config());
+    const response = await client.fetch(`http://127.0.0.1:${api.address().port}/orders`);
+    assert.equal(response.status, 401);
+    assert.deepEqual(seen, [null], 'fetch sent no token to the other host');
+    assert.equal(await mock.admin.count(), 1, 'no second token: the first was not dropped');
+    assert.equal((await client.token()).accessToken, 'kept-1');
+  } finally {
+    api.close();
+    other.close();
+  }
+});
+
 test('TokenwellError is exported with the stable codes', () => {
   assert.equal(ERROR_CODES.length, 17);
   const e = new TokenwellError('timeout', 'timeout: slow', { detail: 'slow' });

@@ -14,6 +14,11 @@ import okhttp3.Response
  * val http = OkHttpClient.Builder().addInterceptor(TokenwellInterceptor(tokens)).build()
  * ```
  *
+ * Add it with `addInterceptor` (an application interceptor): OkHttp then follows
+ * redirects after it and drops the header on one to another host, whose 401 is
+ * passed through untouched. As a network interceptor it would authorize every
+ * hop of a redirect, to whatever host.
+ *
  * Failing to get a token surfaces as an [IOException] whose cause is the
  * [TokenwellException] (OkHttp expects interceptors to throw I/O errors).
  * OkHttp is an optional dependency of tokenwell: add it to use this class.
@@ -24,6 +29,11 @@ class TokenwellInterceptor(private val client: TokenClient) : Interceptor {
         val token = token()
         val response = chain.proceed(request.authorized(token))
         if (response.code != 401 || request.body?.isOneShot() == true) return response
+        // A 401 from another host a redirect led to says nothing of this token.
+        val answered = response.request.url
+        if (answered.scheme != request.url.scheme || answered.host != request.url.host || answered.port != request.url.port) {
+            return response
+        }
         response.close()
         client.invalidate(token.accessToken)
         return chain.proceed(request.authorized(token()))

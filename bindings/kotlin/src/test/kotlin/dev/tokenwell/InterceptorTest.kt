@@ -73,6 +73,29 @@ class InterceptorTest : WithMockProvider() {
     }
 
     @Test
+    fun `a 401 from another host a redirect led to keeps the token`() {
+        mock.script(token("kept-1"), token("never"))
+        MockWebServer().use { api ->
+            MockWebServer().use { other ->
+                other.enqueue(MockResponse().setResponseCode(401))
+                // The same machine under another name: another host to OkHttp.
+                val elsewhere = other.url("/elsewhere").newBuilder().host("127.0.0.1").build()
+                api.enqueue(MockResponse().setResponseCode(302).setHeader("Location", elsewhere.toString()))
+                TokenClient(config()).use { tokens ->
+                    val http = OkHttpClient.Builder().addInterceptor(TokenwellInterceptor(tokens)).build()
+                    http.newCall(Request.Builder().url(api.url("/orders")).build()).execute().use { resp ->
+                        assertEquals(401, resp.code)
+                    }
+                    assertEquals("Bearer kept-1", api.takeRequest().getHeader("Authorization"))
+                    assertEquals(null, other.takeRequest().getHeader("Authorization"))
+                    assertEquals(1, mock.requestCount())
+                    assertEquals("kept-1", tokens.tokenBlocking().accessToken)
+                }
+            }
+        }
+    }
+
+    @Test
     fun `token failure surfaces as IOException caused by TokenwellException`() {
         mock.script("""{"status":401,"json":{"error":"invalid_client"}}""")
         MockWebServer().use { api ->
