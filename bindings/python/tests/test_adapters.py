@@ -235,6 +235,21 @@ def test_requests_sends_no_token_where_a_redirect_to_another_host_answers_401(
         other.close()
 
 
+def test_httpx_keeps_the_token_when_a_redirect_to_another_host_answers_401(
+    api: Api, client: TokenClient, mock: Any
+) -> None:
+    other = Api()
+    try:
+        other.rejected.update({"", "api-1", "api-2"})
+        target = other.url.replace("127.0.0.1", "localhost") + "/elsewhere"
+        with httpx.Client(auth=HttpxAuth(client), follow_redirects=True) as http:
+            assert http.get(f"{api.url}/redirect?to={target}").status_code == 401
+        assert other.auths() == [""]
+        assert mock.count() == 1  # the token was not dropped for another host's 401
+    finally:
+        other.close()
+
+
 def test_requests_retries_a_401_after_a_redirect_to_the_same_host(api: Api, client: TokenClient, mock: Any) -> None:
     api.rejected.add("api-1")
     response = requests.get(f"{api.url}/redirect?to={api.url}/orders", auth=RequestsAuth(client))

@@ -15,6 +15,7 @@ from typing import AsyncGenerator, Generator
 import httpx
 
 from ._client import TokenClient
+from ._origin import origin as _origin
 
 __all__ = ["TokenwellAuth"]
 
@@ -43,7 +44,8 @@ class TokenwellAuth(httpx.Auth):
         token = self._client.token()
         request.headers["Authorization"] = token.authorization_header
         response = yield request
-        if response.status_code == 401:
+        # (After redirects: a 401 from another host says nothing of the token.)
+        if response.status_code == 401 and _origin(response.request.url) == _origin(request.url):
             _log.info("tokenwell: the API answered 401; invalidating the token and retrying once")
             self._client.invalidate(token)
             request.headers["Authorization"] = self._client.authorization_header()
@@ -54,7 +56,8 @@ class TokenwellAuth(httpx.Auth):
         token = await self._client.token_async()
         request.headers["Authorization"] = token.authorization_header
         response = yield request
-        if response.status_code == 401:
+        # (After redirects: a 401 from another host says nothing of the token.)
+        if response.status_code == 401 and _origin(response.request.url) == _origin(request.url):
             _log.info("tokenwell: the API answered 401; invalidating the token and retrying once")
             self._client.invalidate(token)
             request.headers["Authorization"] = await self._client.authorization_header_async()

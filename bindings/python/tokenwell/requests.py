@@ -10,14 +10,14 @@ Requires the optional dependency: ``pip install 'tokenwell[requests]'``.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Tuple, cast
-from urllib.parse import urlsplit
+from typing import Any, Optional, cast
 
 import requests
 from requests.auth import AuthBase
 from requests.cookies import extract_cookies_to_jar
 
 from ._client import AccessToken, TokenClient
+from ._origin import origin as _origin
 
 __all__ = ["TokenwellAuth"]
 
@@ -90,11 +90,3 @@ class TokenwellAuth(AuthBase):
     def __repr__(self) -> str:
         return f"TokenwellAuth({self._client!r})"
 
-
-def _origin(url: Optional[str]) -> Tuple[str, str, Optional[int]]:
-    """Scheme, host and port (defaulted) of ``url``: where a header may be resent."""
-    parts = urlsplit(url or "")
-    return parts.scheme, (parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(parts.scheme)
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
