@@ -140,8 +140,8 @@ pub struct StoreOptions {
     /// Prefix of every key tokenwell writes. Default `tokenwell`.
     #[serde(default, alias = "keyPrefix")]
     pub key_prefix: Option<String>,
-    /// Longest wait for one store call before it counts as a miss, in ms.
-    /// Default 300.
+    /// Longest wait for one store call before it counts as a miss, in ms
+    /// (1 to 2147483647). Default 300.
     #[serde(default, alias = "timeoutMs")]
     pub timeout_ms: Option<u64>,
     /// A PEM file of the CA that signed the server's certificate (`rediss://`
@@ -265,10 +265,11 @@ impl Default for Policy {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpOptions {
-    /// Connect timeout. Default 5000.
+    /// Connect timeout, in ms (1 to 2147483647). Default 5000.
     #[serde(alias = "connectTimeoutMs")]
     pub connect_timeout_ms: u64,
-    /// Whole-request timeout, including reading the body. Default 15000.
+    /// Whole-request timeout, including reading the body, in ms (1 to
+    /// 2147483647). Default 15000.
     #[serde(alias = "timeoutMs")]
     pub timeout_ms: u64,
 }

@@ -193,6 +193,7 @@ export interface TokenConfig {
     refreshRatio?: number; skewRatio?: number; maxSkewSecs?: number; defaultLifetimeSecs?: number;
     backoffInitialMs?: number; backoffMaxMs?: number; refreshJitterRatio?: number;
   };
+  /** Timeouts in ms, each 1 to 2147483647 (defaults 5000 and 15000; `fetch` has no connect timeout). */
   http?: { connectTimeoutMs?: number; timeoutMs?: number };
   /**
    * The shared store's settings: `keyPrefix` (default `tokenwell`) and `timeoutMs`

@@ -52,7 +52,7 @@ data class TokenConfig @JvmOverloads constructor(
     val response: ResponseMapping? = null,
     /** Expiry, refresh and backoff policy (the core's defaults when null). */
     val policy: Policy? = null,
-    /** Transport timeouts. */
+    /** Transport timeouts, in ms, each 1 to 2147483647 (null: the core's default). */
     val http: HttpOptions? = null,
     /** A store shared by a fleet of processes: one token for all of them. */
     val store: StoreOptions? = null,
