@@ -418,10 +418,19 @@ mod tests {
             TokenConfig::from_json(&json).and_then(|c| Profile::resolve(&c).map(|_| ()))
         };
         let max = MAX_TIMEOUT_MS;
-        build(&format!(r#""http":{{"connect_timeout_ms":1,"timeout_ms":{max}}},"store":{{"timeout_ms":{max}}}"#)).unwrap();
+        build(&format!(
+            r#""http":{{"connect_timeout_ms":1,"timeout_ms":{max}}},"store":{{"timeout_ms":{max}}}"#
+        ))
+        .unwrap();
         for (extra, field) in [
-            (r#""http":{"connect_timeout_ms":0}"#.to_owned(), "http.connect_timeout_ms"),
-            (format!(r#""http":{{"timeout_ms":{}}}"#, max + 1), "http.timeout_ms"),
+            (
+                r#""http":{"connect_timeout_ms":0}"#.to_owned(),
+                "http.connect_timeout_ms",
+            ),
+            (
+                format!(r#""http":{{"timeout_ms":{}}}"#, max + 1),
+                "http.timeout_ms",
+            ),
             (r#""store":{"timeout_ms":0}"#.to_owned(), "store.timeout_ms"),
         ] {
             let e = build(&extra).unwrap_err();

@@ -46,7 +46,9 @@ pub struct HttpResponse {
 /// alike: one entry per name (lowercased), a repeated field's values joined
 /// with ", " in order (RFC 9110, section 5.3), and each value's bytes read as
 /// Latin-1 (a WHATWG ByteString: every byte one `char`, none dropped).
-pub fn header_list<'a>(lines: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Vec<(String, String)> {
+pub fn header_list<'a>(
+    lines: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Vec<(String, String)> {
     let mut list: Vec<(String, String)> = Vec::new();
     for (name, value) in lines {
         let name = name.to_ascii_lowercase();
@@ -99,7 +101,8 @@ pub(crate) fn head_too_large() -> Error {
 pub fn parse(profile: &Profile, resp: &HttpResponse, sent_unix_ms: i64) -> Result<Issued> {
     // Counted in chars: a value is Latin-1 (see `header_list`), one char a byte on the wire.
     let head_bytes = resp.headers.iter().fold(0usize, |sum, (name, value)| {
-        sum.saturating_add(name.len()).saturating_add(value.chars().count())
+        sum.saturating_add(name.len())
+            .saturating_add(value.chars().count())
     });
     if head_bytes >= MAX_RESPONSE_HEAD_BYTES {
         return Err(head_too_large());
@@ -481,7 +484,10 @@ mod tests {
             header_list(lines),
             [
                 ("retry-after".to_owned(), "5, 9".to_owned()),
-                ("date".to_owned(), "Thu, 01 Jan 2026 00:00:00 GMT".to_owned()),
+                (
+                    "date".to_owned(),
+                    "Thu, 01 Jan 2026 00:00:00 GMT".to_owned()
+                ),
                 ("x-note".to_owned(), "caf\u{e9} \u{a0}".to_owned()),
             ]
         );

@@ -19,7 +19,6 @@ use serde::de::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-
 /// Deserializes `T` from `value`, as `serde_json::from_value(value.clone())` would.
 pub(crate) fn from_value<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, Error> {
     T::deserialize(De(value))
@@ -465,8 +464,11 @@ mod tests {
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
         serde_json::from_value(value).map_err(|e| {
             let redactor = Redactor::new("", secret.as_deref().unwrap_or_default());
-            crate::error::Error::config(format!("invalid config: {}", without_value(&e.to_string())))
-                .redacted(&redactor)
+            crate::error::Error::config(format!(
+                "invalid config: {}",
+                without_value(&e.to_string())
+            ))
+            .redacted(&redactor)
         })
     }
 
@@ -486,7 +488,11 @@ mod tests {
         }
         if let Some(start) = msg.find("unknown variant `") {
             if let Some(end) = msg[start..].find("`, expected ") {
-                return format!("{}unknown variant{}", &msg[..start], &msg[start + end + 1..]);
+                return format!(
+                    "{}unknown variant{}",
+                    &msg[..start],
+                    &msg[start + end + 1..]
+                );
             }
         }
         msg.to_owned()
@@ -495,20 +501,36 @@ mod tests {
     #[test]
     fn no_message_quotes_a_value() {
         for (config, field) in [
-            (json!({"provider": "custom", "client_id": "a", "client_secret": "b",
-                "store": "rediss://:Hunter2-pw@cache.internal:6380/0"}), "Hunter2-pw"),
-            (json!({"provider": "custom", "client_id": "a", "client_secret": "b",
-                "headers": {"x-api-key": 987654321}}), "987654321"),
-            (json!({"provider": "custom", "client_id": "a", "client_secret": "b",
-                "credentials": "Hunter2-misplaced"}), "Hunter2-misplaced"),
-            (json!({"provider": "custom", "client_id": 1.25, "client_secret": "b"}), "1.25"),
+            (
+                json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "store": "rediss://:Hunter2-pw@cache.internal:6380/0"}),
+                "Hunter2-pw",
+            ),
+            (
+                json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "headers": {"x-api-key": 987654321}}),
+                "987654321",
+            ),
+            (
+                json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "credentials": "Hunter2-misplaced"}),
+                "Hunter2-misplaced",
+            ),
+            (
+                json!({"provider": "custom", "client_id": 1.25, "client_secret": "b"}),
+                "1.25",
+            ),
         ] {
             let e = TokenConfig::from_value(config).unwrap_err();
             assert!(!e.to_string().contains(field), "{e}");
         }
         let e = TokenConfig::from_value(json!({"provider": "custom", "client_id": "a",
-            "client_secret": "b", "credentials": "x"})).unwrap_err();
-        assert!(e.to_string().contains("unknown variant, expected one of `"), "{e}");
+            "client_secret": "b", "credentials": "x"}))
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("unknown variant, expected one of `"),
+            "{e}"
+        );
     }
 
     fn outcome(r: Result<TokenConfig>) -> String {
@@ -530,7 +552,14 @@ mod tests {
             Value::Object(o) => {
                 nested(
                     o,
-                    &["field_names", "fieldNames", "response", "policy", "http", "store"],
+                    &[
+                        "field_names",
+                        "fieldNames",
+                        "response",
+                        "policy",
+                        "http",
+                        "store",
+                    ],
                 ) || o
                     .get("response")
                     .and_then(Value::as_object)

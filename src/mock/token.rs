@@ -224,7 +224,11 @@ fn build_scripted(script: ScriptedResponse) -> Result<Resp, String> {
     let mut resp = Response::new(MockBody::default());
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
-    for (name, value) in script.headers.iter().chain(script.header_lines.iter().map(|(n, v)| (n, v))) {
+    for (name, value) in script
+        .headers
+        .iter()
+        .chain(script.header_lines.iter().map(|(n, v)| (n, v)))
+    {
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("invalid header name {name:?}"))?;
         // The server frames the body itself; a conflicting length would hang clients.

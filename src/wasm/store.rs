@@ -77,7 +77,10 @@ fn record_text(value: JsValue) -> Result<Option<String>> {
     }
     if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
         return String::from_utf8(bytes.to_vec()).map(Some).map_err(|_| {
-            Error::new(ErrorKind::Store, "the JS store's get returned bytes that are not UTF-8")
+            Error::new(
+                ErrorKind::Store,
+                "the JS store's get returned bytes that are not UTF-8",
+            )
         });
     }
     let kind = value.js_typeof().as_string().unwrap_or_default();
