@@ -89,4 +89,3 @@ class TokenwellAuth(AuthBase):
 
     def __repr__(self) -> str:
         return f"TokenwellAuth({self._client!r})"
-
