@@ -210,14 +210,11 @@ impl Builder {
         let key = OnceLock::new();
         let shared = store.map(|store| {
             let prefix = fleet::key_prefix(&options);
-            let timeout = options
-                .timeout_ms
-                .unwrap_or(fleet::DEFAULT_STORE_TIMEOUT_MS);
             let keys = Keys::new(prefix, key.get_or_init(|| CacheKey::new(&profile, &creds)));
             Box::new(SharedStore::new(
                 store,
                 keys,
-                Timings::new(&profile.http, timeout),
+                Timings::new(&profile.http, &options),
             ))
         });
         Ok(TokenClient {

@@ -144,6 +144,12 @@ pub struct StoreOptions {
     /// (1 to 2147483647). Default 300.
     #[serde(default, alias = "timeoutMs")]
     pub timeout_ms: Option<u64>,
+    /// How long a process waits for another process's fetch (the holder of the
+    /// lock) before it fetches for itself, in ms (1 to 2147483647). Default
+    /// 5000. A lock that is never released, or outlives its holder, costs a
+    /// cold process at most this long.
+    #[serde(default, alias = "lockWaitMs")]
+    pub lock_wait_ms: Option<u64>,
     /// A PEM file of the CA that signed the server's certificate (`rediss://`
     /// with a private CA); the system's roots otherwise.
     #[serde(default, alias = "caFile")]

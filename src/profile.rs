@@ -352,11 +352,12 @@ pub(crate) const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
 /// Every timeout is at least 1 ms (0 would fail each request or store call at
 /// once) and at most [`MAX_TIMEOUT_MS`], in every language alike.
 fn check_timeouts(cfg: &TokenConfig) -> Result<()> {
-    let store = cfg.store.as_ref().and_then(|s| s.timeout_ms);
+    let store = cfg.store.as_ref();
     for (name, ms) in [
         ("http.connect_timeout_ms", Some(cfg.http.connect_timeout_ms)),
         ("http.timeout_ms", Some(cfg.http.timeout_ms)),
-        ("store.timeout_ms", store),
+        ("store.timeout_ms", store.and_then(|s| s.timeout_ms)),
+        ("store.lock_wait_ms", store.and_then(|s| s.lock_wait_ms)),
     ] {
         if ms.is_some_and(|ms| !(1..=MAX_TIMEOUT_MS).contains(&ms)) {
             return Err(Error::config(format!(
@@ -419,7 +420,7 @@ mod tests {
         };
         let max = MAX_TIMEOUT_MS;
         build(&format!(
-            r#""http":{{"connect_timeout_ms":1,"timeout_ms":{max}}},"store":{{"timeout_ms":{max}}}"#
+            r#""http":{{"connect_timeout_ms":1,"timeout_ms":{max}}},"store":{{"timeout_ms":{max},"lock_wait_ms":{max}}}"#
         ))
         .unwrap();
         for (extra, field) in [
@@ -432,6 +433,14 @@ mod tests {
                 "http.timeout_ms",
             ),
             (r#""store":{"timeout_ms":0}"#.to_owned(), "store.timeout_ms"),
+            (
+                r#""store":{"lock_wait_ms":0}"#.to_owned(),
+                "store.lock_wait_ms",
+            ),
+            (
+                format!(r#""store":{{"lock_wait_ms":{}}}"#, max + 1),
+                "store.lock_wait_ms",
+            ),
         ] {
             let e = build(&extra).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Config);

@@ -196,12 +196,14 @@ export interface TokenConfig {
   /** Timeouts in ms, each 1 to 2147483647 (defaults 5000 and 15000; `fetch` has no connect timeout). */
   http?: { connectTimeoutMs?: number; timeoutMs?: number };
   /**
-   * The shared store's settings: `keyPrefix` (default `tokenwell`) and `timeoutMs`
-   * (each store call's time-box, default 300) apply to JS stores too. `redisUrl`
+   * The shared store's settings: `keyPrefix` (default `tokenwell`), `timeoutMs`
+   * (each store call's time-box, default 300) and `lockWaitMs` (how long a cold
+   * client waits for another's fetch before fetching itself, default 5000) apply
+   * to JS stores too. `redisUrl`
    * and `caFile` are native only (Python, Kotlin, Rust): a Redis URL is refused in
    * WebAssembly; in JS pass `redisStore(client)` as the client option `store`.
    */
-  store?: { redisUrl?: string; keyPrefix?: string; timeoutMs?: number; caFile?: string };
+  store?: { redisUrl?: string; keyPrefix?: string; timeoutMs?: number; lockWaitMs?: number; caFile?: string };
 }
 
 /** The config's store settings (see TokenConfig.store) with the store itself as `use`. */
@@ -209,6 +211,7 @@ export interface StoreSettings {
   use?: MemoryStore | Store;
   keyPrefix?: string;
   timeoutMs?: number;
+  lockWaitMs?: number;
   redisUrl?: string;
   caFile?: string;
 }

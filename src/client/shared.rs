@@ -37,11 +37,12 @@ impl Inner {
     /// holder; the endpoint directly whenever the store cannot help.
     pub(super) async fn fetch_shared(&self, shared: &SharedStore) -> Result<(Cached, bool)> {
         let lock_ttl = shared.timings.lock_ttl_ms;
-        let mut give_up_at = self.clock.now_ms().saturating_add(lock_ttl);
-        // A holder that died has lost its lock by our deadline; if the lock is
-        // held then, a live waiter took it over and is fetching: wait for it
-        // once more rather than fetch alongside it.
-        let mut second_chance = true;
+        // Patience, not the lock's TTL, bounds the wait: a holder that is slow
+        // or died, or a lock nobody will release, costs at most this.
+        let give_up_at = self
+            .clock
+            .now_ms()
+            .saturating_add(shared.timings.lock_wait_ms);
         let mut attempt = 0;
         loop {
             if let Some(cached) = self.adopt(shared).await {
@@ -56,11 +57,7 @@ impl Inner {
                 Some(true) => return self.fetch_holding(shared, &owner).await,
                 // Another process fetches: wait for its token.
                 Some(false) if self.clock.now_ms() < give_up_at => {}
-                Some(false) if second_chance => {
-                    second_chance = false;
-                    give_up_at = self.clock.now_ms().saturating_add(lock_ttl);
-                }
-                // The holders keep dying, or the store fails: fetch ourselves.
+                // Out of patience, or the store fails: fetch ourselves.
                 _ => break,
             }
             Host::sleep(fleet::poll_delay_ms(attempt, platform::random_unit())).await;

@@ -39,6 +39,8 @@ use crate::store::CacheKey;
 pub const DEFAULT_PREFIX: &str = "tokenwell";
 /// Default time-box of one store call.
 pub const DEFAULT_STORE_TIMEOUT_MS: u64 = 300;
+/// Default patience of a process waiting for the lock's holder to publish.
+pub const DEFAULT_LOCK_WAIT_MS: u64 = 5_000;
 /// What the lock's TTL adds to the HTTP timeout (connect, read, publish).
 pub const LOCK_MARGIN_MS: u64 = 2_000;
 /// Losers' first and longest poll delay (before jitter).
@@ -91,13 +93,18 @@ pub struct Timings {
     pub store_timeout_ms: u64,
     /// How long a lock holds without its holder: the HTTP timeout plus a margin.
     pub lock_ttl_ms: u64,
+    /// How long a process waits for the holder of the lock before it fetches
+    /// itself, whatever the lock's TTL (a lock without one, or with a huge
+    /// one, must not hold a fleet's cold processes hostage).
+    pub lock_wait_ms: u64,
 }
 
 impl Timings {
-    /// The timings for a client with `http` options.
-    pub fn new(http: &HttpOptions, store_timeout_ms: u64) -> Timings {
+    /// The timings for a client with `http` and `store` options.
+    pub fn new(http: &HttpOptions, store: &StoreOptions) -> Timings {
         Timings {
-            store_timeout_ms,
+            store_timeout_ms: store.timeout_ms.unwrap_or(DEFAULT_STORE_TIMEOUT_MS),
+            lock_wait_ms: store.lock_wait_ms.unwrap_or(DEFAULT_LOCK_WAIT_MS),
             lock_ttl_ms: http
                 .connect_timeout_ms
                 .saturating_add(http.timeout_ms)
@@ -148,7 +155,9 @@ mod tests {
 
     #[test]
     fn the_lock_outlives_the_http_timeout() {
-        let t = Timings::new(&HttpOptions::default(), DEFAULT_STORE_TIMEOUT_MS);
+        let t = Timings::new(&HttpOptions::default(), &StoreOptions::default());
         assert!(t.lock_ttl_ms > HttpOptions::default().timeout_ms);
+        assert_eq!(t.store_timeout_ms, DEFAULT_STORE_TIMEOUT_MS);
+        assert_eq!(t.lock_wait_ms, DEFAULT_LOCK_WAIT_MS);
     }
 }

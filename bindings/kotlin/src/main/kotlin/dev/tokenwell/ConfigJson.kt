@@ -103,6 +103,7 @@ internal object ConfigJson {
                     put("key_prefix", s.keyPrefix)
                     put("timeout_ms", s.timeoutMs)
                     put("ca_file", s.caFile)
+                    put("lock_wait_ms", s.lockWaitMs)
                 }
             }
         }

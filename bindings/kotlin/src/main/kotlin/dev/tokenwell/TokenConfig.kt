@@ -103,9 +103,10 @@ data class TokenConfig @JvmOverloads constructor(
         val keyPrefix: String? = null,
         val timeoutMs: Long? = null,
         val caFile: String? = null,
+        val lockWaitMs: Long? = null,
     ) {
         override fun toString(): String =
-            "StoreOptions(redisUrl=${redisUrl?.let { "[redacted]" }}, keyPrefix=$keyPrefix, timeoutMs=$timeoutMs, caFile=$caFile)"
+            "StoreOptions(redisUrl=${redisUrl?.let { "[redacted]" }}, keyPrefix=$keyPrefix, timeoutMs=$timeoutMs, caFile=$caFile, lockWaitMs=$lockWaitMs)"
     }
 
     /** Transport timeouts (null = the core's default). */

@@ -374,8 +374,11 @@ class VectorsTest : WithMockProvider() {
                     TokenConfig.HttpOptions(long(it, "connect_timeout_ms"), long(it, "timeout_ms"))
                 },
                 store = c["store"]?.let {
-                    keys(it, setOf("redis_url", "key_prefix", "timeout_ms", "ca_file"), "store.")
-                    TokenConfig.StoreOptions(str(it, "redis_url"), str(it, "key_prefix"), long(it, "timeout_ms"), str(it, "ca_file"))
+                    keys(it, setOf("redis_url", "key_prefix", "timeout_ms", "ca_file", "lock_wait_ms"), "store.")
+                    TokenConfig.StoreOptions(
+                        str(it, "redis_url"), str(it, "key_prefix"), long(it, "timeout_ms"), str(it, "ca_file"),
+                        long(it, "lock_wait_ms"),
+                    )
                 },
             )
         }
