@@ -289,6 +289,9 @@ class TokenClient:
             except (TypeError, ValueError) as e:
                 # The message names the offending type, never a value.
                 raise ConfigError(f"config: the configuration is not JSON-serialisable ({type(e).__name__})") from None
+            except RecursionError:
+                # Nested deeper than any config can be (the core refuses such JSON text too).
+                raise ConfigError("config: the configuration is nested too deeply") from None
         if clock is not None and not isinstance(clock, ManualClock):
             raise TypeError("clock must be a tokenwell.ManualClock")
         if store is not None and not isinstance(store, MemoryStore) and not _store.is_user_store(store):
