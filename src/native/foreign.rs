@@ -11,10 +11,11 @@
 //! blocking pool, which resolves host names for the token requests: a store
 //! that hangs must not stall a client that has no store at all. So:
 //!
-//! - Each store (each client's [`ForeignStoreAdapter`]) has at most
-//!   [`MAX_CALLS_IN_FLIGHT`] calls in flight, queued or running. Past that
-//!   bound a call is an immediate store failure (a miss), so a hung store ties
-//!   up a bounded number of threads and queue entries.
+//! - Each store has at most [`MAX_CALLS_IN_FLIGHT`] calls in flight, queued
+//!   or running (a Python store object, all its clients together; a Kotlin
+//!   store, per client: uniffi hands each client its own foreign object).
+//!   Past that bound a call is an immediate store failure (a miss), so a hung
+//!   store ties up a bounded number of threads and queue entries.
 //! - Kotlin's stores ([`ForeignStore`], through uniffi) run on a pool of
 //!   [`POOL_THREADS`] threads of their own per process, started on demand.
 //! - Python's stores are run by [`POOL_THREADS`] Python threads that take the
@@ -37,11 +38,13 @@
 //! Without a lock, clients sharing the store still share tokens, and each
 //! process single-flights its own fetches.
 
+use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use futures::channel::oneshot;
@@ -51,15 +54,16 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::store::{record_with_fingerprint, Store};
 
 /// Calls in flight (queued or running) per store at most; past it, a call is
-/// an immediate store failure. Large enough for a busy process's concurrent
-/// cold clients (each waits for at most three calls in a row), small enough
-/// that a hung store holds few threads.
-pub const MAX_CALLS_IN_FLIGHT: usize = 8;
+/// an immediate store failure. Room for a process's concurrent cold clients
+/// on one store (each makes one call at a time) and for calls still running
+/// after their time-box.
+pub const MAX_CALLS_IN_FLIGHT: usize = 16;
 
 /// Threads per process that run own-store calls (Kotlin: Rust threads started
 /// on demand; Python: Python threads started with the first client that has a
-/// store).
-pub const POOL_THREADS: usize = 16;
+/// store). Twice [`MAX_CALLS_IN_FLIGHT`]: one hung store leaves half of them
+/// to the others.
+pub const POOL_THREADS: usize = 32;
 
 /// A store written in another language: text records under keys with a
 /// time-to-live, and optionally a lock. The wrappers (`tokenwell.Store` in
@@ -230,13 +234,31 @@ pub enum StoreAnswer {
 struct Permit(Arc<AtomicUsize>);
 
 impl Permit {
-    fn take(in_flight: &Arc<AtomicUsize>) -> Option<Permit> {
+    /// A slot of store `store` in this process, if one is free. The counts
+    /// belong to the process: calls in flight when it forked never finish in
+    /// the child and hold none of its slots.
+    fn take(own: &OwnStores, store: u64) -> Option<Permit> {
+        let in_flight = {
+            let mut counts = lock(&own.in_flight);
+            match counts.get(&store).and_then(Weak::upgrade) {
+                Some(count) => count,
+                // No slot taken (no permit holds the count): a fresh one.
+                None => {
+                    if counts.len() >= 64 {
+                        counts.retain(|_, count| count.strong_count() > 0);
+                    }
+                    let count = Arc::new(AtomicUsize::new(0));
+                    counts.insert(store, Arc::downgrade(&count));
+                    count
+                }
+            }
+        };
         in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < MAX_CALLS_IN_FLIGHT).then_some(n + 1)
             })
             .ok()
-            .map(|_| Permit(in_flight.clone()))
+            .map(|_| Permit(in_flight))
     }
 }
 
@@ -297,11 +319,15 @@ impl PendingStoreCall {
 /// effect of their own are skipped.
 #[uniffi::export]
 pub fn next_store_call(timeout_ms: u64) -> Option<Arc<PendingStoreCall>> {
-    let process = Process::current().ok()?;
-    process
-        .own_stores()
-        .queued
-        .pop(Duration::from_millis(timeout_ms))
+    let timeout = Duration::from_millis(timeout_ms);
+    match Process::current() {
+        Ok(process) => process.own_stores().queued.pop(timeout),
+        // No runtime, so no client that could queue a call: wait all the same.
+        Err(_) => {
+            std::thread::sleep(timeout);
+            None
+        }
+    }
 }
 
 /// How many Python threads should take calls from [`next_store_call`].
@@ -345,40 +371,59 @@ impl<T> Queue<T> {
     }
 }
 
-/// The own stores' threads and queues of one process.
+/// The own stores' threads, queues and counts of calls in flight, of one process.
 #[derive(Default)]
 pub struct OwnStores {
     /// Calls for Python stores, taken by Python threads.
     queued: Queue<Arc<PendingStoreCall>>,
-    /// Calls for Kotlin stores, run by [`Self::threads`].
-    pooled: Queue<(Arc<dyn ForeignStore>, Job)>,
-    /// Pool threads started, and those waiting for a call.
-    threads: Mutex<(usize, usize)>,
+    /// Calls for Kotlin stores, and the pool threads that run them.
+    pooled: Mutex<Pool>,
+    /// Signalled when a call joins [`Self::pooled`].
+    pooled_ready: Condvar,
+    /// Each store's calls in flight, while it has some.
+    in_flight: Mutex<HashMap<u64, Weak<AtomicUsize>>>,
+}
+
+#[derive(Default)]
+struct Pool {
+    calls: VecDeque<(Arc<dyn ForeignStore>, Job)>,
+    started: usize,
+    idle: usize,
 }
 
 impl OwnStores {
     fn run_pooled(&'static self, store: Arc<dyn ForeignStore>, job: Job) {
-        {
-            let mut threads = lock(&self.threads);
-            let (started, idle) = *threads;
-            if idle == 0 && started < POOL_THREADS {
-                let spawned = std::thread::Builder::new()
-                    .name("tokenwell-store".into())
-                    .spawn(move || self.serve());
-                if spawned.is_ok() {
-                    threads.0 += 1;
-                }
+        let mut pool = lock(&self.pooled);
+        pool.calls.push_back((store, job));
+        // One thread per queued call that no idle thread will take, up to the bound.
+        if pool.calls.len() > pool.idle && pool.started < POOL_THREADS {
+            let spawned = std::thread::Builder::new()
+                .name("tokenwell-store".into())
+                .spawn(move || self.serve());
+            if spawned.is_ok() {
+                pool.started += 1;
             }
         }
-        self.pooled.push((store, job));
+        drop(pool);
+        self.pooled_ready.notify_one();
     }
 
     fn serve(&self) {
         loop {
-            lock(&self.threads).1 += 1;
-            let next = self.pooled.pop(Duration::from_secs(3600));
-            lock(&self.threads).1 -= 1;
-            let Some((store, job)) = next else { continue };
+            let (store, job) = {
+                let mut pool = lock(&self.pooled);
+                loop {
+                    if let Some(next) = pool.calls.pop_front() {
+                        break next;
+                    }
+                    pool.idle += 1;
+                    pool = self
+                        .pooled_ready
+                        .wait(pool)
+                        .unwrap_or_else(|e| e.into_inner());
+                    pool.idle -= 1;
+                }
+            };
             if !job.worth_running() {
                 continue;
             }
@@ -410,8 +455,13 @@ enum Backend {
 pub struct ForeignStoreAdapter {
     backend: Backend,
     has_lock: bool,
-    in_flight: Arc<AtomicUsize>,
+    /// Whose [`MAX_CALLS_IN_FLIGHT`] its calls count against: the Python
+    /// store's id, or one of this adapter's own for a uniffi store.
+    bound_key: u64,
 }
+
+/// Keys of uniffi stores' bounds, apart from Python's ids (counted from 1).
+static NEXT_FOREIGN_KEY: AtomicU64 = AtomicU64::new(1 << 63);
 
 impl fmt::Debug for ForeignStoreAdapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -428,28 +478,29 @@ impl ForeignStoreAdapter {
         ForeignStoreAdapter {
             backend: Backend::Foreign(foreign),
             has_lock,
-            in_flight: Arc::default(),
+            bound_key: NEXT_FOREIGN_KEY.fetch_add(1, Ordering::Relaxed),
         }
     }
 
-    /// The Python store the Python threads know as `store_id`.
+    /// The Python store the Python threads know as `store_id` (one id per
+    /// store object: clients sharing it share its bound).
     pub fn queued(store_id: u64, has_lock: bool) -> Self {
         ForeignStoreAdapter {
             backend: Backend::Queued(store_id),
             has_lock,
-            in_flight: Arc::default(),
+            bound_key: store_id,
         }
     }
 
     /// Hands one call to the store's threads and awaits its answer.
     async fn call(&self, call: StoreCall) -> Result<StoreAnswer> {
-        let Some(permit) = Permit::take(&self.in_flight) else {
+        let process = Process::current()?;
+        let Some(permit) = Permit::take(process.own_stores(), self.bound_key) else {
             return Err(Error::new(
                 ErrorKind::Store,
                 format!("the store already has {MAX_CALLS_IN_FLIGHT} calls in flight"),
             ));
         };
-        let process = Process::current()?;
         let (done, answer) = oneshot::channel();
         let job = Job {
             call,
@@ -738,7 +789,7 @@ mod tests {
             assert!(past.to_string().contains("in flight"), "{past}");
         }
         let process = Process::current().unwrap();
-        let started = process.own_stores().threads.lock().unwrap().0;
+        let started = process.own_stores().pooled.lock().unwrap().started;
         assert!(started <= POOL_THREADS, "{started} threads");
 
         // The runtime's blocking pool (host-name lookups) is free.

@@ -367,6 +367,10 @@ def test_hung_stores_cannot_starve_a_client_without_one(mock: Any) -> None:
     `localhost` and gets its token at once."""
     release = threading.Event()
     store = HangingStore(release)
+    localhost = mock.url.replace("127.0.0.1", "localhost") + "/deliveroo"
+    # The core's runtime is up (its threads are counted in `before`), and no
+    # connection to `localhost` is pooled: the storeless client must resolve it.
+    assert TokenClient.from_config(mock.deliveroo(client_id="warm")).token().access_token
     before = _threads()
     try:
         clients = [
@@ -381,14 +385,15 @@ def test_hung_stores_cannot_starve_a_client_without_one(mock: Any) -> None:
         assert len(asyncio.run(all_tokens())) == 300
         during = _threads()
         print(f"threads: {before} before, {during} with 300 hung clients")
-        storeless = TokenClient.from_config(mock.deliveroo(base_url=mock.url.replace("127.0.0.1", "localhost") + "/deliveroo"))
+        storeless = TokenClient.from_config(mock.deliveroo(base_url=localhost))
         started = time.monotonic()
         assert storeless.token().access_token
         elapsed = time.monotonic() - started
         print(f"storeless token in {elapsed * 1000:.0f} ms")
         assert elapsed < 1.0, elapsed
-        # The store's pool (16) and a few of the core's, whatever the clients' count.
-        assert during - before <= 32, (before, during)
+        # The stores' pool (32) and a few of the core's, whatever the clients' count.
+        assert during - before <= 48, (before, during)
+        # One store object, one bound for all its clients: the rest were misses at once.
         assert store.calls <= 16, store.calls
     finally:
         release.set()

@@ -311,7 +311,7 @@ class TokenClient:
             elif store is None or isinstance(store, MemoryStore):
                 core = _gen.CoreClient(config_utf8, clock_core, store._core if store is not None else None)
             else:
-                bridge = _store.StoreBridge(store)
+                bridge = _store.bridge_for(store)
                 core = _gen.CoreClient.with_queued_store(config_utf8, clock_core, bridge.id, bridge.has_lock)
                 self._store_bridge = bridge  # found by id while this client lives
         except _FFI_ERROR_BASE as e:

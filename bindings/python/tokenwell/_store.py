@@ -9,11 +9,12 @@ and records sealed by the core (AES-GCM, keyed from the client secret): never
 the token, never the secret.
 
 How calls run: the core queues each call, and a pool of Python daemon threads
-(``tokenwell-store``, as many as the core's ``store_threads()``: 16) runs them,
-one call at a time per thread; the core waits at most ``store.timeout_ms``
-(default 300 ms) for each. Each store has at most 8 calls in flight (queued or
-running): past that, a call is an immediate miss, so a store that hangs holds at
-most 8 of those threads and never the core's own (which resolve host names).
+(``tokenwell-store-*``, as many as the core's ``store_threads()``: 32) runs
+them, one call at a time per thread; the core waits at most ``store.timeout_ms``
+(default 300 ms) for each. Each store object has at most 16 calls in flight
+(queued or running, all its clients together): past that, a call is an
+immediate miss, so a store that hangs holds at most half of those threads and never
+the core's own (which resolve host names).
 A call that is late, raises anything (``KeyboardInterrupt`` and ``SystemExit``
 included), or returns something else than expected is a cache miss (a
 ``tokenwell`` warning), never the caller's error. Coroutines of an ``async``
@@ -250,8 +251,23 @@ class StoreBridge:
 
 
 _IDS = itertools.count(1)
-# Held by their clients; a call for a client that is gone is a failure.
+# Held by their clients; a call for a store whose clients are all gone is a failure.
 _BRIDGES: "weakref.WeakValueDictionary[int, StoreBridge]" = weakref.WeakValueDictionary()
+# The same, by the store object's id(): a bridge holds its store, so the id is
+# that store's while the entry lives.
+_BY_STORE: "weakref.WeakValueDictionary[int, StoreBridge]" = weakref.WeakValueDictionary()
+_BY_STORE_LOCK = threading.Lock()
+
+
+def bridge_for(store: AnyStore) -> StoreBridge:
+    """The one bridge of ``store``: clients sharing a store object share its
+    bound on calls in flight."""
+    with _BY_STORE_LOCK:
+        bridge = _BY_STORE.get(id(store))
+        if bridge is None or bridge._store is not store:
+            bridge = StoreBridge(store)
+            _BY_STORE[id(store)] = bridge
+        return bridge
 
 
 def _serve() -> None:

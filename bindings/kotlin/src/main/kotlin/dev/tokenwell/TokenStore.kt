@@ -16,8 +16,8 @@ import kotlinx.coroutines.withTimeout
  * none of its inputs) and records sealed by the core (AES-GCM, keyed from the
  * client secret): never the token, never the secret.
  *
- * How calls run: the core calls the store from its own pool of threads (16 per
- * process, at most 8 calls in flight per client's store: past that a call is a
+ * How calls run: the core calls the store from its own pool of threads (32 per
+ * process, at most 16 calls in flight per client's store: past that a call is a
  * miss at once) and waits at most [TokenConfig.StoreOptions.timeoutMs] (default
  * 300 ms) for each call;
  * a call that is late or throws (anything) is a cache miss, logged as a warning
