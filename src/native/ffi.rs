@@ -181,7 +181,7 @@ impl CoreClient {
     }
 
     /// Like [`CoreClient::new`], sharing tokens through a store implemented in
-    /// Python or Kotlin (see [`ForeignStore`]): it sees only hashed keys and
+    /// Kotlin (see [`ForeignStore`]): it sees only hashed keys and
     /// sealed records, and its failures are cache misses.
     #[uniffi::constructor]
     pub fn with_foreign_store(
@@ -193,6 +193,24 @@ impl CoreClient {
             config_json,
             clock,
             Some(Arc::new(ForeignStoreAdapter::new(store))),
+        )
+    }
+
+    /// Like [`CoreClient::with_foreign_store`], for a Python store that
+    /// Python threads run: they take its calls from
+    /// [`super::foreign::next_store_call`] and find the store by `store_id`.
+    /// `has_lock`: whether the store has `try_lock` and `unlock`.
+    #[uniffi::constructor]
+    pub fn with_queued_store(
+        config_json: &[u8],
+        clock: Option<Arc<CoreClock>>,
+        store_id: u64,
+        has_lock: bool,
+    ) -> Result<Arc<Self>, TokenwellError> {
+        Self::build(
+            config_json,
+            clock,
+            Some(Arc::new(ForeignStoreAdapter::queued(store_id, has_lock))),
         )
     }
 

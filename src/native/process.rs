@@ -1,5 +1,6 @@
 //! What one OS process owns and a forked child must never inherit: tokenwell's
-//! tokio runtime and its HTTP connection pools.
+//! tokio runtime, its HTTP connection pools and the threads and queues of
+//! users' own stores.
 //!
 //! A child of `fork()` gets a copy of the parent's memory but only the thread
 //! that forked: the parent's runtime threads do not exist there, so a task
@@ -32,6 +33,10 @@ pub struct Process {
     /// One HTTP client (TLS configuration and connection pool) per connect
     /// timeout: reqwest takes the whole-request timeout per request.
     http: Mutex<HashMap<u64, reqwest::Client>>,
+    /// The threads and queue that run own stores' calls, apart from the
+    /// runtime's blocking pool (host-name lookups must never wait behind them).
+    #[cfg(feature = "ffi")]
+    own_stores: super::foreign::OwnStores,
 }
 
 /// The generation of this process: 0, plus one per `fork()` on the way here.
@@ -78,12 +83,20 @@ impl Process {
             generation,
             runtime,
             http: Mutex::new(HashMap::new()),
+            #[cfg(feature = "ffi")]
+            own_stores: super::foreign::OwnStores::default(),
         })
     }
 
     /// The runtime tokenwell's own tasks run on.
     pub fn runtime(&self) -> &tokio::runtime::Runtime {
         &self.runtime
+    }
+
+    /// The threads and queue of own stores' calls.
+    #[cfg(feature = "ffi")]
+    pub fn own_stores(&self) -> &super::foreign::OwnStores {
+        &self.own_stores
     }
 
     /// The generation these resources belong to.

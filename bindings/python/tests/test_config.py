@@ -75,3 +75,30 @@ def test_unknown_keys_are_refused_by_schema_and_core_naming_the_key(options: Dic
     with pytest.raises(tokenwell.ConfigError) as info_kw:
         TokenClient("deliveroo", **kwargs)
     assert key in info_kw.value.detail
+
+
+def _nested(depth: int) -> Dict[str, Any]:
+    root: Dict[str, Any] = {}
+    inner = root
+    for _ in range(depth):
+        inner["a"] = {}
+        inner = inner["a"]
+    return root
+
+
+@pytest.mark.parametrize("how", ["from_config", "kwargs", "json_text"])
+def test_a_config_nested_too_deeply_is_a_config_error(how: str) -> None:
+    """100000 levels of mappings: the config error JSON text gets, never a
+    RecursionError."""
+    base = {"provider": "deliveroo", "environment": "sandbox", "client_id": "a", "client_secret": "deep-secret-1"}
+    deep = _nested(100_000)
+    with pytest.raises(tokenwell.ConfigError) as caught:
+        if how == "from_config":
+            TokenClient.from_config({**base, "extra_params": deep})
+        elif how == "kwargs":
+            TokenClient("deliveroo", environment="sandbox", client_id="a", client_secret="deep-secret-1", extra_params=deep)
+        else:
+            text = json.dumps(base)[:-1] + ', "extra_params": ' + '{"a": ' * 100_000 + "{}" + "}" * 100_000 + "}"
+            TokenClient.from_config(text)
+    assert caught.value.code == "config"
+    assert "deep-secret-1" not in str(caught.value)

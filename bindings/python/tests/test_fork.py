@@ -181,6 +181,46 @@ def test_forked_child_fetches_tokens(mock: Any) -> None:
     assert mock.count() == 8
 
 
+def test_forked_child_runs_its_own_store_calls(mock: Any) -> None:
+    """The threads that run own stores' calls do not survive a fork: the child
+    starts its own, so its store answers instead of timing out."""
+
+    class Store:
+        def __init__(self) -> None:
+            self.records: Dict[str, str] = {}
+            self.calls: List[str] = []
+
+        def get(self, key: str) -> Optional[str]:
+            self.calls.append("get")
+            return self.records.get(key)
+
+        def put(self, key: str, record: str, ttl_ms: int) -> None:
+            self.calls.append("put")
+            self.records[key] = record
+
+        def remove_if(self, key: str, record: str) -> None:
+            self.calls.append("remove_if")
+
+    store = Store()
+    config = mock.deliveroo(client_id="py-fork-store", store={"timeout_ms": 2000})
+    parent = TokenClient.from_config(config, store=store)
+    token = parent.token()  # the parent's store threads have run its calls
+    assert "put" in store.calls
+
+    def child() -> Dict[str, Any]:
+        # The parent's client, its token dropped, first: no client is built here.
+        parent.invalidate(token)
+        del store.calls[:]
+        store.records.clear()
+        started = time.monotonic()
+        parent.token()
+        return {"calls": list(store.calls), "ms": (time.monotonic() - started) * 1000}
+
+    facts = _in_forked_child(child, "a store client in a forked child")
+    assert facts["calls"][:1] == ["get"] and "put" in facts["calls"], facts
+    assert facts["ms"] < 1500, "a store call timed out in the child"
+
+
 # -- 2. a fetch in flight at fork time ----------------------------------------------------
 
 

@@ -10,6 +10,8 @@ import asyncio
 import concurrent.futures
 import logging
 import re
+import subprocess
+import sys
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -347,3 +349,160 @@ def test_a_store_returning_the_wrong_type_is_a_miss(mock: Any, caplog: pytest.Lo
     client = TokenClient.from_config(mock.deliveroo(), store=Weird())
     assert client.token().access_token == "own-type"
     assert any("returned int" in w for w in _core_warnings(caplog)), _core_warnings(caplog)
+
+
+def _threads() -> int:
+    """This process's OS threads (Python's and the core's)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no Threads line in /proc/self/status")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_hung_stores_cannot_starve_a_client_without_one(mock: Any) -> None:
+    """300 clients on a store whose get never returns: the store's calls hold a
+    bounded number of threads, and a client without a store still resolves
+    `localhost` and gets its token at once."""
+    release = threading.Event()
+    store = HangingStore(release)
+    localhost = mock.url.replace("127.0.0.1", "localhost") + "/deliveroo"
+    # The core's runtime is up (its threads are counted in `before`), and no
+    # connection to `localhost` is pooled: the storeless client must resolve it.
+    assert TokenClient.from_config(mock.deliveroo(client_id="warm")).token().access_token
+    before = _threads()
+    try:
+        clients = [
+            TokenClient.from_config(mock.deliveroo(client_id=f"hung-{i}", store={"timeout_ms": 100}), store=store)
+            for i in range(300)
+        ]
+
+        async def all_tokens() -> List[str]:
+            leases = await asyncio.gather(*(c.token_async() for c in clients))
+            return [lease.access_token for lease in leases]
+
+        assert len(asyncio.run(all_tokens())) == 300
+        during = _threads()
+        print(f"threads: {before} before, {during} with 300 hung clients")
+        storeless = TokenClient.from_config(mock.deliveroo(base_url=localhost))
+        started = time.monotonic()
+        assert storeless.token().access_token
+        elapsed = time.monotonic() - started
+        print(f"storeless token in {elapsed * 1000:.0f} ms")
+        assert elapsed < 1.0, elapsed
+        # The stores' pool (32) and a few of the core's, whatever the clients' count.
+        assert during - before <= 48, (before, during)
+        # One store object, one bound for all its clients: the rest were misses at once.
+        assert store.calls <= 16, store.calls
+    finally:
+        release.set()
+
+
+# Own-store calls still running when the interpreter exits: the process must
+# exit cleanly. Each store keeps touching the interpreter (a sleep loop, an
+# awaited sleep) until the main thread has begun to exit, and the async ones
+# finish right then, while the interpreter is finalising.
+_EXIT_SCRIPT = """
+import asyncio, atexit, sys, threading, time
+import tokenwell
+
+exiting = threading.Event()
+
+@atexit.register
+def _exit():
+    exiting.set()
+    time.sleep(float(sys.argv[3]))
+
+class Busy:
+    def get(self, key):
+        while True:
+            time.sleep(0.001)
+    put = remove_if = get
+
+class AsyncBusy:
+    async def get(self, key):
+        while not exiting.is_set():
+            await asyncio.sleep(0.0005)
+    put = remove_if = get
+
+config = {"provider": "deliveroo", "environment": "sandbox", "base_url": sys.argv[1] + "/deliveroo",
+          "client_secret": "exit-secret-7f3a", "store": {"timeout_ms": 100}}
+store = Busy if sys.argv[2] == "sync" else AsyncBusy
+clients = [tokenwell.TokenClient.from_config(dict(config, client_id=f"exit-{i}"), store=store()) for i in range(12)]
+
+async def main():
+    return await asyncio.gather(*(c.token_async() for c in clients))
+
+assert len(asyncio.run(main())) == 12
+sys.exit(0)
+"""
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_exit_is_clean_while_store_calls_run(mock: Any, kind: str) -> None:
+    statuses = []
+    for run in range(8):
+        done = subprocess.run(
+            [sys.executable, "-c", _EXIT_SCRIPT, mock.url, kind, ("0.0005", "0.001")[run % 2]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        fatal = [line for line in done.stderr.splitlines() if "FATAL" in line or "Traceback" in line]
+        statuses.append((done.returncode, fatal))
+    print(f"{kind} store, exit statuses: {[status for status, _ in statuses]}")
+    assert statuses == [(0, [])] * 8, statuses
+
+
+class _Explosive:
+    """An answer whose truth test raises what a caller would never catch."""
+
+    def __init__(self, exception: BaseException) -> None:
+        self.exception = exception
+
+    def __bool__(self) -> bool:
+        raise self.exception
+
+
+@pytest.mark.parametrize("exception", [KeyboardInterrupt(), SystemExit(3)])
+def test_a_try_lock_answer_whose_truth_test_raises_is_a_store_failure(
+    mock: Any, caplog: pytest.LogCaptureFixture, exception: BaseException
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tokenwell")
+    mock.script([mock.token_response("own-explosive")])
+
+    class Store(LockingDictStore):
+        def try_lock(self, lock: str, owner: str, ttl_ms: int) -> Any:
+            return _Explosive(exception)
+
+    client = TokenClient.from_config(mock.deliveroo(), store=Store())
+    started = time.monotonic()
+    assert client.token().access_token == "own-explosive"
+    assert time.monotonic() - started < 2, "the lock was read as held"
+    name = type(exception).__name__
+    assert any(f"try_lock raised {name}" in w for w in _core_warnings(caplog)), _core_warnings(caplog)
+
+
+def test_a_str_subclass_answer_reaches_the_core_as_plain_text(mock: Any) -> None:
+    """A record returned as a str subclass is used as its text: none of its
+    methods run outside the guard."""
+    mock.script([mock.token_response("own-sub-1"), mock.token_response("own-sub-2")])
+
+    class Text(str):
+        def __str__(self) -> str:
+            raise KeyboardInterrupt
+
+        def encode(self, *_: Any, **__: Any) -> bytes:  # type: ignore[override]
+            raise KeyboardInterrupt
+
+    class Store(DictStore):
+        def get(self, key: str) -> Optional[str]:
+            value = super().get(key)
+            return None if value is None else Text(value)
+
+    store = Store()
+    first = TokenClient.from_config(mock.deliveroo(), store=store)
+    assert first.token().access_token == "own-sub-1"
+    second = TokenClient.from_config(mock.deliveroo(), store=store)
+    assert second.token().access_token == "own-sub-1", "the record was read"

@@ -235,7 +235,7 @@ class TokenClient:
     ``store={"redis_url": "rediss://…", "key_prefix": "billing"}`` (Redis).
     """
 
-    __slots__ = ("_core", "_now", "_memo", "_last", "__weakref__")
+    __slots__ = ("_core", "_now", "_memo", "_last", "_store_bridge", "__weakref__")
 
     def __init__(
         self,
@@ -289,6 +289,9 @@ class TokenClient:
             except (TypeError, ValueError) as e:
                 # The message names the offending type, never a value.
                 raise ConfigError(f"config: the configuration is not JSON-serialisable ({type(e).__name__})") from None
+            except RecursionError:
+                # Nested deeper than any config can be (the core refuses such JSON text too).
+                raise ConfigError("config: the configuration is nested too deeply") from None
         if clock is not None and not isinstance(clock, ManualClock):
             raise TypeError("clock must be a tokenwell.ManualClock")
         if store is not None and not isinstance(store, MemoryStore) and not _store.is_user_store(store):
@@ -308,7 +311,9 @@ class TokenClient:
             elif store is None or isinstance(store, MemoryStore):
                 core = _gen.CoreClient(config_utf8, clock_core, store._core if store is not None else None)
             else:
-                core = _gen.CoreClient.with_foreign_store(config_utf8, clock_core, _store.ForeignStoreBridge(store))
+                bridge = _store.bridge_for(store)
+                core = _gen.CoreClient.with_queued_store(config_utf8, clock_core, bridge.id, bridge.has_lock)
+                self._store_bridge = bridge  # found by id while this client lives
         except _FFI_ERROR_BASE as e:
             raise _convert(e) from None
         self._core = core

@@ -8,20 +8,31 @@ configured ``store.key_prefix``, then a SHA-256 that reveals none of its inputs)
 and records sealed by the core (AES-GCM, keyed from the client secret): never
 the token, never the secret.
 
-How calls run: the core calls the store from its own worker threads, one call at
-a time per thread, and waits at most ``store.timeout_ms`` (default 300 ms) for
-each; a call that is late, raises, or returns something else than expected is a
-cache miss (a ``tokenwell`` warning), never the caller's error. Coroutines of an
-``async`` store run on a private event-loop thread of tokenwell's, so neither a
-blocking ``token()`` nor ``await token_async()`` ever waits on the caller's own
-event loop.
+How calls run: the core queues each call, and a pool of Python daemon threads
+(``tokenwell-store-*``, as many as the core's ``store_threads()``: 32) runs
+them, one call at a time per thread; the core waits at most ``store.timeout_ms``
+(default 300 ms) for each. Each store object has at most 16 calls in flight
+(queued or running, all its clients together): past that, a call is an
+immediate miss, so a store that hangs holds at most half of those threads and never
+the core's own (which resolve host names).
+A call that is late, raises anything (``KeyboardInterrupt`` and ``SystemExit``
+included), or returns something else than expected is a cache miss (a
+``tokenwell`` warning), never the caller's error. Coroutines of an ``async``
+store run on a private event-loop thread of tokenwell's, so neither a blocking
+``token()`` nor ``await token_async()`` ever waits on the caller's own event loop.
+
+Only Python threads run the store's code: at interpreter exit, CPython ends the
+threads still in it, which is clean for a Python thread whatever the store is
+doing (a native thread ended there would abort the process).
 """
 
 from __future__ import annotations
 
 import inspect
+import itertools
 import os
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Awaitable, Optional, Protocol, Union, runtime_checkable
 
 if TYPE_CHECKING:  # asyncio is imported by the first async store's call, not by `import tokenwell`
@@ -161,61 +172,140 @@ class _LoopThread:
 _LOOP = _LoopThread()
 
 
-class _Failed(Exception):
-    """A return value of the wrong type (reported by type, never by value)."""
+def _failed(reason: str) -> Any:
+    return _gen.StoreAnswer.FAILED(reason)
 
 
 def _text(value: Any) -> Optional[str]:
-    if value is None or isinstance(value, str):
-        return value
+    """A ``get`` answer as an exact ``str`` (a subclass's methods never run in
+    the core's hands), or ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return str.__str__(value)
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8")
-    raise _Failed(f"returned {type(value).__name__}, not str or None")
+    raise TypeError
 
 
-class ForeignStoreBridge(_gen.ForeignStore):  # type: ignore[misc]
-    """The core's view of a user store (uniffi's ``ForeignStore``): each call
-    runs the user's method, awaits it on the private loop if it is a coroutine,
-    and turns any exception into a store failure naming its type only (its
-    message could hold the store's own connection details)."""
+class StoreBridge:
+    """The core's view of one client's user store: the pool threads look it up
+    by ``id`` and run each call (``_gen.StoreCall``) on it, awaiting coroutines
+    on the private loop. Every touch of the user's objects (the call, a truth
+    test, a conversion) is inside one guard: any exception, ``BaseException``
+    included, is a store failure naming the method and the exception's type
+    only (its message could hold the store's own connection details)."""
 
-    __slots__ = ("_store", "_has_lock")
+    __slots__ = ("_store", "has_lock", "id", "__weakref__")
 
     def __init__(self, store: AnyStore) -> None:
         self._store = store
-        self._has_lock = all(callable(getattr(store, name, None)) for name in _LOCK)
-
-    def _call(self, name: str, *args: Any) -> Any:
         try:
-            result = getattr(self._store, name)(*args)
-            if inspect.isawaitable(result):
-                result = _LOOP.run(result)
-            return result
-        except BaseException as e:  # noqa: BLE001 - no exception may reach the core
-            raise _gen.ForeignStoreError.Failed(f"{name} raised {type(e).__name__}") from None
+            self.has_lock = all(callable(getattr(store, name, None)) for name in _LOCK)
+        except BaseException:  # noqa: BLE001 - a broken attribute: no lock
+            self.has_lock = False
+        self.id = next(_IDS)
+        _BRIDGES[self.id] = self
+        _POOL.ensure()
 
-    def get(self, key: str) -> Optional[str]:
+    def _run(self, name: str, *args: Any) -> Any:
+        result = getattr(self._store, name)(*args)
+        if inspect.isawaitable(result):
+            result = _LOOP.run(result)
+        return result
+
+    def answer(self, call: Any) -> Any:
+        """The store's answer to ``call``, as a ``_gen.StoreAnswer``."""
+        name = "call"
         try:
-            return _text(self._call("get", key))
-        except _Failed as e:
-            raise _gen.ForeignStoreError.Failed(f"get {e}") from None
-        except UnicodeDecodeError:
-            raise _gen.ForeignStoreError.Failed("get returned bytes that are not UTF-8") from None
-
-    def put(self, key: str, record: str, ttl_ms: int) -> None:
-        self._call("put", key, record, ttl_ms)
-
-    def remove_if(self, key: str, record: str) -> None:
-        self._call("remove_if", key, record)
-
-    def has_lock(self) -> bool:
-        return self._has_lock
-
-    def try_lock(self, lock: str, owner: str, ttl_ms: int) -> bool:
-        return bool(self._call("try_lock", lock, owner, ttl_ms))
-
-    def unlock(self, lock: str, owner: str) -> None:
-        self._call("unlock", lock, owner)
+            if isinstance(call, _gen.StoreCall.GET):
+                name = "get"
+                value = self._run(name, call.key)
+                try:
+                    return _gen.StoreAnswer.RECORD(_text(value))
+                except TypeError:
+                    return _failed(f"get returned {type(value).__name__}, not str or None")
+                except UnicodeDecodeError:
+                    return _failed("get returned bytes that are not UTF-8")
+            if isinstance(call, _gen.StoreCall.PUT):
+                name = "put"
+                self._run(name, call.key, call.record, call.ttl_ms)
+            elif isinstance(call, _gen.StoreCall.REMOVE_IF):
+                name = "remove_if"
+                self._run(name, call.key, call.record)
+            elif isinstance(call, _gen.StoreCall.TRY_LOCK):
+                name = "try_lock"
+                # Any truthy answer means taken; its truth test is the user's code too.
+                return _gen.StoreAnswer.TAKEN(bool(self._run(name, call.lock, call.owner, call.ttl_ms)))
+            elif isinstance(call, _gen.StoreCall.UNLOCK):
+                name = "unlock"
+                self._run(name, call.lock, call.owner)
+            else:
+                return _failed("an unknown call")
+            return _gen.StoreAnswer.DONE()
+        except BaseException as e:  # noqa: BLE001 - no exception may escape the guard
+            return _failed(f"{name} raised {type(e).__name__}")
 
     def __repr__(self) -> str:
-        return f"ForeignStoreBridge({type(self._store).__name__}, lock={self._has_lock})"
+        return f"StoreBridge({type(self._store).__name__}, lock={self.has_lock})"
+
+
+_IDS = itertools.count(1)
+# Held by their clients; a call for a store whose clients are all gone is a failure.
+_BRIDGES: "weakref.WeakValueDictionary[int, StoreBridge]" = weakref.WeakValueDictionary()
+# The same, by the store object's id(): a bridge holds its store, so the id is
+# that store's while the entry lives.
+_BY_STORE: "weakref.WeakValueDictionary[int, StoreBridge]" = weakref.WeakValueDictionary()
+_BY_STORE_LOCK = threading.Lock()
+
+
+def bridge_for(store: AnyStore) -> StoreBridge:
+    """The one bridge of ``store``: clients sharing a store object share its
+    bound on calls in flight."""
+    with _BY_STORE_LOCK:
+        bridge = _BY_STORE.get(id(store))
+        if bridge is None or bridge._store is not store:
+            bridge = StoreBridge(store)
+            _BY_STORE[id(store)] = bridge
+        return bridge
+
+
+def _serve() -> None:
+    """One pool thread: takes the core's store calls (waiting in the core, the
+    interpreter released) and hands back the answers, forever."""
+    while True:
+        try:
+            pending = _gen.next_store_call(60_000)
+            if pending is None:
+                continue
+            bridge = _BRIDGES.get(pending.store_id())
+            pending.answer(bridge.answer(pending.call()) if bridge is not None else _failed("the client is gone"))
+        except BaseException:  # noqa: BLE001 - the thread outlives any call (unanswered: a miss)
+            pass
+
+
+class _Pool:
+    """The pool threads of this process, started with the first store (a
+    forked child of a process that had them starts its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = 0
+
+    def ensure(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            for i in range(_gen.store_threads()):
+                threading.Thread(target=_serve, name=f"tokenwell-store-{i}", daemon=True).start()
+            self._pid = os.getpid()
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+        if self._pid:
+            self.ensure()
+
+
+_POOL = _Pool()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOL.after_fork_in_child)

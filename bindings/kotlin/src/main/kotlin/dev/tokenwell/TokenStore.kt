@@ -16,8 +16,10 @@ import kotlinx.coroutines.withTimeout
  * none of its inputs) and records sealed by the core (AES-GCM, keyed from the
  * client secret): never the token, never the secret.
  *
- * How calls run: the core calls the store from its own worker threads and waits
- * at most [TokenConfig.StoreOptions.timeoutMs] (default 300 ms) for each call;
+ * How calls run: the core calls the store from its own pool of threads (32 per
+ * process, at most 16 calls in flight per client's store: past that a call is a
+ * miss at once) and waits at most [TokenConfig.StoreOptions.timeoutMs] (default
+ * 300 ms) for each call;
  * a call that is late or throws (anything) is a cache miss, logged as a warning
  * naming the exception's class, never the caller's error. Blocking inside these
  * functions is fine: they never run on your dispatchers.
@@ -76,7 +78,7 @@ interface BlockingLockingTokenStore : BlockingTokenStore {
 
 /**
  * The core's view of a user store (uniffi's generated [ForeignStore]). Called
- * on the core's blocking threads; anything thrown becomes a store failure that
+ * on the core's own-store threads; anything thrown becomes a store failure that
  * names the exception's class only (its message could hold the store's own
  * connection details).
  */
