@@ -13,7 +13,7 @@ use crate::clock::ManualClock;
 use crate::config::TokenConfig;
 use crate::error::{Error, ErrorKind};
 use crate::fleet::Keys;
-use crate::records::{CoreLease, TokenwellError};
+use crate::records::{CoreEvent, CoreLease, CoreStatus, TokenwellError};
 
 mod to_js;
 use to_js::to_js;
@@ -95,10 +95,43 @@ pub fn store_keys(config: &JsValue) -> Result<Box<[JsValue]>, JsValue> {
     Ok(Box::new([keys.token.into(), keys.lock.into()]))
 }
 
+/// The core's event table (`[{name, fields}]`, see `crate::EVENTS`).
+#[wasm_bindgen(js_name = eventKinds)]
+pub fn event_kinds() -> JsValue {
+    to_js(&crate::records::event_kinds())
+}
+
+/// Hands a client's events to the JS wrapper's `onEvent(record)`, which queues
+/// them (a microtask) off the fetch path; hits and misses are counted here.
+struct JsEvents {
+    on_event: Function,
+    clock: Arc<dyn crate::Clock>,
+    /// Fresh hits, stale hits, misses.
+    counts: [std::cell::Cell<f64>; 3],
+}
+
+impl crate::EventSink for JsEvents {
+    fn on_event(&self, event: &crate::Event) {
+        let slot = match event {
+            crate::Event::Hit { stale: false, .. } => 0,
+            crate::Event::Hit { .. } => 1,
+            crate::Event::Miss => 2,
+            _ => {
+                let record = CoreEvent::new(event, self.clock.unix_ms());
+                // The wrapper's function only queues; whatever it throws is dropped.
+                let _ = self.on_event.call1(&JsValue::NULL, &to_js(&record));
+                return;
+            }
+        };
+        self.counts[slot].set(self.counts[slot].get() + 1.0);
+    }
+}
+
 /// The core client as JS sees it.
 #[wasm_bindgen]
 pub struct WasmClient {
     client: TokenClient,
+    events: Option<Arc<JsEvents>>,
 }
 
 #[wasm_bindgen]
@@ -130,14 +163,29 @@ impl WasmClient {
             .ok_or_else(|| error_to_js(Error::config("the config must be an object")))?;
         super::console::install();
         let mut builder = TokenClient::builder(TokenConfig::from_json(&json).map_err(error_to_js)?);
-        if let Some(clock) = clock {
-            builder = builder.clock(clock.0);
-        }
+        let clock: Arc<dyn crate::Clock> = match clock {
+            Some(clock) => clock.0,
+            None => Arc::new(crate::SystemClock),
+        };
+        builder = builder.clock(clock.clone());
         let option = |name: &str| {
             Reflect::get(options, &name.into())
                 .ok()
                 .filter(|v| v.is_object() || v.is_function())
         };
+        #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
+        let events = option("onEvent")
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .map(|on_event| {
+                Arc::new(JsEvents {
+                    on_event,
+                    clock,
+                    counts: Default::default(),
+                })
+            });
+        if let Some(sink) = &events {
+            builder = builder.on_event(sink.clone());
+        }
         if let Some(js) = option("jsStore") {
             let adapter = super::JsStoreAdapter::new(js.unchecked_into());
             #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
@@ -148,7 +196,23 @@ impl WasmClient {
         builder = builder.spawner(super::WaitUntilSpawner::shared(wait_until));
         Ok(WasmClient {
             client: builder.build().map_err(error_to_js)?,
+            events,
         })
+    }
+
+    /// The client's health, without I/O ([`CoreStatus`] in camelCase).
+    pub fn status(&self) -> JsValue {
+        to_js(&CoreStatus::from(self.client.status()))
+    }
+
+    /// The lookup counters `[hits, stale, misses]` (zeros without `onEvent`).
+    pub fn lookups(&self) -> Box<[f64]> {
+        let counts = self
+            .events
+            .as_ref()
+            .map(|e| [e.counts[0].get(), e.counts[1].get(), e.counts[2].get()])
+            .unwrap_or_default();
+        Box::new(counts)
     }
 
     /// A promise of a [`CoreLease`] record (`{accessToken, tokenType,
