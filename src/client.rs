@@ -42,6 +42,8 @@ pub struct TokenClient {
 struct Inner {
     /// Shared with other clients whose profile is equal (see [`share`]).
     profile: Arc<Profile>,
+    /// The configured name, if any (see [`TokenClient::name`]).
+    name: Option<Box<str>>,
     creds: Credentials,
     /// Computed on first use: most clients never need it (no store, no
     /// `cache_key()` call), and it costs a SHA-256 and a string per client.
@@ -227,6 +229,7 @@ impl Builder {
         Ok(TokenClient {
             inner: Arc::new(Inner {
                 profile: share(profile),
+                name: self.config.name.clone().map(String::into_boxed_str),
                 creds,
                 key,
                 transport,
@@ -505,6 +508,15 @@ impl TokenClient {
     /// The resolved profile (token URL, encoding, policy…).
     pub fn profile(&self) -> &Profile {
         &self.inner.profile
+    }
+
+    /// This client's name in metrics, traces and health checks: the config's
+    /// `name`, else the provider's.
+    pub fn name(&self) -> &str {
+        self.inner
+            .name
+            .as_deref()
+            .unwrap_or_else(|| self.inner.profile.provider.name())
     }
 
     /// The client id.

@@ -31,6 +31,7 @@ mod error;
 mod events;
 pub mod expiry;
 pub mod fleet;
+pub mod metrics;
 pub mod profile;
 #[cfg(any(feature = "ffi", target_arch = "wasm32"))]
 mod records;

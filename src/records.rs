@@ -322,6 +322,37 @@ pub fn event_kinds() -> Vec<EventKindRecord> {
         .collect()
 }
 
+/// One row of the core's metrics table ([`crate::metrics::METRICS`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+#[cfg_attr(target_arch = "wasm32", derive(serde::Serialize))]
+pub struct MetricKindRecord {
+    /// The metric's name.
+    pub name: String,
+    /// `counter`, `histogram`, `observable_counter` or `observable_gauge`.
+    pub instrument: String,
+    /// Its unit (UCUM).
+    pub unit: String,
+    /// What it measures.
+    pub description: String,
+    /// Its attributes.
+    pub attributes: Vec<String>,
+}
+
+/// The core's metrics table.
+pub fn metric_kinds() -> Vec<MetricKindRecord> {
+    crate::metrics::METRICS
+        .iter()
+        .map(|m| MetricKindRecord {
+            name: m.name.to_owned(),
+            instrument: m.instrument.code().to_owned(),
+            unit: m.unit.to_owned(),
+            description: m.description.to_owned(),
+            attributes: m.attributes.iter().map(|a| (*a).to_owned()).collect(),
+        })
+        .collect()
+}
+
 /// One row of the core's error table, as Python and Kotlin read it to derive
 /// their exception classes' codes and flags (JS reads the same table as the
 /// `ErrorKind` enum and `errorKindFlags`, which cost the .wasm less).

@@ -548,3 +548,26 @@ fn clients_with_equal_profiles_share_one_profile() {
     assert_eq!(c.client_id(), "tenant-c");
     assert_ne!(a.cache_key(), c.cache_key());
 }
+
+#[test]
+fn a_client_is_named_by_its_config_else_by_its_provider() {
+    let named = |name: serde_json::Value| {
+        TokenClient::new(
+            TokenConfig::from_value(serde_json::json!({
+                "provider": "deliveroo", "environment": "sandbox", "name": name,
+                "client_id": "id", "client_secret": "s3cr3t-value"
+            }))
+            .unwrap(),
+        )
+    };
+    assert_eq!(
+        named(serde_json::json!("billing")).unwrap().name(),
+        "billing"
+    );
+    assert_eq!(named(serde_json::Value::Null).unwrap().name(), "deliveroo");
+    for bad in [String::new(), "x".repeat(65), "a\tb".to_owned()] {
+        let e = named(serde_json::json!(bad)).unwrap_err();
+        assert_eq!(e.kind(), tokenwell::ErrorKind::Config, "{bad:?}");
+        assert!(e.detail().starts_with("name must be"), "{e}");
+    }
+}

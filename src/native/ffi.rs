@@ -15,8 +15,8 @@ use crate::{Error, ManualClock, MemoryStore, TokenClient, TokenConfig};
 
 // The records (lease, error, error table) are shared with the wasm exports.
 pub use crate::records::{
-    CoreErrorInfo, CoreEvent, CoreLease, CoreStatus, ErrorKindRecord, EventKindRecord, Redacted,
-    TokenwellError,
+    CoreErrorInfo, CoreEvent, CoreLease, CoreStatus, ErrorKindRecord, EventKindRecord,
+    MetricKindRecord, Redacted, TokenwellError,
 };
 
 /// The core's error table: every kind with its stable code and whether it is a
@@ -32,6 +32,12 @@ pub fn error_kinds() -> Vec<ErrorKindRecord> {
 #[uniffi::export]
 pub fn event_kinds() -> Vec<EventKindRecord> {
     crate::records::event_kinds()
+}
+
+/// The core's metrics table: each binding builds its instruments from it.
+#[uniffi::export]
+pub fn metric_kinds() -> Vec<MetricKindRecord> {
+    crate::records::metric_kinds()
 }
 
 /// Stops delivering events to every listener of this process, for good: a
@@ -250,6 +256,11 @@ impl CoreClient {
             (None, None) => None,
         };
         Self::build_with(config_json, clock, store, Some(listener))
+    }
+
+    /// The client's name in metrics and traces (config `name`, else the provider).
+    pub fn name(&self) -> String {
+        self.client.name().to_owned()
     }
 
     /// The client's health, without I/O.

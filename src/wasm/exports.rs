@@ -101,6 +101,13 @@ pub fn event_kinds() -> JsValue {
     to_js(&crate::records::event_kinds())
 }
 
+/// The core's metrics table (`[{name, instrument, unit, description,
+/// attributes}]`, see `crate::metrics::METRICS`).
+#[wasm_bindgen(js_name = metricKinds)]
+pub fn metric_kinds() -> JsValue {
+    to_js(&crate::records::metric_kinds())
+}
+
 /// Hands a client's events to the JS wrapper's `onEvent(record)`, which queues
 /// them (a microtask) off the fetch path; hits and misses are counted here.
 struct JsEvents {
@@ -198,6 +205,11 @@ impl WasmClient {
             client: builder.build().map_err(error_to_js)?,
             events,
         })
+    }
+
+    /// The client's name in metrics and traces (config `name`, else the provider).
+    pub fn name(&self) -> String {
+        self.client.name().to_owned()
     }
 
     /// The client's health, without I/O ([`CoreStatus`] in camelCase).
