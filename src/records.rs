@@ -7,7 +7,9 @@ use std::fmt;
 
 use crate::client::Lease;
 use crate::error::{Error, ErrorKind};
+#[cfg(feature = "ffi")]
 use crate::events::Event;
+#[cfg(feature = "ffi")]
 use crate::status::Status;
 
 /// A secret on its way to a binding. It crosses uniffi as a string but lands in
@@ -116,9 +118,9 @@ impl std::error::Error for TokenwellError {}
 
 /// An error as an event or a status carries it: its code, the endpoint's
 /// status and the detail (no secret in any).
+#[cfg(feature = "ffi")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
-#[cfg_attr(target_arch = "wasm32", derive(serde::Serialize))]
 pub struct CoreErrorInfo {
     /// The stable error code.
     pub code: String,
@@ -128,6 +130,7 @@ pub struct CoreErrorInfo {
     pub detail: String,
 }
 
+#[cfg(feature = "ffi")]
 impl From<&Error> for CoreErrorInfo {
     fn from(e: &Error) -> Self {
         CoreErrorInfo {
@@ -140,14 +143,10 @@ impl From<&Error> for CoreErrorInfo {
 
 /// An [`Event`] as every binding receives it: its name (a row of
 /// [`crate::EVENTS`]) and the fields that event has (the others are none).
-/// JS sees the fields in camelCase.
+/// JS receives its fields as one array, in this order (see `wasm::exports`).
+#[cfg(feature = "ffi")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
-#[cfg_attr(
-    target_arch = "wasm32",
-    derive(serde::Serialize),
-    serde(rename_all = "camelCase")
-)]
 pub struct CoreEvent {
     /// The event's stable name.
     pub name: String,
@@ -175,6 +174,7 @@ pub struct CoreEvent {
     pub at_unix_ms: i64,
 }
 
+#[cfg(feature = "ffi")]
 impl CoreEvent {
     /// The record of `event`, which happened at `at_unix_ms`.
     pub fn new(event: &Event, at_unix_ms: i64) -> CoreEvent {
@@ -251,14 +251,10 @@ impl CoreEvent {
     }
 }
 
-/// A [`Status`] as every binding receives it. JS sees camelCase.
+/// A [`Status`] as every binding receives it (JS: one array, in this order).
+#[cfg(feature = "ffi")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
-#[cfg_attr(
-    target_arch = "wasm32",
-    derive(serde::Serialize),
-    serde(rename_all = "camelCase")
-)]
 pub struct CoreStatus {
     /// `up`, `degraded`, `down` or `idle` (see [`crate::Health`]).
     pub health: String,
@@ -282,6 +278,7 @@ pub struct CoreStatus {
     pub store_open_for_ms: Option<u64>,
 }
 
+#[cfg(feature = "ffi")]
 impl From<Status> for CoreStatus {
     fn from(s: Status) -> Self {
         CoreStatus {
@@ -300,10 +297,11 @@ impl From<Status> for CoreStatus {
 }
 
 /// One row of the core's event table ([`crate::EVENTS`]), as the bindings
-/// read it to check their own event types against it.
+/// read it to check their own event types against it (JS reads the same table
+/// from `schema/events.json`, generated from it).
+#[cfg(feature = "ffi")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
-#[cfg_attr(target_arch = "wasm32", derive(serde::Serialize))]
 pub struct EventKindRecord {
     /// The event's stable name.
     pub name: String,
@@ -312,6 +310,7 @@ pub struct EventKindRecord {
 }
 
 /// The core's event table.
+#[cfg(feature = "ffi")]
 pub fn event_kinds() -> Vec<EventKindRecord> {
     crate::events::EVENTS
         .iter()
@@ -322,10 +321,11 @@ pub fn event_kinds() -> Vec<EventKindRecord> {
         .collect()
 }
 
-/// One row of the core's metrics table ([`crate::metrics::METRICS`]).
+/// One row of the core's metrics table ([`crate::metrics::METRICS`]) (JS
+/// reads the same table from `schema/metrics.json`, generated from it).
+#[cfg(feature = "ffi")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
-#[cfg_attr(target_arch = "wasm32", derive(serde::Serialize))]
 pub struct MetricKindRecord {
     /// The metric's name.
     pub name: String,
@@ -340,6 +340,7 @@ pub struct MetricKindRecord {
 }
 
 /// The core's metrics table.
+#[cfg(feature = "ffi")]
 pub fn metric_kinds() -> Vec<MetricKindRecord> {
     crate::metrics::METRICS
         .iter()
