@@ -519,6 +519,13 @@ impl TokenClient {
             .unwrap_or_else(|| self.inner.profile.provider.name())
     }
 
+    /// The token endpoint's host (`server.address` of the bindings' spans).
+    pub fn server_address(&self) -> String {
+        Host::parse_url(&self.inner.profile.token_url)
+            .map(|url| url.host)
+            .unwrap_or_default()
+    }
+
     /// The client id.
     pub fn client_id(&self) -> &str {
         &self.inner.creds.client_id

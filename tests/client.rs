@@ -564,6 +564,10 @@ fn a_client_is_named_by_its_config_else_by_its_provider() {
         named(serde_json::json!("billing")).unwrap().name(),
         "billing"
     );
+    assert_eq!(
+        named(serde_json::Value::Null).unwrap().server_address(),
+        "auth-sandbox.developers.deliveroo.com"
+    );
     assert_eq!(named(serde_json::Value::Null).unwrap().name(), "deliveroo");
     for bad in [String::new(), "x".repeat(65), "a\tb".to_owned()] {
         let e = named(serde_json::json!(bad)).unwrap_err();

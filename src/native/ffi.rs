@@ -263,6 +263,11 @@ impl CoreClient {
         self.client.name().to_owned()
     }
 
+    /// The token endpoint's host, for spans.
+    pub fn server_address(&self) -> String {
+        self.client.server_address()
+    }
+
     /// The client's health, without I/O.
     pub fn status(&self) -> CoreStatus {
         self.client.status().into()

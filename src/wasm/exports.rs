@@ -199,6 +199,12 @@ impl WasmClient {
         self.client.name().to_owned()
     }
 
+    /// The token endpoint's host, for spans.
+    #[wasm_bindgen(js_name = serverAddress)]
+    pub fn server_address(&self) -> String {
+        self.client.server_address()
+    }
+
     /// The client's health, without I/O: [`CoreStatus`]'s fields as one array
     /// in its order, the last error's as three (code, status, detail).
     pub fn status(&self) -> js_sys::Array {
