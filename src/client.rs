@@ -15,7 +15,7 @@ use futures::future::{FutureExt, Shared};
 use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, FetchReason};
 use crate::expiry::{Backoff, Deadlines};
 use crate::fleet::{self, Keys, Timings};
 use crate::platform::{self, Host, Platform};
@@ -23,6 +23,7 @@ use crate::profile::{Credentials, Profile};
 use crate::redact::Redactor;
 use crate::runtime::{BoxFuture, Published, Spawn};
 use crate::secret::Secret;
+use crate::status::{Health, Status, StoreHealth};
 use crate::store::{CacheKey, Store, StoredToken};
 use crate::token::AccessToken;
 use crate::transport::Transport;
@@ -41,6 +42,8 @@ pub struct TokenClient {
 struct Inner {
     /// Shared with other clients whose profile is equal (see [`share`]).
     profile: Arc<Profile>,
+    /// The configured name, if any (see [`TokenClient::name`]).
+    name: Option<Box<str>>,
     creds: Credentials,
     /// Computed on first use: most clients never need it (no store, no
     /// `cache_key()` call), and it costs a SHA-256 and a string per client.
@@ -68,6 +71,12 @@ struct State {
     inflight: Option<(u64, Fetch)>,
     backoff: Backoff,
     last_error: Option<Error>,
+    /// When `last_error` happened, Unix ms.
+    last_error_unix_ms: i64,
+    /// Numbers the fetches, for the events (and so the bindings' traces).
+    fetch_seq: u64,
+    /// `invalidate` dropped the token: the next fetch runs `After401`.
+    invalidated: bool,
     /// The token last dropped by `invalidate`, never to be adopted from the store.
     revoked: Option<Secret>,
     /// The store removals `invalidate` started, each with the spawner generation it
@@ -220,6 +229,7 @@ impl Builder {
         Ok(TokenClient {
             inner: Arc::new(Inner {
                 profile: share(profile),
+                name: self.config.name.clone().map(String::into_boxed_str),
                 creds,
                 key,
                 transport,
@@ -312,7 +322,7 @@ impl TokenClient {
             .as_deref()
             .filter(|c| now < c.deadlines.refresh_at)?;
         let answer = f(&fresh.token);
-        inner.emit(|| Event::Hit);
+        inner.emit(|| Event::Hit { stale: false });
         Some(answer)
     }
 
@@ -339,7 +349,7 @@ impl TokenClient {
             .as_deref()
             .and_then(|c| inner.hit(c, now))
         {
-            inner.emit(|| Event::Hit);
+            inner.emit(|| Event::Hit { stale: false });
             return Decision::Ready(lease);
         }
         let mut st = inner.lock();
@@ -347,20 +357,25 @@ impl TokenClient {
             // Fresh after all: published between the read above and the lock.
             if let Some(lease) = inner.hit(c, now) {
                 drop(st);
-                inner.emit(|| Event::Hit);
+                inner.emit(|| Event::Hit { stale: false });
                 return Decision::Ready(lease);
             }
             if now < c.deadlines.usable_until {
                 // Refresh ahead: one background fetch, and this caller goes on.
                 let token = c.token.clone();
                 let start = inner.live_inflight(&mut st).is_none() && st.backoff.allows(now);
-                let driver = start.then(|| self.begin_fetch(&mut st, true).1);
+                let started = start.then(|| self.begin_fetch(&mut st, FetchReason::Refresh));
                 drop(st);
-                if let Some(driver) = driver {
+                if let Some((_, driver, fetch_id)) = started {
+                    // Announced before the task can end it, on this caller's thread.
+                    inner.emit(|| Event::FetchStarted {
+                        fetch_id,
+                        reason: FetchReason::Refresh,
+                    });
+                    inner.emit(|| Event::RefreshStarted { fetch_id });
                     inner.spawner.spawn(driver);
-                    inner.emit(|| Event::RefreshStarted);
                 }
-                inner.emit(|| Event::Hit);
+                inner.emit(|| Event::Hit { stale: true });
                 return Decision::Ready(Lease {
                     token,
                     reuse_for_ms: 0,
@@ -369,19 +384,63 @@ impl TokenClient {
         }
         // Nothing usable: join the fetch in flight, or start one.
         if let Some(fetch) = inner.live_inflight(&mut st) {
-            return Decision::Wait(fetch.clone());
+            let fetch = fetch.clone();
+            drop(st);
+            inner.emit(|| Event::Miss);
+            return Decision::Wait(fetch);
         }
         if let (false, Some(err)) = (st.backoff.allows(now), &st.last_error) {
             // Within the backoff the last error stands; past it, it is forgotten.
             let err = err.clone();
+            drop(st);
+            inner.emit(|| Event::Miss);
             let ready: BoxFuture<'static, Result<AccessToken>> =
                 Box::pin(futures::future::ready(Err(err)));
             return Decision::Wait(ready.shared());
         }
-        let (fetch, driver) = self.begin_fetch(&mut st, false);
+        let reason = if st.invalidated {
+            FetchReason::After401
+        } else if st.current.is_some() {
+            FetchReason::Expired
+        } else {
+            FetchReason::First
+        };
+        let (fetch, driver, fetch_id) = self.begin_fetch(&mut st, reason);
         drop(st);
+        inner.emit(|| Event::Miss);
+        inner.emit(|| Event::FetchStarted { fetch_id, reason });
         inner.spawner.spawn(driver);
         Decision::Wait(fetch)
+    }
+
+    /// The client's health, without I/O (see [`Status`]): for readiness
+    /// probes, health indicators and dashboards.
+    pub fn status(&self) -> Status {
+        let inner = &self.inner;
+        let now = inner.clock.now_ms();
+        let mut st = inner.lock();
+        let held = st.current.as_ref().map(|c| c.deadlines);
+        let token_usable = held.is_some_and(|d| now < d.usable_until);
+        let last_error = st.last_error.clone().map(|e| (e, st.last_error_unix_ms));
+        let backoff_ms = (!st.backoff.allows(now)).then(|| st.backoff.until().saturating_sub(now));
+        let fetching = inner.live_inflight(&mut st).is_some();
+        drop(st);
+        let store = inner.shared.as_ref().map(|shared| {
+            let (breaker, open_for_ms) = shared.breaker_state(now);
+            StoreHealth {
+                breaker,
+                open_for_ms,
+            }
+        });
+        Status {
+            health: Health::of(token_usable, last_error.is_some()),
+            token_usable,
+            token_expires_in_ms: held.map(|d| d.expires_at.saturating_sub(now)),
+            last_error,
+            backoff_ms,
+            fetching,
+            store,
+        }
     }
 
     /// Drops the cached token if it is still `access_token` (say the API answered
@@ -397,6 +456,7 @@ impl TokenClient {
         }
         let dropped = st.current.take().map(|c| c.token.as_secret().clone());
         self.inner.current.store(None);
+        st.invalidated = true;
         st.revoked = dropped.clone();
         let removal = dropped
             .filter(|_| self.inner.shared.is_some())
@@ -450,6 +510,22 @@ impl TokenClient {
         &self.inner.profile
     }
 
+    /// This client's name in metrics, traces and health checks: the config's
+    /// `name`, else the provider's.
+    pub fn name(&self) -> &str {
+        self.inner
+            .name
+            .as_deref()
+            .unwrap_or_else(|| self.inner.profile.provider.name())
+    }
+
+    /// The token endpoint's host (`server.address` of the bindings' spans).
+    pub fn server_address(&self) -> String {
+        Host::parse_url(&self.inner.profile.token_url)
+            .map(|url| url.host)
+            .unwrap_or_default()
+    }
+
     /// The client id.
     pub fn client_id(&self) -> &str {
         &self.inner.creds.client_id
@@ -471,19 +547,26 @@ impl TokenClient {
         &self.inner.clock
     }
 
-    /// Registers a fetch as in flight; returns it and the task that drives it
-    /// (to be spawned once the lock is released).
-    fn begin_fetch(&self, st: &mut State, refresh: bool) -> (Fetch, BoxFuture<'static, ()>) {
+    /// Registers a fetch as in flight; returns it, the task that drives it (to
+    /// be spawned once the lock is released) and its id.
+    fn begin_fetch(
+        &self,
+        st: &mut State,
+        reason: FetchReason,
+    ) -> (Fetch, BoxFuture<'static, ()>, u64) {
+        st.fetch_seq = st.fetch_seq.saturating_add(1);
+        st.invalidated = false;
+        let fetch_id = st.fetch_seq;
         let inner = self.inner.clone();
         let fetch: BoxFuture<'static, Result<AccessToken>> =
-            Box::pin(async move { inner.fetch(refresh).await });
+            Box::pin(async move { inner.fetch(fetch_id, reason).await });
         let shared = fetch.shared();
         st.inflight = Some((self.inner.spawner.generation(), shared.clone()));
         let driver = shared.clone();
         let task = Box::pin(async move {
             let _ = driver.await;
         });
-        (shared, task)
+        (shared, task, fetch_id)
     }
 }
 
@@ -549,27 +632,37 @@ impl Inner {
     }
 
     /// One fetch: store first, then the endpoint; records the outcome.
-    async fn fetch(&self, refresh: bool) -> Result<AccessToken> {
+    async fn fetch(&self, fetch_id: u64, reason: FetchReason) -> Result<AccessToken> {
+        let began = self.clock.now_ms();
         // A panic (a bug here, or in a user-supplied store or transport) must not
         // leave the fetch in flight forever: it becomes an error for every waiter.
-        let result = AssertUnwindSafe(self.fetch_once())
+        let result = AssertUnwindSafe(self.fetch_once(fetch_id))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| Err(Error::new(ErrorKind::Internal, "the token fetch panicked")))
             .map_err(|e| e.redacted(&self.redactor()));
         let now = self.clock.now_ms();
+        let latency_ms = now.saturating_sub(began);
         let mut st = self.lock();
         st.inflight = None;
         let mut failed_with_delay = None;
         let event = match &result {
-            Ok((cached, from_store)) => {
+            Ok((cached, from_store, status)) => {
                 st.current = Some(cached.clone());
                 self.current.store(Some(Arc::new(cached.clone())));
                 st.backoff.reset();
                 st.last_error = None;
                 Event::Fetched {
+                    fetch_id,
+                    reason: if *from_store {
+                        FetchReason::Adopted
+                    } else {
+                        reason
+                    },
                     lifetime_ms: cached.deadlines.expires_at.saturating_sub(now),
                     from_store: *from_store,
+                    latency_ms,
+                    status: *status,
                 }
             }
             Err(e) => {
@@ -579,15 +672,25 @@ impl Inner {
                     .backoff
                     .fail(&self.profile.policy, now, e.retry_after_ms(), random);
                 st.last_error = Some(e.clone());
-                let still_usable = st
+                st.last_error_unix_ms = self.clock.unix_ms();
+                let usable = st
                     .current
                     .as_ref()
-                    .is_some_and(|c| now < c.deadlines.usable_until);
+                    .filter(|c| now < c.deadlines.usable_until);
                 failed_with_delay = Some(delay);
-                if refresh && still_usable {
-                    Event::RefreshFailed(e.clone())
-                } else {
-                    Event::FetchFailed(e.clone())
+                match usable {
+                    Some(c) if reason == FetchReason::Refresh => Event::RefreshFailed {
+                        fetch_id,
+                        error: e.clone(),
+                        latency_ms,
+                        lifetime_ms: c.deadlines.expires_at.saturating_sub(now),
+                    },
+                    _ => Event::FetchFailed {
+                        fetch_id,
+                        reason,
+                        error: e.clone(),
+                        latency_ms,
+                    },
                 }
             }
         };
@@ -598,19 +701,23 @@ impl Inner {
             log::warn!("tokenwell: token fetch failed ({e}); next attempt in {delay} ms");
         }
         self.emit(|| event);
-        result.map(|(cached, _)| cached.token)
+        result.map(|(cached, _, _)| cached.token)
     }
 
-    async fn fetch_once(&self) -> Result<(Cached, bool)> {
+    /// The token, whether it came from the store, and the endpoint's status.
+    async fn fetch_once(&self, fetch_id: u64) -> Result<(Cached, bool, Option<u16>)> {
         match &self.shared {
-            Some(shared) => self.fetch_shared(shared).await,
-            None => Ok((self.fetch_endpoint().await?.0, false)),
+            Some(shared) => self.fetch_shared(shared, fetch_id).await,
+            None => {
+                let fetched = self.fetch_endpoint().await?;
+                Ok((fetched.cached, false, Some(fetched.status)))
+            }
         }
     }
 
-    /// One request to the token endpoint: the token's cache entry, and the
-    /// token as another process would read it.
-    async fn fetch_endpoint(&self) -> Result<(Cached, StoredToken)> {
+    /// One request to the token endpoint: the token's cache entry, the token
+    /// as another process would read it, and the HTTP status.
+    async fn fetch_endpoint(&self) -> Result<Fetched> {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let req = request::build(&self.profile, &self.creds);
@@ -628,7 +735,11 @@ impl Inner {
             issued_unix_ms: sent_unix,
             lifetime_ms: issued.lifetime_ms,
         };
-        Ok((self.cached(stored.clone(), Some(sent_at)), stored))
+        Ok(Fetched {
+            cached: self.cached(stored.clone(), Some(sent_at)),
+            stored,
+            status: resp.status,
+        })
     }
 
     /// The cache entry of a token: scheduled from `sent_at` on the monotonic
@@ -660,6 +771,16 @@ impl Inner {
         );
         Cached { token, deadlines }
     }
+}
+
+/// What one request to the token endpoint brought.
+struct Fetched {
+    /// The token's cache entry.
+    cached: Cached,
+    /// The token as another process would read it.
+    stored: StoredToken,
+    /// The endpoint's HTTP status.
+    status: u16,
 }
 
 impl std::fmt::Debug for TokenClient {

@@ -62,6 +62,11 @@ pub enum BasicEncoding {
 pub struct TokenConfig {
     /// The preset, or `custom`.
     pub provider: Provider,
+    /// This client's name in metrics, traces and health checks (their
+    /// `client` attribute): 1 to 64 characters, none a control character.
+    /// Default: the provider's name.
+    #[serde(default)]
+    pub name: Option<String>,
     /// Preset environment (`staging`/`production`, `sandbox`/`production`).
     #[serde(default)]
     pub environment: Option<String>,

@@ -169,6 +169,7 @@ impl Profile {
         let policy = cfg.policy.clone();
         check_policy(&policy)?;
         check_timeouts(cfg)?;
+        check_name(cfg.name.as_deref())?;
         let profile = Profile {
             provider: cfg.provider,
             token_url,
@@ -348,6 +349,18 @@ pub(crate) const DEFAULT_ACCEPT: (&str, &str) = ("accept", "application/json");
 /// The longest wait a config may ask for: the largest delay every runtime's timer
 /// honours (JS `setTimeout` fires at once, after 1 ms, beyond it), about 24.8 days.
 pub(crate) const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+/// A client's name becomes a metric attribute: short, and printable.
+fn check_name(name: Option<&str>) -> Result<()> {
+    match name {
+        Some(n) if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) => {
+            Err(Error::config(
+                "name must be 1 to 64 characters, none a control character",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Every timeout is at least 1 ms (0 would fail each request or store call at
 /// once) and at most [`MAX_TIMEOUT_MS`], in every language alike.

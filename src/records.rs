@@ -7,6 +7,10 @@ use std::fmt;
 
 use crate::client::Lease;
 use crate::error::{Error, ErrorKind};
+#[cfg(feature = "ffi")]
+use crate::events::Event;
+#[cfg(feature = "ffi")]
+use crate::status::Status;
 
 /// A secret on its way to a binding. It crosses uniffi as a string but lands in
 /// a foreign class that prints `[redacted]` (see `uniffi.toml`), so generated
@@ -111,6 +115,244 @@ impl fmt::Display for TokenwellError {
 }
 
 impl std::error::Error for TokenwellError {}
+
+/// An error as an event or a status carries it: its code, the endpoint's
+/// status and the detail (no secret in any).
+#[cfg(feature = "ffi")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct CoreErrorInfo {
+    /// The stable error code.
+    pub code: String,
+    /// The token endpoint's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// What went wrong, without secrets.
+    pub detail: String,
+}
+
+#[cfg(feature = "ffi")]
+impl From<&Error> for CoreErrorInfo {
+    fn from(e: &Error) -> Self {
+        CoreErrorInfo {
+            code: e.code().to_owned(),
+            status: e.status(),
+            detail: e.detail().to_owned(),
+        }
+    }
+}
+
+/// An [`Event`] as every binding receives it: its name (a row of
+/// [`crate::EVENTS`]) and the fields that event has (the others are none).
+/// JS receives its fields as one array, in this order (see `wasm::exports`).
+#[cfg(feature = "ffi")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct CoreEvent {
+    /// The event's stable name.
+    pub name: String,
+    /// The fetch it belongs to.
+    pub fetch_id: Option<u64>,
+    /// Why the fetch ran (`first`, `refresh`, `after_401`, `expired`, `adopted`).
+    pub reason: Option<String>,
+    /// The lock's outcome (`won`, `waited`, `adopted`, `gave_up`).
+    pub outcome: Option<String>,
+    /// A hit on a token past its refresh point.
+    pub stale: Option<bool>,
+    /// The token's remaining lifetime, in ms.
+    pub lifetime_ms: Option<u64>,
+    /// Whether the token came from the shared store.
+    pub from_store: Option<bool>,
+    /// How long the fetch took, in ms.
+    pub latency_ms: Option<u64>,
+    /// The token endpoint's HTTP status.
+    pub status: Option<u16>,
+    /// The error.
+    pub error: Option<CoreErrorInfo>,
+    /// How long the process waited for another's lock, in ms.
+    pub waited_ms: Option<u64>,
+    /// When it happened, Unix ms on the client's clock.
+    pub at_unix_ms: i64,
+}
+
+#[cfg(feature = "ffi")]
+impl CoreEvent {
+    /// The record of `event`, which happened at `at_unix_ms`.
+    pub fn new(event: &Event, at_unix_ms: i64) -> CoreEvent {
+        let mut record = CoreEvent {
+            name: event.name().to_owned(),
+            fetch_id: None,
+            reason: None,
+            outcome: None,
+            stale: None,
+            lifetime_ms: None,
+            from_store: None,
+            latency_ms: None,
+            status: None,
+            error: event.error().map(CoreErrorInfo::from),
+            waited_ms: None,
+            at_unix_ms,
+        };
+        match *event {
+            Event::Hit { stale } => record.stale = Some(stale),
+            Event::FetchStarted { fetch_id, reason } => {
+                record.fetch_id = Some(fetch_id);
+                record.reason = Some(reason.code().to_owned());
+            }
+            Event::Fetched {
+                fetch_id,
+                reason,
+                lifetime_ms,
+                from_store,
+                latency_ms,
+                status,
+            } => {
+                record.fetch_id = Some(fetch_id);
+                record.reason = Some(reason.code().to_owned());
+                record.lifetime_ms = Some(lifetime_ms);
+                record.from_store = Some(from_store);
+                record.latency_ms = Some(latency_ms);
+                record.status = status;
+            }
+            Event::RefreshStarted { fetch_id } => record.fetch_id = Some(fetch_id),
+            Event::RefreshFailed {
+                fetch_id,
+                latency_ms,
+                lifetime_ms,
+                ref error,
+            } => {
+                record.fetch_id = Some(fetch_id);
+                record.latency_ms = Some(latency_ms);
+                record.lifetime_ms = Some(lifetime_ms);
+                record.status = error.status();
+            }
+            Event::FetchFailed {
+                fetch_id,
+                reason,
+                latency_ms,
+                ref error,
+            } => {
+                record.fetch_id = Some(fetch_id);
+                record.reason = Some(reason.code().to_owned());
+                record.latency_ms = Some(latency_ms);
+                record.status = error.status();
+            }
+            Event::StoreLock {
+                fetch_id,
+                outcome,
+                waited_ms,
+            } => {
+                record.fetch_id = Some(fetch_id);
+                record.outcome = Some(outcome.code().to_owned());
+                record.waited_ms = Some(waited_ms);
+            }
+            Event::Miss | Event::StoreFailed { .. } => {}
+        }
+        record
+    }
+}
+
+/// A [`Status`] as every binding receives it (JS: one array, in this order).
+#[cfg(feature = "ffi")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct CoreStatus {
+    /// `up`, `degraded`, `down` or `idle` (see [`crate::Health`]).
+    pub health: String,
+    /// Not `down`.
+    pub healthy: bool,
+    /// Whether a token is held that callers are given now.
+    pub token_usable: bool,
+    /// The held token's remaining lifetime to its expiry, in ms.
+    pub token_expires_in_ms: Option<u64>,
+    /// The last fetch's error, if it failed.
+    pub last_error: Option<CoreErrorInfo>,
+    /// When the last error happened, Unix ms.
+    pub last_error_at_unix_ms: Option<i64>,
+    /// How long before the next fetch may start, in ms, while backing off.
+    pub backoff_ms: Option<u64>,
+    /// Whether a fetch is in flight.
+    pub fetching: bool,
+    /// The store's breaker (`closed`, `open`, `half_open`), with a store.
+    pub store_breaker: Option<String>,
+    /// While the breaker is open: how long it stays open, in ms.
+    pub store_open_for_ms: Option<u64>,
+}
+
+#[cfg(feature = "ffi")]
+impl From<Status> for CoreStatus {
+    fn from(s: Status) -> Self {
+        CoreStatus {
+            health: s.health.code().to_owned(),
+            healthy: s.health.is_healthy(),
+            token_usable: s.token_usable,
+            token_expires_in_ms: s.token_expires_in_ms,
+            last_error: s.last_error.as_ref().map(|(e, _)| CoreErrorInfo::from(e)),
+            last_error_at_unix_ms: s.last_error.as_ref().map(|(_, at)| *at),
+            backoff_ms: s.backoff_ms,
+            fetching: s.fetching,
+            store_breaker: s.store.map(|h| h.breaker.code().to_owned()),
+            store_open_for_ms: s.store.map(|h| h.open_for_ms),
+        }
+    }
+}
+
+/// One row of the core's event table ([`crate::EVENTS`]), as the bindings
+/// read it to check their own event types against it (JS reads the same table
+/// from `schema/events.json`, generated from it).
+#[cfg(feature = "ffi")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct EventKindRecord {
+    /// The event's stable name.
+    pub name: String,
+    /// Its fields (snake_case).
+    pub fields: Vec<String>,
+}
+
+/// The core's event table.
+#[cfg(feature = "ffi")]
+pub fn event_kinds() -> Vec<EventKindRecord> {
+    crate::events::EVENTS
+        .iter()
+        .map(|k| EventKindRecord {
+            name: k.name.to_owned(),
+            fields: k.fields.iter().map(|f| (*f).to_owned()).collect(),
+        })
+        .collect()
+}
+
+/// One row of the core's metrics table ([`crate::metrics::METRICS`]) (JS
+/// reads the same table from `schema/metrics.json`, generated from it).
+#[cfg(feature = "ffi")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct MetricKindRecord {
+    /// The metric's name.
+    pub name: String,
+    /// `counter`, `histogram`, `observable_counter` or `observable_gauge`.
+    pub instrument: String,
+    /// Its unit (UCUM).
+    pub unit: String,
+    /// What it measures.
+    pub description: String,
+    /// Its attributes.
+    pub attributes: Vec<String>,
+}
+
+/// The core's metrics table.
+#[cfg(feature = "ffi")]
+pub fn metric_kinds() -> Vec<MetricKindRecord> {
+    crate::metrics::METRICS
+        .iter()
+        .map(|m| MetricKindRecord {
+            name: m.name.to_owned(),
+            instrument: m.instrument.code().to_owned(),
+            unit: m.unit.to_owned(),
+            description: m.description.to_owned(),
+            attributes: m.attributes.iter().map(|a| (*a).to_owned()).collect(),
+        })
+        .collect()
+}
 
 /// One row of the core's error table, as Python and Kotlin read it to derive
 /// their exception classes' codes and flags (JS reads the same table as the

@@ -140,18 +140,45 @@ async fn events_report_hits_fetches_and_refreshes() {
         serde_json::json!({"access_token": "e1", "expires_in": 100}),
     );
     transport.push_json(503, serde_json::json!({"error": "temporarily_unavailable"}));
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": "e2", "expires_in": 100}),
+    );
     let clock = Arc::new(ManualClock::new(0));
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink = {
         let seen = seen.clone();
         move |e: &Event| {
             let name = match e {
-                Event::Hit => "hit".to_owned(),
-                Event::Fetched { from_store, .. } => format!("fetched(store={from_store})"),
-                Event::RefreshStarted => "refresh_started".to_owned(),
-                Event::RefreshFailed(err) => format!("refresh_failed({})", err.code()),
-                Event::FetchFailed(err) => format!("fetch_failed({})", err.code()),
-                Event::StoreFailed(err) => format!("store_failed({})", err.code()),
+                Event::Hit { stale, .. } => format!("hit(stale={stale})"),
+                Event::Miss { .. } => "miss".to_owned(),
+                Event::FetchStarted {
+                    fetch_id, reason, ..
+                } => format!("fetch_started({fetch_id},{})", reason.code()),
+                Event::Fetched {
+                    fetch_id,
+                    reason,
+                    from_store,
+                    status,
+                    lifetime_ms,
+                    ..
+                } => format!(
+                    "fetched({fetch_id},{},store={from_store},{status:?},{lifetime_ms})",
+                    reason.code()
+                ),
+                Event::RefreshStarted { fetch_id, .. } => format!("refresh_started({fetch_id})"),
+                Event::RefreshFailed {
+                    fetch_id,
+                    error,
+                    lifetime_ms,
+                    ..
+                } => format!(
+                    "refresh_failed({fetch_id},{},{:?},{lifetime_ms})",
+                    error.code(),
+                    error.status()
+                ),
+                Event::FetchFailed { error, .. } => format!("fetch_failed({})", error.code()),
+                Event::StoreFailed { error, .. } => format!("store_failed({})", error.code()),
                 _ => "other".to_owned(),
             };
             seen.lock().unwrap().push(name);
@@ -168,16 +195,62 @@ async fn events_report_hits_fetches_and_refreshes() {
     clock.advance(80_000);
     c.token().await.unwrap();
     c.settle().await;
+    clock.advance(2_000); // past the backoff
+    assert!(c.invalidate("e1"));
+    c.token().await.unwrap();
     assert_eq!(
         *seen.lock().unwrap(),
         [
-            "fetched(store=false)",
-            "hit",
-            "refresh_started",
-            "hit",
-            "refresh_failed(server_error)"
+            "miss",
+            "fetch_started(1,first)",
+            "fetched(1,first,store=false,Some(200),100000)",
+            "hit(stale=false)",
+            "fetch_started(2,refresh)",
+            "refresh_started(2)",
+            "hit(stale=true)",
+            "refresh_failed(2,server_error,Some(503),20000)",
+            "miss",
+            "fetch_started(3,after_401)",
+            "fetched(3,after_401,store=false,Some(200),100000)",
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_says_whether_a_usable_token_is_held() {
+    use tokenwell::{Health, Status};
+    let transport = Arc::new(Scripted::default());
+    transport.push_json(
+        200,
+        serde_json::json!({"access_token": "s1", "expires_in": 100}),
+    );
+    transport.push_json(503, serde_json::json!({"error": "temporarily_unavailable"}));
+    let clock = Arc::new(ManualClock::new(0));
+    let c = client(transport.clone(), clock.clone());
+    let status: Status = c.status();
+    assert_eq!(status.health, Health::Idle);
+    assert!(!status.token_usable && status.token_expires_in_ms.is_none());
+    assert!(status.store.is_none() && !status.fetching);
+    c.token().await.unwrap();
+    let status = c.status();
+    assert_eq!(status.health, Health::Up);
+    assert_eq!(status.token_expires_in_ms, Some(100_000));
+    // The refresh ahead fails: still serving, a warning.
+    clock.advance(85_000);
+    c.token().await.unwrap();
+    c.settle().await;
+    let status = c.status();
+    assert_eq!(status.health, Health::Degraded);
+    assert!(status.health.is_healthy());
+    let (error, _) = status.last_error.clone().unwrap();
+    assert_eq!((error.code(), error.status()), ("server_error", Some(503)));
+    assert!(status.backoff_ms.is_some_and(|ms| ms > 0));
+    assert_eq!(status.token_expires_in_ms, Some(15_000));
+    // Past expiry minus the skew: no usable token, and the last fetch failed.
+    clock.advance(10_000);
+    let status = c.status();
+    assert_eq!(status.health, Health::Down);
+    assert!(!status.health.is_healthy() && !status.token_usable);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -474,4 +547,31 @@ fn clients_with_equal_profiles_share_one_profile() {
     assert!(!std::ptr::eq(a.profile(), c.profile()));
     assert_eq!(c.client_id(), "tenant-c");
     assert_ne!(a.cache_key(), c.cache_key());
+}
+
+#[test]
+fn a_client_is_named_by_its_config_else_by_its_provider() {
+    let named = |name: serde_json::Value| {
+        TokenClient::new(
+            TokenConfig::from_value(serde_json::json!({
+                "provider": "deliveroo", "environment": "sandbox", "name": name,
+                "client_id": "id", "client_secret": "s3cr3t-value"
+            }))
+            .unwrap(),
+        )
+    };
+    assert_eq!(
+        named(serde_json::json!("billing")).unwrap().name(),
+        "billing"
+    );
+    assert_eq!(
+        named(serde_json::Value::Null).unwrap().server_address(),
+        "auth-sandbox.developers.deliveroo.com"
+    );
+    assert_eq!(named(serde_json::Value::Null).unwrap().name(), "deliveroo");
+    for bad in [String::new(), "x".repeat(65), "a\tb".to_owned()] {
+        let e = named(serde_json::json!(bad)).unwrap_err();
+        assert_eq!(e.kind(), tokenwell::ErrorKind::Config, "{bad:?}");
+        assert!(e.detail().starts_with("name must be"), "{e}");
+    }
 }

@@ -176,6 +176,13 @@ async fn a_failing_store_is_a_miss_and_the_breaker_stops_asking_it() {
         logged.iter().any(|e| e.starts_with("StoreFailed")),
         "{logged:?}"
     );
+    // The lock could not be asked for: the process fetched beside it.
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.starts_with("StoreLock") && e.contains("GaveUp")),
+        "{logged:?}"
+    );
     assert!(logged.iter().all(|e| !e.contains(SECRET)));
 }
 
@@ -229,10 +236,31 @@ async fn waiters_adopt_the_holders_token_and_fetch_themselves_if_it_died() {
                 .unwrap();
         })
     };
-    let waiter = client(&endpoint, &store, None);
+    let events = Arc::new(Events::default());
+    let waiter = TokenClient::builder(config(SECRET))
+        .transport(endpoint.clone())
+        .store(store.clone())
+        .on_event(events.clone())
+        .build()
+        .unwrap();
     assert_eq!(waiter.token().await.unwrap().secret(), "from-holder");
     assert_eq!(endpoint.count(), 0);
     publisher.await.unwrap();
+    let lock_outcomes = |events: &Events| -> Vec<String> {
+        let seen = events.0.lock().unwrap();
+        seen.iter()
+            .filter(|e| e.starts_with("StoreLock") || e.starts_with("Fetched"))
+            .map(|e| e.split(", waited_ms").next().unwrap_or(e).to_owned())
+            .map(|e| e.split(", lifetime_ms").next().unwrap_or(&e).to_owned())
+            .collect()
+    };
+    assert_eq!(
+        lock_outcomes(&events),
+        [
+            "StoreLock { fetch_id: 1, outcome: Adopted",
+            "Fetched { fetch_id: 1, reason: Adopted"
+        ]
+    );
 
     // A holder that dies: its lock expires after its TTL, then a waiter fetches.
     let endpoint = Endpoint::new(0, 3600);
@@ -248,8 +276,10 @@ async fn waiters_adopt_the_holders_token_and_fetch_themselves_if_it_died() {
     )
     .transport(endpoint.clone())
     .store(store.clone())
+    .on_event(events.clone())
     .build()
     .unwrap();
+    events.0.lock().unwrap().clear();
     let keys = Keys::new(fleet::DEFAULT_PREFIX, fast.cache_key());
     let lock_ttl = 100 + 100 + fleet::LOCK_MARGIN_MS;
     assert!(memory.try_lock(&keys.lock, "dead", lock_ttl).await.unwrap());
@@ -261,6 +291,26 @@ async fn waiters_adopt_the_holders_token_and_fetch_themselves_if_it_died() {
         "{waited:?}"
     );
     assert_eq!(endpoint.count(), 1);
+    // It waited, then took the lock that lapsed.
+    assert_eq!(
+        lock_outcomes(&events),
+        [
+            "StoreLock { fetch_id: 1, outcome: Waited",
+            "Fetched { fetch_id: 1, reason: First"
+        ]
+    );
+    // The next process finds no lock: it wins it at once (after a 401).
+    events.0.lock().unwrap().clear();
+    assert!(fast.invalidate("tok-1"));
+    fast.settle().await;
+    assert_eq!(fast.token().await.unwrap().secret(), "tok-2");
+    assert_eq!(
+        lock_outcomes(&events),
+        [
+            "StoreLock { fetch_id: 2, outcome: Won",
+            "Fetched { fetch_id: 2, reason: After401"
+        ]
+    );
 }
 
 struct SystemNow;
@@ -365,9 +415,21 @@ async fn settle_waits_for_the_store_removal_invalidate_started() {
         panics: false,
     });
     let store: Arc<dyn Store> = slow.clone();
-    let a = client(&endpoint, &store, None);
+    // A time-box far above the slow delete: on a loaded machine the delete must
+    // still finish, not time out and leave the record.
+    let patient = TokenConfig::from_value(serde_json::json!({
+        "provider": "deliveroo", "environment": "sandbox",
+        "client_id": "fleet-client", "client_secret": SECRET,
+        "store": {"timeout_ms": 10_000}
+    }))
+    .unwrap();
+    let key = Keys::for_config(&patient).unwrap().token;
+    let a = TokenClient::builder(patient)
+        .transport(endpoint.clone())
+        .store(store.clone())
+        .build()
+        .unwrap();
     let first = a.token().await.unwrap();
-    let key = Keys::for_config(&config(SECRET)).unwrap().token;
     assert!(slow.get(&key).await.unwrap().is_some());
     assert!(a.invalidate(first.secret()));
     // A second invalidate of the next token starts a second removal: settle waits for both.

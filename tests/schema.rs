@@ -93,7 +93,7 @@ fn the_published_schema_is_generated_from_the_config_type() {
 /// A config that sets every key of the schema, in snake_case.
 fn full_config() -> Value {
     json!({
-        "provider": "custom", "environment": "production", "region": "eu",
+        "provider": "custom", "name": "billing", "environment": "production", "region": "eu",
         "base_url": "https://auth.example.com", "token_url": "https://auth.example.com/token",
         "client_id": "id", "client_secret": "s3cr3t-value",
         "audience": "https://api.example.com", "scope": "a b", "ttl": 3600,

@@ -477,7 +477,7 @@ fn week(seed: u64) -> Stats {
             let sink = move |e: &Event| {
                 if matches!(
                     e,
-                    Event::Fetched { .. } | Event::FetchFailed(_) | Event::RefreshFailed(_)
+                    Event::Fetched { .. } | Event::FetchFailed { .. } | Event::RefreshFailed { .. }
                 ) {
                     *counter.lock().unwrap() += 1;
                 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{Cached, Inner};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::Event;
+use crate::events::{Event, LockOutcome};
 use crate::fleet::{self, record, Breaker, Keys, Timings};
 use crate::platform::{self, time_boxed, Host, Platform};
 use crate::store::{Store, StoredToken};
@@ -32,11 +32,33 @@ impl SharedStore {
     }
 }
 
+impl SharedStore {
+    /// The breaker's state at `now` and how long it stays open.
+    pub(super) fn breaker_state(&self, now: u64) -> (crate::status::BreakerState, u64) {
+        let breaker = self.breaker.lock().unwrap_or_else(|e| e.into_inner());
+        breaker.state(now)
+    }
+}
+
 impl Inner {
     /// A fetch through the store: adopt, or lock and fetch, or wait for the
     /// holder; the endpoint directly whenever the store cannot help.
-    pub(super) async fn fetch_shared(&self, shared: &SharedStore) -> Result<(Cached, bool)> {
+    pub(super) async fn fetch_shared(
+        &self,
+        shared: &SharedStore,
+        fetch_id: u64,
+    ) -> Result<(Cached, bool, Option<u16>)> {
         let lock_ttl = shared.timings.lock_ttl_ms;
+        let began = self.clock.now_ms();
+        let lock_event = |outcome| {
+            let waited_ms = self.clock.now_ms().saturating_sub(began);
+            self.emit(|| Event::StoreLock {
+                fetch_id,
+                outcome,
+                waited_ms,
+            })
+        };
+        let mut waited = false;
         // Patience, not the lock's TTL, bounds the wait: a holder that is slow
         // or died, or a lock nobody will release, costs at most this.
         let give_up_at = self
@@ -46,7 +68,10 @@ impl Inner {
         let mut attempt = 0;
         loop {
             if let Some(cached) = self.adopt(shared).await {
-                return Ok((cached, true));
+                if waited {
+                    lock_event(LockOutcome::Adopted);
+                }
+                return Ok((cached, true, None));
             }
             if !shared.store.has_lock() {
                 break;
@@ -54,32 +79,46 @@ impl Inner {
             let owner = fleet::owner_id();
             let lock = shared.store.try_lock(&shared.keys.lock, &owner, lock_ttl);
             match self.call(shared, lock).await {
-                Some(true) => return self.fetch_holding(shared, &owner).await,
+                Some(true) => {
+                    lock_event(if waited {
+                        LockOutcome::Waited
+                    } else {
+                        LockOutcome::Won
+                    });
+                    return self.fetch_holding(shared, &owner).await;
+                }
                 // Another process fetches: wait for its token.
-                Some(false) if self.clock.now_ms() < give_up_at => {}
+                Some(false) if self.clock.now_ms() < give_up_at => waited = true,
                 // Out of patience, or the store fails: fetch ourselves.
-                _ => break,
+                _ => {
+                    lock_event(LockOutcome::GaveUp);
+                    break;
+                }
             }
             Host::sleep(fleet::poll_delay_ms(attempt, platform::random_unit())).await;
             attempt += 1;
         }
-        let (cached, stored) = self.fetch_endpoint().await?;
-        self.publish(shared, &stored, None).await;
-        Ok((cached, false))
+        let fetched = self.fetch_endpoint().await?;
+        self.publish(shared, &fetched.stored, None).await;
+        Ok((fetched.cached, false, Some(fetched.status)))
     }
 
     /// Holding the lock: re-read (someone may just have published), else fetch
     /// and publish, releasing the lock in the same step.
-    async fn fetch_holding(&self, shared: &SharedStore, owner: &str) -> Result<(Cached, bool)> {
+    async fn fetch_holding(
+        &self,
+        shared: &SharedStore,
+        owner: &str,
+    ) -> Result<(Cached, bool, Option<u16>)> {
         let unlock = || shared.store.unlock(&shared.keys.lock, owner);
         if let Some(cached) = self.adopt(shared).await {
             self.call(shared, unlock()).await;
-            return Ok((cached, true));
+            return Ok((cached, true, None));
         }
         match self.fetch_endpoint().await {
-            Ok((cached, stored)) => {
-                self.publish(shared, &stored, Some(owner)).await;
-                Ok((cached, false))
+            Ok(fetched) => {
+                self.publish(shared, &fetched.stored, Some(owner)).await;
+                Ok((fetched.cached, false, Some(fetched.status)))
             }
             Err(e) => {
                 self.call(shared, unlock()).await;
@@ -176,6 +215,6 @@ impl Inner {
     fn store_failed(&self, e: Error) {
         let e = e.redacted(&self.redactor());
         log::warn!("tokenwell: token store failed ({e}); going on without it");
-        self.emit(|| Event::StoreFailed(e));
+        self.emit(|| Event::StoreFailed { error: e });
     }
 }

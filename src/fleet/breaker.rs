@@ -23,6 +23,18 @@ impl Breaker {
         now >= self.open_until
     }
 
+    /// Its state at `now`, and how long it stays open (0 unless open).
+    pub fn state(&self, now: u64) -> (crate::status::BreakerState, u64) {
+        use crate::status::BreakerState;
+        if !self.allows(now) {
+            (BreakerState::Open, self.open_until.saturating_sub(now))
+        } else if self.opened > 0 {
+            (BreakerState::HalfOpen, 0)
+        } else {
+            (BreakerState::Closed, 0)
+        }
+    }
+
     /// Records a success: closed again.
     pub fn success(&mut self) {
         *self = Breaker::default();
@@ -67,5 +79,20 @@ mod tests {
         assert!(b.allows(1_000_000 * 19 + MAX_OPEN_MS));
         b.success();
         assert_eq!(b, Breaker::default());
+    }
+
+    #[test]
+    fn its_state_is_closed_open_then_half_open() {
+        use crate::status::BreakerState;
+        let mut b = Breaker::default();
+        assert_eq!(b.state(0), (BreakerState::Closed, 0));
+        b.failure(0);
+        b.failure(0);
+        assert_eq!(b.state(0).0, BreakerState::Closed);
+        b.failure(10);
+        assert_eq!(b.state(10), (BreakerState::Open, FIRST_OPEN_MS));
+        assert_eq!(b.state(10 + FIRST_OPEN_MS), (BreakerState::HalfOpen, 0));
+        b.success();
+        assert_eq!(b.state(10 + FIRST_OPEN_MS).0, BreakerState::Closed);
     }
 }

@@ -7,13 +7,17 @@ use std::sync::Arc;
 
 use futures::executor::block_on;
 
+use super::events::{EventListener, ListenerSink, Lookups};
 use super::foreign::{ForeignStore, ForeignStoreAdapter};
 use crate::fleet::Keys;
 use crate::store::Store;
 use crate::{Error, ManualClock, MemoryStore, TokenClient, TokenConfig};
 
 // The records (lease, error, error table) are shared with the wasm exports.
-pub use crate::records::{CoreLease, ErrorKindRecord, Redacted, TokenwellError};
+pub use crate::records::{
+    CoreErrorInfo, CoreEvent, CoreLease, CoreStatus, ErrorKindRecord, EventKindRecord,
+    MetricKindRecord, Redacted, TokenwellError,
+};
 
 /// The core's error table: every kind with its stable code and whether it is a
 /// credential error or retryable. Python and Kotlin derive their exception
@@ -21,6 +25,27 @@ pub use crate::records::{CoreLease, ErrorKindRecord, Redacted, TokenwellError};
 #[uniffi::export]
 pub fn error_kinds() -> Vec<ErrorKindRecord> {
     crate::records::error_kinds()
+}
+
+/// The core's event table: every event a listener receives (or, for `hit` and
+/// `miss`, that the lookup counters count) with its fields.
+#[uniffi::export]
+pub fn event_kinds() -> Vec<EventKindRecord> {
+    crate::records::event_kinds()
+}
+
+/// The core's metrics table: each binding builds its instruments from it.
+#[uniffi::export]
+pub fn metric_kinds() -> Vec<MetricKindRecord> {
+    crate::records::metric_kinds()
+}
+
+/// Stops delivering events to every listener of this process, for good: a
+/// binding calls it when its runtime shuts down (Python's `atexit`), since
+/// calling into a finalising interpreter from another thread aborts it.
+#[uniffi::export]
+pub fn close_event_delivery() {
+    super::events::close()
 }
 
 /// A clock moved by hand, for deterministic tests in every language.
@@ -121,10 +146,21 @@ pub fn store_keys(config_json: String) -> Result<CoreStoreKeys, TokenwellError> 
     })
 }
 
+/// A Python store run by Python threads (see [`CoreClient::with_queued_store`]).
+#[derive(uniffi::Record)]
+pub struct QueuedStore {
+    /// How those threads find the store.
+    pub store_id: u64,
+    /// Whether it has `try_lock` and `unlock`.
+    pub has_lock: bool,
+}
+
 /// The core client, as Python and Kotlin see it.
 #[derive(uniffi::Object)]
 pub struct CoreClient {
     client: TokenClient,
+    /// The listener's sink, with the lookup counters.
+    events: Option<Arc<ListenerSink>>,
 }
 
 impl CoreClient {
@@ -133,19 +169,35 @@ impl CoreClient {
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<dyn Store>>,
     ) -> Result<Arc<Self>, TokenwellError> {
+        Self::build_with(config_json, clock, store, None)
+    }
+
+    fn build_with(
+        config_json: &[u8],
+        clock: Option<Arc<CoreClock>>,
+        store: Option<Arc<dyn Store>>,
+        listener: Option<Arc<dyn EventListener>>,
+    ) -> Result<Arc<Self>, TokenwellError> {
         let text = std::str::from_utf8(config_json).map_err(|e| {
             Error::config(format!("config is not UTF-8 (byte {})", e.valid_up_to()))
         })?;
         let config = TokenConfig::from_json(text)?;
         let mut builder = TokenClient::builder(config);
-        if let Some(clock) = clock {
-            builder = builder.clock(clock.0.clone());
-        }
+        let clock: Arc<dyn crate::Clock> = match clock {
+            Some(clock) => clock.0.clone(),
+            None => Arc::new(crate::SystemClock),
+        };
+        builder = builder.clock(clock.clone());
         if let Some(store) = store {
             builder = builder.store(store);
         }
+        let events = listener.map(|l| Arc::new(ListenerSink::new(l, clock)));
+        if let Some(sink) = &events {
+            builder = builder.on_event(sink.clone());
+        }
         Ok(Arc::new(CoreClient {
             client: builder.build()?,
+            events,
         }))
     }
 }
@@ -212,6 +264,52 @@ impl CoreClient {
             clock,
             Some(Arc::new(ForeignStoreAdapter::queued(store_id, has_lock))),
         )
+    }
+
+    /// Like [`CoreClient::new`], with a store of any kind (the first given) and an event
+    /// listener (see [`EventListener`]): its events are queued and delivered on
+    /// tokenwell's event thread; hits and misses are counted ([`CoreClient::lookups`]).
+    #[uniffi::constructor]
+    pub fn with_listener(
+        config_json: &[u8],
+        clock: Option<Arc<CoreClock>>,
+        store: Option<Arc<CoreStore>>,
+        foreign_store: Option<Arc<dyn ForeignStore>>,
+        queued_store: Option<QueuedStore>,
+        listener: Arc<dyn EventListener>,
+    ) -> Result<Arc<Self>, TokenwellError> {
+        let store: Option<Arc<dyn Store>> = match (store, foreign_store, queued_store) {
+            (Some(s), _, _) => Some(s.0.clone()),
+            (None, Some(f), _) => Some(Arc::new(ForeignStoreAdapter::new(f))),
+            (None, None, Some(q)) => Some(Arc::new(ForeignStoreAdapter::queued(
+                q.store_id, q.has_lock,
+            ))),
+            (None, None, None) => None,
+        };
+        Self::build_with(config_json, clock, store, Some(listener))
+    }
+
+    /// The client's name in metrics and traces (config `name`, else the provider).
+    pub fn name(&self) -> String {
+        self.client.name().to_owned()
+    }
+
+    /// The token endpoint's host, for spans.
+    pub fn server_address(&self) -> String {
+        self.client.server_address()
+    }
+
+    /// The client's health, without I/O.
+    pub fn status(&self) -> CoreStatus {
+        self.client.status().into()
+    }
+
+    /// The lookup counters (zero without a listener).
+    pub fn lookups(&self) -> Lookups {
+        self.events
+            .as_ref()
+            .map(|sink| sink.lookups())
+            .unwrap_or_default()
     }
 
     /// A valid token (async: a Python coroutine, a Kotlin suspend function).

@@ -7,6 +7,8 @@ mod seal;
 mod transport;
 
 #[cfg(feature = "ffi")]
+pub mod events;
+#[cfg(feature = "ffi")]
 pub mod ffi;
 #[cfg(feature = "ffi")]
 pub mod foreign;

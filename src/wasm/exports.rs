@@ -95,10 +95,37 @@ pub fn store_keys(config: &JsValue) -> Result<Box<[JsValue]>, JsValue> {
     Ok(Box::new([keys.token.into(), keys.lock.into()]))
 }
 
+/// Hands a client's events to the JS wrapper's `onEvent(record)`, which queues
+/// them (a microtask) off the fetch path; hits and misses are counted here.
+struct JsEvents {
+    on_event: Function,
+    clock: Arc<dyn crate::Clock>,
+    /// Fresh hits, stale hits, misses.
+    counts: [std::cell::Cell<f64>; 3],
+}
+
+impl crate::EventSink for JsEvents {
+    fn on_event(&self, event: &crate::Event) {
+        let slot = match event {
+            crate::Event::Hit { stale: false, .. } => 0,
+            crate::Event::Hit { .. } => 1,
+            crate::Event::Miss => 2,
+            _ => {
+                let fields = event_fields(event, self.clock.unix_ms());
+                // The wrapper's function only queues; whatever it throws is dropped.
+                let _ = self.on_event.call1(&JsValue::NULL, &fields);
+                return;
+            }
+        };
+        self.counts[slot].set(self.counts[slot].get() + 1.0);
+    }
+}
+
 /// The core client as JS sees it.
 #[wasm_bindgen]
 pub struct WasmClient {
     client: TokenClient,
+    events: Option<Arc<JsEvents>>,
 }
 
 #[wasm_bindgen]
@@ -130,14 +157,29 @@ impl WasmClient {
             .ok_or_else(|| error_to_js(Error::config("the config must be an object")))?;
         super::console::install();
         let mut builder = TokenClient::builder(TokenConfig::from_json(&json).map_err(error_to_js)?);
-        if let Some(clock) = clock {
-            builder = builder.clock(clock.0);
-        }
+        let clock: Arc<dyn crate::Clock> = match clock {
+            Some(clock) => clock.0,
+            None => Arc::new(crate::SystemClock),
+        };
+        builder = builder.clock(clock.clone());
         let option = |name: &str| {
             Reflect::get(options, &name.into())
                 .ok()
                 .filter(|v| v.is_object() || v.is_function())
         };
+        #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
+        let events = option("onEvent")
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .map(|on_event| {
+                Arc::new(JsEvents {
+                    on_event,
+                    clock,
+                    counts: Default::default(),
+                })
+            });
+        if let Some(sink) = &events {
+            builder = builder.on_event(sink.clone());
+        }
         if let Some(js) = option("jsStore") {
             let adapter = super::JsStoreAdapter::new(js.unchecked_into());
             #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
@@ -148,7 +190,53 @@ impl WasmClient {
         builder = builder.spawner(super::WaitUntilSpawner::shared(wait_until));
         Ok(WasmClient {
             client: builder.build().map_err(error_to_js)?,
+            events,
         })
+    }
+
+    /// The client's name in metrics and traces (config `name`, else the provider).
+    pub fn name(&self) -> String {
+        self.client.name().to_owned()
+    }
+
+    /// The token endpoint's host, for spans.
+    #[wasm_bindgen(js_name = serverAddress)]
+    pub fn server_address(&self) -> String {
+        self.client.server_address()
+    }
+
+    /// The client's health, without I/O: [`CoreStatus`]'s fields as one array
+    /// in its order, the last error's as three (code, status, detail).
+    pub fn status(&self) -> js_sys::Array {
+        let s = self.client.status();
+        let error = s.last_error.as_ref();
+        let fields = js_sys::Array::of4(
+            &s.health.code().into(),
+            &s.health.is_healthy().into(),
+            &s.token_usable.into(),
+            &num(s.token_expires_in_ms),
+        );
+        push_error(&fields, error.map(|(e, _)| e));
+        for value in [
+            num(error.map(|(_, at)| *at)),
+            num(s.backoff_ms),
+            s.fetching.into(),
+            s.store.map_or(JsValue::NULL, |h| h.breaker.code().into()),
+            num(s.store.map(|h| h.open_for_ms)),
+        ] {
+            fields.push(&value);
+        }
+        fields
+    }
+
+    /// The lookup counters `[hits, stale, misses]` (zeros without `onEvent`).
+    pub fn lookups(&self) -> Box<[f64]> {
+        let counts = self
+            .events
+            .as_ref()
+            .map(|e| [e.counts[0].get(), e.counts[1].get(), e.counts[2].get()])
+            .unwrap_or_default();
+        Box::new(counts)
     }
 
     /// A promise of a [`CoreLease`] record (`{accessToken, tokenType,
@@ -189,6 +277,112 @@ impl WasmClient {
         self.client.describe()
     }
 }
+
+/// An event's fields as one array, in [`crate::records::CoreEvent`]'s order
+/// (the error's as three: code, status, detail), without the record's
+/// allocations.
+fn event_fields(event: &crate::Event, at_unix_ms: i64) -> js_sys::Array {
+    use crate::Event as E;
+    let (mut fetch, mut reason, mut outcome, mut stale) = (None, None, None, None);
+    let (mut lifetime, mut from_store, mut latency, mut status, mut waited) =
+        (None, None, None, None, None);
+    match *event {
+        E::Hit { stale: s } => stale = Some(s),
+        E::FetchStarted {
+            fetch_id,
+            reason: r,
+        } => (fetch, reason) = (Some(fetch_id), Some(r.code())),
+        E::Fetched {
+            fetch_id,
+            reason: r,
+            lifetime_ms,
+            from_store: f,
+            latency_ms,
+            status: st,
+        } => {
+            (fetch, reason, lifetime, from_store) =
+                (Some(fetch_id), Some(r.code()), Some(lifetime_ms), Some(f));
+            (latency, status) = (Some(latency_ms), st);
+        }
+        E::RefreshStarted { fetch_id } => fetch = Some(fetch_id),
+        E::RefreshFailed {
+            fetch_id,
+            latency_ms,
+            lifetime_ms,
+            ref error,
+        } => {
+            (fetch, latency, lifetime, status) = (
+                Some(fetch_id),
+                Some(latency_ms),
+                Some(lifetime_ms),
+                error.status(),
+            )
+        }
+        E::FetchFailed {
+            fetch_id,
+            reason: r,
+            latency_ms,
+            ref error,
+        } => {
+            (fetch, reason, latency, status) = (
+                Some(fetch_id),
+                Some(r.code()),
+                Some(latency_ms),
+                error.status(),
+            )
+        }
+        E::StoreLock {
+            fetch_id,
+            outcome: o,
+            waited_ms,
+        } => (fetch, outcome, waited) = (Some(fetch_id), Some(o.code()), Some(waited_ms)),
+        E::Miss | E::StoreFailed { .. } => {}
+    }
+    let fields = js_sys::Array::of4(
+        &event.name().into(),
+        &num(fetch),
+        &reason.map_or(JsValue::NULL, JsValue::from_str),
+        &outcome.map_or(JsValue::NULL, JsValue::from_str),
+    );
+    for value in [
+        stale.map_or(JsValue::NULL, JsValue::from),
+        num(lifetime),
+        from_store.map_or(JsValue::NULL, JsValue::from),
+        num(latency),
+        num(status),
+    ] {
+        fields.push(&value);
+    }
+    push_error(&fields, event.error());
+    fields.push(&num(waited));
+    fields.push(&num(Some(at_unix_ms)));
+    fields
+}
+
+/// An error's code, status and detail onto `fields` (three nulls without one).
+fn push_error(fields: &js_sys::Array, error: Option<&Error>) {
+    fields.push(&error.map_or(JsValue::NULL, |e| e.code().into()));
+    fields.push(&num(error.and_then(Error::status)));
+    fields.push(&error.map_or(JsValue::NULL, |e| e.detail().into()));
+}
+
+/// A number, or `null` (a JS number holds every value these reach exactly).
+fn num<T: ToF64>(value: Option<T>) -> JsValue {
+    value.map_or(JsValue::NULL, |v| JsValue::from_f64(v.to_f64()))
+}
+
+trait ToF64 {
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! to_f64 {
+    ($($ty:ty),*) => {$(impl ToF64 for $ty {
+        fn to_f64(self) -> f64 {
+            self as f64
+        }
+    })*};
+}
+to_f64!(u16, u64, i64);
 
 /// A failure as a plain `{code, status, retryAfterMs, detail, summary}` object
 /// (the JS wrapper turns it into its `TokenwellError` class). The core's texts

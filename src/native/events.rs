@@ -1,0 +1,232 @@
+//! Events for Python and Kotlin: the uniffi foreign trait [`EventListener`] and
+//! the sink that feeds it, off the fetch path.
+//!
+//! - **Hits and misses are counted**, never delivered: they happen on every
+//!   call. The counters are read at collection time ([`Lookups`]).
+//! - **Every other event is queued**, and one thread per process (a forked
+//!   child starts its own) hands them to the listeners in order. The queue is
+//!   bounded ([`QUEUE_CAPACITY`]): a listener that blocks delays only other
+//!   listeners' events, and once the queue is full new events are dropped and
+//!   counted, never waited for.
+//! - **A fetch's start is also told at once**, on the thread of the caller that
+//!   started it ([`EventListener::on_fetch_started`]), so a binding can read
+//!   that caller's trace context; the binding must return at once.
+//! - A listener that panics or throws costs that event only.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+
+use super::process;
+use crate::clock::Clock;
+use crate::events::{Event, EventSink};
+use crate::records::CoreEvent;
+
+/// Events waiting for the listeners' thread, at most.
+pub const QUEUE_CAPACITY: usize = 4096;
+
+/// Receives a client's events (implemented by the Python and Kotlin wrappers).
+#[uniffi::export(with_foreign)]
+pub trait EventListener: Send + Sync {
+    /// An event, on tokenwell's event thread: never on the fetch path.
+    fn on_event(&self, event: CoreEvent);
+
+    /// A fetch that the calling thread's call started (`fetch_started`), told
+    /// on that thread before anything is awaited, so the binding can read the
+    /// caller's context (a trace's parent). Return at once: the caller waits.
+    fn on_fetch_started(&self, fetch_id: u64, reason: String, at_unix_ms: i64);
+}
+
+/// How a client's lookups went, counted since it was built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, uniffi::Record)]
+pub struct Lookups {
+    /// Fresh cached tokens handed out by the core.
+    pub hits: u64,
+    /// Tokens past their refresh point handed out while a refresh runs.
+    pub stale: u64,
+    /// Callers that waited for a fetch.
+    pub misses: u64,
+    /// Events dropped because the queue was full.
+    pub dropped: u64,
+}
+
+/// The [`EventSink`] of a client with a listener.
+pub struct ListenerSink {
+    listener: Arc<dyn EventListener>,
+    clock: Arc<dyn Clock>,
+    hits: AtomicU64,
+    stale: AtomicU64,
+    misses: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl ListenerSink {
+    /// A sink for `listener`, stamping events with `clock`'s wall time.
+    pub fn new(listener: Arc<dyn EventListener>, clock: Arc<dyn Clock>) -> ListenerSink {
+        ListenerSink {
+            listener,
+            clock,
+            hits: AtomicU64::new(0),
+            stale: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// The counters so far.
+    pub fn lookups(&self) -> Lookups {
+        Lookups {
+            hits: self.hits.load(Ordering::Relaxed),
+            stale: self.stale.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl EventSink for ListenerSink {
+    fn on_event(&self, event: &Event) {
+        let count = |counter: &AtomicU64| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        };
+        match event {
+            Event::Hit { stale: false, .. } => return count(&self.hits),
+            Event::Hit { .. } => return count(&self.stale),
+            Event::Miss => return count(&self.misses),
+            _ => {}
+        }
+        let at = self.clock.unix_ms();
+        if let Event::FetchStarted {
+            fetch_id, reason, ..
+        } = event
+        {
+            let listener = &self.listener;
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                listener.on_fetch_started(*fetch_id, reason.code().to_owned(), at)
+            }));
+        }
+        if !offer(self.listener.clone(), CoreEvent::new(event, at)) {
+            count(&self.dropped);
+        }
+    }
+}
+
+type Queued = (Arc<dyn EventListener>, CoreEvent);
+
+/// This process generation's queue.
+static QUEUE: Mutex<Option<(u64, SyncSender<Queued>)>> = Mutex::new(None);
+/// Set when the host runtime is shutting down: nothing more is delivered.
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Stops delivering events for good (the interpreter or JVM is exiting:
+/// calling into it from another thread could abort the process).
+pub fn close() {
+    CLOSED.store(true, Ordering::Release);
+}
+
+/// Queues `event` for `listener`; false if it was dropped.
+fn offer(listener: Arc<dyn EventListener>, event: CoreEvent) -> bool {
+    if CLOSED.load(Ordering::Acquire) {
+        return false;
+    }
+    let generation = process::generation();
+    let mut queue = QUEUE.lock().unwrap_or_else(|e| e.into_inner());
+    let sender = match queue.as_ref() {
+        Some((g, sender)) if *g == generation => sender.clone(),
+        // None yet, or the parent's (its thread is not in a forked child).
+        _ => {
+            let (sender, receiver) = sync_channel::<Queued>(QUEUE_CAPACITY);
+            let spawned = std::thread::Builder::new()
+                .name("tokenwell-events".into())
+                .spawn(move || {
+                    for (listener, event) in receiver {
+                        if CLOSED.load(Ordering::Acquire) {
+                            break;
+                        }
+                        let _ = catch_unwind(AssertUnwindSafe(|| listener.on_event(event)));
+                    }
+                });
+            if spawned.is_err() {
+                return false;
+            }
+            if let Some((_, parents)) = queue.take() {
+                // Never dropped in the child: its receiver's thread is gone.
+                std::mem::forget(parents);
+            }
+            *queue = Some((generation, sender.clone()));
+            sender
+        }
+    };
+    drop(queue);
+    match sender.try_send((listener, event)) {
+        Ok(()) => true,
+        Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::events::FetchReason;
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    struct Blocking {
+        seen: Mutex<std::sync::mpsc::Sender<String>>,
+        gate: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl EventListener for Blocking {
+        fn on_event(&self, event: CoreEvent) {
+            let _ = self.seen.lock().unwrap().send(event.name);
+            let _ = self
+                .gate
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(10));
+        }
+        fn on_fetch_started(&self, fetch_id: u64, _: String, _: i64) {
+            let _ = self
+                .seen
+                .lock()
+                .unwrap()
+                .send(format!("started:{fetch_id}"));
+        }
+    }
+
+    #[test]
+    fn a_blocked_listener_never_blocks_the_emitter_and_a_full_queue_drops() {
+        let (seen_tx, seen) = channel();
+        let (gate_tx, gate) = channel();
+        let listener = Arc::new(Blocking {
+            seen: Mutex::new(seen_tx),
+            gate: Mutex::new(gate),
+        });
+        let sink = ListenerSink::new(listener, Arc::new(ManualClock::new(0)));
+        sink.on_event(&Event::Hit { stale: false });
+        sink.on_event(&Event::Miss);
+        sink.on_event(&Event::FetchStarted {
+            fetch_id: 7,
+            reason: FetchReason::First,
+        });
+        // Told at once on this thread, then queued.
+        assert_eq!(seen.recv().unwrap(), "started:7");
+        assert_eq!(
+            seen.recv_timeout(Duration::from_secs(5)).unwrap(),
+            "fetch_started"
+        );
+        // The listener now blocks: the emitter goes on, and past the queue's
+        // capacity events are dropped and counted.
+        let started = std::time::Instant::now();
+        for _ in 0..QUEUE_CAPACITY + 10 {
+            sink.on_event(&Event::RefreshStarted { fetch_id: 1 });
+        }
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let lookups = sink.lookups();
+        assert_eq!((lookups.hits, lookups.misses), (1, 1));
+        assert!(lookups.dropped >= 10, "{lookups:?}");
+        drop(gate_tx);
+    }
+}
