@@ -164,7 +164,8 @@ pub struct CoreEvent {
     pub from_store: Option<bool>,
     /// How long the fetch took, in ms.
     pub latency_ms: Option<u64>,
-    /// The token endpoint's HTTP status.
+    /// The token endpoint's HTTP status on `fetched` (a failure's is its
+    /// error's).
     pub status: Option<u16>,
     /// The error.
     pub error: Option<CoreErrorInfo>,
@@ -218,23 +219,21 @@ impl CoreEvent {
                 fetch_id,
                 latency_ms,
                 lifetime_ms,
-                ref error,
+                ..
             } => {
                 record.fetch_id = Some(fetch_id);
                 record.latency_ms = Some(latency_ms);
                 record.lifetime_ms = Some(lifetime_ms);
-                record.status = error.status();
             }
             Event::FetchFailed {
                 fetch_id,
                 reason,
                 latency_ms,
-                ref error,
+                ..
             } => {
                 record.fetch_id = Some(fetch_id);
                 record.reason = Some(reason.code().to_owned());
                 record.latency_ms = Some(latency_ms);
-                record.status = error.status();
             }
             Event::StoreLock {
                 fetch_id,

@@ -97,9 +97,13 @@ impl EventSink for ListenerSink {
             _ => {}
         }
         let at = self.clock.unix_ms();
-        if let Event::FetchStarted {
-            fetch_id, reason, ..
-        } = event
+        // Not once delivery closed: the host runtime may be finalising.
+        if let (
+            Event::FetchStarted {
+                fetch_id, reason, ..
+            },
+            false,
+        ) = (event, CLOSED.load(Ordering::Acquire))
         {
             let listener = &self.listener;
             let _ = catch_unwind(AssertUnwindSafe(|| {

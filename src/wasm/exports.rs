@@ -305,32 +305,19 @@ fn event_fields(event: &crate::Event, at_unix_ms: i64) -> js_sys::Array {
             (latency, status) = (Some(latency_ms), st);
         }
         E::RefreshStarted { fetch_id } => fetch = Some(fetch_id),
+        // A failure's status is its error's (`errorStatus`).
         E::RefreshFailed {
             fetch_id,
             latency_ms,
             lifetime_ms,
-            ref error,
-        } => {
-            (fetch, latency, lifetime, status) = (
-                Some(fetch_id),
-                Some(latency_ms),
-                Some(lifetime_ms),
-                error.status(),
-            )
-        }
+            ..
+        } => (fetch, latency, lifetime) = (Some(fetch_id), Some(latency_ms), Some(lifetime_ms)),
         E::FetchFailed {
             fetch_id,
             reason: r,
             latency_ms,
-            ref error,
-        } => {
-            (fetch, reason, latency, status) = (
-                Some(fetch_id),
-                Some(r.code()),
-                Some(latency_ms),
-                error.status(),
-            )
-        }
+            ..
+        } => (fetch, reason, latency) = (Some(fetch_id), Some(r.code()), Some(latency_ms)),
         E::StoreLock {
             fetch_id,
             outcome: o,
