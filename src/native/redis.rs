@@ -65,6 +65,7 @@ pub struct RedisStore {
     connection: Mutex<Option<(u64, ConnectionManager)>>,
     /// Until when (monotonic ms) calls fail at once, after one went unanswered.
     stalled_until: AtomicU64,
+    get: Script,
     publish: Script,
     unlock: Script,
     remove_if: Script,
@@ -154,6 +155,7 @@ impl RedisStore {
             redactor,
             connection: Mutex::new(None),
             stalled_until: AtomicU64::new(0),
+            get: Script::new(scripts::GET),
             publish: Script::new(scripts::PUBLISH),
             unlock: Script::new(scripts::UNLOCK),
             remove_if: Script::new(scripts::REMOVE_IF),
@@ -414,10 +416,11 @@ fn unexpected(what: &str, value: &Value) -> Error {
 
 #[async_trait::async_trait]
 impl Store for RedisStore {
+    /// A GET in a script that refuses a value over
+    /// [`record::MAX_RECORD_BYTES`](fleet::record::MAX_RECORD_BYTES) in the
+    /// server: a hostile or corrupt record is never transferred whole.
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        let (value, _) = self
-            .run(Call::Cmd(redis::cmd("GET").arg(key).clone()))
-            .await?;
+        let (value, _) = self.run(self.script(&self.get, &[key], &[])).await?;
         match value {
             Value::Nil => Ok(None),
             Value::BulkString(bytes) => String::from_utf8(bytes)
