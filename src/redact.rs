@@ -135,6 +135,54 @@ impl Redactor {
     }
 }
 
+/// A URL as it may be shown (`describe`, logs, errors): the query's values
+/// and the fragment replaced by [`MARK`], the parameters' names kept
+/// (`https://a.example/token?api_key=[redacted]`). A token URL may carry
+/// credentials in its query; a part without `=` may be one itself.
+pub fn display_url(url: &str) -> String {
+    let (rest, fragment) = match url.split_once('#') {
+        Some((rest, _)) => (rest, true),
+        None => (url, false),
+    };
+    let mut out = String::with_capacity(url.len());
+    match rest.split_once('?') {
+        None => out.push_str(rest),
+        Some((base, query)) => {
+            out.push_str(base);
+            out.push('?');
+            for (i, part) in query.split('&').enumerate() {
+                if i > 0 {
+                    out.push('&');
+                }
+                match part.split_once('=') {
+                    Some((name, _)) => {
+                        out.push_str(name);
+                        out.push('=');
+                        out.push_str(MARK);
+                    }
+                    None if part.is_empty() => {}
+                    None => out.push_str(MARK),
+                }
+            }
+        }
+    }
+    if fragment {
+        out.push('#');
+        out.push_str(MARK);
+    }
+    out
+}
+
+/// `text` with `url`, where it stands whole, shown as [`display_url`] shows it
+/// (a transport's message may quote the URL it was sent to).
+pub fn hide_url_query(text: &str, url: &str) -> String {
+    let shown = display_url(url);
+    if shown == url {
+        return text.to_owned();
+    }
+    text.replace(url, &shown)
+}
+
 /// The text encodings a value travels in.
 fn text_forms(value: &str) -> Vec<String> {
     let json = serde_json::to_string(value).unwrap_or_default();
@@ -263,6 +311,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn urls_are_shown_without_their_query_values() {
+        for (url, shown) in [
+            ("https://a.example/t", "https://a.example/t"),
+            (
+                "https://a.example/t?api_key=k3y-canary&tenant=acme",
+                "https://a.example/t?api_key=[redacted]&tenant=[redacted]",
+            ),
+            (
+                "https://a.example/t?k3y-canary&x=&#frag-canary",
+                "https://a.example/t?[redacted]&x=[redacted]&#[redacted]",
+            ),
+            ("https://a.example/t?", "https://a.example/t?"),
+        ] {
+            assert_eq!(display_url(url), shown);
+        }
+        let url = "https://a.example/t?api_key=k3y-canary";
+        let text = format!("error sending request for url ({url}): refused");
+        assert_eq!(
+            hide_url_query(&text, url),
+            "error sending request for url (https://a.example/t?api_key=[redacted]): refused"
+        );
     }
 
     #[test]
