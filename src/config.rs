@@ -134,7 +134,8 @@ pub struct TokenConfig {
 pub struct StoreOptions {
     /// `redis://` or `rediss://` (TLS) URL of a standalone Redis or Valkey
     /// server, e.g. `rediss://:password@cache.internal:6380/0`. Its password
-    /// is a secret: never printed.
+    /// is a secret: never printed. Query parameters other than `protocol` (and
+    /// `db`, `user`, `pass` on a `unix://` socket) are refused.
     #[serde(default, alias = "redisUrl")]
     pub redis_url: Option<Secret>,
     /// Prefix of every key tokenwell writes. Default `tokenwell`.
@@ -145,7 +146,8 @@ pub struct StoreOptions {
     #[serde(default, alias = "timeoutMs")]
     pub timeout_ms: Option<u64>,
     /// A PEM file of the CA that signed the server's certificate (`rediss://`
-    /// with a private CA); the system's roots otherwise.
+    /// with a private CA); the system's roots otherwise. A regular file of at
+    /// most 1 MiB.
     #[serde(default, alias = "caFile")]
     pub ca_file: Option<String>,
 }

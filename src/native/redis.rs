@@ -18,7 +18,16 @@
 //!   calls fail at once, so a stalled Redis costs a caller one time-box, not
 //!   one per protocol step.
 //! - **Secret**: the URL's password never appears in an error, a log or
-//!   `Debug`.
+//!   `Debug`. A query parameter redis-rs would ignore (`?password=`) is
+//!   refused; a socket's `?pass=` is used and scrubbed.
+//! - **Bounded reads**: a record over
+//!   [`MAX_RECORD_BYTES`](crate::fleet::record::MAX_RECORD_BYTES) is refused
+//!   inside Redis (the core's GET script) and never sent; the CA file must be
+//!   a regular file of at most [`MAX_CA_FILE_BYTES`].
+//! - **Out of scope: a hostile server.** redis-rs (1.8) has no bound on a
+//!   reply's size and reads one whole, even after the time-box gave up on the
+//!   call. The defence is the server's identity and access: `rediss://` (with
+//!   `store.ca_file` for a private CA) and an ACL user of its own.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
