@@ -30,9 +30,7 @@ impl SharedStore {
             breaker: Mutex::new(Breaker::default()),
         }
     }
-}
 
-impl SharedStore {
     /// The token's record; one over [`record::MAX_RECORD_BYTES`] is a store
     /// error (a miss), whatever store returned it.
     async fn record(&self) -> Result<Option<String>> {
