@@ -117,7 +117,7 @@ impl Redactor {
         for form in self.forms.iter().filter(|f| !f.covered) {
             // Occurrences come in order: each byte is marked once.
             let mut marked_to = 0;
-            find_all(&lower, &form.bytes, |start| {
+            find_all(&lower, &form.bytes, &mut |start| {
                 let end = start + form.bytes.len();
                 hidden[start.max(marked_to)..end].fill(true);
                 marked_to = end;
@@ -219,7 +219,7 @@ impl Fragments {
 /// Calls `found` with the start of every occurrence of `needle` in
 /// `haystack`, in order (Knuth-Morris-Pratt: time linear in both lengths,
 /// whatever repeats they hold).
-fn find_all(haystack: &[u8], needle: &[u8], mut found: impl FnMut(usize)) {
+fn find_all(haystack: &[u8], needle: &[u8], found: &mut dyn FnMut(usize)) {
     if needle.is_empty() || needle.len() > haystack.len() {
         return;
     }
@@ -295,7 +295,20 @@ pub fn hide_url_query(text: &str, url: &str) -> String {
     if shown == url {
         return text.to_owned();
     }
-    text.replace(url, &shown)
+    // Not `str::replace`: its substring search would add kilobytes to the
+    // WebAssembly module; `find_all` is here already.
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    find_all(text.as_bytes(), url.as_bytes(), &mut |start| {
+        if start >= copied {
+            // A match of valid UTF-8 starts and ends on character boundaries.
+            out.push_str(text.get(copied..start).unwrap_or_default());
+            out.push_str(&shown);
+            copied = start + url.len();
+        }
+    });
+    out.push_str(text.get(copied..).unwrap_or_default());
+    out
 }
 
 /// The text encodings a value travels in.
@@ -427,12 +440,12 @@ mod tests {
     #[test]
     fn finds_every_occurrence_even_overlapping_ones() {
         let mut starts = Vec::new();
-        find_all(b"aaaabaaa", b"aaa", |s| starts.push(s));
+        find_all(b"aaaabaaa", b"aaa", &mut |s| starts.push(s));
         assert_eq!(starts, [0, 1, 5]);
         starts.clear();
-        find_all(b"abcabcab", b"cab", |s| starts.push(s));
+        find_all(b"abcabcab", b"cab", &mut |s| starts.push(s));
         assert_eq!(starts, [2, 5]);
-        find_all(b"ab", b"abc", |_| panic!("longer than the text"));
+        find_all(b"ab", b"abc", &mut |_| panic!("longer than the text"));
     }
 
     #[test]
