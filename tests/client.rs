@@ -319,16 +319,14 @@ async fn a_token_urls_query_values_never_show() {
     const KEY: &str = "query-canary-61c2";
     // Nothing listens on port 1: the real transport's error quotes the URL.
     let url = format!("http://127.0.0.1:1/token?api_key={KEY}&tenant=acme");
-    let c = TokenClient::builder(
-        TokenConfig::from_value(serde_json::json!({
-            "provider": "custom", "token_url": url,
-            "client_id": "query-client", "client_secret": "query-secret-9d0b",
-            "http": {"connect_timeout_ms": 2000, "timeout_ms": 2000}
-        }))
-        .unwrap(),
-    )
-    .build()
+    let config = TokenConfig::from_value(serde_json::json!({
+        "provider": "custom", "token_url": url,
+        "client_id": "query-client", "client_secret": "query-secret-9d0b",
+        "http": {"connect_timeout_ms": 2000, "timeout_ms": 2000}
+    }))
     .unwrap();
+    let (profile, _) = tokenwell::profile::Profile::resolve(&config).unwrap();
+    let c = TokenClient::builder(config.clone()).build().unwrap();
     let err = c.token().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network, "{err}");
     let shown = "http://127.0.0.1:1/token?api_key=[redacted]&tenant=[redacted]";
@@ -336,7 +334,11 @@ async fn a_token_urls_query_values_never_show() {
     let logged = log.0.lock().unwrap().clone();
     assert!(logged.contains(&request_line), "{logged}");
     assert!(c.describe().contains(shown), "{}", c.describe());
-    let seen = format!("{} {c:?} {err} {err:?} {logged}", c.describe());
+    let seen = format!(
+        "{} {c:?} {config:?} {profile:?} {err} {err:?} {logged}",
+        c.describe()
+    );
+    assert!(format!("{config:?} {profile:?}").contains("api_key=[redacted]"));
     assert!(!seen.contains(KEY), "the query's value leaked:\n{seen}");
 }
 
