@@ -537,7 +537,7 @@ impl TokenClient {
         format!(
             "provider={}, token_url={}, client_id={}, client_secret=[redacted]",
             self.inner.profile.provider.name(),
-            self.inner.profile.token_url,
+            crate::redact::display_url(&self.inner.profile.token_url),
             self.inner.creds.client_id
         )
     }
@@ -721,11 +721,16 @@ impl Inner {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let req = request::build(&self.profile, &self.creds);
+        let url = &self.profile.token_url;
         log::debug!(
             "tokenwell: requesting a token from {}",
-            self.profile.token_url
+            crate::redact::display_url(url)
         );
-        let resp = self.transport.send(req).await?;
+        let resp = self
+            .transport
+            .send(req)
+            .await
+            .map_err(|e| e.hiding_url_query(url))?;
         let issued = response::parse(&self.profile, &resp, sent_unix)?;
         log::debug!("tokenwell: got a token valid for {} ms", issued.lifetime_ms);
         let stored = StoredToken {
@@ -786,7 +791,10 @@ struct Fetched {
 impl std::fmt::Debug for TokenClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenClient")
-            .field("token_url", &self.inner.profile.token_url)
+            .field(
+                "token_url",
+                &crate::redact::display_url(&self.inner.profile.token_url),
+            )
             .field("client_id", &self.inner.creds.client_id)
             .field("client_secret", &self.inner.creds.client_secret)
             .finish_non_exhaustive()

@@ -56,7 +56,7 @@ pub enum BasicEncoding {
 }
 
 /// Everything needed to get tokens for one client of one platform.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenConfig {
@@ -131,6 +131,36 @@ pub struct TokenConfig {
     pub store: Option<StoreOptions>,
 }
 
+/// No secret, and no value of a URL's query (it may carry credentials).
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = |u: &Option<String>| u.as_deref().map(crate::redact::display_url);
+        f.debug_struct("TokenConfig")
+            .field("provider", &self.provider)
+            .field("environment", &self.environment)
+            .field("region", &self.region)
+            .field("base_url", &url(&self.base_url))
+            .field("token_url", &url(&self.token_url))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("audience", &self.audience)
+            .field("scope", &self.scope)
+            .field("ttl", &self.ttl)
+            .field("grant_type", &self.grant_type)
+            .field("encoding", &self.encoding)
+            .field("credentials", &self.credentials)
+            .field("basic_encoding", &self.basic_encoding)
+            .field("field_names", &self.field_names)
+            .field("extra_params", &self.extra_params)
+            .field("headers", &self.headers)
+            .field("response", &self.response)
+            .field("policy", &self.policy)
+            .field("http", &self.http)
+            .field("store", &self.store)
+            .finish()
+    }
+}
+
 /// A store shared by every process with the same credentials: Redis or
 /// Valkey natively (in WebAssembly, pass a JS store instead).
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -139,7 +169,8 @@ pub struct TokenConfig {
 pub struct StoreOptions {
     /// `redis://` or `rediss://` (TLS) URL of a standalone Redis or Valkey
     /// server, e.g. `rediss://:password@cache.internal:6380/0`. Its password
-    /// is a secret: never printed.
+    /// is a secret: never printed. Query parameters other than `protocol` (and
+    /// `db`, `user`, `pass` on a `unix://` socket) are refused.
     #[serde(default, alias = "redisUrl")]
     pub redis_url: Option<Secret>,
     /// Prefix of every key tokenwell writes. Default `tokenwell`.
@@ -156,7 +187,8 @@ pub struct StoreOptions {
     #[serde(default, alias = "lockWaitMs")]
     pub lock_wait_ms: Option<u64>,
     /// A PEM file of the CA that signed the server's certificate (`rediss://`
-    /// with a private CA); the system's roots otherwise.
+    /// with a private CA); the system's roots otherwise. A regular file of at
+    /// most 1 MiB.
     #[serde(default, alias = "caFile")]
     pub ca_file: Option<String>,
 }

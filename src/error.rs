@@ -223,6 +223,13 @@ impl Error {
         self.detail
     }
 
+    /// The error with `url`'s query values hidden wherever the detail quotes
+    /// it whole (see [`crate::redact::display_url`]).
+    pub(crate) fn hiding_url_query(mut self, url: &str) -> Self {
+        self.detail = crate::redact::hide_url_query(&self.detail, url);
+        self
+    }
+
     /// The error as it may leave the client: every form of the secret scrubbed
     /// from the detail (servers echo requests), *then* the detail cut to
     /// `MAX_DETAIL` (200) bytes, so a cut can never leave a prefix of the secret.

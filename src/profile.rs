@@ -10,8 +10,9 @@ use crate::platform::{Host, Platform};
 use crate::secret::Secret;
 
 /// A resolved token endpoint: everything request building and response parsing
-/// need, with every default applied.
-#[derive(Clone, Debug, PartialEq)]
+/// need, with every default applied. `Debug` shows no value of the token URL's
+/// query.
+#[derive(Clone, PartialEq)]
 pub struct Profile {
     /// The preset it came from.
     pub provider: Provider,
@@ -39,6 +40,26 @@ pub struct Profile {
     pub policy: Policy,
     /// Transport timeouts.
     pub http: HttpOptions,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile")
+            .field("provider", &self.provider)
+            .field("token_url", &crate::redact::display_url(&self.token_url))
+            .field("encoding", &self.encoding)
+            .field("credentials", &self.credentials)
+            .field("basic_encoding", &self.basic_encoding)
+            .field("client_id_field", &self.client_id_field)
+            .field("client_secret_field", &self.client_secret_field)
+            .field("grant_type", &self.grant_type)
+            .field("params", &self.params)
+            .field("headers", &self.headers)
+            .field("response", &self.response)
+            .field("policy", &self.policy)
+            .field("http", &self.http)
+            .finish()
+    }
 }
 
 /// The client's identity.

@@ -23,15 +23,23 @@ pub const MIN_FORM: usize = 4;
 /// What stands in for a scrubbed run.
 pub const MARK: &str = "[redacted]";
 
-/// Knows the forms of one secret; cheap to keep per client.
+/// Knows the forms of one secret; cheap to keep per client. Building it and
+/// scrubbing with it take time linear in the secret's and the text's length.
 #[derive(Clone, Default)]
 pub struct Redactor {
-    /// Whole forms, lowercased (matched as a whole).
-    forms: Vec<Vec<u8>>,
+    /// Whole forms, lowercased.
+    forms: Vec<Form>,
     /// Every `FRAGMENT`-byte window of every secret-bearing form, lowercased.
-    /// Sorted and unique: inserted in place (`binary_search`), since a hash set
-    /// or a sort would each add kilobytes to the WebAssembly module.
-    fragments: Vec<[u8; FRAGMENT]>,
+    fragments: Fragments,
+}
+
+#[derive(Clone)]
+struct Form {
+    bytes: Vec<u8>,
+    /// Whether its fragments hide all of it wherever it stands (then it needs
+    /// no whole match): a form of at least `FRAGMENT` bytes, all of them
+    /// secret-bearing.
+    covered: bool,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -80,15 +88,17 @@ impl Redactor {
         let lower = form.to_ascii_lowercase();
         if fragments_from < lower.len() {
             for w in lower[fragments_from..].windows(FRAGMENT) {
-                let w: [u8; FRAGMENT] = w.try_into().expect("window of FRAGMENT bytes");
-                if let Err(at) = self.fragments.binary_search(&w) {
-                    self.fragments.insert(at, w);
-                }
+                self.fragments.insert(w);
             }
         }
+        let covered = fragments_from == 0 && lower.len() >= FRAGMENT;
         // Each form once (a list, not a sort and dedup: 4 KB less WebAssembly).
-        if !self.forms.contains(&lower) {
-            self.forms.push(lower);
+        match self.forms.iter_mut().find(|f| f.bytes == lower) {
+            Some(known) => known.covered |= covered,
+            None => self.forms.push(Form {
+                bytes: lower,
+                covered,
+            }),
         }
     }
 
@@ -104,16 +114,17 @@ impl Redactor {
         }
         let lower = text.as_bytes().to_ascii_lowercase();
         let mut hidden = vec![false; lower.len()];
-        for form in &self.forms {
-            let mut at = 0;
-            while let Some(i) = find(&lower[at..], form) {
-                hidden[at + i..at + i + form.len()].fill(true);
-                at += i + 1;
-            }
+        for form in self.forms.iter().filter(|f| !f.covered) {
+            // Occurrences come in order: each byte is marked once.
+            let mut marked_to = 0;
+            find_all(&lower, &form.bytes, &mut |start| {
+                let end = start + form.bytes.len();
+                hidden[start.max(marked_to)..end].fill(true);
+                marked_to = end;
+            });
         }
         for (i, w) in lower.windows(FRAGMENT).enumerate() {
-            let w: &[u8; FRAGMENT] = w.try_into().expect("window");
-            if self.fragments.binary_search(w).is_ok() {
+            if self.fragments.contains(w) {
                 hidden[i..i + FRAGMENT].fill(true);
             }
         }
@@ -133,6 +144,171 @@ impl Redactor {
         }
         out
     }
+}
+
+/// A set of `FRAGMENT`-byte windows: open addressing over the windows packed
+/// into integers, kept at most half full, so inserting and looking up take
+/// constant time (a sorted list took time quadratic in the secret's length
+/// to build; a `HashSet` would add kilobytes to the WebAssembly module).
+#[derive(Clone, Default)]
+struct Fragments {
+    /// Packed windows ([`Fragments::pack`], never 0); 0 is an empty slot.
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl Fragments {
+    /// The window's bytes and a marker bit above them, so no window is 0.
+    fn pack(w: &[u8]) -> u64 {
+        w.iter().enumerate().fold(1 << (8 * FRAGMENT), |k, (i, b)| {
+            k | u64::from(*b) << (8 * i)
+        })
+    }
+
+    /// Where the probe for `key` starts (Fibonacci hashing).
+    fn home(&self, key: u64) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+    }
+
+    fn insert(&mut self, w: &[u8]) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let grown = vec![0; (self.slots.len() * 2).max(64)];
+            let old = std::mem::replace(&mut self.slots, grown);
+            self.len = 0;
+            for key in old.into_iter().filter(|k| *k != 0) {
+                self.place(key);
+            }
+        }
+        self.place(Self::pack(w));
+    }
+
+    fn place(&mut self, key: u64) {
+        let mask = self.slots.len() - 1;
+        let mut at = self.home(key);
+        loop {
+            match self.slots[at] {
+                0 => {
+                    self.slots[at] = key;
+                    self.len += 1;
+                    return;
+                }
+                k if k == key => return,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    fn contains(&self, w: &[u8]) -> bool {
+        if self.slots.is_empty() {
+            return false;
+        }
+        let key = Self::pack(w);
+        let mask = self.slots.len() - 1;
+        let mut at = self.home(key);
+        loop {
+            match self.slots[at] {
+                0 => return false,
+                k if k == key => return true,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+}
+
+/// Calls `found` with the start of every occurrence of `needle` in
+/// `haystack`, in order (Knuth-Morris-Pratt: time linear in both lengths,
+/// whatever repeats they hold).
+fn find_all(haystack: &[u8], needle: &[u8], found: &mut dyn FnMut(usize)) {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return;
+    }
+    // border[i]: the longest proper border of needle[..=i].
+    let mut border = vec![0usize; needle.len()];
+    let mut k = 0;
+    for i in 1..needle.len() {
+        while k > 0 && needle[i] != needle[k] {
+            k = border[k - 1];
+        }
+        if needle[i] == needle[k] {
+            k += 1;
+        }
+        border[i] = k;
+    }
+    let mut k = 0;
+    for (i, b) in haystack.iter().enumerate() {
+        while k > 0 && *b != needle[k] {
+            k = border[k - 1];
+        }
+        if *b == needle[k] {
+            k += 1;
+        }
+        if k == needle.len() {
+            found(i + 1 - k);
+            k = border[k - 1];
+        }
+    }
+}
+
+/// A URL as it may be shown (`describe`, logs, errors): the query's values
+/// and the fragment replaced by [`MARK`], the parameters' names kept
+/// (`https://a.example/token?api_key=[redacted]`). A token URL may carry
+/// credentials in its query; a part without `=` may be one itself.
+pub fn display_url(url: &str) -> String {
+    let (rest, fragment) = match url.split_once('#') {
+        Some((rest, _)) => (rest, true),
+        None => (url, false),
+    };
+    let mut out = String::with_capacity(url.len());
+    match rest.split_once('?') {
+        None => out.push_str(rest),
+        Some((base, query)) => {
+            out.push_str(base);
+            out.push('?');
+            for (i, part) in query.split('&').enumerate() {
+                if i > 0 {
+                    out.push('&');
+                }
+                match part.split_once('=') {
+                    Some((name, _)) => {
+                        out.push_str(name);
+                        out.push('=');
+                        out.push_str(MARK);
+                    }
+                    None if part.is_empty() => {}
+                    None => out.push_str(MARK),
+                }
+            }
+        }
+    }
+    if fragment {
+        out.push('#');
+        out.push_str(MARK);
+    }
+    out
+}
+
+/// `text` with `url`, where it stands whole, shown as [`display_url`] shows it
+/// (a transport's message may quote the URL it was sent to).
+pub fn hide_url_query(text: &str, url: &str) -> String {
+    let shown = display_url(url);
+    if shown == url {
+        return text.to_owned();
+    }
+    // Not `str::replace`: its substring search would add kilobytes to the
+    // WebAssembly module; `find_all` is here already.
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    find_all(text.as_bytes(), url.as_bytes(), &mut |start| {
+        if start >= copied {
+            // A match of valid UTF-8 starts and ends on character boundaries.
+            out.push_str(text.get(copied..start).unwrap_or_default());
+            out.push_str(&shown);
+            copied = start + url.len();
+        }
+    });
+    out.push_str(text.get(copied..).unwrap_or_default());
+    out
 }
 
 /// The text encodings a value travels in.
@@ -197,10 +373,6 @@ fn uri_encode(value: &str) -> String {
         .collect()
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +435,86 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn finds_every_occurrence_even_overlapping_ones() {
+        let mut starts = Vec::new();
+        find_all(b"aaaabaaa", b"aaa", &mut |s| starts.push(s));
+        assert_eq!(starts, [0, 1, 5]);
+        starts.clear();
+        find_all(b"abcabcab", b"cab", &mut |s| starts.push(s));
+        assert_eq!(starts, [2, 5]);
+        find_all(b"ab", b"abc", &mut |_| panic!("longer than the text"));
+    }
+
+    #[test]
+    fn fragments_are_found_after_the_set_grows() {
+        let mut set = Fragments::default();
+        let windows: Vec<[u8; FRAGMENT]> = (0..5_000u32)
+            .map(|i| {
+                let b = i.to_le_bytes();
+                [b[0], b[1], b'x', b[2], 0, 255]
+            })
+            .collect();
+        for w in &windows {
+            set.insert(w);
+            set.insert(w);
+        }
+        assert_eq!(set.len, windows.len());
+        assert!(windows.iter().all(|w| set.contains(w)));
+        assert!(!set.contains(b"absent"));
+        assert!(!Fragments::default().contains(b"absent"));
+    }
+
+    /// A long secret, echoed whole and cut: the first error's redactor and
+    /// scrub take about a second unoptimised. The bound is generous; with a
+    /// cost quadratic in the secret's length this took minutes.
+    #[test]
+    fn the_cost_grows_linearly_with_the_secret() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let random: String = (0..256 * 1024)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(b'!' + (state % 94) as u8)
+            })
+            .collect();
+        // One repeated byte: every position starts an occurrence.
+        let repeated = "a".repeat(64 * 1024);
+        for secret in [random, repeated] {
+            let text = format!("bad secret {secret} (cut: {})", &secret[..secret.len() / 2]);
+            let started = std::time::Instant::now();
+            let out = Redactor::new(ID, &secret).scrub(&text);
+            let took = started.elapsed();
+            assert_eq!(out, "bad secret [redacted] (cut: [redacted])");
+            assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+        }
+    }
+
+    #[test]
+    fn urls_are_shown_without_their_query_values() {
+        for (url, shown) in [
+            ("https://a.example/t", "https://a.example/t"),
+            (
+                "https://a.example/t?api_key=k3y-canary&tenant=acme",
+                "https://a.example/t?api_key=[redacted]&tenant=[redacted]",
+            ),
+            (
+                "https://a.example/t?k3y-canary&x=&#frag-canary",
+                "https://a.example/t?[redacted]&x=[redacted]&#[redacted]",
+            ),
+            ("https://a.example/t?", "https://a.example/t?"),
+        ] {
+            assert_eq!(display_url(url), shown);
+        }
+        let url = "https://a.example/t?api_key=k3y-canary";
+        let text = format!("error sending request for url ({url}): refused");
+        assert_eq!(
+            hide_url_query(&text, url),
+            "error sending request for url (https://a.example/t?api_key=[redacted]): refused"
+        );
     }
 
     #[test]

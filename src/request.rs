@@ -24,7 +24,7 @@ impl fmt::Debug for HttpRequest {
         let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
-            .field("url", &self.url)
+            .field("url", &crate::redact::display_url(&self.url))
             .field("headers", &names)
             .field(
                 "body",

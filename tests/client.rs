@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokenwell::native::TokioSpawner;
 use tokenwell::request::HttpRequest;
 use tokenwell::response::HttpResponse;
-use tokenwell::{Event, ManualClock, Result, TokenClient, TokenConfig, Transport};
+use tokenwell::{ErrorKind, Event, ManualClock, Result, TokenClient, TokenConfig, Transport};
 
 /// Answers requests from a queue, after an optional delay, counting them.
 #[derive(Default)]
@@ -323,11 +323,20 @@ impl log::Log for Capture {
     fn flush(&self) {}
 }
 
+/// The log records of every test in this binary, captured from the first call on.
+fn captured_log() -> &'static Capture {
+    static LOG: Capture = Capture(Mutex::new(String::new()));
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&LOG).unwrap();
+        log::set_max_level(log::LevelFilter::Trace);
+    });
+    &LOG
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canary_secret_and_token_never_leak() {
-    static LOG: Capture = Capture(Mutex::new(String::new()));
-    log::set_logger(&LOG).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
+    let log = captured_log();
     const CANARY: &str = "canary-secret-5b7e91";
     const TOKEN: &str = "canary-token-0c44d2";
 
@@ -366,13 +375,44 @@ async fn canary_secret_and_token_never_leak() {
     }
     let token = c.token().await.unwrap();
     seen.push_str(&format!("{token:?} {:?}", transport.last.lock().unwrap()));
-    seen.push_str(&LOG.0.lock().unwrap());
+    seen.push_str(&log.0.lock().unwrap());
     assert!(!seen.contains(CANARY), "secret leaked:\n{seen}");
     assert!(!seen.contains(TOKEN), "token leaked:\n{seen}");
     assert!(
         seen.contains("invalid_client") && seen.contains("[redacted]"),
         "{seen}"
     );
+}
+
+/// A token URL's query may carry credentials: its values are never shown,
+/// not by `describe`, `Debug`, the DEBUG log line nor a transport's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_urls_query_values_never_show() {
+    let log = captured_log();
+    const KEY: &str = "query-canary-61c2";
+    // Nothing listens on port 1: the real transport's error quotes the URL.
+    let url = format!("http://127.0.0.1:1/token?api_key={KEY}&tenant=acme");
+    let config = TokenConfig::from_value(serde_json::json!({
+        "provider": "custom", "token_url": url,
+        "client_id": "query-client", "client_secret": "query-secret-9d0b",
+        "http": {"connect_timeout_ms": 2000, "timeout_ms": 2000}
+    }))
+    .unwrap();
+    let (profile, _) = tokenwell::profile::Profile::resolve(&config).unwrap();
+    let c = TokenClient::builder(config.clone()).build().unwrap();
+    let err = c.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network, "{err}");
+    let shown = "http://127.0.0.1:1/token?api_key=[redacted]&tenant=[redacted]";
+    let request_line = format!("tokenwell: requesting a token from {shown}");
+    let logged = log.0.lock().unwrap().clone();
+    assert!(logged.contains(&request_line), "{logged}");
+    assert!(c.describe().contains(shown), "{}", c.describe());
+    let seen = format!(
+        "{} {c:?} {config:?} {profile:?} {err} {err:?} {logged}",
+        c.describe()
+    );
+    assert!(format!("{config:?} {profile:?}").contains("api_key=[redacted]"));
+    assert!(!seen.contains(KEY), "the query's value leaked:\n{seen}");
 }
 
 /// A transport with a bug: it panics mid-request.

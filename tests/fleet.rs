@@ -186,6 +186,52 @@ async fn a_failing_store_is_a_miss_and_the_breaker_stops_asking_it() {
     assert!(logged.iter().all(|e| !e.contains(SECRET)));
 }
 
+/// A record over the response limit is a store error whatever store returned
+/// it: a valid, fresh record sealed for these credentials, but too long, is
+/// not adopted; the client fetches and its record replaces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_record_is_a_miss_and_is_replaced() {
+    let endpoint = Endpoint::new(0, 3600);
+    let memory = Arc::new(MemoryStore::new());
+    let store: Arc<dyn Store> = memory.clone();
+    let events = Arc::new(Events::default());
+    let a = TokenClient::builder(config(SECRET))
+        .transport(endpoint.clone())
+        .store(store.clone())
+        .on_event(events.clone())
+        .build()
+        .unwrap();
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
+    let huge = StoredToken {
+        access_token: "h".repeat(record::MAX_RECORD_BYTES).into(),
+        token_type: "Bearer".into(),
+        scope: None,
+        issued_unix_ms: tokenwell::SystemClock.unix_ms(),
+        lifetime_ms: 3_600_000,
+    };
+    let sealed = record::seal(&SECRET.into(), a.cache_key(), &huge)
+        .await
+        .unwrap();
+    assert!(sealed.len() > record::MAX_RECORD_BYTES);
+    memory.put(&keys.token, &sealed, 3_600_000).await.unwrap();
+
+    let token = a.token().await.unwrap();
+    a.settle().await;
+    assert!(
+        token.secret() == "tok-1",
+        "adopted the oversized record's token ({} bytes)",
+        token.secret().len()
+    );
+    assert_eq!(endpoint.count(), 1);
+    let logged = events.0.lock().unwrap().join("\n");
+    assert!(logged.contains("StoreFailed"), "{logged}");
+    let stored = memory.get(&keys.token).await.unwrap().unwrap();
+    assert!(stored.len() < record::MAX_RECORD_BYTES);
+    let b = client(&endpoint, &store, None);
+    assert_eq!(b.token().await.unwrap().secret(), "tok-1");
+    assert_eq!(endpoint.count(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_store_costs_at_most_its_time_box() {
     let endpoint = Endpoint::new(0, 3600);

@@ -22,7 +22,7 @@ use tokenwell::fleet::{self, record, Keys};
 use tokenwell::native::RedisStore;
 use tokenwell::request::HttpRequest;
 use tokenwell::response::HttpResponse;
-use tokenwell::{Event, EventSink, Result, Store, TokenClient, TokenConfig, Transport};
+use tokenwell::{ErrorKind, Event, EventSink, Result, Store, TokenClient, TokenConfig, Transport};
 
 // ---------------------------------------------------------------- the server
 
@@ -512,6 +512,62 @@ async fn redis_holds_sealed_records_and_tenants_stay_apart() {
     let b2_token = b2.token().await.unwrap();
     assert_ne!(b2_token, token);
     assert_eq!(endpoint.count(), 3);
+}
+
+/// Bytes the server has sent its clients so far.
+fn sent_bytes(raw: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("stats").query(raw).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_net_output_bytes:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("INFO stats has total_net_output_bytes")
+}
+
+/// A record over the response limit is refused in Redis (never sent whole):
+/// a miss, after which the client fetches and replaces it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_record_is_a_miss_never_transferred_and_is_replaced() {
+    let Some(redis) = Redis::start() else { return };
+    let mut raw = redis.raw();
+    let store = RedisStore::new(&StoreOptions::default(), &redis.url().into()).unwrap();
+    let limit = record::MAX_RECORD_BYTES;
+    let set = |raw: &mut redis::Connection, key: &str, value: &str| {
+        let _: () = redis::cmd("SET").arg(key).arg(value).query(raw).unwrap();
+    };
+    set(&mut raw, "edge", &"x".repeat(limit));
+    assert_eq!(
+        store.get("edge").await.unwrap().map(|r| r.len()),
+        Some(limit)
+    );
+    set(&mut raw, "over", &"x".repeat(limit + 1));
+    let before = sent_bytes(&mut raw);
+    let e = store
+        .get("over")
+        .await
+        .map(|r| r.map(|r| r.len()))
+        .unwrap_err();
+    let sent = sent_bytes(&mut raw) - before;
+    assert_eq!(e.kind(), ErrorKind::Store, "{e}");
+    assert!(e.to_string().contains(&limit.to_string()), "{e}");
+    assert!(sent < 4_096, "{sent} bytes sent for a refused record");
+
+    let endpoint = Endpoint::new(0);
+    let events = Arc::new(Events::default());
+    let store_config = serde_json::json!({"redis_url": redis.url()});
+    let keys = Keys::for_config(&config(SECRET, store_config.clone())).unwrap();
+    set(&mut raw, &keys.token, &"x".repeat(limit + 1));
+    let a = client_with(&endpoint, store_config, SECRET, Some(events.clone()));
+    let token = a.token().await.unwrap();
+    a.settle().await;
+    assert_eq!(endpoint.count(), 1);
+    let logged = events.0.lock().unwrap().join("\n");
+    assert!(logged.contains("StoreFailed"), "{logged}");
+    let stored = get(&mut raw, &keys.token).expect("replaced");
+    assert!(stored.len() < limit && record::header(&stored).is_some());
+    // The replacement is shared.
+    let b = client(&endpoint, &redis.url(), SECRET);
+    assert_eq!(b.token().await.unwrap(), token);
+    assert_eq!(endpoint.count(), 1);
 }
 
 /// The URL's password never shows: not in `Debug`, not in a store failure.

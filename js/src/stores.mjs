@@ -3,7 +3,7 @@
 // The keys (hashed), the records (sealed), the lock rules, the time-boxing and
 // the circuit breaker are the core's; the Redis stores run the core's own Lua
 // (./scripts.mjs is generated from src/fleet/scripts.rs by scripts/build.sh).
-import { PUBLISH, UNLOCK, REMOVE_IF } from './scripts.mjs';
+import { GET, PUBLISH, UNLOCK, REMOVE_IF } from './scripts.mjs';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const DENO_INSPECT = Symbol.for('Deno.customInspect');
@@ -32,7 +32,9 @@ function named(store, name) {
 function commandStore(run, name) {
   return named({
     async get(key) {
-      const record = await run(['GET', key]);
+      // The core's GET script: a record over the core's limit is refused in
+      // Redis (an error, so a miss), never transferred.
+      const record = await run(['EVAL', GET, '1', key]);
       return typeof record === 'string' ? record : null;
     },
     async put(key, record, ttlMs) {

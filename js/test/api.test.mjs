@@ -159,6 +159,30 @@ test('a store answers as in Python: "OK" from tryLock takes the lock, a Buffer f
   assert.ok(warnings.some((w) => w.includes('get returned a number, not a string or null')), JSON.stringify(warnings));
 });
 
+test('a store answer over 64 KiB is a miss that warns; the next fetch replaces it', async () => {
+  await mock.admin.reset();
+  await mock.admin.script([grant('bounded-1')]);
+  const { token: key } = storeKeys(config());
+  const map = new Map([[key, 'x'.repeat(64 * 1024 + 1)]]);
+  const store = {
+    get: (k) => map.get(k) ?? null,
+    put: (k, record) => { map.set(k, record); },
+    removeIf: (k, record) => { if (map.get(k) === record) map.delete(k); },
+  };
+  const warnings = [];
+  const saved = console.warn;
+  console.warn = (...args) => warnings.push(args.map(String).join(' '));
+  try {
+    assert.equal((await new TokenClient(config({ store })).token()).accessToken, 'bounded-1');
+  } finally {
+    console.warn = saved;
+  }
+  assert.ok(warnings.some((w) => w.includes('over 65536 bytes')), JSON.stringify(warnings));
+  assert.ok(map.get(key).length < 64 * 1024, 'replaced');
+  assert.equal((await new TokenClient(config({ store })).token()).accessToken, 'bounded-1', 'shared');
+  assert.equal(await mock.admin.count(), 1);
+});
+
 test('store settings ride along: { use: store, keyPrefix }', async () => {
   await mock.admin.reset();
   await mock.admin.script([grant('prefixed-1')]);
@@ -217,6 +241,20 @@ test('console.log / inspect / String / JSON of the client show no secret and no 
     assert.ok(!text.includes('visible-token-never'), text);
   }
   assert.match(String(client), /client_secret=\[redacted\]/);
+});
+
+test("a token URL's query values never show: inspect, String, errors", async () => {
+  await mock.admin.reset();
+  await mock.admin.script([{ status: 401, json: { error: 'invalid_client' } }]);
+  const key = 'canary-query-3b7d';
+  const client = new TokenClient(config({ tokenUrl: `${mock.url}/custom/token?api_key=${key}&tenant=acme` }));
+  const error = await client.token().then(() => null, (e) => e);
+  assert.ok(error instanceof TokenwellError);
+  const shown = `${mock.url}/custom/token?api_key=[redacted]&tenant=[redacted]`;
+  assert.ok(String(client).includes(shown), String(client));
+  for (const text of [inspect(client), String(client), String(error), inspect(error), JSON.stringify(error)]) {
+    assert.ok(!text.includes(key), text);
+  }
 });
 
 test('the token object redacts the token in inspect, toString and toJSON, and still reads it', async () => {

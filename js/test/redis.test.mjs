@@ -133,6 +133,32 @@ redisTest('Node and Rust processes on one redis-server: 1 token request (same ke
   assert.equal(await mock.admin.count(), 1, 'token requests at the mock');
 });
 
+redisTest('redisStore: a record over 64 KiB is refused inside Redis (a miss) and the next fetch replaces it', async () => {
+  await endpointLatency(0);
+  const cfg = config('oversized');
+  const redis = await createClient({ url: redisUrl }).connect();
+  const ioredis = new Redis(redisUrl);
+  try {
+    const { token: key } = storeKeys(cfg);
+    await ioredis.set(key, 'x'.repeat(64 * 1024 + 1));
+    for (const store of [redisStore(redis), redisStore(ioredis)]) {
+      await assert.rejects(store.get(key), /65536/, 'refused by the GET script, not transferred');
+    }
+    const a = new TokenClient({ ...cfg, store: redisStore(ioredis) });
+    const token = await a.token();
+    await a.settle();
+    assert.equal(await mock.admin.count(), 1);
+    const record = await ioredis.get(key);
+    assert.match(record, /^\d+\.[0-9a-f]+\./, 'replaced by a sealed record');
+    const b = new TokenClient({ ...cfg, store: redisStore(redis) });
+    assert.equal((await b.token()).accessToken, token.accessToken, 'the replacement is shared');
+    assert.equal(await mock.admin.count(), 1);
+  } finally {
+    await (redis.close ?? redis.quit).call(redis);
+    await ioredis.quit();
+  }
+});
+
 redisTest('redisStore: a record sealed in Node is in Redis under the core keys, sealed; remove-if and unlock by the core scripts', async () => {
   await endpointLatency(0);
   const cfg = config('keys');

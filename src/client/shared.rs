@@ -30,6 +30,21 @@ impl SharedStore {
             breaker: Mutex::new(Breaker::default()),
         }
     }
+
+    /// The token's record; one over [`record::MAX_RECORD_BYTES`] is a store
+    /// error (a miss), whatever store returned it.
+    async fn record(&self) -> Result<Option<String>> {
+        match self.store.get(&self.keys.token).await? {
+            Some(stored) if stored.len() > record::MAX_RECORD_BYTES => Err(Error::new(
+                ErrorKind::Store,
+                format!(
+                    "the stored record is over {} bytes; ignored",
+                    record::MAX_RECORD_BYTES
+                ),
+            )),
+            stored => Ok(stored),
+        }
+    }
 }
 
 impl SharedStore {
@@ -130,9 +145,7 @@ impl Inner {
     /// A token another client or process stored, if it opens, is fresh (newer
     /// than any we hold past its refresh point) and is not one we dropped.
     async fn adopt(&self, shared: &SharedStore) -> Option<Cached> {
-        let record = self
-            .call(shared, shared.store.get(&shared.keys.token))
-            .await??;
+        let record = self.call(shared, shared.record()).await??;
         let stored = record::open(&self.creds.client_secret, self.key(), &record).await?;
         {
             // Neither a token we dropped, nor the one we are refreshing away from.

@@ -27,6 +27,11 @@ pub const VERSION: u8 = 1;
 /// HKDF salt of the sealing key.
 pub const SEAL_SALT: &[u8] = b"tokenwell/seal/v1";
 const NONCE_BYTES: usize = 12;
+/// Longest record read from a store, the token endpoint's response limit:
+/// a record holds at most a 16 KiB token, sealed and in base64. A longer one
+/// is a store error (a miss), and the Redis store's GET refuses it in the
+/// server, so it never crosses the network whole.
+pub const MAX_RECORD_BYTES: usize = crate::response::MAX_RESPONSE_BYTES;
 
 /// A record's clear header.
 #[derive(Clone, Debug, PartialEq, Eq)]

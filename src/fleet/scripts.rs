@@ -38,6 +38,20 @@ if write then return 1 end
 return 0
 "#;
 
+/// Reads a record, refusing one over [`super::record::MAX_RECORD_BYTES`]
+/// (the figure below) in the server, so that it never crosses the network.
+///
+/// `KEYS[1]` the key. Returns the value (nil if none), or an error reply for
+/// a longer one. Only `GET` runs inside, so an ACL user needs no more than
+/// the other scripts do.
+pub const GET: &str = r#"
+local value = redis.call('GET', KEYS[1])
+if value and #value > 65536 then
+  return redis.error_reply('TOOLONG the stored value is over 65536 bytes')
+end
+return value
+"#;
+
 /// Releases a lock only if it still holds our owner id.
 ///
 /// `KEYS[1]` the lock, `ARGV[1]` the owner. Returns 1 if it released.
@@ -62,3 +76,12 @@ if stored then
 end
 return 0
 "#;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn get_refuses_what_the_core_refuses() {
+        let limit = super::super::record::MAX_RECORD_BYTES.to_string();
+        assert!(super::GET.contains(&format!("#value > {limit} then")));
+    }
+}

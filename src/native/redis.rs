@@ -18,7 +18,16 @@
 //!   calls fail at once, so a stalled Redis costs a caller one time-box, not
 //!   one per protocol step.
 //! - **Secret**: the URL's password never appears in an error, a log or
-//!   `Debug`.
+//!   `Debug`. A query parameter redis-rs would ignore (`?password=`) is
+//!   refused; a socket's `?pass=` is used and scrubbed.
+//! - **Bounded reads**: a record over
+//!   [`MAX_RECORD_BYTES`](crate::fleet::record::MAX_RECORD_BYTES) is refused
+//!   inside Redis (the core's GET script) and never sent; the CA file must be
+//!   a regular file of at most [`MAX_CA_FILE_BYTES`].
+//! - **Out of scope: a hostile server.** redis-rs (1.8) has no bound on a
+//!   reply's size and reads one whole, even after the time-box gave up on the
+//!   call. The defence is the server's identity and access: `rediss://` (with
+//!   `store.ca_file` for a private CA) and an ACL user of its own.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,6 +74,7 @@ pub struct RedisStore {
     connection: Mutex<Option<(u64, ConnectionManager)>>,
     /// Until when (monotonic ms) calls fail at once, after one went unanswered.
     stalled_until: AtomicU64,
+    get: Script,
     publish: Script,
     unlock: Script,
     remove_if: Script,
@@ -99,10 +109,29 @@ impl RedisStore {
             ));
         }
         let tls = matches!(url.scheme(), "rediss" | "valkeys");
-        let redactor = Redactor::new(
-            &percent_decode(url.username()),
-            &percent_decode(url.password().unwrap_or_default()),
+        // redis-rs reads `user` and `pass` from the query of a Unix socket's
+        // URL only, and ignores every other parameter but `protocol` (and `db`
+        // for a socket): a `?password=` would be dropped, the connection made
+        // without it, and its value in the config unscrubbed. So anything else
+        // is refused, and what is used is scrubbed.
+        let unix = url.scheme().ends_with("unix");
+        let (mut user, mut password) = (
+            percent_decode(url.username()),
+            percent_decode(url.password().unwrap_or_default()),
         );
+        for (name, value) in url.query_pairs() {
+            match (&*name, unix) {
+                ("protocol", _) | ("db", true) => {}
+                ("user", true) => user = value.into_owned(),
+                ("pass", true) => password = value.into_owned(),
+                // Never the parameter's name either: it may be the secret.
+                _ => return Err(Error::config(
+                    "store.redis_url: unsupported query parameter (only protocol, and db, user \
+                         and pass on a unix:// socket); give a password as redis://:password@host",
+                )),
+            }
+        }
+        let redactor = Redactor::new(&user, &password);
         let client = match &options.ca_file {
             Some(_) if !tls => {
                 return Err(Error::config(
@@ -135,6 +164,7 @@ impl RedisStore {
             redactor,
             connection: Mutex::new(None),
             stalled_until: AtomicU64::new(0),
+            get: Script::new(scripts::GET),
             publish: Script::new(scripts::PUBLISH),
             unlock: Script::new(scripts::UNLOCK),
             remove_if: Script::new(scripts::REMOVE_IF),
@@ -289,12 +319,17 @@ fn is_broken_connection(e: &RedisError) -> bool {
     (e.is_io_error() || e.is_connection_dropped() || e.is_unrecoverable_error()) && !e.is_timeout()
 }
 
-/// The CA file's PEM, checked to hold at least one certificate.
+/// Largest CA file read: a bundle of a few hundred certificates fits.
+pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The CA file's PEM, checked to hold at least one certificate. Only a
+/// regular file of at most [`MAX_CA_FILE_BYTES`] is read: `/dev/zero` would
+/// never end, and a FIFO would block construction until a writer came.
 fn read_ca(path: &str) -> Result<Vec<u8>> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::config(format!("store.ca_file: cannot read the file ({e})")))?;
+    let pem = read_small_file(path, MAX_CA_FILE_BYTES)
+        .map_err(|why| Error::config(format!("store.ca_file: {why}")))?;
     let certificates = CertificateDer::pem_slice_iter(&pem)
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|_| Error::config("store.ca_file: not a PEM file of certificates"))?;
@@ -304,6 +339,41 @@ fn read_ca(path: &str) -> Result<Vec<u8>> {
         ));
     }
     Ok(pem)
+}
+
+/// A regular file's bytes, if it has at most `limit` of them; else why not
+/// (never the contents). Opened without blocking (a FIFO put in the file's
+/// place after a check must not block either), then checked on the open file.
+fn read_small_file(path: &str, limit: u64) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut open = std::fs::OpenOptions::new();
+    open.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = open
+        .open(path)
+        .map_err(|e| format!("cannot read the file ({e})"))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| format!("cannot read the file ({e})"))?;
+    if !metadata.is_file() {
+        return Err("not a regular file".to_owned());
+    }
+    if metadata.len() > limit {
+        return Err(format!("larger than {limit} bytes"));
+    }
+    // Bounded even if the file grows while it is read.
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the file ({e})"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("larger than {limit} bytes"));
+    }
+    Ok(bytes)
 }
 
 /// rustls needs one crypto provider per process: redis-rs takes the process
@@ -355,10 +425,11 @@ fn unexpected(what: &str, value: &Value) -> Error {
 
 #[async_trait::async_trait]
 impl Store for RedisStore {
+    /// A GET in a script that refuses a value over
+    /// [`record::MAX_RECORD_BYTES`](fleet::record::MAX_RECORD_BYTES) in the
+    /// server: a hostile or corrupt record is never transferred whole.
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        let (value, _) = self
-            .run(Call::Cmd(redis::cmd("GET").arg(key).clone()))
-            .await?;
+        let (value, _) = self.run(self.script(&self.get, &[key], &[])).await?;
         match value {
             Value::Nil => Ok(None),
             Value::BulkString(bytes) => String::from_utf8(bytes)
@@ -489,6 +560,73 @@ mod tests {
             .unwrap_err();
         let _ = std::fs::remove_file(&empty);
         assert!(e.to_string().contains("no PEM certificate"), "{e}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_ca_file_is_a_small_regular_file_read_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("tokenwell-ca-kinds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo.pem");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        // One byte over the limit.
+        let big = dir.join("big.pem");
+        std::fs::write(&big, vec![b'A'; MAX_CA_FILE_BYTES as usize + 1]).unwrap();
+        for (path, why) in [
+            (fifo.to_str().unwrap(), "not a regular file"),
+            ("/dev/zero", "not a regular file"),
+            (dir.to_str().unwrap(), "not a regular file"),
+            (big.to_str().unwrap(), "larger than 1048576 bytes"),
+        ] {
+            let options = StoreOptions {
+                ca_file: Some(path.to_owned()),
+                ..StoreOptions::default()
+            };
+            let started = std::time::Instant::now();
+            let e = RedisStore::new(&options, &"rediss://cache".into()).unwrap_err();
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "{path}: {:?}",
+                started.elapsed()
+            );
+            assert_eq!(e.kind(), ErrorKind::Config, "{path}");
+            let text = e.to_string();
+            assert!(
+                text.contains("store.ca_file") && text.contains(why),
+                "{path}: {text}"
+            );
+            assert!(!text.contains("AAAA"), "{path}: {text}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn query_credentials_are_refused_or_used_and_scrubbed() {
+        // redis-rs would ignore these: refused, never shown.
+        for url in [
+            "redis://cache:6379/0?password=hunter2-pw",
+            "rediss://cache:6380?user=admin&pass=hunter2-pw",
+            "redis://cache?hunter2-pw",
+            "unix:///run/redis.sock?password=hunter2-pw",
+        ] {
+            let e = store(url).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{url}");
+            let text = format!("{e} {e:?}");
+            assert!(text.contains("store.redis_url"), "{text}");
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+        assert!(store("redis://cache:6379/0?protocol=resp3").is_ok());
+        // A socket's password is its `pass` parameter: used, and scrubbed.
+        let s = store("unix:///run/redis.sock?db=1&user=admin&pass=hunter2-pw").unwrap();
+        let e = s.error(&RedisError::from((
+            redis::ErrorKind::Client,
+            "echo",
+            "WRONGPASS hunter2-pw".to_owned(),
+        )));
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert!(!format!("{s:?}").contains("hunter2"));
     }
 
     #[test]

@@ -100,7 +100,14 @@ fn too_large(status: u16) -> Error {
     .with_status(status)
 }
 
-fn classify(e: reqwest::Error) -> Error {
+fn classify(mut e: reqwest::Error) -> Error {
+    // reqwest quotes the URL: never its query's values.
+    if let Some(url) = e.url_mut() {
+        let shown = crate::redact::display_url(url.as_str());
+        if let Ok(shown) = url::Url::parse(&shown) {
+            *url = shown;
+        }
+    }
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
     } else {

@@ -139,3 +139,19 @@ def test_echoed_secret_forms_never_leak_through_any_error_path(
     for text in texts:
         leaked = [n for n, form in enumerate(forbidden) if form in text]
         assert not leaked, f"secret forms {leaked} leaked"
+
+
+def test_a_token_urls_query_values_never_show(mock: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = "canary-query-8e2f"
+    mock.script([{"status": 401, "headers": {"content-type": "application/json"}, "json": {"error": "invalid_client"}}])
+    client = TokenClient(
+        "custom", token_url=f"{mock.url}/custom/token?api_key={key}&tenant=acme", client_id="q", client_secret=CANARY_SECRET
+    )
+    with pytest.raises(tokenwell.TokenwellError) as info:
+        client.token()
+    shown = f"{mock.url}/custom/token?api_key=[redacted]&tenant=[redacted]"
+    assert shown in repr(client)
+    assert any(f"requesting a token from {shown}" in r.getMessage() for r in caplog.records)
+    texts = [repr(client), str(client), *_texts(info.value), *(r.getMessage() for r in caplog.records)]
+    assert all(key not in text for text in texts), texts

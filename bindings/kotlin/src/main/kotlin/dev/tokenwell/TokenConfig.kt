@@ -120,10 +120,32 @@ data class TokenConfig @JvmOverloads constructor(
         append("TokenConfig(provider=").append(provider)
         environment?.let { append(", environment=").append(it) }
         region?.let { append(", region=").append(it) }
-        baseUrl?.let { append(", baseUrl=").append(it) }
-        tokenUrl?.let { append(", tokenUrl=").append(it) }
+        baseUrl?.let { append(", baseUrl=").append(shownUrl(it)) }
+        tokenUrl?.let { append(", tokenUrl=").append(shownUrl(it)) }
         append(", clientId=").append(clientId)
         append(", clientSecret=[redacted])")
+    }
+
+    /**
+     * A URL as the core shows one (`TokenClient.toString`, logs, errors): its
+     * query's values and its fragment as `[redacted]`, the names kept. A
+     * token URL may carry credentials in its query.
+     */
+    private fun shownUrl(url: String): String {
+        val rest = url.substringBefore('#')
+        val query = rest.substringAfter('?', missingDelimiterValue = "")
+        val shown = if (rest.contains('?')) {
+            rest.substringBefore('?') + "?" + query.split('&').joinToString("&") { part ->
+                when {
+                    part.contains('=') -> part.substringBefore('=') + "=[redacted]"
+                    part.isEmpty() -> ""
+                    else -> "[redacted]"
+                }
+            }
+        } else {
+            rest
+        }
+        return if (url.contains('#')) "$shown#[redacted]" else shown
     }
 
     /**

@@ -76,6 +76,26 @@ class SecretsTest : WithMockProvider() {
     }
 
     @Test
+    fun `a token URL's query values never show`() {
+        val key = "CANARY-query-4c1a"
+        val config = TokenConfig(
+            provider = "custom",
+            tokenUrl = "https://auth.example.com/token?api_key=$key&tenant=acme",
+            baseUrl = "https://auth.example.com/?$key",
+            clientId = "c",
+            clientSecret = canary,
+        )
+        val shown = "https://auth.example.com/token?api_key=[redacted]&tenant=[redacted]"
+        assertTrue(config.toString().contains(shown), config.toString())
+        assertTrue(config.toString().contains("baseUrl=https://auth.example.com/?[redacted]"), config.toString())
+        assertFalse(config.toString().contains(key), config.toString())
+        TokenClient(config.copy(baseUrl = null)).use { client ->
+            assertTrue(client.toString().contains(shown), client.toString())
+            assertFalse(client.toString().contains(key), client.toString())
+        }
+    }
+
+    @Test
     fun `tokens are redacted in toString`() {
         mock.reset()
         mock.script("""{"status":200,"json":{"access_token":"$canaryToken","token_type":"Bearer","expires_in":300}}""")
