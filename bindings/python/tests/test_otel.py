@@ -196,3 +196,23 @@ def test_a_refresh_ahead_span_is_a_root_linked_to_its_trigger(mock: Any) -> None
     assert refresh.parent is None
     assert refresh.context.trace_id != trigger.get_span_context().trace_id
     assert [link.context.span_id for link in refresh.links] == [trigger.get_span_context().span_id]
+
+
+def test_an_async_callers_span_parents_the_fetch(mock: Any) -> None:
+    import asyncio
+
+    mock.script([mock.token_response("as-1")])
+    exporter, provider, telemetry = traced()
+    tracer = provider.get_tracer("test")
+    seen: List[str] = []
+    client = TokenClient.from_config(mock.deliveroo(), on_event=[lambda e: seen.append(e.name), telemetry])
+
+    async def main() -> Any:
+        with tracer.start_as_current_span("async-caller") as caller:
+            assert (await client.token_async()).access_token == "as-1"
+            return caller
+
+    caller = asyncio.run(main())
+    wait_for(lambda: len(posts(exporter)) == 1)
+    assert posts(exporter)[0].parent.span_id == caller.get_span_context().span_id
+    assert seen == ["fetch_started", "fetched"]
