@@ -3,7 +3,9 @@
 #   1. builds the mock provider (`tokenwell mock`) and the wheel (maturin, release);
 #   2. installs the wheel with its test extras into a FRESH virtual environment;
 #   3. runs the pytest suite from outside the source tree, against the installed wheel;
-#   4. runs bench/python in a separate venv (with Authlib) and prints its figures.
+#   4. runs bench/python in a separate venv (with Authlib and the OpenTelemetry SDK) and
+#      prints its figures (it fails if observability costs a cached hit over 1.25x),
+#      then the OpenTelemetry console example once.
 # Idempotent and non-interactive; installs what it needs (maturin) if missing.
 # Environment: PYTHON (default python3), CARGO_TARGET_DIR, TOKENWELL_SKIP_BENCH=1.
 set -euo pipefail
@@ -63,6 +65,7 @@ import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 names = z.namelist()
 for need in ("tokenwell/__init__.py", "tokenwell/py.typed", "tokenwell/httpx.py", "tokenwell/requests.py",
+             "tokenwell/otel.py", "tokenwell/_events.py",
              "tokenwell/_ffi/__init__.py", "tokenwell/_ffi/tokenwell.py", "tokenwell/_ffi/libtokenwell.so"):
     if need not in names:
         sys.exit(f"the wheel lacks {need}")
@@ -110,8 +113,13 @@ if [ "${TOKENWELL_SKIP_BENCH:-0}" != 1 ]; then
     BENCH_VENV="$WORK/bench-venv"
     rm -rf "$BENCH_VENV"
     "$PYTHON" -m venv "$BENCH_VENV"
-    "$BENCH_VENV/bin/python" -m pip install -q "$WHEEL" "authlib>=1.3,<2" requests || fail "installing the bench venv"
+    "$BENCH_VENV/bin/python" -m pip install -q "$WHEEL" "authlib>=1.3,<2" requests "opentelemetry-sdk>=1.20" || fail "installing the bench venv"
     (cd "$RUN_DIR" && timeout 600 "$BENCH_VENV/bin/python" "$ROOT/bench/python/bench.py" --mock "$MOCK_BIN") || fail "bench"
+    say "the OpenTelemetry console example (bench/python/otel_console.py)"
+    (cd "$RUN_DIR" && timeout 120 "$BENCH_VENV/bin/python" "$ROOT/bench/python/otel_console.py" --mock "$MOCK_BIN") \
+        >"$WORK/otel_console.log" 2>&1 || { tail -n 40 "$WORK/otel_console.log" >&2; fail "the OpenTelemetry example"; }
+    grep -q '"name": "POST"' "$WORK/otel_console.log" && grep -q 'tokenwell.token.requests' "$WORK/otel_console.log" \
+        || { tail -n 40 "$WORK/otel_console.log" >&2; fail "the OpenTelemetry example printed no span or no metric"; }
 fi
 
 say "wheel $(basename "$WHEEL"): $wheel_bytes bytes (native library $so_bytes bytes), built in ${build_secs}s"

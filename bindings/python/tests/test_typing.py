@@ -20,7 +20,8 @@ from typing import Dict, Optional
 import httpx
 
 import tokenwell
-from tokenwell import AccessToken, ManualClock, MemoryStore, TokenClient, TokenwellError
+from tokenwell import AccessToken, Event, ManualClock, MemoryStore, Status, TokenClient, TokenwellError
+from tokenwell.otel import OpenTelemetry
 from tokenwell.httpx import TokenwellAuth as HttpxAuth
 from tokenwell.requests import TokenwellAuth as RequestsAuth
 
@@ -88,6 +89,21 @@ client = TokenClient("deliveroo", environment="sandbox", client_id="a", client_s
 other = TokenClient.from_config({"provider": "deliveroo"})
 with_store = TokenClient.from_config({"provider": "deliveroo"}, store=DictStore())
 with_async_store = TokenClient("deliveroo", store=AsyncDictStore())
+
+
+def on_event(event: Event) -> None:
+    fetch_id: Optional[int] = event.fetch_id
+    if event.error is not None:
+        failed: str = event.error.code
+
+
+observed = TokenClient("deliveroo", on_event=on_event)
+observed_otel = TokenClient.from_config({"provider": "deliveroo"}, on_event=[OpenTelemetry(), on_event])
+status: Status = observed.status()
+ready: bool = status.healthy
+left: Optional[int] = status.token_expires_in_ms
+name: str = observed.name
+hits: int = observed.lookups().hits
 """
 
 BAD = """
@@ -95,6 +111,7 @@ from tokenwell import TokenClient
 
 client = TokenClient("deliveroo", environment="sandbox", client_id="a", client_secret="b")
 count: int = client.authorization_header()
+healthy: str = client.status().healthy
 """
 
 

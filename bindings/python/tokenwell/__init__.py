@@ -9,12 +9,15 @@
 The cache, refresh-ahead, single flight and backoff are the Rust core's; this
 package is a thin, typed layer over its uniffi bindings (``tokenwell._ffi``, which
 is generated and private). Your own shared store: :class:`Store` (sync) or
-:class:`AsyncStore`, with a lock: :class:`LockingStore`, :class:`AsyncLockingStore`. Adapters: :mod:`tokenwell.httpx`, :mod:`tokenwell.requests`.
+:class:`AsyncStore`, with a lock: :class:`LockingStore`, :class:`AsyncLockingStore`. Adapters: :mod:`tokenwell.httpx`, :mod:`tokenwell.requests`. Observability:
+``TokenClient(..., on_event=…)`` (:class:`Event`), :meth:`TokenClient.status`,
+OpenTelemetry: :mod:`tokenwell.otel`.
 """
 
 from typing import TYPE_CHECKING
 
 from ._client import AccessToken, ManualClock, MemoryStore, TokenClient
+from ._events import ErrorInfo, Event, EventCallback, Lookups, Status
 from ._store import AsyncLockingStore, AsyncStore, LockingStore, Store
 from . import _errors
 from ._errors import *  # noqa: F401,F403 - TokenwellError and one subclass per error code
@@ -42,4 +45,5 @@ else:
 
 __all__ = ["AccessToken", "ManualClock", "MemoryStore", "TokenClient"]
 __all__ += ["Store", "LockingStore", "AsyncStore", "AsyncLockingStore"]
+__all__ += ["ErrorInfo", "Event", "EventCallback", "Lookups", "Status"]
 __all__ += _errors.__all__

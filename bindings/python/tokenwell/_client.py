@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, NoReturn, Optional, Tuple, Type, Union
 
-from . import _errors, _guards, _logging, _store
+from . import _errors, _events, _guards, _logging, _store
 from ._errors import ConfigError, TokenwellError
 from ._ffi import tokenwell as _generated
 
@@ -233,9 +233,13 @@ class TokenClient:
     store's failures are cache misses, never the caller's error. A mapping is
     the config's ``store`` section instead, e.g.
     ``store={"redis_url": "rediss://…", "key_prefix": "billing"}`` (Redis).
+
+    ``on_event`` (a callable taking a :class:`tokenwell.Event`, or a list of
+    them, e.g. a :class:`tokenwell.otel.OpenTelemetry`) receives the client's
+    events on a tokenwell thread, never on the fetch path; see :mod:`tokenwell._events`.
     """
 
-    __slots__ = ("_core", "_now", "_memo", "_last", "_store_bridge", "__weakref__")
+    __slots__ = ("_core", "_now", "_memo", "_last", "_store_bridge", "_observed", "_memo_hits", "_listener", "__weakref__")
 
     def __init__(
         self,
@@ -246,6 +250,7 @@ class TokenClient:
         client_secret: Optional[str] = None,
         clock: Optional[ManualClock] = None,
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, Mapping[str, Any], None] = None,
+        on_event: Optional[_events.OnEvent] = None,
         **options: Any,
     ) -> None:
         config: Dict[str, Any] = {"provider": provider}
@@ -259,7 +264,7 @@ class TokenClient:
         if isinstance(store, Mapping):  # the config's `store` section (Redis), not a store object
             config["store"] = dict(store)
             store = None
-        self._init(config, clock, store)
+        self._init(config, clock, store, on_event)
 
     @classmethod
     def from_config(
@@ -268,11 +273,12 @@ class TokenClient:
         *,
         clock: Optional[ManualClock] = None,
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, None] = None,
+        on_event: Optional[_events.OnEvent] = None,
     ) -> "TokenClient":
         """A client from a config mapping, or its JSON text (the schema every
         tokenwell binding accepts)."""
         self = cls.__new__(cls)
-        self._init(config, clock, store)
+        self._init(config, clock, store, on_event)
         return self
 
     def _init(
@@ -280,7 +286,11 @@ class TokenClient:
         config: Union[Mapping[str, Any], str],
         clock: Optional[ManualClock],
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, None],
+        on_event: Optional[_events.OnEvent] = None,
     ) -> None:
+        self._observed = False  # with on_event: the memo's hits are counted
+        self._memo_hits = 0
+        self._listener: Optional[_events.Listener] = None
         if isinstance(config, str):
             config_json = config
         else:
@@ -305,7 +315,9 @@ class TokenClient:
         # passes as bytes that are not UTF-8: the core's ConfigError, not an encoder's.
         config_utf8 = config_json.encode("utf-8", "surrogatepass")
         try:
-            if store is None and clock is None:
+            if on_event is not None:
+                core = self._init_observed(config_utf8, clock_core, store, on_event)
+            elif store is None and clock is None:
                 # The one-argument constructor: each optional one costs a foreign call.
                 core = _gen.CoreClient.from_config(config_utf8)
             elif store is None or isinstance(store, MemoryStore):
@@ -329,6 +341,8 @@ class TokenClient:
         Raises a :class:`TokenwellError` subclass on failure."""
         entry = self._memo.entry
         if self._now() < entry[0]:
+            if self._observed:
+                self._memo_hits += 1
             return entry[2]  # type: ignore[return-value]
         return self._lease()
 
@@ -336,6 +350,8 @@ class TokenClient:
         """The ``Authorization`` header value for a valid token, e.g. ``Bearer eyJ…``."""
         entry = self._memo.entry
         if self._now() < entry[0]:
+            if self._observed:
+                self._memo_hits += 1
             return entry[1]
         return self._lease().authorization_header
 
@@ -343,6 +359,8 @@ class TokenClient:
         """Like :meth:`token`, without blocking the event loop."""
         entry = self._memo.entry
         if self._now() < entry[0]:
+            if self._observed:
+                self._memo_hits += 1
             return entry[2]  # type: ignore[return-value]
         return await self._lease_async()
 
@@ -350,6 +368,8 @@ class TokenClient:
         """Like :meth:`authorization_header`, without blocking the event loop."""
         entry = self._memo.entry
         if self._now() < entry[0]:
+            if self._observed:
+                self._memo_hits += 1
             return entry[1]
         return (await self._lease_async()).authorization_header
 
@@ -411,6 +431,36 @@ class TokenClient:
     async def settle_async(self) -> None:
         """Resolves once no fetch is in flight and earlier invalidations have left the store."""
         await self._core.settle()
+
+    # -- observability
+
+    def _init_observed(
+        self, config_utf8: bytes, clock_core: Any, store: Any, on_event: _events.OnEvent
+    ) -> Any:
+        self._listener = listener = _events.listener_for(self, on_event)
+        memory = store._core if isinstance(store, MemoryStore) else None
+        queued = None
+        if store is not None and memory is None:
+            bridge = _store.bridge_for(store)
+            queued = _gen.QueuedStore(store_id=bridge.id, has_lock=bridge.has_lock)
+            self._store_bridge = bridge  # found by id while this client lives
+        core = _gen.CoreClient.with_listener(config_utf8, clock_core, memory, None, queued, listener)
+        self._observed = True
+        return core
+
+    @property
+    def name(self) -> str:
+        """The client's name in metrics and traces: the config's ``name``, else the provider."""
+        return str(self._core.name())
+
+    def status(self) -> _events.Status:
+        """The client's health, without I/O (for a readiness probe: unhealthy only
+        when ``status().healthy`` is false; see :class:`tokenwell.Status`)."""
+        return _events.status_from_core(self._core.status())
+
+    def lookups(self) -> _events.Lookups:
+        """How lookups went since the client was built (counted only with ``on_event``)."""
+        return _events.lookups(self._core, self._listener, self._memo_hits)
 
     def __repr__(self) -> str:
         return f"TokenClient({self._core.describe()})"

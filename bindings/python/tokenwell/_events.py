@@ -1,0 +1,338 @@
+"""A client's events, status and lookup counters, as typed Python values.
+
+How events travel: the core queues each event (never on the fetch path) and its
+own ``tokenwell-events`` thread hands it to this module's listener, which only
+puts it on a bounded queue of this module's and returns. A daemon thread of
+Python's (``tokenwell-callbacks``, one per process) turns it into an
+:class:`Event` and calls the client's callbacks. So user code never runs on a
+thread that Python did not start: at interpreter exit (``atexit``) the core
+stops delivering, and a callback still running is an ordinary daemon thread's.
+
+A callback that raises is logged once per client (the exception's class only:
+its message could hold anything) and ignored; events that find the queue full
+are dropped and counted (:attr:`Lookups.dropped`).
+
+A callback object may also have ``attach(client)``, called once when a client
+is built with it, returning the per-client callback to use instead (so one
+object can serve many clients: :class:`tokenwell.otel.OpenTelemetry` does). The
+per-client callback may have ``fetch_started(fetch_id, reason, at_unix_ms)``:
+it is called at once, on the thread of the caller whose call started a fetch
+(to read that caller's context, e.g. its trace span), and must return at once.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Union
+
+from ._ffi import tokenwell as _generated
+
+if TYPE_CHECKING:
+    from ._client import TokenClient
+
+# The core's event table's names (a test fails when they drift from it).
+EventName = Literal[
+    "hit", "miss", "fetch_started", "fetched", "refresh_started", "refresh_failed",
+    "fetch_failed", "store_failed", "store_lock",
+]
+Health = Literal["up", "degraded", "down", "idle"]
+
+__all__ = ["ErrorInfo", "Event", "EventCallback", "EventName", "Health", "Lookups", "Status"]
+
+_gen: Any = _generated
+_log = logging.getLogger("tokenwell")
+
+# Events waiting for the callbacks' thread, at most (the core's queue holds as many).
+QUEUE_CAPACITY = 4096
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An error as an event or a status carries it (no secret in any field)."""
+
+    code: str
+    """The stable error code, e.g. ``server_error`` (the exception's ``code``)."""
+    status: Optional[int]
+    """The token endpoint's HTTP status, when it answered."""
+    detail: str
+    """What went wrong."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One of a client's events: ``name`` is a row of the core's event table
+    (``fetch_started``, ``fetched``, ``refresh_started``, ``refresh_failed``,
+    ``fetch_failed``, ``store_failed``, ``store_lock``), and the fields that
+    row lists are set; the others are ``None``. ``hit`` and ``miss`` are only
+    counted (:meth:`tokenwell.TokenClient.lookups`), never delivered."""
+
+    name: EventName
+    fetch_id: Optional[int] = None
+    """The fetch it belongs to (one id per fetch, shared by its events)."""
+    reason: Optional[str] = None
+    """Why the fetch ran: ``first``, ``refresh``, ``after_401``, ``expired`` or ``adopted``."""
+    outcome: Optional[str] = None
+    """``store_lock``: ``won``, ``waited``, ``adopted`` or ``gave_up``."""
+    stale: Optional[bool] = None
+    """``hit``: a token past its refresh point."""
+    lifetime_ms: Optional[int] = None
+    """The token's remaining lifetime, in ms."""
+    from_store: Optional[bool] = None
+    """``fetched``: whether the token came from the shared store."""
+    latency_ms: Optional[int] = None
+    """How long the fetch took, in ms."""
+    status: Optional[int] = None
+    """The token endpoint's HTTP status, when it answered."""
+    error: Optional[ErrorInfo] = None
+    """The failure (``refresh_failed``, ``fetch_failed``, ``store_failed``)."""
+    waited_ms: Optional[int] = None
+    """``store_lock``: how long this process waited for another's lock, in ms."""
+    at_unix_ms: int = 0
+    """When it happened, Unix ms on the client's clock."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """A client's health, read without I/O (:meth:`tokenwell.TokenClient.status`).
+
+    For a readiness probe: unhealthy only when ``healthy`` is false
+    (``health == "down"``: no usable token is held and the last fetch failed).
+    ``degraded`` (the endpoint fails but the held token is still valid) is a
+    warning, not an outage. Never use it for liveness: restarting does not mend
+    a provider's outage."""
+
+    health: Health
+    """``up``, ``degraded`` (failing, still serving a valid token), ``down`` or ``idle`` (no token asked for yet)."""
+    healthy: bool
+    """``health != "down"``."""
+    token_usable: bool
+    """Whether a token is held that callers are given now."""
+    token_expires_in_ms: Optional[int]
+    """The held token's remaining lifetime to its expiry, in ms."""
+    last_error: Optional[ErrorInfo]
+    """The last fetch's error, if it failed."""
+    last_error_at_unix_ms: Optional[int]
+    """When the last error happened, Unix ms."""
+    backoff_ms: Optional[int]
+    """While backing off: how long before the next fetch may start, in ms."""
+    fetching: bool
+    """Whether a fetch is in flight."""
+    store_breaker: Optional[str]
+    """With a shared store: its breaker, ``closed``, ``half_open`` or ``open``."""
+    store_open_for_ms: Optional[int]
+    """While the breaker is open: how long it stays open, in ms."""
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """How a client's lookups went since it was built (counted only with ``on_event``)."""
+
+    hits: int
+    """Fresh cached tokens handed out (the core's and the client's own memo's)."""
+    stale: int
+    """Tokens past their refresh point handed out while a refresh runs."""
+    misses: int
+    """Callers that waited for a fetch."""
+    dropped: int
+    """Events dropped because a queue was full."""
+
+
+EventCallback = Callable[[Event], None]
+
+
+def _error(info: Any) -> Optional[ErrorInfo]:
+    return None if info is None else ErrorInfo(info.code, info.status, info.detail)
+
+
+def event_from_core(e: Any) -> Event:
+    """The :class:`Event` of the core's ``CoreEvent``."""
+    return Event(
+        name=e.name,
+        fetch_id=e.fetch_id,
+        reason=e.reason,
+        outcome=e.outcome,
+        stale=e.stale,
+        lifetime_ms=e.lifetime_ms,
+        from_store=e.from_store,
+        latency_ms=e.latency_ms,
+        status=e.status,
+        error=_error(e.error),
+        waited_ms=e.waited_ms,
+        at_unix_ms=e.at_unix_ms,
+    )
+
+
+def status_from_core(s: Any) -> Status:
+    """The :class:`Status` of the core's ``CoreStatus``."""
+    return Status(
+        health=s.health,
+        healthy=s.healthy,
+        token_usable=s.token_usable,
+        token_expires_in_ms=s.token_expires_in_ms,
+        last_error=_error(s.last_error),
+        last_error_at_unix_ms=s.last_error_at_unix_ms,
+        backoff_ms=s.backoff_ms,
+        fetching=s.fetching,
+        store_breaker=s.store_breaker,
+        store_open_for_ms=s.store_open_for_ms,
+    )
+
+
+class _Dispatcher:
+    """The bounded queue and the daemon thread that runs callbacks (one per
+    process: a forked child starts its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: "queue.SimpleQueue[Tuple[Listener, Any]]" = queue.SimpleQueue()
+        self._pid = 0
+        self.closed = False
+        self.used = False  # a listener was built in this process
+        self.last_call = 0.0  # time.monotonic() of the core's last call into a listener
+
+    def offer(self, listener: "Listener", event: Any) -> None:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._queue = queue.SimpleQueue()  # the parent's thread is not in a forked child
+                    threading.Thread(target=self._run, args=(self._queue,), name="tokenwell-callbacks",
+                                     daemon=True).start()
+                    self._pid = os.getpid()
+        q = self._queue
+        if q.qsize() >= QUEUE_CAPACITY:
+            listener.dropped += 1
+        else:
+            q.put((listener, event))
+
+    def _run(self, q: "queue.SimpleQueue[Tuple[Listener, Any]]") -> None:
+        while not self.closed:
+            listener, event = q.get()
+            if not self.closed:
+                listener.deliver(event)
+
+
+_DISPATCHER = _Dispatcher()
+
+
+# At exit: how long the core's event thread may take to leave Python, at most,
+# and the quiet spell that shows it has.
+_EXIT_WAIT_S = 0.1
+_EXIT_QUIET_S = 0.01
+
+
+def _close() -> None:
+    """At interpreter exit: nothing more is delivered, by the core or by Python.
+
+    The core's event thread may already be waiting for the GIL to hand over one
+    last event: were it to take it once the interpreter finalises, Python would
+    end that thread under Rust's frames and abort the process. So this waits (the
+    GIL released) until the thread has had its turn, which returns at once and
+    then stops: a quiet spell with no call, bounded by ``_EXIT_WAIT_S``."""
+    _DISPATCHER.closed = True
+    _gen.close_event_delivery()
+    if not _DISPATCHER.used:
+        return
+    start = time.monotonic()
+    while True:
+        time.sleep(_EXIT_QUIET_S / 4)
+        now = time.monotonic()
+        if now - start > _EXIT_WAIT_S or (now - start > _EXIT_QUIET_S and now - _DISPATCHER.last_call > _EXIT_QUIET_S):
+            return
+
+
+atexit.register(_close)
+
+
+class Listener(_gen.EventListener):  # type: ignore[misc]
+    """The core's view of a client's callbacks (uniffi's ``EventListener``).
+
+    It holds no reference to the client: the core holds it, and a cycle through
+    the core would keep the client alive for ever."""
+
+    __slots__ = ("_callbacks", "_started", "_logged", "dropped")
+
+    def __init__(self, callbacks: Sequence[EventCallback]) -> None:
+        self._callbacks = tuple(callbacks)
+        self._started = tuple(
+            hook for hook in (getattr(cb, "fetch_started", None) for cb in callbacks) if callable(hook)
+        )
+        self._logged = False
+        self.dropped = 0
+        _DISPATCHER.used = True
+
+    # -- called by the core
+
+    def on_event(self, event: Any) -> None:
+        # On the core's event thread: hand over and return.
+        _DISPATCHER.last_call = time.monotonic()
+        if not _DISPATCHER.closed:
+            _DISPATCHER.offer(self, event)
+
+    def on_fetch_started(self, fetch_id: int, reason: str, at_unix_ms: int) -> None:
+        for hook in self._started:
+            try:
+                hook(fetch_id, reason, at_unix_ms)
+            except Exception as e:  # noqa: BLE001 - a callback never breaks a fetch
+                self._failed(e)
+
+    # -- on the callbacks' thread
+
+    def deliver(self, core_event: Any) -> None:
+        try:
+            event = event_from_core(core_event)
+        except Exception as e:  # noqa: BLE001
+            self._failed(e)
+            return
+        for callback in self._callbacks:
+            try:
+                callback(event)
+            except Exception as e:  # noqa: BLE001 - logged once, then ignored
+                self._failed(e)
+
+    def _failed(self, e: BaseException) -> None:
+        if not self._logged:
+            self._logged = True
+            _log.warning(
+                "tokenwell: an on_event callback raised %s; it is ignored (and not logged again for this client)",
+                type(e).__name__,
+            )
+
+
+OnEvent = Union[EventCallback, Sequence[EventCallback]]
+
+
+def listener_for(client: "TokenClient", on_event: OnEvent) -> Listener:
+    """The listener of ``client``'s callbacks: each one's ``attach(client)``
+    if it has one, else the callback itself."""
+    given: List[Any] = list(on_event) if isinstance(on_event, (list, tuple)) else [on_event]
+    callbacks: List[EventCallback] = []
+    for cb in given:
+        attach = getattr(cb, "attach", None)
+        if callable(attach):
+            cb = attach(client)
+        if not callable(cb):
+            raise TypeError("on_event must be a callable taking a tokenwell.Event (or a list of them)")
+        callbacks.append(cb)
+    return Listener(callbacks)
+
+
+def lookups(core: Any, listener: Optional[Listener], memo_hits: int) -> Lookups:
+    counts = core.lookups()
+    dropped = counts.dropped + (listener.dropped if listener is not None else 0)
+    return Lookups(counts.hits + memo_hits, counts.stale, counts.misses, dropped)
+
+
+def event_kinds() -> List[Tuple[str, List[str]]]:
+    """The core's event table: (name, fields) rows."""
+    return [(k.name, list(k.fields)) for k in _gen.event_kinds()]
+
+
+def metric_kinds() -> List[Any]:
+    """The core's metrics table (rows with name, instrument, unit, description, attributes)."""
+    return list(_gen.metric_kinds())
