@@ -3,6 +3,7 @@
 //! what was fetched. Every store call goes through [`Inner::call`]: time-boxed,
 //! behind the breaker, a failure a miss.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,10 @@ pub(super) struct SharedStore {
     pub(super) keys: Keys,
     pub(super) timings: Timings,
     breaker: Mutex<Breaker>,
+    /// The fingerprint of the last record read that did not open for these
+    /// credentials (garbage, a foreign writer, a forged header): the next
+    /// publish removes it first, so its clear expiry cannot block ours.
+    unreadable: Mutex<Option<String>>,
 }
 
 impl SharedStore {
@@ -28,6 +33,7 @@ impl SharedStore {
             keys,
             timings,
             breaker: Mutex::new(Breaker::default()),
+            unreadable: Mutex::new(None),
         }
     }
 }
@@ -72,11 +78,11 @@ impl Inner {
     }
 
     /// Holding the lock: re-read (someone may just have published), else fetch
-    /// and publish, releasing the lock in the same step.
+    /// and publish, releasing the lock in the same step. Whatever happens, the
+    /// lock is released before the caller gets its answer.
     async fn fetch_holding(&self, shared: &SharedStore, owner: &str) -> Result<(Cached, bool)> {
-        let unlock = || shared.store.unlock(&shared.keys.lock, owner);
         if let Some(cached) = self.adopt(shared).await {
-            self.call(shared, unlock()).await;
+            self.release(shared, owner).await;
             return Ok((cached, true));
         }
         match self.fetch_endpoint().await {
@@ -85,7 +91,7 @@ impl Inner {
                 Ok((cached, false))
             }
             Err(e) => {
-                self.call(shared, unlock()).await;
+                self.release(shared, owner).await;
                 Err(e)
             }
         }
@@ -97,7 +103,13 @@ impl Inner {
         let record = self
             .call(shared, shared.store.get(&shared.keys.token))
             .await??;
-        let stored = record::open(&self.creds.client_secret, self.key(), &record).await?;
+        let Some(stored) = record::open(&self.creds.client_secret, self.key(), &record).await
+        else {
+            // Not ours to read: replaced by our next publish, whatever its header says.
+            let fingerprint = record::header(&record).map(|h| h.fingerprint.to_owned());
+            *lock_ignoring_poison(&shared.unreadable) = fingerprint;
+            return None;
+        };
         {
             // Neither a token we dropped, nor the one we are refreshing away from.
             let st = self.lock();
@@ -110,12 +122,39 @@ impl Inner {
         (self.clock.now_ms() < cached.deadlines.refresh_at).then_some(cached)
     }
 
-    /// Seals and publishes a fetched token (releasing `owner`'s lock).
+    /// Seals and publishes a fetched token (releasing `owner`'s lock). If the
+    /// publish fails, the lock is released on its own (else every other
+    /// process would wait for it to lapse).
     async fn publish(&self, shared: &SharedStore, stored: &StoredToken, owner: Option<&str>) {
-        let sealed = match record::seal(&self.creds.client_secret, self.key(), stored).await {
-            Ok(sealed) => sealed,
-            Err(e) => return self.store_failed(e),
+        let published = match record::seal(&self.creds.client_secret, self.key(), stored).await {
+            Ok(sealed) => self.publish_sealed(shared, stored, &sealed, owner).await,
+            Err(e) => {
+                self.store_failed(e);
+                false
+            }
         };
+        if let (false, Some(owner)) = (published, owner) {
+            self.release(shared, owner).await;
+        }
+    }
+
+    /// [`Inner::publish`]'s store calls; whether the publish went through.
+    async fn publish_sealed(
+        &self,
+        shared: &SharedStore,
+        stored: &StoredToken,
+        sealed: &str,
+        owner: Option<&str>,
+    ) -> bool {
+        // A record we could not open goes first, by its fingerprint: its clear
+        // expiry says nothing we can trust. Not atomic with the publish: a
+        // record written in between by a peer is a real one, and the publish
+        // keeps the later of the two as always.
+        let unreadable = lock_ignoring_poison(&shared.unreadable).take();
+        if let Some(fingerprint) = unreadable {
+            let remove = shared.store.remove_if(&shared.keys.token, &fingerprint);
+            self.call(shared, remove).await;
+        }
         // Kept by the store until the token expires.
         let left = stored
             .expires_unix_ms()
@@ -126,9 +165,27 @@ impl Inner {
             shared,
             shared
                 .store
-                .publish(&shared.keys.token, &sealed, ttl, release),
+                .publish(&shared.keys.token, sealed, ttl, release),
         )
-        .await;
+        .await
+        .is_some()
+    }
+
+    /// Releases our lock, best effort: time-boxed, and asked even while the
+    /// breaker is open (the lock was taken moments ago, so the store was up,
+    /// and every other process waits on the lock until it is released or
+    /// lapses).
+    async fn release(&self, shared: &SharedStore, owner: &str) {
+        let timeout = shared.timings.store_timeout_ms;
+        let unlock = shared.store.unlock(&shared.keys.lock, owner);
+        match time_boxed(timeout, unlock).await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => self.store_failed(e),
+            None => self.store_failed(Error::new(
+                ErrorKind::Store,
+                format!("the store did not release the lock within {timeout} ms"),
+            )),
+        }
     }
 
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
@@ -165,7 +222,13 @@ impl Inner {
                 Some(value)
             }
             Err(e) => {
-                if breaker().failure(self.clock.now_ms()) {
+                let now = self.clock.now_ms();
+                if shared.store.refuses_scripts() {
+                    // It cannot publish nor release a lock atomically: a
+                    // failing store at once, never a lock someone holds.
+                    breaker().trip(now);
+                    warn_scripts_refused(&shared.keys);
+                } else if breaker().failure(now) {
                     log::warn!(
                         "tokenwell: the token store keeps failing; not asking it for a while"
                     );
@@ -180,5 +243,34 @@ impl Inner {
         let e = e.redacted(&self.redactor());
         log::warn!("tokenwell: token store failed ({e}); going on without it");
         self.emit(|| Event::StoreFailed(e));
+    }
+}
+
+fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The rules a Redis ACL user needs for the store (the native store runs the
+/// scripts with EVALSHA, loading them once; the JS stores with EVAL).
+pub(crate) fn acl_rules(keys: &Keys) -> String {
+    format!(
+        "+get +set +del +eval +evalsha +script|load ~{}:*",
+        keys.prefix()
+    )
+}
+
+/// Warns that the store refuses the core's scripts, once per key prefix in
+/// this process (every client on that store would say the same).
+fn warn_scripts_refused(keys: &Keys) {
+    static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let first = lock_ignoring_poison(&WARNED)
+        .get_or_insert_with(HashSet::new)
+        .insert(keys.prefix().to_owned());
+    if first {
+        log::warn!(
+            "tokenwell: the token store refuses to run scripts (a Redis ACL without scripting?): \
+             tokens are not shared until its user may run them ({}); each process fetches its own",
+            acl_rules(keys)
+        );
     }
 }

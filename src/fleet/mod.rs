@@ -67,6 +67,13 @@ impl Keys {
         }
     }
 
+    /// The key prefix both keys start with.
+    pub fn prefix(&self) -> &str {
+        self.token
+            .rfind(":{")
+            .map_or(self.token.as_str(), |end| &self.token[..end])
+    }
+
     /// The keys a client built from `config` uses in its shared store (to
     /// inspect a store, or to drive one in a test).
     pub fn for_config(config: &TokenConfig) -> Result<Keys> {
@@ -130,6 +137,8 @@ mod tests {
         let keys = Keys::new("acme", &key);
         assert_eq!(keys.token, "acme:{ab12}:t");
         assert_eq!(keys.lock, "acme:{ab12}:l");
+        assert_eq!(keys.prefix(), "acme");
+        assert_eq!(Keys::new("a:{b}", &key).prefix(), "a:{b}");
     }
 
     #[test]
