@@ -3,7 +3,6 @@
 //! what was fetched. Every store call goes through [`Inner::call`]: time-boxed,
 //! behind the breaker, a failure a miss.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -262,10 +261,16 @@ pub(crate) fn acl_rules(keys: &Keys) -> String {
 /// Warns that the store refuses the core's scripts, once per key prefix in
 /// this process (every client on that store would say the same).
 fn warn_scripts_refused(keys: &Keys) {
-    static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-    let first = lock_ignoring_poison(&WARNED)
-        .get_or_insert_with(HashSet::new)
-        .insert(keys.prefix().to_owned());
+    static WARNED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let prefix = keys.prefix();
+    let first = {
+        let mut warned = lock_ignoring_poison(&WARNED);
+        let first = !warned.iter().any(|p| p == prefix);
+        if first {
+            warned.push(prefix.to_owned());
+        }
+        first
+    };
     if first {
         log::warn!(
             "tokenwell: the token store refuses to run scripts (a Redis ACL without scripting?): \
