@@ -175,16 +175,8 @@ impl Inner {
     /// and every other process waits on the lock until it is released or
     /// lapses).
     async fn release(&self, shared: &SharedStore, owner: &str) {
-        let timeout = shared.timings.store_timeout_ms;
         let unlock = shared.store.unlock(&shared.keys.lock, owner);
-        match time_boxed(timeout, unlock).await {
-            Some(Ok(())) => {}
-            Some(Err(e)) => self.store_failed(e),
-            None => self.store_failed(Error::new(
-                ErrorKind::Store,
-                format!("the store did not release the lock within {timeout} ms"),
-            )),
-        }
+        self.call_past_breaker(shared, unlock, true).await;
     }
 
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
@@ -204,8 +196,18 @@ impl Inner {
         shared: &SharedStore,
         op: impl Future<Output = Result<T>>,
     ) -> Option<T> {
+        self.call_past_breaker(shared, op, false).await
+    }
+
+    /// [`Inner::call`], made even while the breaker is open if `past_breaker`.
+    async fn call_past_breaker<T>(
+        &self,
+        shared: &SharedStore,
+        op: impl Future<Output = Result<T>>,
+        past_breaker: bool,
+    ) -> Option<T> {
         let breaker = || shared.breaker.lock().unwrap_or_else(|e| e.into_inner());
-        if !breaker().allows(self.clock.now_ms()) {
+        if !past_breaker && !breaker().allows(self.clock.now_ms()) {
             return None;
         }
         let timeout = shared.timings.store_timeout_ms;

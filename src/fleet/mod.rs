@@ -73,9 +73,13 @@ impl Keys {
 
     /// The key prefix both keys start with.
     pub fn prefix(&self) -> &str {
+        // The hash tag is the last `{` (hex has none). A `char` search and no
+        // indexing keep the substring searcher and the slicing panic's
+        // formatting out of the WebAssembly build.
         self.token
-            .rfind(":{")
-            .map_or(self.token.as_str(), |end| &self.token[..end])
+            .rsplit_once('{')
+            .and_then(|(head, _)| head.strip_suffix(':'))
+            .unwrap_or(&self.token)
     }
 
     /// The keys a client built from `config` uses in its shared store (to
