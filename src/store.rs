@@ -137,6 +137,16 @@ pub trait Store: MaybeSendSync {
         Ok(())
     }
 
+    /// Whether the store found that its server refuses to run the core's
+    /// scripts (a Redis ACL without scripting), so it can neither publish nor
+    /// release a lock atomically. Asked after a failed call: the client then
+    /// opens its breaker at once (each process fetches its own, nobody waits
+    /// on a lock) and warns once, naming the ACL rules the store needs. A
+    /// store that learns this releases its own lock without a script.
+    fn refuses_scripts(&self) -> bool {
+        false
+    }
+
     /// Writes `record` under `key` for `ttl_ms` unless the stored record
     /// expires later (a paused old writer must not replace a newer token), then
     /// releases `release` = (lock, owner) if that owner still holds it. Stores

@@ -232,6 +232,69 @@ async fn an_oversized_record_is_a_miss_and_is_replaced() {
     assert_eq!(endpoint.count(), 1);
 }
 
+/// An own store (publish in steps) whose `get` fails from its `ok_gets`-th
+/// call on: after the holder's two reads (before the lock, and holding it),
+/// the one inside its publish fails.
+struct GetFailsLater {
+    inner: MemoryStore,
+    gets: AtomicUsize,
+    ok_gets: usize,
+}
+
+#[async_trait::async_trait]
+impl Store for GetFailsLater {
+    async fn get(&self, key: &str) -> Result<Option<String>> {
+        if self.gets.fetch_add(1, Ordering::SeqCst) >= self.ok_gets {
+            return Err(Error::new(ErrorKind::Store, "get failed"));
+        }
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, record: &str, ttl_ms: u64) -> Result<()> {
+        self.inner.put(key, record, ttl_ms).await
+    }
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.inner.delete(key).await
+    }
+    fn has_lock(&self) -> bool {
+        true
+    }
+    async fn try_lock(&self, lock: &str, owner: &str, ttl_ms: u64) -> Result<bool> {
+        self.inner.try_lock(lock, owner, ttl_ms).await
+    }
+    async fn unlock(&self, lock: &str, owner: &str) -> Result<()> {
+        self.inner.unlock(lock, owner).await
+    }
+}
+
+/// A publish that fails once the lock is taken releases the lock: the next
+/// cold process takes it at once rather than wait for it to lapse.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_publish_releases_the_lock() {
+    let endpoint = Endpoint::new(0, 3600);
+    let store = Arc::new(GetFailsLater {
+        inner: MemoryStore::new(),
+        gets: AtomicUsize::new(0),
+        ok_gets: 2,
+    });
+    let shared: Arc<dyn Store> = store.clone();
+    let a = client(&endpoint, &shared, None);
+    assert_eq!(a.token().await.unwrap().secret(), "tok-1");
+    assert_eq!(
+        store.gets.load(Ordering::SeqCst),
+        3,
+        "the publish's read failed"
+    );
+    let keys = Keys::for_config(&config(SECRET)).unwrap();
+    assert!(
+        store
+            .inner
+            .try_lock(&keys.lock, "next", 60_000)
+            .await
+            .unwrap(),
+        "the lock was released"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_store_costs_at_most_its_time_box() {
     let endpoint = Endpoint::new(0, 3600);

@@ -602,6 +602,159 @@ async fn the_redis_password_never_shows() {
     assert_eq!(endpoint.count(), 2);
 }
 
+/// The process's warnings, for the tests that check what the client says.
+struct Warnings(Mutex<Vec<String>>);
+
+impl log::Log for Warnings {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Warn
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            let line = record.args().to_string();
+            self.0.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        }
+    }
+    fn flush(&self) {}
+}
+
+static WARNINGS: Warnings = Warnings(Mutex::new(Vec::new()));
+
+fn warnings() -> Vec<String> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        log::set_logger(&WARNINGS).expect("the only logger");
+        log::set_max_level(log::LevelFilter::Warn);
+    });
+    WARNINGS.0.lock().unwrap().clone()
+}
+
+/// How long a cold client may take on a store that fails after the lock is
+/// taken: one time-box, a few round trips on loopback, and its own fetch
+/// (instant here). Every other cold process used to wait for the lock to
+/// lapse twice (2 × 11 s at the default timeouts).
+const COLD_BUDGET: Duration = Duration::from_millis(fleet::DEFAULT_STORE_TIMEOUT_MS + 700);
+
+/// Three cold clients in a row, each a process of its own: each fetches its
+/// own token within [`COLD_BUDGET`], and no lock is left behind.
+async fn three_cold_clients(endpoint: &Arc<Endpoint>, url: &str, raw: &mut redis::Connection) {
+    for n in 1..=3 {
+        let started = Instant::now();
+        let c = client(endpoint, url, SECRET);
+        let token = c.token().await.unwrap();
+        let took = started.elapsed();
+        println!(
+            "cold client {n}: {took:?}, endpoint requests so far {}",
+            endpoint.count()
+        );
+        assert_eq!(token.secret(), format!("tok-{n}"));
+        assert!(took < COLD_BUDGET, "cold client {n} took {took:?}");
+        let keys = Keys::new(fleet::DEFAULT_PREFIX, c.cache_key());
+        assert_eq!(get(raw, &keys.lock), None, "the lock was released");
+    }
+    assert_eq!(endpoint.count(), 3);
+}
+
+/// A Redis user without scripting (`-@scripting`, as some managed Redis
+/// setups configure): `SET NX` works, the scripts are refused (`NOPERM`). The
+/// holder releases its lock without a script, the store is reported once with
+/// the ACL rules it needs, and every cold client gets its token at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_without_scripting_never_leaves_the_lock_held() {
+    let Some(redis) = Redis::start() else { return };
+    let mut raw = redis.raw();
+    let password = "noscript-pw-4c1d";
+    let _: () = redis::cmd("ACL")
+        .arg(&["SETUSER", "noscript", "on", &format!(">{password}")])
+        .arg(&["~*", "+@all", "-@scripting"])
+        .query(&mut raw)
+        .unwrap();
+    let url = format!("redis://noscript:{password}@127.0.0.1:{}", redis.port);
+    let before = warnings().len();
+    let endpoint = Endpoint::new(0);
+    three_cold_clients(&endpoint, &url, &mut raw).await;
+    let said = warnings()[before..].to_vec();
+    let acl: Vec<_> = said
+        .iter()
+        .filter(|w| w.contains("refuses to run scripts"))
+        .collect();
+    assert_eq!(acl.len(), 1, "reported once: {said:#?}");
+    assert!(
+        acl[0].contains("+get +set +del +eval +evalsha +script|load ~tokenwell:*"),
+        "{}",
+        acl[0]
+    );
+    assert!(!said.iter().any(|w| w.contains(password)), "{said:#?}");
+    // The same client again, once its record is gone: no lock taken, no wait.
+    let c = client(&endpoint, &url, SECRET);
+    c.token().await.unwrap();
+    assert!(c.invalidate(&format!("tok-{}", endpoint.count())));
+    let started = Instant::now();
+    c.token().await.unwrap();
+    assert!(started.elapsed() < COLD_BUDGET, "{:?}", started.elapsed());
+}
+
+/// A record key of another type (a list at the token key): every script and
+/// `GET` on it fails with `WRONGTYPE`, the lock still works. The holder's
+/// failed publish releases its lock, and every cold client gets its token at
+/// once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_key_of_another_type_never_leaves_the_lock_held() {
+    let Some(redis) = Redis::start() else { return };
+    let mut raw = redis.raw();
+    let keys = Keys::for_config(&config(
+        SECRET,
+        serde_json::json!({"redis_url": redis.url()}),
+    ))
+    .unwrap();
+    let _: () = redis::cmd("RPUSH")
+        .arg(&keys.token)
+        .arg("not-a-record")
+        .query(&mut raw)
+        .unwrap();
+    let endpoint = Endpoint::new(0);
+    three_cold_clients(&endpoint, &redis.url(), &mut raw).await;
+}
+
+/// A value under the token key that does not open for these credentials,
+/// with a clear expiry far in the future (past 64 bits, then within them):
+/// the next client to fetch replaces it, and sharing resumes at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_that_does_not_open_never_blocks_publication() {
+    let Some(redis) = Redis::start() else { return };
+    let mut raw = redis.raw();
+    let keys = Keys::for_config(&config(
+        SECRET,
+        serde_json::json!({"redis_url": redis.url()}),
+    ))
+    .unwrap();
+    let endpoint = Endpoint::new(0);
+    for (n, junk) in [
+        "99999999999999999999.deadbeef.AAAA",
+        "9999999999999999.deadbeef.AAAA",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let _: () = redis::cmd("SET")
+            .arg(&keys.token)
+            .arg(junk)
+            .query(&mut raw)
+            .unwrap();
+        let a = client(&endpoint, &redis.url(), SECRET);
+        let token = a.token().await.unwrap();
+        assert_eq!(endpoint.count(), n + 1, "{junk}: one fetch");
+        assert_ne!(
+            get(&mut raw, &keys.token).as_deref(),
+            Some(junk),
+            "{junk}: replaced"
+        );
+        let b = client(&endpoint, &redis.url(), SECRET);
+        assert_eq!(b.token().await.unwrap(), token, "{junk}: shared again");
+        assert_eq!(endpoint.count(), n + 1, "{junk}: adopted");
+    }
+}
+
 /// (f) `rediss://` with a private CA given as `store.ca_file`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_private_ca() {

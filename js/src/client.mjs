@@ -210,6 +210,11 @@ class StoreBridge {
     this.hasLock = typeof store.tryLock === 'function' && typeof store.unlock === 'function';
     this.hasPublish = typeof store.publish === 'function';
   }
+  // Whether the store found its server refuses the core's scripts (the Redis
+  // stores say so): the core then treats it as a failing store.
+  get scriptsRefused() {
+    try { return this.#store.scriptsRefused === true; } catch { return false; }
+  }
   // The answers go to the core as they are: it reads them (src/wasm/store.rs).
   async get(key) { return this.#store.get(key); }
   async put(key, record, ttlMs) { await this.#store.put(key, record, ttlMs); }

@@ -77,6 +77,13 @@ export interface Store {
    * core's script). Without it the core does get, put, unlock.
    */
   publish?(key: string, record: string, ttlMs: number, lock: string | null, owner: string | null): unknown;
+  /**
+   * Optional: `true` while the store knows its server refuses the core's
+   * scripts (the Redis stores set it on `NOPERM`): the core then treats it as a
+   * failing store at once (each process fetches its own, nobody waits on a
+   * lock) and warns once with the ACL rules it needs.
+   */
+  readonly scriptsRefused?: boolean;
 }
 
 /**

@@ -24,13 +24,36 @@ function named(store, name) {
   return Object.freeze(store);
 }
 
+// A reply that says the server will not run the core's scripts at all (an
+// ACL without scripting, a proxy without EVAL), rather than that one run failed.
+const SCRIPTS_REFUSED = /\b(NOPERM|NOSCRIPT)\b|unknown command/i;
+// After such a reply, how long the store takes the server at its word before it
+// sends a script again (an operator may grant the rules meanwhile).
+const SCRIPTS_RECHECK_MS = 60_000;
+
 /**
  * A store over Redis commands, `run(['SET', …])` answering a promise of the
  * reply: the native Redis store's commands and scripts, so every language
- * shares the same records and lock on one Redis.
+ * shares the same records and lock on one Redis. A server that refuses the
+ * scripts makes it say so (`scriptsRefused`, read by the core, which then
+ * treats it as a failing store): meanwhile it takes no lock and sends no
+ * script, and it releases a lock it holds with GET then DEL.
  */
 function commandStore(run, name) {
+  let refusedUntil = 0;
+  const refused = () => Date.now() < refusedUntil;
+  const notNow = () => new Error('the Redis server refuses scripts; not sending one again yet');
+  const script = async (args) => {
+    if (refused()) throw notNow();
+    try {
+      return await run(args);
+    } catch (e) {
+      if (SCRIPTS_REFUSED.test(String(e?.message))) refusedUntil = Date.now() + SCRIPTS_RECHECK_MS;
+      throw e;
+    }
+  };
   return named({
+    get scriptsRefused() { return refused(); },
     async get(key) {
       // The core's GET script: a record over the core's limit is refused in
       // Redis (an error, so a miss), never transferred.
@@ -41,16 +64,31 @@ function commandStore(run, name) {
       await run(['SET', key, record, 'PX', ms(ttlMs)]);
     },
     async removeIf(key, _record, fingerprint) {
-      await run(['EVAL', REMOVE_IF, '1', key, fingerprint]);
+      await script(['EVAL', REMOVE_IF, '1', key, fingerprint]);
     },
     async tryLock(lock, owner, ttlMs) {
+      // A lock it could release only without a script: none taken.
+      if (refused()) throw notNow();
       return (await run(['SET', lock, owner, 'NX', 'PX', ms(ttlMs)])) === 'OK';
     },
     async unlock(lock, owner) {
-      await run(['EVAL', UNLOCK, '1', lock, owner]);
+      if (!refused()) {
+        try {
+          await script(['EVAL', UNLOCK, '1', lock, owner]);
+          return;
+        } catch (e) {
+          if (!refused()) throw e;
+        }
+      }
+      // Without a script: GET, then DEL if it still holds our owner. Not
+      // atomic: should our lock lapse between the two and another process take
+      // it, the DEL frees theirs (at worst one more token request). The lock
+      // outlives the HTTP timeout by seconds and is released right after the
+      // fetch, so that window is rarely open.
+      if ((await run(['GET', lock])) === owner) await run(['DEL', lock]);
     },
     async publish(key, record, ttlMs, lock, owner) {
-      await run(lock ? ['EVAL', PUBLISH, '2', key, lock, record, ms(ttlMs), owner]
+      await script(lock ? ['EVAL', PUBLISH, '2', key, lock, record, ms(ttlMs), owner]
         : ['EVAL', PUBLISH, '1', key, record, ms(ttlMs)]);
     },
   }, name);
@@ -87,6 +125,7 @@ export function upstashStore(redis) {
   const run = ([command, ...args]) => {
     switch (command) {
       case 'GET': return redis.get(args[0]);
+      case 'DEL': return redis.del(args[0]);
       case 'SET': return args[2] === 'NX'
         ? redis.set(args[0], args[1], { nx: true, px: Number(args[4]) })
         : redis.set(args[0], args[1], { px: Number(args[3]) });

@@ -239,6 +239,128 @@ for (const how of ['throw', 'reject', 'hang']) {
   });
 }
 
+// A cold client on a store that fails after the lock is taken: one time-box,
+// a few round trips on loopback, and its own fetch (instant here). Every other
+// cold process used to wait for the lock to lapse twice (2 × 11 s).
+const COLD_BUDGET_MS = 300 + 1_000;
+
+/** Three cold clients in a row, each a process of its own, on stores from `makeStore`. */
+async function threeColdClients(cfg, makeStore, admin) {
+  const { lock } = storeKeys(cfg);
+  for (let n = 1; n <= 3; n++) {
+    const started = Date.now();
+    const client = new TokenClient({ ...cfg, store: makeStore() });
+    const token = await client.token();
+    const took = Date.now() - started;
+    console.log(`cold client ${n}: ${took} ms, endpoint requests so far ${await mock.admin.count()}`);
+    assert.ok(token.accessToken.length > 0);
+    assert.ok(took < COLD_BUDGET_MS, `cold client ${n} took ${took} ms`);
+    assert.equal(await admin.get(lock), null, 'the lock was released');
+  }
+}
+
+redisTest('redisStore with a Redis user without scripting: every cold client gets its token at once, reported once with the ACL rules', async () => {
+  await endpointLatency(0);
+  const admin = await createClient({ url: redisUrl }).connect();
+  const password = 'noscript-pw-8e2f';
+  await admin.sendCommand(['ACL', 'SETUSER', 'noscript', 'on', `>${password}`, '~*', '+@all', '-@scripting']);
+  const url = redisUrl.replace('redis://', `redis://noscript:${password}@`);
+  const redis = await createClient({ url }).connect();
+  const ioredis = new Redis(url);
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (...args) => { warnings.push(args.join(' ')); };
+  try {
+    await threeColdClients(config('noscript-redis'), () => redisStore(redis), admin);
+    await threeColdClients(config('noscript-ioredis'), () => redisStore(ioredis), admin);
+  } finally {
+    console.warn = warn;
+    await (redis.close ?? redis.quit).call(redis);
+    await ioredis.quit();
+    await (admin.close ?? admin.quit).call(admin);
+  }
+  assert.equal(await mock.admin.count(), 6);
+  const acl = warnings.filter((w) => /refuses to run scripts/.test(w));
+  assert.equal(acl.length, 1, `reported once: ${warnings.join('\n')}`);
+  assert.match(acl[0], /\+get \+set \+del \+eval \+evalsha \+script\|load ~tokenwell:\*/);
+  assert.ok(!warnings.some((w) => w.includes(password)), 'no password in the warnings');
+});
+
+redisTest('redisStore with a record key of another type (WRONGTYPE): every cold client gets its token at once', async () => {
+  await endpointLatency(0);
+  const admin = await createClient({ url: redisUrl }).connect();
+  const ioredis = new Redis(redisUrl);
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    const cfg = config('wrongtype');
+    await admin.sendCommand(['RPUSH', storeKeys(cfg).token, 'not-a-record']);
+    await threeColdClients(cfg, () => redisStore(ioredis), admin);
+  } finally {
+    console.warn = warn;
+    await ioredis.quit();
+    await (admin.close ?? admin.quit).call(admin);
+  }
+  assert.equal(await mock.admin.count(), 3);
+});
+
+redisTest('redisStore: a record that does not open (a forged far-future header) is replaced, and sharing resumes', async () => {
+  await endpointLatency(0);
+  const admin = await createClient({ url: redisUrl }).connect();
+  const ioredis = new Redis(redisUrl);
+  try {
+    const cfg = config('unreadable');
+    const { token: key } = storeKeys(cfg);
+    let requests = 0;
+    for (const junk of ['99999999999999999999.deadbeef.AAAA', '9999999999999999.deadbeef.AAAA']) {
+      await admin.set(key, junk);
+      const a = new TokenClient({ ...cfg, store: redisStore(ioredis) });
+      const token = await a.token();
+      await a.settle();
+      assert.equal(await mock.admin.count(), ++requests, `${junk}: one fetch`);
+      const b = new TokenClient({ ...cfg, store: redisStore(admin) });
+      assert.equal((await b.token()).accessToken, token.accessToken, `${junk}: shared again`);
+      assert.equal(await mock.admin.count(), requests, `${junk}: adopted`);
+    }
+  } finally {
+    await ioredis.quit();
+    await (admin.close ?? admin.quit).call(admin);
+  }
+});
+
+test('an own store whose get throws inside the publish releases the lock before the caller gets its token', async () => {
+  await endpointLatency(0);
+  const records = new Map();
+  const locks = new Map();
+  let gets = 0;
+  const store = {
+    get(key) {
+      // The holder reads twice (before the lock, holding it); the third read is the publish's.
+      if (++gets >= 3) throw new Error(`boom ${SECRET}`);
+      return records.get(key) ?? null;
+    },
+    put(key, record) { records.set(key, record); },
+    removeIf(key, record) { if (records.get(key) === record) records.delete(key); },
+    tryLock(lock, owner) {
+      if (locks.has(lock)) return false;
+      locks.set(lock, owner);
+      return true;
+    },
+    unlock(lock, owner) { if (locks.get(lock) === owner) locks.delete(lock); },
+  };
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    const client = new TokenClient({ ...config('publish-throws'), store });
+    const token = await client.token();
+    assert.ok(token.accessToken.length > 0);
+    assert.equal(gets, 3, 'the publish read and failed');
+    assert.equal(locks.size, 0, 'the lock was released');
+  } finally {
+    console.warn = warn;
+  }
+});
+
 /**
  * A stand-in for Upstash's REST API (no Upstash account is reachable here):
  * each POSTed command array runs on the redis-server; replies base64-encoded

@@ -19,6 +19,10 @@ pub(super) struct SharedStore {
     pub(super) keys: Keys,
     pub(super) timings: Timings,
     breaker: Mutex<Breaker>,
+    /// The fingerprint of the last record read that did not open for these
+    /// credentials (garbage, a foreign writer, a forged header): the next
+    /// publish removes it first, so its clear expiry cannot block ours.
+    unreadable: Mutex<Option<String>>,
 }
 
 impl SharedStore {
@@ -28,6 +32,7 @@ impl SharedStore {
             keys,
             timings,
             breaker: Mutex::new(Breaker::default()),
+            unreadable: Mutex::new(None),
         }
     }
 
@@ -119,15 +124,15 @@ impl Inner {
     }
 
     /// Holding the lock: re-read (someone may just have published), else fetch
-    /// and publish, releasing the lock in the same step.
+    /// and publish, releasing the lock in the same step. Whatever happens, the
+    /// lock is released before the caller gets its answer.
     async fn fetch_holding(
         &self,
         shared: &SharedStore,
         owner: &str,
     ) -> Result<(Cached, bool, Option<u16>)> {
-        let unlock = || shared.store.unlock(&shared.keys.lock, owner);
         if let Some(cached) = self.adopt(shared).await {
-            self.call(shared, unlock()).await;
+            self.release(shared, owner).await;
             return Ok((cached, true, None));
         }
         match self.fetch_endpoint().await {
@@ -136,7 +141,7 @@ impl Inner {
                 Ok((fetched.cached, false, Some(fetched.status)))
             }
             Err(e) => {
-                self.call(shared, unlock()).await;
+                self.release(shared, owner).await;
                 Err(e)
             }
         }
@@ -146,7 +151,13 @@ impl Inner {
     /// than any we hold past its refresh point) and is not one we dropped.
     async fn adopt(&self, shared: &SharedStore) -> Option<Cached> {
         let record = self.call(shared, shared.record()).await??;
-        let stored = record::open(&self.creds.client_secret, self.key(), &record).await?;
+        let Some(stored) = record::open(&self.creds.client_secret, self.key(), &record).await
+        else {
+            // Not ours to read: replaced by our next publish, whatever its header says.
+            let fingerprint = record::header(&record).map(|h| h.fingerprint.to_owned());
+            *lock_ignoring_poison(&shared.unreadable) = fingerprint;
+            return None;
+        };
         {
             // Neither a token we dropped, nor the one we are refreshing away from.
             let st = self.lock();
@@ -159,12 +170,39 @@ impl Inner {
         (self.clock.now_ms() < cached.deadlines.refresh_at).then_some(cached)
     }
 
-    /// Seals and publishes a fetched token (releasing `owner`'s lock).
+    /// Seals and publishes a fetched token (releasing `owner`'s lock). If the
+    /// publish fails, the lock is released on its own (else every other
+    /// process would wait for it to lapse).
     async fn publish(&self, shared: &SharedStore, stored: &StoredToken, owner: Option<&str>) {
-        let sealed = match record::seal(&self.creds.client_secret, self.key(), stored).await {
-            Ok(sealed) => sealed,
-            Err(e) => return self.store_failed(e),
+        let published = match record::seal(&self.creds.client_secret, self.key(), stored).await {
+            Ok(sealed) => self.publish_sealed(shared, stored, &sealed, owner).await,
+            Err(e) => {
+                self.store_failed(e);
+                false
+            }
         };
+        if let (false, Some(owner)) = (published, owner) {
+            self.release(shared, owner).await;
+        }
+    }
+
+    /// [`Inner::publish`]'s store calls; whether the publish went through.
+    async fn publish_sealed(
+        &self,
+        shared: &SharedStore,
+        stored: &StoredToken,
+        sealed: &str,
+        owner: Option<&str>,
+    ) -> bool {
+        // A record we could not open goes first, by its fingerprint: its clear
+        // expiry says nothing we can trust. Not atomic with the publish: a
+        // record written in between by a peer is a real one, and the publish
+        // keeps the later of the two as always.
+        let unreadable = lock_ignoring_poison(&shared.unreadable).take();
+        if let Some(fingerprint) = unreadable {
+            let remove = shared.store.remove_if(&shared.keys.token, &fingerprint);
+            self.call(shared, remove).await;
+        }
         // Kept by the store until the token expires.
         let left = stored
             .expires_unix_ms()
@@ -175,9 +213,19 @@ impl Inner {
             shared,
             shared
                 .store
-                .publish(&shared.keys.token, &sealed, ttl, release),
+                .publish(&shared.keys.token, sealed, ttl, release),
         )
-        .await;
+        .await
+        .is_some()
+    }
+
+    /// Releases our lock, best effort: time-boxed, and asked even while the
+    /// breaker is open (the lock was taken moments ago, so the store was up,
+    /// and every other process waits on the lock until it is released or
+    /// lapses).
+    async fn release(&self, shared: &SharedStore, owner: &str) {
+        let unlock = shared.store.unlock(&shared.keys.lock, owner);
+        self.call_past_breaker(shared, unlock, true).await;
     }
 
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
@@ -197,8 +245,18 @@ impl Inner {
         shared: &SharedStore,
         op: impl Future<Output = Result<T>>,
     ) -> Option<T> {
+        self.call_past_breaker(shared, op, false).await
+    }
+
+    /// [`Inner::call`], made even while the breaker is open if `past_breaker`.
+    async fn call_past_breaker<T>(
+        &self,
+        shared: &SharedStore,
+        op: impl Future<Output = Result<T>>,
+        past_breaker: bool,
+    ) -> Option<T> {
         let breaker = || shared.breaker.lock().unwrap_or_else(|e| e.into_inner());
-        if !breaker().allows(self.clock.now_ms()) {
+        if !past_breaker && !breaker().allows(self.clock.now_ms()) {
             return None;
         }
         let timeout = shared.timings.store_timeout_ms;
@@ -214,7 +272,13 @@ impl Inner {
                 Some(value)
             }
             Err(e) => {
-                if breaker().failure(self.clock.now_ms()) {
+                let now = self.clock.now_ms();
+                if shared.store.refuses_scripts() {
+                    // It cannot publish nor release a lock atomically: a
+                    // failing store at once, never a lock someone holds.
+                    breaker().trip(now);
+                    warn_scripts_refused(&shared.keys);
+                } else if breaker().failure(now) {
                     log::warn!(
                         "tokenwell: the token store keeps failing; not asking it for a while"
                     );
@@ -229,5 +293,40 @@ impl Inner {
         let e = e.redacted(&self.redactor());
         log::warn!("tokenwell: token store failed ({e}); going on without it");
         self.emit(|| Event::StoreFailed { error: e });
+    }
+}
+
+fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The rules a Redis ACL user needs for the store (the native store runs the
+/// scripts with EVALSHA, loading them once; the JS stores with EVAL).
+pub(crate) fn acl_rules(keys: &Keys) -> String {
+    format!(
+        "+get +set +del +eval +evalsha +script|load ~{}:*",
+        keys.prefix()
+    )
+}
+
+/// Warns that the store refuses the core's scripts, once per key prefix in
+/// this process (every client on that store would say the same).
+fn warn_scripts_refused(keys: &Keys) {
+    static WARNED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let prefix = keys.prefix();
+    let first = {
+        let mut warned = lock_ignoring_poison(&WARNED);
+        let first = !warned.iter().any(|p| p == prefix);
+        if first {
+            warned.push(prefix.to_owned());
+        }
+        first
+    };
+    if first {
+        log::warn!(
+            "tokenwell: the token store refuses to run scripts (a Redis ACL without scripting?): \
+             tokens are not shared until its user may run them ({}); each process fetches its own",
+            acl_rules(keys)
+        );
     }
 }

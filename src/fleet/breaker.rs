@@ -55,6 +55,13 @@ impl Breaker {
         self.failures = THRESHOLD - 1;
         true
     }
+
+    /// Opens it at `now` as [`THRESHOLD`] failures would: the store failed in
+    /// a way that will not pass by itself (it refuses what the protocol needs).
+    pub fn trip(&mut self, now: u64) {
+        self.failures = self.failures.max(THRESHOLD - 1);
+        self.failure(now);
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +86,8 @@ mod tests {
         assert!(b.allows(1_000_000 * 19 + MAX_OPEN_MS));
         b.success();
         assert_eq!(b, Breaker::default());
+        b.trip(5);
+        assert!(!b.allows(5) && b.allows(5 + FIRST_OPEN_MS));
     }
 
     #[test]

@@ -9,13 +9,17 @@
 //!    The winner **re-reads** (someone may just have published), else fetches
 //!    and **publishes and releases** in one step (a record never replaces one
 //!    that expires later; only our own lock is released). Redis-compatible
-//!    stores run the core's Lua for it ([`scripts`]).
+//!    stores run the core's Lua for it ([`scripts`]). Should the publish fail,
+//!    the holder releases its lock on its own before its caller gets the
+//!    token; a stored value that did not open for us is removed (by its
+//!    fingerprint) before we publish, whatever expiry its header claims.
 //! 3. **Losers poll** with jittered backoff ([`poll_delay_ms`]) until a fresh
 //!    token appears or the lock is free again (they take it); after the lock's
 //!    TTL (the holder died) they fetch themselves.
 //! 4. Every store call is **time-boxed**; an error or time-out is a miss, never
 //!    a caller's error, and a [`Breaker`] stops paying the time-out while the
-//!    store is down. A store without a lock still shares tokens; each process
+//!    store is down. A store that refuses the core's scripts
+//!    ([`crate::Store::refuses_scripts`]) opens it at once. A store without a lock still shares tokens; each process
 //!    then single-flights on its own.
 //!
 //! Refresh ahead goes the same way: each process draws its refresh point with
@@ -67,6 +71,17 @@ impl Keys {
             token: format!("{prefix}:{{{}}}:t", key.hex()),
             lock: format!("{prefix}:{{{}}}:l", key.hex()),
         }
+    }
+
+    /// The key prefix both keys start with.
+    pub fn prefix(&self) -> &str {
+        // The hash tag is the last `{` (hex has none). A `char` search and no
+        // indexing keep the substring searcher and the slicing panic's
+        // formatting out of the WebAssembly build.
+        self.token
+            .rsplit_once('{')
+            .and_then(|(head, _)| head.strip_suffix(':'))
+            .unwrap_or(&self.token)
     }
 
     /// The keys a client built from `config` uses in its shared store (to
@@ -137,6 +152,8 @@ mod tests {
         let keys = Keys::new("acme", &key);
         assert_eq!(keys.token, "acme:{ab12}:t");
         assert_eq!(keys.lock, "acme:{ab12}:l");
+        assert_eq!(keys.prefix(), "acme");
+        assert_eq!(Keys::new("a:{b}", &key).prefix(), "a:{b}");
     }
 
     #[test]

@@ -8,6 +8,9 @@
 
 /// Publishes a record and releases the lock, atomically.
 ///
+/// An expiry beyond 64 bits is no expiry, as [`super::record::header`] reads
+/// it: such a value is not a record, and is replaced.
+///
 /// `KEYS[1]` the token key, `KEYS[2]` (optional) the lock; `ARGV[1]` the
 /// record, `ARGV[2]` its time-to-live in ms (a positive integer), `ARGV[3]`
 /// (with `KEYS[2]`) the lock owner. Writes the record unless the stored one is
@@ -16,8 +19,10 @@
 pub const PUBLISH: &str = r#"
 local function expiry(record)
   local ms = string.match(record, '^([+-]?%d+)%.[^.]*%.')
-  if ms then return tonumber(ms) end
-  return nil
+  if not ms then return nil end
+  local n = tonumber(ms)
+  if n >= 9.2e18 or n <= -9.2e18 then return nil end
+  return n
 end
 local stored = redis.call('GET', KEYS[1])
 local write = true

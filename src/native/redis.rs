@@ -28,6 +28,11 @@
 //!   reply's size and reads one whole, even after the time-box gave up on the
 //!   call. The defence is the server's identity and access: `rediss://` (with
 //!   `store.ca_file` for a private CA) and an ACL user of its own.
+//! - **Without scripts**: a server that refuses the scripts (an ACL without
+//!   scripting: `NOPERM`; a script it cannot load: `NOSCRIPT`) makes the store
+//!   say so ([`Store::refuses_scripts`]) for [`SCRIPTS_RECHECK_MS`]: meanwhile
+//!   it takes no lock and sends no script (those calls fail at once), and it
+//!   releases a lock it holds with GET then DEL.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +55,9 @@ use crate::store::Store;
 pub const CONNECT_TIMEOUT_MS: u64 = 1_000;
 /// After a call goes unanswered, how long the next calls fail at once.
 pub const STALL_MS: u64 = 1_000;
+/// After the server refused a script, how long the store takes it at its word
+/// before it tries a script again (an operator may grant the rules meanwhile).
+pub const SCRIPTS_RECHECK_MS: u64 = 60_000;
 
 const SCHEMES: [&str; 7] = [
     "redis",
@@ -75,6 +83,8 @@ pub struct RedisStore {
     /// Until when (monotonic ms) calls fail at once, after one went unanswered.
     stalled_until: AtomicU64,
     get: Script,
+    /// Until when (monotonic ms) the server is taken to refuse scripts.
+    scripts_refused_until: AtomicU64,
     publish: Script,
     unlock: Script,
     remove_if: Script,
@@ -165,6 +175,7 @@ impl RedisStore {
             connection: Mutex::new(None),
             stalled_until: AtomicU64::new(0),
             get: Script::new(scripts::GET),
+            scripts_refused_until: AtomicU64::new(0),
             publish: Script::new(scripts::PUBLISH),
             unlock: Script::new(scripts::UNLOCK),
             remove_if: Script::new(scripts::REMOVE_IF),
@@ -201,6 +212,7 @@ impl RedisStore {
     /// Runs `call` on this process's runtime, once more if it found its
     /// connection broken. Returns the answer and whether it was sent twice.
     async fn run(&self, call: Call) -> Result<(Value, bool)> {
+        let script = matches!(call, Call::Script(..));
         if Host::monotonic_ms() < self.stalled_until.load(Ordering::Acquire) {
             return Err(Error::new(
                 ErrorKind::Store,
@@ -230,6 +242,12 @@ impl RedisStore {
                 if e.is_timeout() {
                     self.stall();
                 }
+                if script && refuses_scripts(&e) {
+                    self.scripts_refused_until.store(
+                        Host::monotonic_ms().saturating_add(SCRIPTS_RECHECK_MS),
+                        Ordering::Release,
+                    );
+                }
                 Err(self.error(&e))
             }
         }
@@ -250,13 +268,54 @@ impl RedisStore {
         )
     }
 
-    fn script(&self, script: &Script, keys: &[&str], args: &[&str]) -> Call {
-        Call::Script(
+    /// Runs one of the core's scripts, unless the server is known to refuse
+    /// them (see the module doc).
+    async fn run_script(&self, script: &Script, keys: &[&str], args: &[&str]) -> Result<()> {
+        self.eval(script, keys, args).await.map(drop)
+    }
+
+    /// Runs one of the core's scripts and returns its answer; fails at once
+    /// while the server is taken to refuse scripts.
+    async fn eval(&self, script: &Script, keys: &[&str], args: &[&str]) -> Result<Value> {
+        if self.scripts_refused() {
+            return Err(scripts_refused_error());
+        }
+        let call = Call::Script(
             script.clone(),
             keys.iter().map(|k| k.to_string()).collect(),
             args.iter().map(|a| a.to_string()).collect(),
-        )
+        );
+        self.run(call).await.map(|(value, _)| value)
     }
+
+    /// Whether `owner` holds `lock`: a plain GET (the records' GET is a
+    /// script, which a server that refuses scripts would refuse too).
+    async fn holds(&self, lock: &str, owner: &str) -> Result<bool> {
+        let (held, _) = self
+            .run(Call::Cmd(redis::cmd("GET").arg(lock).clone()))
+            .await?;
+        Ok(matches!(held, Value::BulkString(b) if b == owner.as_bytes()))
+    }
+
+    fn scripts_refused(&self) -> bool {
+        Host::monotonic_ms() < self.scripts_refused_until.load(Ordering::Acquire)
+    }
+}
+
+/// A server error that says the scripts will not run at all (rather than that
+/// one run failed): `NOPERM` (an ACL without scripting), `NOSCRIPT` after
+/// redis-rs loaded the script, or no such command.
+fn refuses_scripts(e: &RedisError) -> bool {
+    matches!(e.code(), Some("NOPERM" | "NOSCRIPT"))
+        || e.detail()
+            .is_some_and(|d| d.to_ascii_lowercase().contains("unknown command"))
+}
+
+fn scripts_refused_error() -> Error {
+    Error::new(
+        ErrorKind::Store,
+        "redis: the server refuses to run scripts; not sending one again yet",
+    )
 }
 
 /// Marks the store stalled if a call is dropped before its answer.
@@ -429,7 +488,7 @@ impl Store for RedisStore {
     /// [`record::MAX_RECORD_BYTES`](fleet::record::MAX_RECORD_BYTES) in the
     /// server: a hostile or corrupt record is never transferred whole.
     async fn get(&self, key: &str) -> Result<Option<String>> {
-        let (value, _) = self.run(self.script(&self.get, &[key], &[])).await?;
+        let value = self.eval(&self.get, &[key], &[]).await?;
         match value {
             Value::Nil => Ok(None),
             Value::BulkString(bytes) => String::from_utf8(bytes)
@@ -460,6 +519,10 @@ impl Store for RedisStore {
     }
 
     async fn try_lock(&self, lock: &str, owner: &str, ttl_ms: u64) -> Result<bool> {
+        // A lock it could release only without a script: none taken.
+        if self.scripts_refused() {
+            return Err(scripts_refused_error());
+        }
         let cmd = redis::cmd("SET")
             .arg(lock)
             .arg(owner)
@@ -471,15 +534,33 @@ impl Store for RedisStore {
             (Value::Nil, false) => Ok(false),
             // Sent twice: the first may have taken the lock before its
             // connection broke.
-            (Value::Nil, true) => Ok(self.get(lock).await?.as_deref() == Some(owner)),
+            (Value::Nil, true) => self.holds(lock, owner).await,
             (Value::Okay | Value::SimpleString(_), _) => Ok(true),
             (other, _) => Err(unexpected("SET NX", &other)),
         }
     }
 
     async fn unlock(&self, lock: &str, owner: &str) -> Result<()> {
-        let call = self.script(&self.unlock, &[lock], &[owner]);
-        self.run(call).await.map(drop)
+        if !self.scripts_refused() {
+            match self.run_script(&self.unlock, &[lock], &[owner]).await {
+                Err(_) if self.scripts_refused() => {}
+                other => return other,
+            }
+        }
+        // Without a script: GET, then DEL if it still holds our owner. Not
+        // atomic: should our lock lapse between the two and another process
+        // take it, the DEL frees theirs, and a third process may then fetch
+        // alongside them (one more token request, nothing worse). The lock
+        // outlives the HTTP timeout by seconds, and a holder releases it right
+        // after its fetch, so that window is rarely open.
+        if self.holds(lock, owner).await? {
+            self.delete(lock).await?;
+        }
+        Ok(())
+    }
+
+    fn refuses_scripts(&self) -> bool {
+        self.scripts_refused()
     }
 
     async fn publish(
@@ -490,16 +571,21 @@ impl Store for RedisStore {
         release: Option<(&str, &str)>,
     ) -> Result<()> {
         let ttl = ttl_ms.max(1).to_string();
-        let call = match release {
-            Some((lock, owner)) => self.script(&self.publish, &[key, lock], &[record, &ttl, owner]),
-            None => self.script(&self.publish, &[key], &[record, &ttl]),
-        };
-        self.run(call).await.map(drop)
+        match release {
+            Some((lock, owner)) => {
+                self.run_script(&self.publish, &[key, lock], &[record, &ttl, owner])
+                    .await
+            }
+            None => {
+                self.run_script(&self.publish, &[key], &[record, &ttl])
+                    .await
+            }
+        }
     }
 
     async fn remove_if(&self, key: &str, fingerprint: &str) -> Result<()> {
-        let call = self.script(&self.remove_if, &[key], &[fingerprint]);
-        self.run(call).await.map(drop)
+        self.run_script(&self.remove_if, &[key], &[fingerprint])
+            .await
     }
 }
 

@@ -6,7 +6,9 @@
 //! The object it calls is the JS wrapper's bridge (`StoreBridge` in
 //! js/src/client.mjs) over the user's store: every method returns a Promise
 //! (a store's sync answers, throws and rejections alike), `hasLock` and
-//! `hasPublish` say once which optional methods the user's store has. What it
+//! `hasPublish` say once which optional methods the user's store has, and
+//! `scriptsRefused` whether the store found its server refuses the core's
+//! scripts. What it
 //! sees: hashed keys and sealed records. A rejection is a store error with a
 //! fixed text (the exception may hold anything); the client time-boxes every
 //! call, so a promise that never settles is a miss too.
@@ -45,6 +47,8 @@ extern "C" {
     fn has_lock(this: &JsStore) -> bool;
     #[wasm_bindgen(method, structural, getter, js_name = hasPublish)]
     fn has_publish(this: &JsStore) -> bool;
+    #[wasm_bindgen(method, structural, getter, js_name = scriptsRefused)]
+    fn scripts_refused(this: &JsStore) -> bool;
 }
 
 /// A [`JsStore`] as a core [`Store`].
@@ -138,6 +142,12 @@ impl Store for JsStoreAdapter {
             return Ok(());
         }
         settle(self.js.unlock(lock, owner)).await.map(drop)
+    }
+
+    /// What the bridge reads from the store (the Redis stores say so once
+    /// their server refused a script; the bridge never throws).
+    fn refuses_scripts(&self) -> bool {
+        self.js.scripts_refused()
     }
 
     /// The store's own atomic publish if it has one (the Redis stores run the

@@ -209,6 +209,29 @@ def test_a_store_that_raises_everywhere_never_fails_a_caller(mock: Any, caplog: 
     assert "hunter2" not in caplog.text
 
 
+class GetRaisesInPublish(LockingDictStore):
+    """A locking store whose ``get`` raises from its third call on: the holder
+    reads before the lock and holding it; the third read is its publish's."""
+
+    def get(self, key: str) -> Optional[str]:
+        if self.calls.get("get", 0) >= 2:
+            self._seen("get", key)
+            raise StoreDown("memcached://admin:hunter2@cache:11211 refused")
+        return super().get(key)
+
+
+def test_a_get_that_raises_inside_the_publish_releases_the_lock(mock: Any) -> None:
+    mock.script([mock.token_response("own-publish-raises"), mock.token_response("own-next")])
+    store = GetRaisesInPublish()
+    client = TokenClient.from_config(mock.deliveroo(client_secret=SECRET), store=store)
+    assert client.token().access_token == "own-publish-raises"
+    assert store.calls["get"] == 3, store.calls
+    # The lock was released before the caller got its token: the next cold
+    # process takes it at once rather than wait for it to lapse.
+    assert store.calls.get("unlock") == 1, store.calls
+    assert not [k for k in store.records if k.endswith(":l")], "the lock is gone"
+
+
 def test_without_a_lock_each_client_single_flights(mock: Any) -> None:
     mock.script([mock.token_response("own-nolock", delay_ms=200)])
     store = DictStore()

@@ -176,6 +176,31 @@ class StoreTest : WithMockProvider() {
         assertTrue(Captured.entries.none { it.message.contains("hunter2") || it.message.contains(secret) }, "logged: ${Captured.entries}")
     }
 
+    /** A locking map whose get throws from its third call on: the holder reads before the lock and holding it; the third read is its publish's. */
+    class GetThrowsInPublish : MapStore(), BlockingLockingTokenStore {
+        override fun get(key: String): String? {
+            if (count("get") >= 2) {
+                seen("get", key)
+                throw StoreDown("memcached://admin:hunter2@cache:11211 refused")
+            }
+            return super.get(key)
+        }
+        override fun tryLock(lock: String, owner: String, ttlMs: Long) = tryLockImpl(lock, owner, ttlMs)
+        override fun unlock(lock: String, owner: String) = unlockImpl(lock, owner)
+        fun holdsLock() = keys.filter { it.endsWith(":l") }.any { live(it) != null }
+    }
+
+    @Test
+    fun `a get that throws inside the publish releases the lock`() {
+        mock.script(tokenResponse("kt-own-publish-throws"))
+        val store = GetThrowsInPublish()
+        TokenClient(config(), store).use { assertEquals("kt-own-publish-throws", it.tokenBlocking().accessToken) }
+        assertEquals(3, store.count("get"), "the publish read and failed")
+        // Released before the caller got its token: the next cold process takes it at once.
+        assertEquals(1, store.count("unlock"))
+        assertFalse(store.holdsLock(), "the lock is gone")
+    }
+
     @Test
     fun `an Error thrown by a blocking store is a miss too`() {
         mock.script(tokenResponse("kt-own-error"))
