@@ -71,7 +71,7 @@ wasm-bindgen --target web --omit-default-module-path --out-dir "$GEN" --out-name
 #    one file), CommonJS (the same bundle as CommonJS), workerd (imports the .wasm
 #    as a module), Deno (a source-phase import), declarations.
 cp "$GEN/tokenwell.js" "$DIST/glue.mjs"
-cp "$JS/src/client.mjs" "$JS/src/stores.mjs" "$JS/src/index.mjs" "$JS/src/workerd.mjs" "$JS/src/deno.mjs" "$DIST/"
+cp "$JS/src/client.mjs" "$JS/src/stores.mjs" "$JS/src/index.mjs" "$JS/src/workerd.mjs" "$JS/src/deno.mjs" "$JS/src/otel.mjs" "$DIST/"
 node -e '
 const fs = require("fs");
 const b64 = fs.readFileSync(process.argv[1]).toString("base64");
@@ -112,6 +112,15 @@ mv "$GEN/index.mjs" "$DIST/index.mjs"
 rm "$DIST/wasm-base64.mjs"
 cp "$JS/src/index.d.ts" "$DIST/index.d.mts"
 cp "$JS/src/index.d.ts" "$DIST/index.d.cts"
+# tokenwell/otel: its own entry (ESM and CommonJS), with @opentelemetry/api, an
+# optional peer dependency, left to the app: the main entries never import it.
+"$JS/node_modules/.bin/esbuild" "$DIST/otel.mjs" --bundle --format=cjs --platform=node \
+  --external:@opentelemetry/api --log-level=warning --outfile="$DIST/otel.cjs"
+"$JS/node_modules/.bin/esbuild" "$DIST/otel.mjs" --bundle --format=esm --platform=neutral \
+  --external:@opentelemetry/api --log-level=warning --outfile="$GEN/otel.mjs"
+mv "$GEN/otel.mjs" "$DIST/otel.mjs"
+cp "$JS/src/otel.d.ts" "$DIST/otel.d.mts"
+cp "$JS/src/otel.d.ts" "$DIST/otel.d.cts"
 raw=$(wc -c < "$DIST/tokenwell_bg.wasm")
 gz=$(gzip -9c "$DIST/tokenwell_bg.wasm" | wc -c)
 log "dist/tokenwell_bg.wasm: $raw bytes raw, $gz bytes gzipped"
