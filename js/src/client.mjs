@@ -487,12 +487,16 @@ export class TokenClient {
     }
     const jsStore = shared !== undefined ? new StoreBridge(shared) : undefined;
     requireCore();
+    // The core holds its onEvent function for as long as it lives, from
+    // WebAssembly (a GC root): through a WeakRef, so this client can still be
+    // collected (and with it the core).
+    const self = new WeakRef(this);
     try {
       this.#core = new WasmClient(
         config,
         clock ? ManualClock._handle(clock) : undefined,
         { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil,
-          onEvent: (fields) => this.#coreEvent(fields) },
+          onEvent: (fields) => self.deref()?.#coreEvent(fields) },
       );
     } catch (e) {
       throw toTokenwellError(e);

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } from '@opentelemetry/sdk-metrics';
@@ -155,6 +157,32 @@ test('a scripted run: 1,000 hits, 1 fetch, 1 refresh-ahead, 1 failure, in the SD
   m = await sdk.collect('DELTA');
   assert.equal(point(m.get('tokenwell.client.healthy'), { client: 'orders' }), undefined);
   assert.equal(point(m.get('tokenwell.client.healthy'), { client: 'billing' }).value, 1);
+  await sdk.shutdown();
+});
+
+test('a client that is garbage-collected stops reporting (an onEvent that holds it, and instrument(), keep it no longer)', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc');
+  await mock.admin.reset();
+  await mock.admin.script([grant('gone-1', 600)]);
+  const sdk = metricsSdk();
+  let ref;
+  await (async () => {
+    const client = new TokenClient(config({ clientId: 'gone', name: 'gone', onEvent: () => client.name }));
+    instrument(client, { meterProvider: sdk.meterProvider });
+    await client.token();
+    ref = new WeakRef(client);
+  })();
+  await tick();
+  let m = await sdk.collect('DELTA');
+  assert.equal(point(m.get('tokenwell.client.healthy'), { client: 'gone' }).value, 1);
+  for (let i = 0; i < 10 && ref.deref() !== undefined; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+  }
+  assert.equal(ref.deref(), undefined, 'the client was not collected');
+  m = await sdk.collect('DELTA');
+  assert.equal(point(m.get('tokenwell.client.healthy'), { client: 'gone' }), undefined);
   await sdk.shutdown();
 });
 
