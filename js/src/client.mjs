@@ -387,6 +387,7 @@ class Observer {
   #waiting = false;
   #warned = false;
 
+  // The core's events, called synchronously on the fetch path: only queued.
   receive(fields) {
     const event = toEvent(fields);
     if (event.name === 'fetch_started') {
@@ -448,6 +449,7 @@ export class TokenClient {
   // Null until an onEvent callback or an instrumentation observes this client:
   // then the memo's hits are counted and the core's events delivered.
   #observer = null;
+  #relay;
 
   /**
    * @param options the config (the schema of every tokenwell binding, camelCase or
@@ -488,15 +490,18 @@ export class TokenClient {
     const jsStore = shared !== undefined ? new StoreBridge(shared) : undefined;
     requireCore();
     // The core holds its onEvent function for as long as it lives, from
-    // WebAssembly (a GC root): through a WeakRef, so this client can still be
-    // collected (and with it the core).
-    const self = new WeakRef(this);
+    // WebAssembly (a GC root): it reaches the client's observer through
+    // `relay`, never the client, and through a WeakRef where the runtime has one
+    // (workerd has none without its flag), so this client can still be
+    // collected, and with it the core, even with an onEvent that holds it.
+    const relay = { observer: null };
+    this.#relay = relay;
     try {
       this.#core = new WasmClient(
         config,
         clock ? ManualClock._handle(clock) : undefined,
         { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil,
-          onEvent: (fields) => self.deref()?.#coreEvent(fields) },
+          onEvent: (fields) => relay.observer?.deref()?.receive(fields) },
       );
     } catch (e) {
       throw toTokenwellError(e);
@@ -632,15 +637,12 @@ export class TokenClient {
   }
 
   #observe() {
-    if (this.#observer === null) this.#observer = new Observer();
+    if (this.#observer === null) {
+      const observer = new Observer();
+      this.#observer = observer;
+      this.#relay.observer = typeof WeakRef === 'function' ? new WeakRef(observer) : { deref: () => observer };
+    }
     return this.#observer;
-  }
-
-  // The core's events, called synchronously on the fetch path: only queued.
-  #coreEvent(fields) {
-    const observer = this.#observer;
-    if (observer === null) return;
-    observer.receive(fields);
   }
 
   // The description is asked of the core when shown, not kept: a string less per client.

@@ -147,7 +147,8 @@ export function instrument(client, { meterProvider, tracerProvider } = {}) {
   }
   const name = client.name;
   const instruments = instrumentsOf((meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE, VERSION));
-  const ref = new WeakRef(client);
+  // Without WeakRef (workerd without its flag) a client reports until stop().
+  const ref = typeof WeakRef === 'function' ? new WeakRef(client) : { deref: () => client };
   instruments.clients.add(ref);
   const tracer = (tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE, VERSION);
   const serverAddress = client.serverAddress;
