@@ -2,7 +2,8 @@
 // .wasm size raw and gzipped, cold instantiation, and the cost of a cached
 // authorizationHeader() — through the JS memo (what the package does), crossing
 // into WebAssembly on every call (the core's lease() each time), and
-// @badgateway/oauth2-client's OAuth2Fetch.getToken() against the same mock.
+// @badgateway/oauth2-client's OAuth2Fetch.getToken() against the same mock —
+// and that hit with observability enabled vs disabled (exits 1 above 1.25x).
 //
 // Run: node bench/js/bench.mjs   (after js/scripts/build.sh and cargo build --features cli)
 import { readFileSync } from 'node:fs';
@@ -73,8 +74,25 @@ try {
   const best = (name, key) => Math.min(...runs[name].map((r) => r[key]));
   const hit = Object.fromEntries(['memo', 'lease'].map((key) => [key, { with: best('with', key), without: best('without', key) }]));
 
+  // The hit path with observability (an onEvent callback, tokenwell/otel's
+  // metrics and spans) enabled vs disabled (the default), in fresh processes
+  // (observed.mjs), alternating: the ratio of the fastest of each side (load
+  // only adds time: the fastest is the closest to the cost itself), and, for
+  // comparison, the median of the ratios of adjacent pairs.
+  const observedSide = (name) => JSON.parse(execFileSync(process.execPath,
+    [fileURLToPath(new URL('observed.mjs', import.meta.url)), mock.url, name], { encoding: 'utf8' }));
+  const observedRuns = { enabled: [], disabled: [] };
+  for (let i = 0; i < 7; i++) {
+    for (const name of i % 2 ? ['enabled', 'disabled'] : ['disabled', 'enabled']) observedRuns[name].push(observedSide(name));
+  }
+  const observed = Object.fromEntries(Object.entries(observedRuns).map(([name, runs]) => [name, Math.min(...runs.map((r) => r.memo))]));
+  observed.ratio = observed.enabled / observed.disabled;
+  observed.pairs = median(observedRuns.enabled.map((r, i) => r.memo / observedRuns.disabled[i].memo));
+  // The enabled side counted its hits (the disabled side counts none of the memo's).
+  if (!observedRuns.enabled.every((r) => r.hits > 1_000_000)) throw new Error('the enabled side counted no hits');
+
   const requests = await mock.admin.count();
-  results = { memo, crossing, syncCrossing, peer, requests, hit };
+  results = { memo, crossing, syncCrossing, peer, requests, hit, observed };
 } finally {
   await mock.stop();
 }
@@ -88,7 +106,14 @@ const lines = [
   `@badgateway/oauth2-client OAuth2Fetch.getToken(), cached:  ${fmt(results.peer)} ns/call (${fmt(results.peer / results.memo, 2)}x the memo)`,
   `cache hit with a shared store vs without (goal ratio <= 1.05), JS memo: ${fmt(results.hit.memo.with)} vs ${fmt(results.hit.memo.without)} ns/call, ratio ${fmt(results.hit.memo.with / results.hit.memo.without, 3)}`,
   `  through the core's lease() each call: ${fmt(results.hit.lease.with)} vs ${fmt(results.hit.lease.without)} ns/call, ratio ${fmt(results.hit.lease.with / results.hit.lease.without, 3)}`,
+  `cache hit with observability (onEvent + OpenTelemetry metrics and spans) enabled vs disabled (goal ratio <= 1.1, fails above 1.25): ${fmt(results.observed.enabled)} vs ${fmt(results.observed.disabled)} ns/call, ratio ${fmt(results.observed.ratio, 3)} (the fastest of 7 processes each; median of the 7 adjacent pairs' ratios ${fmt(results.observed.pairs, 3)})`,
   `token requests made at the mock during the bench: ${results.requests} (one per client)`,
 ];
 for (const line of lines) console.log(`[bench] ${line}`);
+// Observability must stay off the hit path: above 1.25x the bench fails.
+const OBSERVED_LIMIT = 1.25;
+if (results.observed.ratio > OBSERVED_LIMIT) {
+  console.error(`[bench] FAILED: the hit path with observability enabled costs more than ${OBSERVED_LIMIT}x the disabled one`);
+  process.exit(1);
+}
 process.exit(0); // OAuth2Fetch leaves a refresh timer behind

@@ -6,6 +6,7 @@
 // milliseconds asking again would return the same token with no side effect, so
 // until then the token is served without crossing into WebAssembly.
 import { ErrorKind, WasmClient, WasmClock, errorKindFlags, initSync, storeKeys as coreStoreKeys } from './glue.mjs';
+import { EVENTS } from './tables.mjs';
 
 // Each entry (index.mjs, workerd.mjs, deno.mjs) calls initCore once on load. A
 // bundler that drops that call (a wrong `sideEffects`, a deep import) would
@@ -335,6 +336,112 @@ function redirectedElsewhere(response, input) {
   }
 }
 
+// Events. The core hands each one over as an array, in this order (see
+// src/wasm/exports.rs); the table (schema/events.json, bundled as tables.mjs)
+// names each event's fields, in snake_case: the event objects have them in
+// camelCase, the error's three as one `error` object, plus `atUnixMs`.
+const CORE_FIELDS = ['name', 'fetchId', 'reason', 'outcome', 'stale', 'lifetimeMs', 'fromStore', 'latencyMs',
+  'status', 'errorCode', 'errorStatus', 'errorDetail', 'waitedMs', 'atUnixMs'];
+const ERROR_AT = CORE_FIELDS.indexOf('errorCode');
+const AT = CORE_FIELDS.indexOf('atUnixMs');
+const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+
+/** The core's event table (schema/events.json): `{ name, fields }`, snake_case, in the core's order. */
+export const EVENT_KINDS = Object.freeze(EVENTS.map(([name, fields]) =>
+  Object.freeze({ name, fields: Object.freeze([...fields]) })));
+
+// name -> the [key, position] of each of its fields.
+const EVENT_LAYOUT = new Map(EVENTS.map(([name, fields]) => [name, fields.map((field) => {
+  const key = camel(field);
+  return [key, key === 'error' ? ERROR_AT : CORE_FIELDS.indexOf(key)];
+})]));
+
+function toEvent(fields) {
+  const name = fields[0];
+  const event = { name };
+  for (const [key, at] of EVENT_LAYOUT.get(name) ?? []) {
+    if (key === 'error') {
+      event.error = fields[at] === null ? null
+        : Object.freeze({ code: fields[at], status: fields[at + 1], detail: fields[at + 2] });
+    } else {
+      event[key] = at < 0 ? undefined : fields[at];
+    }
+  }
+  event.atUnixMs = fields[AT];
+  return Object.freeze(event);
+}
+
+const OBSERVE = Symbol.for('tokenwell.observe');
+
+// At most this many events wait for a user's onEvent (one that returns a
+// promise gets the next event once it settles); beyond, they are dropped and counted.
+const EVENT_QUEUE = 4096;
+
+/**
+ * A client's observation: the memo's hit counter, the user's onEvent and the
+ * instrumentations' listeners. Events reach them in a microtask, never on the
+ * fetch path; whatever a callback throws is logged once (its class name only:
+ * a message could hold anything) and ignored.
+ */
+class Observer {
+  hits = 0;
+  dropped = 0;
+  user = null;
+  listeners = [];
+  #queue = [];
+  #waiting = false;
+  #warned = false;
+
+  // The core's events, called synchronously on the fetch path: only queued.
+  receive(fields) {
+    const event = toEvent(fields);
+    if (event.name === 'fetch_started') {
+      for (const listener of this.listeners) this.#call(() => listener.started(event));
+    }
+    queueMicrotask(() => this.#deliver(event));
+  }
+
+  #deliver(event) {
+    for (const listener of this.listeners) this.#call(() => listener.event(event));
+    if (this.user === null) return;
+    if (this.#queue.length >= EVENT_QUEUE) {
+      this.dropped++;
+      return;
+    }
+    this.#queue.push(event);
+    this.#pump();
+  }
+
+  // Events in order, one at a time: a promise from onEvent holds the next one back.
+  #pump() {
+    while (!this.#waiting && this.#queue.length > 0) {
+      const event = this.#queue.shift();
+      const result = this.#call(() => this.user(event));
+      if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+        this.#waiting = true;
+        const next = () => { this.#waiting = false; this.#pump(); };
+        Promise.resolve(result).then(next, (e) => { this.#failed(e); next(); });
+      }
+    }
+  }
+
+  #call(fn) {
+    try {
+      return fn();
+    } catch (e) {
+      this.#failed(e);
+      return undefined;
+    }
+  }
+
+  #failed(e) {
+    if (this.#warned) return;
+    this.#warned = true;
+    const kind = e?.constructor?.name ?? typeof e;
+    console.warn(`tokenwell: an event callback threw ${kind}; ignored (said once per client)`);
+  }
+}
+
 /**
  * Gets and caches the OAuth 2.0 client-credentials tokens of one client.
  *
@@ -344,6 +451,10 @@ function redirectedElsewhere(response, input) {
 export class TokenClient {
   #core;
   #memo;
+  // Null until an onEvent callback or an instrumentation observes this client:
+  // then the memo's hits are counted and the core's events delivered.
+  #observer = null;
+  #relay;
 
   /**
    * @param options the config (the schema of every tokenwell binding, camelCase or
@@ -360,7 +471,10 @@ export class TokenClient {
     if (options === null || typeof options !== 'object') {
       throw new TokenwellError('config', 'config: the options must be an object', { detail: 'the options must be an object' });
     }
-    const { clock, store, waitUntil, dangerouslyAllowBrowser, ...config } = options;
+    const { clock, store, waitUntil, dangerouslyAllowBrowser, onEvent, ...config } = options;
+    if (onEvent !== undefined && typeof onEvent !== 'function') {
+      throw new TokenwellError('config', 'config: onEvent must be a function', { detail: 'onEvent must be a function' });
+    }
     if (clock !== undefined && !(clock instanceof ManualClock)) {
       throw new TokenwellError('config', 'config: clock must be a ManualClock', { detail: 'clock must be a ManualClock' });
     }
@@ -380,16 +494,25 @@ export class TokenClient {
     }
     const jsStore = shared !== undefined ? new StoreBridge(shared) : undefined;
     requireCore();
+    // The core holds its onEvent function for as long as it lives, from
+    // WebAssembly (a GC root): it reaches the client's observer through
+    // `relay`, never the client, and through a WeakRef where the runtime has one
+    // (workerd has none without its flag), so this client can still be
+    // collected, and with it the core, even with an onEvent that holds it.
+    const relay = { observer: null };
+    this.#relay = relay;
     try {
       this.#core = new WasmClient(
         config,
         clock ? ManualClock._handle(clock) : undefined,
-        { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil },
+        { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil,
+          onEvent: (fields) => relay.observer?.deref()?.receive(fields) },
       );
     } catch (e) {
       throw toTokenwellError(e);
     }
     this.#memo = new LeaseMemo(clock ? () => clock.nowMs() : systemNow);
+    if (onEvent !== undefined) this.#observe().user = onEvent;
   }
 
   /**
@@ -399,7 +522,10 @@ export class TokenClient {
   async token(options = undefined) {
     const memo = this.#memo;
     const entry = memo.hit(memo.now());
-    if (entry !== null) return entry.token;
+    if (entry !== null) {
+      if (this.#observer !== null) this.#observer.hits++;
+      return entry.token;
+    }
     return (await this.#ask(false, options?.waitUntil)).token;
   }
 
@@ -407,7 +533,10 @@ export class TokenClient {
   async authorizationHeader(options = undefined) {
     const memo = this.#memo;
     const entry = memo.hit(memo.now());
-    if (entry !== null) return entry.header;
+    if (entry !== null) {
+      if (this.#observer !== null) this.#observer.hits++;
+      return entry.header;
+    }
     return (await this.#ask(false, options?.waitUntil)).header;
   }
 
@@ -452,7 +581,10 @@ export class TokenClient {
     const memo = this.#memo;
     if (useMemo) {
       const entry = memo.hit(memo.now());
-      if (entry !== null) return entry;
+      if (entry !== null) {
+        if (this.#observer !== null) this.#observer.hits++;
+        return entry;
+      }
     }
     const begun = memo.begin();
     let lease;
@@ -462,6 +594,60 @@ export class TokenClient {
       throw toTokenwellError(e);
     }
     return memo.remember(begun, new AccessToken(lease), lease.reuseForMs);
+  }
+
+  /**
+   * The client's health, read without I/O (see `ClientStatus` in index.d.ts):
+   * for a readiness probe, unhealthy only when `health === 'down'` (no usable
+   * token and the last fetch failed). Never a liveness signal.
+   */
+  status() {
+    const [health, healthy, tokenUsable, tokenExpiresInMs, code, status, detail, lastErrorAtUnixMs, backoffMs,
+      fetching, storeBreaker, storeOpenForMs] = this.#core.status();
+    return Object.freeze({
+      health, healthy, tokenUsable, tokenExpiresInMs,
+      lastError: code === null ? null : Object.freeze({ code, status, detail }),
+      lastErrorAtUnixMs, backoffMs, fetching, storeBreaker, storeOpenForMs,
+    });
+  }
+
+  /**
+   * Lookups counted since this client was first observed (by `onEvent` or an
+   * instrumentation): `hits` (fresh, the memo's included), `stale` (served
+   * while a refresh runs), `misses` (the caller waited for a fetch), and
+   * `dropped` (events not delivered to `onEvent`: too many waited for it).
+   */
+  lookups() {
+    const [hits, stale, misses] = this.#core.lookups();
+    const observer = this.#observer;
+    return Object.freeze({ hits: hits + (observer?.hits ?? 0), stale, misses, dropped: observer?.dropped ?? 0 });
+  }
+
+  /** The client's name in metrics and traces: the config's `name`, else the provider. */
+  get name() { return this.#core.name(); }
+
+  /** The token endpoint's host (a span's `server.address`). */
+  get serverAddress() { return this.#core.serverAddress(); }
+
+  /**
+   * @internal How tokenwell/otel observes a client: `listener.started(event)`
+   * is called synchronously when a fetch starts (on the call that started it:
+   * to capture its context and return at once), `listener.event(event)` with
+   * every event in a microtask. Returns the function that removes it.
+   */
+  [OBSERVE](listener) {
+    const observer = this.#observe();
+    observer.listeners = [...observer.listeners, listener];
+    return () => { observer.listeners = observer.listeners.filter((l) => l !== listener); };
+  }
+
+  #observe() {
+    if (this.#observer === null) {
+      const observer = new Observer();
+      this.#observer = observer;
+      this.#relay.observer = typeof WeakRef === 'function' ? new WeakRef(observer) : { deref: () => observer };
+    }
+    return this.#observer;
   }
 
   // The description is asked of the core when shown, not kept: a string less per client.

@@ -175,6 +175,11 @@ export type Provider = 'deliverect' | 'bringg' | 'passport' | 'deliveroo' | 'cus
 /** The config schema every tokenwell binding accepts (camelCase shown; snake_case works too). */
 export interface TokenConfig {
   provider: Provider;
+  /**
+   * This client's name in metrics, traces and health checks (their `client`
+   * attribute): 1 to 64 characters, none a control character. Default: the provider.
+   */
+  name?: string | null;
   environment?: string;
   region?: string;
   baseUrl?: string;
@@ -236,6 +241,114 @@ export interface TokenClientOptions extends Omit<TokenConfig, 'store'> {
   waitUntil?: WaitUntil;
   /** Allow construction in a browser page (a `window` and a `document`). Client secrets do not belong in browsers. */
   dangerouslyAllowBrowser?: boolean;
+  /**
+   * Called with each event of the client (see `TokenwellEvent`), in a microtask,
+   * never on the fetch path. Events arrive in order, one at a time: if it returns
+   * a promise, the next event waits until it settles; at most 4096 wait, later
+   * ones are dropped and counted (`lookups().dropped`). Whatever it throws is
+   * logged once (`console.warn`, the error's class name only) and ignored.
+   */
+  onEvent?: (event: TokenwellEvent) => void | Promise<void>;
+}
+
+/** Why a fetch ran: a first token, refresh-ahead, after an API's 401, an expired token, or adopted from the shared store. */
+export type FetchReason = 'first' | 'refresh' | 'after_401' | 'expired' | 'adopted';
+/** The shared store's lock, for a fetch: won it, waited for the holder, adopted the holder's token, or gave up waiting. */
+export type LockOutcome = 'won' | 'waited' | 'adopted' | 'gave_up';
+/** A failure, in an event or a status: the error's code, the endpoint's HTTP status, and its description (no secret). */
+export interface EventError {
+  readonly code: ErrorCode;
+  readonly status: number | null;
+  readonly detail: string;
+}
+
+// The events, one interface per row of the core's event table
+// (schema/events.json; js/test/events.test.mjs holds these to it): the table's
+// fields in camelCase, plus `atUnixMs`, when it happened (the client's clock).
+/** A fetch began (joiners of a fetch in flight start none). */
+export interface FetchStartedEvent { readonly name: 'fetch_started'; readonly fetchId: number; readonly reason: FetchReason; readonly atUnixMs: number }
+/** A new token arrived: from the endpoint, or adopted from the shared store (`fromStore`). */
+export interface FetchedEvent {
+  readonly name: 'fetched'; readonly fetchId: number; readonly reason: FetchReason;
+  /** The token's lifetime from now, in ms. */
+  readonly lifetimeMs: number;
+  readonly fromStore: boolean;
+  /** How long the fetch took, in ms (store and endpoint). */
+  readonly latencyMs: number;
+  /** The endpoint's HTTP status (null when adopted from the store). */
+  readonly status: number | null;
+  readonly atUnixMs: number;
+}
+/** Refresh-ahead started in the background; callers keep the current token. */
+export interface RefreshStartedEvent { readonly name: 'refresh_started'; readonly fetchId: number; readonly atUnixMs: number }
+/** A background refresh failed; the current token is still served (`lifetimeMs` more). */
+export interface RefreshFailedEvent {
+  readonly name: 'refresh_failed'; readonly fetchId: number; readonly error: EventError;
+  readonly latencyMs: number; readonly lifetimeMs: number; readonly atUnixMs: number;
+}
+/** A fetch failed: its callers got the error. */
+export interface FetchFailedEvent {
+  readonly name: 'fetch_failed'; readonly fetchId: number; readonly reason: FetchReason; readonly error: EventError;
+  readonly latencyMs: number; readonly atUnixMs: number;
+}
+/** A shared-store call failed or timed out (a cache miss, never the caller's error). */
+export interface StoreFailedEvent { readonly name: 'store_failed'; readonly error: EventError; readonly atUnixMs: number }
+/** The shared store's lock, for a fetch. */
+export interface StoreLockEvent {
+  readonly name: 'store_lock'; readonly fetchId: number; readonly outcome: LockOutcome;
+  /** How long it waited, in ms. */
+  readonly waitedMs: number;
+  readonly atUnixMs: number;
+}
+/** Counted, never delivered (they happen on every call): see `lookups()`. */
+export interface HitEvent { readonly name: 'hit'; readonly stale: boolean; readonly atUnixMs: number }
+/** Counted, never delivered: see `lookups()`. */
+export interface MissEvent { readonly name: 'miss'; readonly atUnixMs: number }
+/** Every event of the table, discriminated by `name` (`hit` and `miss` are only counted). */
+export type TokenwellEvent =
+  | HitEvent | MissEvent | FetchStartedEvent | FetchedEvent | RefreshStartedEvent | RefreshFailedEvent
+  | FetchFailedEvent | StoreFailedEvent | StoreLockEvent;
+
+/** The core's event table (schema/events.json): each event's name and fields (snake_case). */
+export declare const EVENT_KINDS: readonly { readonly name: TokenwellEvent['name']; readonly fields: readonly string[] }[];
+
+/**
+ * A client's health, read without I/O. For a readiness probe: unhealthy only
+ * when `health === 'down'` (`healthy` false: no usable token, and the last
+ * fetch failed). A failing endpoint while the token is still valid is
+ * `degraded`: a warning, not an outage. Never use it for liveness: a restart
+ * does not fix a token endpoint.
+ */
+export interface ClientStatus {
+  /** `up` (usable token, last fetch ok), `degraded` (usable token, last fetch failed), `down` (no usable token, last fetch failed), `idle` (no token yet, no failure). */
+  readonly health: 'up' | 'degraded' | 'down' | 'idle';
+  /** `health !== 'down'`. */
+  readonly healthy: boolean;
+  /** Whether a token is held that callers are given now. */
+  readonly tokenUsable: boolean;
+  /** The held token's remaining lifetime to its expiry, in ms (0 once expired; null without a token). */
+  readonly tokenExpiresInMs: number | null;
+  /** The last fetch's error, if the last fetch failed. */
+  readonly lastError: EventError | null;
+  /** When it failed (Unix ms). */
+  readonly lastErrorAtUnixMs: number | null;
+  /** How long before the next fetch may start, in ms, while backing off. */
+  readonly backoffMs: number | null;
+  /** Whether a fetch is in flight. */
+  readonly fetching: boolean;
+  /** The shared store's circuit breaker (null without a store). */
+  readonly storeBreaker: 'closed' | 'half_open' | 'open' | null;
+  /** While the breaker is open: how long before it lets a call through, in ms. */
+  readonly storeOpenForMs: number | null;
+}
+
+/** The lookup counters (for metrics): fresh hits (the memo's once observed), stale hits, misses, and events dropped. */
+export interface Lookups {
+  readonly hits: number;
+  readonly stale: number;
+  readonly misses: number;
+  /** Events not delivered to `onEvent` (too many waited for it). */
+  readonly dropped: number;
 }
 
 export interface Token {
@@ -277,5 +390,13 @@ export declare class TokenClient {
   fetch(input: string | URL | Request, init?: RequestInit, options?: CallOptions): Promise<Response>;
   /** Resolves once no token fetch is in flight and the store removals of earlier `invalidate` calls are done. */
   settle(): Promise<void>;
+  /** The client's health, without I/O: for readiness, unhealthy only when `health === 'down'`; never for liveness. */
+  status(): ClientStatus;
+  /** The lookup counters (what the `tokenwell.cache.lookups` metric reports). */
+  lookups(): Lookups;
+  /** The client's name in metrics and traces: the config's `name`, else the provider. */
+  readonly name: string;
+  /** The token endpoint's host (a span's `server.address`). */
+  readonly serverAddress: string;
   toString(): string;
 }

@@ -12,5 +12,5 @@ initCore(new WebAssembly.Module(
     : Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0)),
 ));
 
-export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys } from './client.mjs';
+export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, EVENT_KINDS, storeKeys } from './client.mjs';
 export { redisStore, upstashStore, denoKvStore, workersKvStore, durableObjectStore, TokenwellCoordinator } from './stores.mjs';

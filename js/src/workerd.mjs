@@ -6,5 +6,5 @@ import { initCore } from './client.mjs';
 
 initCore(module);
 
-export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, storeKeys } from './client.mjs';
+export { TokenClient, AccessToken, TokenwellError, ManualClock, MemoryStore, ERROR_CODES, EVENT_KINDS, storeKeys } from './client.mjs';
 export { redisStore, upstashStore, denoKvStore, workersKvStore, durableObjectStore, TokenwellCoordinator } from './stores.mjs';

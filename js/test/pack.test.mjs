@@ -56,12 +56,13 @@ async function admin(path, json) {
   if (!res.ok) throw new Error('admin ' + res.status);
 }`;
 
-test('npm pack ships only dist, README and package.json', async () => {
+test('npm pack ships only dist, README, package.json and the node10 stub of tokenwell/otel', async () => {
   const { code, output, stdout } = await run('npm', ['pack', '--dry-run', '--json'], JS);
   assert.equal(code, 0, output);
   const files = JSON.parse(stdout)[0].files.map((f) => f.path).sort();
   assert.ok(files.includes('dist/tokenwell_bg.wasm') && files.includes('dist/index.cjs') && files.includes('dist/index.mjs'));
-  assert.ok(files.every((f) => f.startsWith('dist/') || ['README.md', 'package.json'].includes(f)), files.join(' '));
+  assert.ok(files.every((f) => f.startsWith('dist/') || ['README.md', 'package.json', 'otel/package.json'].includes(f)), files.join(' '));
+  assert.ok(files.includes('dist/otel.mjs') && files.includes('dist/otel.cjs') && files.includes('dist/otel.d.mts'));
 });
 
 test('the installed tarball works with import (ESM)', async () => {
@@ -201,5 +202,55 @@ export default {
     strict: true, noEmit: true, skipLibCheck: false, module: 'esnext', moduleResolution: 'bundler',
     customConditions: ['workerd'], target: 'es2022', lib: ['es2022'], types: ['@cloudflare/workers-types'] },
   files: ['worker.ts'] });
+  assert.equal(code, 0, output);
+});
+
+test('tokenwell/otel from the installed tarball: import, require and types, with @opentelemetry/api beside it', async () => {
+  const project = join(dir, 'otel');
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  symlinkSync(join(dir, 'project', 'node_modules', 'tokenwell'), join(project, 'node_modules', 'tokenwell'));
+  // Beside the installed package (its real path), where its import resolves, and in the project.
+  for (const modules of [join(dir, 'project', 'node_modules'), join(project, 'node_modules')]) {
+    mkdirSync(join(modules, '@opentelemetry'), { recursive: true });
+    symlinkSync(join(JS, 'node_modules', '@opentelemetry', 'api'), join(modules, '@opentelemetry', 'api'));
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'otel', private: true, type: 'module' }));
+  const use = (load) => `${load}
+${admin.replace('MOCK', mock.url)}
+(async () => {
+  await admin('/__admin/reset');
+  const client = new tw.TokenClient({ provider: 'custom', tokenUrl: URL + '/custom/token', clientId: 'c', clientSecret: 's3cr3t-pack' });
+  const handle = otel.instrument(client);
+  await client.token();
+  handle.stop();
+  if (otel.METRIC_KINDS.length < 8) throw new Error('METRIC_KINDS');
+  console.log('OTEL OK', client.status().health);
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+  writeFileSync(join(project, 'esm.mjs'), use("import * as tw from 'tokenwell';\nimport * as otel from 'tokenwell/otel';"));
+  writeFileSync(join(project, 'cjs.cjs'), use("const tw = require('tokenwell');\nconst otel = require('tokenwell/otel');"));
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const { code, output } = await run(process.execPath, [file], project);
+    assert.equal(code, 0, `${file}: ${output}`);
+    assert.match(output, /OTEL OK up/, file);
+  }
+  writeFileSync(join(project, 'use.mts'), `
+import { TokenClient, type TokenwellEvent, type ClientStatus } from 'tokenwell';
+import { instrument, METRIC_KINDS, type Instrumentation } from 'tokenwell/otel';
+import { metrics, trace } from '@opentelemetry/api';
+const client = new TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: 'b', name: 'orders',
+  onEvent: (e: TokenwellEvent) => { if (e.name === 'fetched') { const ms: number = e.latencyMs; void ms; } } });
+export const handle: Instrumentation = instrument(client, { meterProvider: metrics.getMeterProvider(), tracerProvider: trace.getTracerProvider() });
+export const ready = (): boolean => { const s: ClientStatus = client.status(); return s.health !== 'down'; };
+export const names = METRIC_KINDS.map((m) => m.name);
+`);
+  writeFileSync(join(project, 'use.cts'), `
+import otel = require('tokenwell/otel');
+import tw = require('tokenwell');
+export const handle = otel.instrument(new tw.TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: 'b' }));
+`);
+  const { code, output } = await tsc(project, { compilerOptions: {
+    strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext',
+    target: 'es2022', lib: ['es2022', 'dom'], types: [] }, files: ['use.mts', 'use.cts'] });
   assert.equal(code, 0, output);
 });

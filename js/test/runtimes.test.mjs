@@ -27,7 +27,7 @@ function run(cmd, args) {
 
 test('smoke in Node', async () => {
   const passed = await smoke(tokenwell, mock.url);
-  assert.equal(passed.length, 5);
+  assert.equal(passed.length, 6);
 });
 
 test('smoke in Cloudflare workerd (miniflare 4, module worker, .wasm as compiled module)', async () => {
@@ -44,7 +44,7 @@ test('smoke in Cloudflare workerd (miniflare 4, module worker, .wasm as compiled
     const res = await mf.dispatchFetch('http://localhost/');
     const body = await res.json();
     assert.equal(body.ok, true, body.error);
-    assert.equal(body.passed.length, 5);
+    assert.equal(body.passed.length, 6);
     console.log(`workerd (${body.runtime}): ${body.passed.join(', ')}`);
   } finally {
     await mf.dispose();

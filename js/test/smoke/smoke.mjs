@@ -1,9 +1,9 @@
 // The smoke test every runtime runs (Node, Cloudflare workerd, Deno, Bun) through
 // the package's public API, with the runtime's own fetch to the mock provider:
 // a token, a cache hit, a 1000-call stampede on a cold cache (exactly one
-// request), a 401 answered by client.fetch with one retry on a fresh token, and a
-// typed error without the secret. Throws on the first failed check; returns the
-// names of the checks that passed.
+// request), a 401 answered by client.fetch with one retry on a fresh token, a
+// typed error without the secret, and a client's events and status(). Throws on
+// the first failed check; returns the names of the checks that passed.
 import { adminClient } from '../helpers/admin.mjs';
 
 const SECRET = 'smoke-secret-Qx93';
@@ -76,5 +76,18 @@ export async function smoke({ TokenClient, TokenwellError }, mockUrl) {
   check(error.code === 'invalid_client' && error.status === 401, `error code ${error.code} status ${error.status}`);
   check(!`${error.message} ${error.detail} ${JSON.stringify(error)}`.includes(SECRET), 'the error shows no secret');
   passed.push('typed error without the secret');
+
+  // Events (in a microtask, after the call) and status(), in this runtime.
+  await admin.reset();
+  await admin.script([grant('events-1')]);
+  const events = [];
+  const observed = new TokenClient({ ...config, onEvent: (e) => { events.push(e.name); } });
+  check(observed.status().health === 'idle', `status before: ${observed.status().health}`);
+  await observed.token();
+  check(events.length === 0 || events[0] === 'fetch_started', `events during the call: ${events}`);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  check(events.join() === 'fetch_started,fetched', `events: ${events}`);
+  check(observed.status().health === 'up' && observed.status().tokenUsable, 'status after a fetch');
+  passed.push('events and status');
   return passed;
 }
