@@ -264,8 +264,10 @@ class _ClientTelemetry:
         reason, parent, start_ns = started
         end_ns = start_ns + (event.latency_ms or 0) * 1_000_000
         attributes: Dict[str, Any] = {"http.request.method": "POST", "server.address": self._server_address()}
-        if event.status is not None:
-            attributes["http.response.status_code"] = event.status
+        # A success's status is the event's, a failure's its error's.
+        status = event.error.status if event.error is not None else event.status
+        if status is not None:
+            attributes["http.response.status_code"] = status
         if event.error is not None:
             attributes["error.type"] = event.error.code
         links: List[Link] = []
