@@ -138,6 +138,21 @@ class TokenClient private constructor(
     /** The provider, token URL and client id; never the secret. */
     override fun toString(): String = "TokenClient(${runCatching { description }.getOrDefault("closed")})"
 
+    /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
+    private inline fun memoised(ask: () -> CoreLease): AccessToken {
+        memo.hit(memo.now())?.let {
+            memoHits?.increment()
+            return it.token
+        }
+        val begun = memo.begin()
+        val lease = TokenwellException.translate(ask)
+        val token = AccessToken(
+            lease.accessToken.value, lease.tokenType, lease.expiresAtUnixMs, lease.scope, lease.authorizationHeader.value,
+        )
+        memo.remember(begun, token, lease.reuseForMs)
+        return token
+    }
+
     companion object {
         /** A [TokenClientBuilder]: event listeners, observers (metrics, traces), clock and store. */
         @JvmStatic
@@ -162,21 +177,6 @@ class TokenClient private constructor(
                 bridge,
             )
         }
-    }
-
-    /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
-    private inline fun memoised(ask: () -> CoreLease): AccessToken {
-        memo.hit(memo.now())?.let {
-            memoHits?.increment()
-            return it.token
-        }
-        val begun = memo.begin()
-        val lease = TokenwellException.translate(ask)
-        val token = AccessToken(
-            lease.accessToken.value, lease.tokenType, lease.expiresAtUnixMs, lease.scope, lease.authorizationHeader.value,
-        )
-        memo.remember(begun, token, lease.reuseForMs)
-        return token
     }
 }
 

@@ -108,11 +108,11 @@ class TokenwellMeterBinder : MeterBinder, TokenClientObserver {
         fun tags(m: Metric, client: String, vararg more: Pair<String, String>): Tags =
             Tags.of(m.attributes("client" to client, *more).map { io.micrometer.core.instrument.Tag.of(it.first, it.second) })
 
-        /** The table's UCUM unit as Micrometer spells base units (`s` → `seconds`, `{request}` → `requests`). */
+        /** The table's UCUM unit as Micrometer spells base units (`s` → `seconds`, `{fetch}` → `fetches`). */
         fun unit(m: Metric): String? = when (val u = m.row.unit) {
             "1" -> null
             "s" -> "seconds"
-            else -> u.removePrefix("{").removeSuffix("}") + "s"
+            else -> u.removePrefix("{").removeSuffix("}").let { if (it.endsWith("h")) it + "es" else it + "s" }
         }
     }
 }
