@@ -208,10 +208,20 @@ class EventsTest : WithMockProvider() {
     }
 
     @Test
-    fun `a JVM whose client has a listener exits when main returns`() {
+    fun `a JVM whose client has a listener exits when main returns`() = exitProbe(System.getProperty("java.class.path"))
+
+    @Test
+    fun `listeners need neither OpenTelemetry nor Micrometer on the class path`() {
+        val path = System.getProperty("java.class.path").split(File.pathSeparator)
+        val without = path.filter { "opentelemetry" !in it && "micrometer" !in it }
+        assertTrue(without.size < path.size, "the test class path has OpenTelemetry: $path")
+        exitProbe(without.joinToString(File.pathSeparator))
+    }
+
+    private fun exitProbe(classPath: String) {
         val p = ProcessBuilder(
             File(System.getProperty("java.home"), "bin/java").path,
-            "-cp", System.getProperty("java.class.path"),
+            "-cp", classPath,
             "dev.tokenwell.probe.ListenerExitProbe", mock.url,
         ).redirectErrorStream(true).start()
         val exited = p.waitFor(30, TimeUnit.SECONDS)
