@@ -1,6 +1,10 @@
 package dev.tokenwell
 
 import dev.tokenwell.ffi.CoreClient
+import dev.tokenwell.otel.TokenwellOpenTelemetry
+import io.opentelemetry.sdk.OpenTelemetrySdk
+import io.opentelemetry.sdk.metrics.SdkMeterProvider
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader
 import java.util.concurrent.ConcurrentHashMap
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Tag
@@ -13,7 +17,10 @@ import org.junit.jupiter.api.Test
  * would cost without the memo), and a `ConcurrentHashMap` + `System.nanoTime()`
  * floor, all in the same JVM run. With `redis-server` on the PATH, the same hits on a
  * client whose config has `store.redisUrl` (a hit never touches Redis: the ratio is
- * the cost of having a store) and the cold miss with and without Redis.
+ * the cost of having a store) and the cold miss with and without Redis. And the
+ * hit with observability (an event listener and OpenTelemetry metrics and traces)
+ * against the same hit without, in the same run: the one figure asserted, it
+ * fails above 1.25x (goal <= 1.1x).
  * Run with `mvn -Pbench verify` (bench/kotlin/run.sh).
  */
 @Tag("bench")
@@ -95,6 +102,48 @@ class CachedCallBench {
         val none = coldMissMs(plain)
         val withRedis = coldMissMs(stored)
         println("bench: cold miss (median of 30): %.2f ms with Redis, %.2f ms without".format(withRedis, none))
+    }
+
+    /**
+     * The memoised hit with a listener and OpenTelemetry enabled vs none, in one
+     * run: the median of eight rounds' ratios, each round timing both in
+     * alternating order (a shared machine's noise moves single figures by 2x).
+     */
+    @Test
+    fun observabilityCost() = MockProvider.start().use { mock ->
+        val config = TokenConfig(
+            provider = "deliveroo", environment = "sandbox", baseUrl = "${mock.url}/deliveroo",
+            clientId = "x", clientSecret = "y",
+        )
+        mock.reset()
+        mock.script(
+            """{"status":200,"json":{"access_token":"bench-plain","token_type":"Bearer","expires_in":86400}}""",
+            """{"status":200,"json":{"access_token":"bench-observed","token_type":"Bearer","expires_in":86400}}""",
+        )
+        val reader = InMemoryMetricReader.create()
+        val sdk = OpenTelemetrySdk.builder().setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build()).build()
+        var events = 0L
+        TokenClient(config.copy(clientId = "disabled")).use { off ->
+            TokenClient.builder(config.copy(clientId = "enabled")).listener { events++ }.observer(TokenwellOpenTelemetry(sdk)).build().use { on ->
+                off.authorizationHeaderBlocking()
+                on.authorizationHeaderBlocking()
+                fun memoised(name: String, c: TokenClient) = measure(name, 2_000_000, rounds = 5) { c.authorizationHeaderBlocking() }
+                val ratios = (0 until 8).map { round ->
+                    if (round % 2 == 0) {
+                        val d = memoised("memoised, observability off", off)
+                        memoised("memoised, listener + OpenTelemetry", on) / d
+                    } else {
+                        val e = memoised("memoised, listener + OpenTelemetry", on)
+                        e / memoised("memoised, observability off", off)
+                    }
+                }.sorted()
+                val ratio = (ratios[3] + ratios[4]) / 2
+                check(reader.collectAllMetrics().any { it.name == "tokenwell.cache.lookups" }) { "no lookups metric" }
+                println("bench: observability enabled / disabled, memoised hit: %.3fx (goal <= 1.1x, fails above 1.25x)".format(ratio))
+                check(ratio <= 1.25) { "observability costs the hit %.3fx (> 1.25x)".format(ratio) }
+            }
+        }
+        sdk.close()
     }
 
     @Test

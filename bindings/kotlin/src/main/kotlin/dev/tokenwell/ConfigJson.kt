@@ -39,6 +39,7 @@ internal object ConfigJson {
     fun write(c: TokenConfig): String = buildString(256) {
         obj {
             put("provider", c.provider)
+            put("name", c.name)
             put("client_id", c.clientId)
             put("client_secret", c.clientSecret)
             put("environment", c.environment)

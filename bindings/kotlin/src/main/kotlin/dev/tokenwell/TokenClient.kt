@@ -2,6 +2,7 @@ package dev.tokenwell
 
 import dev.tokenwell.ffi.CoreClient
 import dev.tokenwell.ffi.CoreLease
+import java.util.concurrent.atomic.LongAdder
 
 /**
  * Gets and caches the access tokens of one client: the cached token while it is
@@ -22,6 +23,7 @@ import dev.tokenwell.ffi.CoreLease
 class TokenClient private constructor(
     private val clock: ManualClock?,
     makeCore: () -> CoreClient,
+    private val events: EventBridge? = null,
 ) : AutoCloseable {
     /**
      * @param clock a [ManualClock] for tests (default: the system clock).
@@ -54,6 +56,41 @@ class TokenClient private constructor(
     private val description: String by lazy { core.describe() }
 
     private val memo = LeaseMemo(clock)
+
+    // Observability (a listener or an observer): the memo's hits, which never reach
+    // the core, counted here; null otherwise, so a hit costs one branch.
+    private val memoHits: LongAdder? = if (events != null) LongAdder() else null
+
+    /** The client's name in metrics and traces: config `name`, else the provider. */
+    val name: String by lazy { core.name() }
+
+    /** The token endpoint's host (spans' `server.address`). */
+    internal val serverAddress: String by lazy { core.serverAddress() }
+
+    /**
+     * The client's health, without I/O: for readiness probes and health
+     * indicators (unhealthy only when [TokenStatus.health] is
+     * [TokenHealth.DOWN]); never for liveness. See [TokenStatus].
+     */
+    fun status(): TokenStatus {
+        val s = core.status()
+        return TokenStatus(
+            TokenHealth.of(s.health), s.healthy, s.tokenUsable, s.tokenExpiresInMs?.toLong(),
+            s.lastError?.let { TokenError.of(it) }, s.lastErrorAtUnixMs, s.backoffMs?.toLong(), s.fetching,
+            s.storeBreaker, s.storeOpenForMs?.toLong(),
+        )
+    }
+
+    /** How lookups went (counted only with a listener or an observer; zeros otherwise). */
+    fun lookups(): TokenLookups {
+        val l = core.lookups()
+        return TokenLookups(l.hits.toLong() + (memoHits?.sum() ?: 0L), l.stale.toLong(), l.misses.toLong(), l.dropped.toLong())
+    }
+
+    // Last: the observers may read every property above.
+    init {
+        events?.attach(this)
+    }
 
     /** A valid token: the cached one if fresh, else one shared fetch for all callers. */
     @Throws(TokenwellException::class)
@@ -93,6 +130,7 @@ class TokenClient private constructor(
 
     /** Frees the native client. Calls after this fail with [IllegalStateException]. */
     override fun close() {
+        events?.detach()
         memo.invalidate()
         core.close()
     }
@@ -102,7 +140,10 @@ class TokenClient private constructor(
 
     /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
     private inline fun memoised(ask: () -> CoreLease): AccessToken {
-        memo.hit(memo.now())?.let { return it.token }
+        memo.hit(memo.now())?.let {
+            memoHits?.increment()
+            return it.token
+        }
         val begun = memo.begin()
         val lease = TokenwellException.translate(ask)
         val token = AccessToken(
@@ -111,6 +152,72 @@ class TokenClient private constructor(
         memo.remember(begun, token, lease.reuseForMs)
         return token
     }
+
+    companion object {
+        /** A [TokenClientBuilder]: event listeners, observers (metrics, traces), clock and store. */
+        @JvmStatic
+        fun builder(config: TokenConfig): TokenClientBuilder = TokenClientBuilder(config)
+
+        internal fun build(
+            config: TokenConfig,
+            clock: ManualClock?,
+            memoryStore: MemoryStore?,
+            foreignStore: ForeignStoreBridge?,
+            listeners: List<TokenEventListener>,
+            observers: List<TokenClientObserver>,
+        ): TokenClient {
+            if (listeners.isEmpty() && observers.isEmpty()) {
+                if (foreignStore == null) return TokenClient(config, clock, memoryStore)
+                return TokenClient(clock, { CoreClient.withForeignStore(ConfigJson.utf8(config), clock?.core, foreignStore) })
+            }
+            val bridge = EventBridge(listeners, observers)
+            return TokenClient(
+                clock,
+                { CoreClient.withListener(ConfigJson.utf8(config), clock?.core, memoryStore?.core, foreignStore, bridge) },
+                bridge,
+            )
+        }
+    }
+}
+
+/**
+ * Builds a [TokenClient] with event listeners and observers (metrics, traces):
+ *
+ * ```kotlin
+ * val tokens = TokenClient.builder(config)
+ *     .listener { event -> log.info("tokenwell {}", event) }
+ *     .observer(TokenwellOpenTelemetry(openTelemetry))
+ *     .build()
+ * ```
+ */
+class TokenClientBuilder internal constructor(private val config: TokenConfig) {
+    private var clock: ManualClock? = null
+    private var memoryStore: MemoryStore? = null
+    private var foreignStore: ForeignStoreBridge? = null
+    private val listeners = mutableListOf<TokenEventListener>()
+    private val observers = mutableListOf<TokenClientObserver>()
+
+    /** A [ManualClock] for tests (default: the system clock). */
+    fun clock(clock: ManualClock) = apply { this.clock = clock }
+
+    /** A [MemoryStore] shared between clients. */
+    fun store(store: MemoryStore) = apply { memoryStore = store; foreignStore = null }
+
+    /** Your own store (see [TokenStore]). */
+    fun store(store: TokenStore) = apply { foreignStore = ForeignStoreBridge.of(store); memoryStore = null }
+
+    /** Your own blocking store (see [BlockingTokenStore]). */
+    fun store(store: BlockingTokenStore) = apply { foreignStore = ForeignStoreBridge.of(store); memoryStore = null }
+
+    /** Receives the client's events (see [TokenEventListener]); may be given several times. */
+    fun listener(listener: TokenEventListener) = apply { listeners += listener }
+
+    /** Metrics or traces for the client (OpenTelemetry, Micrometer); may be given several times. */
+    fun observer(observer: TokenClientObserver) = apply { observers += observer }
+
+    /** The client. */
+    @Throws(TokenwellException::class)
+    fun build(): TokenClient = TokenClient.build(config, clock, memoryStore, foreignStore, listeners.toList(), observers.toList())
 }
 
 /**

@@ -56,6 +56,8 @@ data class TokenConfig @JvmOverloads constructor(
     val http: HttpOptions? = null,
     /** A store shared by a fleet of processes: one token for all of them. */
     val store: StoreOptions? = null,
+    /** The client's name in metrics and traces (the `client` attribute; null: the provider). */
+    val name: String? = null,
 ) {
     /** Body field names; each defaults to the RFC 6749 spelling. */
     data class FieldNames @JvmOverloads constructor(

@@ -53,6 +53,15 @@ internal object TokenwellLogging {
         }
     }
 
+    /** A warning of the binding's own on [LOGGER] (the backend chosen by [install]). */
+    fun warn(message: String) {
+        try {
+            (backend ?: run { install(); backend })?.log("WARN", message)
+        } catch (_: Throwable) {
+            // Logging must never break the caller.
+        }
+    }
+
     /** Which logging this JVM has: `"slf4j"` or `"java.util.logging"`. */
     internal fun backendName(): String? = backend?.let { if (it is JulBackend) "java.util.logging" else "slf4j" }
 

@@ -72,6 +72,7 @@ class ConfigSchemaTest {
         policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1),
         http = TokenConfig.HttpOptions(5000, 15000),
         store = TokenConfig.StoreOptions("redis://127.0.0.1:1/0", "acme", 300, "/nonexistent-ca.pem", 5000),
+        name = "orders-deliveroo",
     )
 
     @Test

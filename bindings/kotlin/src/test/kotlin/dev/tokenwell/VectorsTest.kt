@@ -319,7 +319,7 @@ class VectorsTest : WithMockProvider() {
                 setOf(
                     "provider", "environment", "region", "base_url", "token_url", "client_id", "client_secret",
                     "audience", "scope", "ttl", "grant_type", "encoding", "credentials", "basic_encoding", "field_names",
-                    "extra_params", "headers", "response", "policy", "http", "store",
+                    "extra_params", "headers", "response", "policy", "http", "store", "name",
                 ),
                 "",
             )
@@ -380,6 +380,7 @@ class VectorsTest : WithMockProvider() {
                         long(it, "lock_wait_ms"),
                     )
                 },
+                name = str(c, "name"),
             )
         }
     }
