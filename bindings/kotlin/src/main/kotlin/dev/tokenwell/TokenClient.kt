@@ -173,7 +173,7 @@ class TokenClient private constructor(
             val bridge = EventBridge(listeners, observers)
             return TokenClient(
                 clock,
-                { CoreClient.withListener(ConfigJson.utf8(config), clock?.core, memoryStore?.core, foreignStore, bridge) },
+                { CoreClient.withListener(ConfigJson.utf8(config), clock?.core, memoryStore?.core, foreignStore, null, bridge) },
                 bridge,
             )
         }
