@@ -414,7 +414,16 @@ impl TokenClient {
     }
 
     /// The client's health, without I/O (see [`Status`]): for readiness
-    /// probes, health indicators and dashboards.
+    /// probes, health indicators and dashboards; never for liveness.
+    ///
+    /// ```no_run
+    /// # fn ready(client: &tokenwell::TokenClient) -> (u16, String) {
+    /// let status = client.status();
+    /// // Unhealthy only without a usable token after a failed fetch.
+    /// let code = if status.health.is_healthy() { 200 } else { 503 };
+    /// (code, status.health.code().to_owned())
+    /// # }
+    /// ```
     pub fn status(&self) -> Status {
         let inner = &self.inner;
         let now = inner.clock.now_ms();
