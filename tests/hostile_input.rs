@@ -1,4 +1,4 @@
-//! Regression tests for issue 12's defects: input that is absurd, hostile or
+//! Regression tests for defects found by probing: input that is absurd, hostile or
 //! merely unusual must neither overflow, panic, wrap nor reach the wire in a
 //! form the server reads differently. Each has a conformance vector too where it
 //! is core behaviour (named in the test).

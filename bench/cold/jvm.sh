@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The JVM cold path of issue 14, against its peers, in one run (outside make test):
+# The JVM cold path, against its peers, in one run (outside make test):
 #   - start -> first token (in main, and the whole process) for tokenwell with a cold
 #     and a warm native-library cache folder, Spring Security's client-credentials
 #     manager and a bare java.net.http.HttpClient POST, each in fresh JVMs, interleaved;

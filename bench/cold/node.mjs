@@ -1,5 +1,5 @@
-// The cold path of the npm package against @badgateway/oauth2-client (issue 14,
-// item 4), every figure in one run, in fresh processes, the sides interleaved:
+// The cold path of the npm package against @badgateway/oauth2-client, every figure
+// in one run, in fresh processes, the sides interleaved:
 //   1. Node: process start → first token from the mock (spawn of `node probe.mjs`
 //      until its line arrives), vs the peer, a plain `fetch` POST, and the floor
 //      of any design with this core in WebAssembly (the .wasm compiled and

@@ -1,4 +1,4 @@
-"""Python's cold path against its peers, in fresh processes (issue 14, items 1, 2, 6).
+"""Python's cold path against its peers, in fresh processes.
 
     python bench/cold/python.py --python VENV/bin/python --mock target/debug/tokenwell \
         [--before OTHER_VENV/bin/python] [--runs 7]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cold path and the thousandth client (issue 14), every figure against its
+# The cold path and the thousandth client, every figure against its
 # peer in one run: Rust (per-client cost, hit scaling), Node and workerd (first
 # token, per-client memory, Worker cold start), Python (import, first token,
 # per-client cost), the JVM (start to first token, native load, raw call,

@@ -19,7 +19,7 @@ Measured, each as ``min`` over repeats of ``number`` calls (timeit):
     tracer providers, when ``opentelemetry-sdk`` is installed) over the client
     without, in the same run. This one figure is asserted: the script exits
     non-zero above 1.25x (the goal is <= 1.1x);
-  * with ``redis-server`` on the PATH (issue 10): the same two hits on a client whose
+  * with ``redis-server`` on the PATH: the same two hits on a client whose
     config has ``store.redis_url`` (the hit never touches Redis: the ratio to the
     client without a store is the cost of having one), and the cold miss (Redis
     read, lock, fetch from the loopback mock, sealed publish) against the same

@@ -128,7 +128,7 @@ fn two_threads_over_one(call: &(dyn Fn() + Sync)) -> (f64, f64) {
     (one, two / one)
 }
 
-/// Whether a hit scales with threads (issue 14: no exclusive lock on a hit),
+/// Whether a hit scales with threads (no exclusive lock on a hit),
 /// beside a control that shares nothing (reading the clock): if the control
 /// does not reach 2x, the machine was not giving the bench two cores.
 fn scaling(client: &TokenClient) {

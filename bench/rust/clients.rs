@@ -1,4 +1,4 @@
-//! The thousandth client (issue 14): what creating one more `TokenClient`
+//! The thousandth client: what creating one more `TokenClient`
 //! costs in time and heap, beside the baseline of what every client paid when
 //! each built its own HTTP client (TLS configuration, system CA store,
 //! connection pool), measured in the same run. Prints a markdown table.

@@ -3,7 +3,7 @@
 # Called from the repository root (make test) as: bash bindings/kotlin/test.sh
 # Idempotent and non-interactive; exits non-zero on any failure.
 # TOKENWELL_SKIP_BENCH=1 skips the benchmark (the tests and the jar checks still run).
-# The cold-start figures (issue 14) are bench/cold/jvm.sh's, outside make test.
+# The cold-start figures are bench/cold/jvm.sh's, outside make test.
 set -euo pipefail
 export CI=true
 root="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -1,4 +1,4 @@
-// Issue 12, defect 7: the core's warnings reach the console. A failed fetch
+// The core's warnings reach the console. A failed fetch
 // warns once (console.warn, the core's scrubbed text with the code); a cache
 // hit, a successful fetch and debug records print nothing.
 import { test, before, after } from 'node:test';

@@ -1,4 +1,4 @@
-"""What ``import tokenwell`` loads (issue 14): a sync user never pays for asyncio
+"""What ``import tokenwell`` loads: a sync user never pays for asyncio
 or importlib.metadata.
 
 The generated uniffi module imports asyncio at its top; the crate's

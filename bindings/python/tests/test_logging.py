@@ -1,5 +1,5 @@
-"""Issue 12: the core's log records reach Python's ``logging`` (defect 7), and the
-generated native handles refuse copy and pickle instead of double-freeing (defect 8)."""
+"""The core's log records reach Python's ``logging``, and the
+generated native handles refuse copy and pickle instead of double-freeing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 10 item 7, "your own store": a user's object (sync or async methods)
+"""Your own store: a user's object (sync or async methods)
 shares tokens between clients through the core's fleet protocol. It sees only
 hashed keys and sealed records; when it raises or hangs, callers still get
 tokens; with a lock a cold fleet makes one request, without one each client

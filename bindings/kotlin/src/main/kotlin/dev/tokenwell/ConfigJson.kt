@@ -7,7 +7,7 @@ import java.nio.CharBuffer
 /**
  * [TokenConfig] as the core's JSON, written by hand. On a cold JVM, Jackson's
  * ObjectMapper loaded some 500 classes and took longer than loading the native
- * core (issue 14); this is the same text from a StringBuilder. ConfigSchemaTest
+ * core; this is the same text from a StringBuilder. ConfigSchemaTest
  * checks each key against the core's schema and the output against Jackson's.
  */
 internal object ConfigJson {
@@ -15,7 +15,7 @@ internal object ConfigJson {
      * [write]'s text as UTF-8 in a direct buffer: what every `CoreClient`
      * constructor borrows for the call. A string argument would cost the binding
      * a second native call (a buffer allocated by the core, returned by value),
-     * on a cold JVM most of a client's creation (issue 14).
+     * on a cold JVM most of a client's creation.
      */
     fun utf8(c: TokenConfig): ByteBuffer =
         direct(write(c).toByteArray(Charsets.UTF_8)) // lossless: write() leaves no lone surrogate

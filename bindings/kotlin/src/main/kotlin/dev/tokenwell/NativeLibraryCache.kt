@@ -23,7 +23,7 @@ import java.util.zip.CRC32
  * per-user cache folder and loaded from there by every later JVM.
  *
  * Left to itself, JNA copies the 6 MB library out of the jar into a new temporary
- * file on every start and loads that (issue 14 measured 78 ms for it). Here:
+ * file on every start and loads that (78 ms measured). Here:
  * `$XDG_CACHE_HOME/tokenwell/<version>/<platform>-<crc32>/libtokenwell.so` (or
  * `~/.cache/...`; else an owner-only folder in `java.io.tmpdir`), then JNA is
  * told to look there first ([NativeLibrary.addSearchPath]).

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.slf4j.event.Level
 
-/** Issue 12, defect 7: the core's log records reach SLF4J (a capturing test provider here). */
+/** The core's log records reach SLF4J (a capturing test provider here). */
 class LoggingTest : WithMockProvider() {
     private val secret = "kt-log-secret-41f0c2"
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test
 import org.slf4j.event.Level
 
 /**
- * Issue 10 item 7, "your own store": a user's [TokenStore] (suspend) or
+ * "Your own store": a user's [TokenStore] (suspend) or
  * [BlockingTokenStore] shares tokens through the core's fleet protocol. It sees
  * only hashed keys and sealed records; when it throws or hangs, callers still
  * get tokens; with a lock a cold fleet makes one request.
