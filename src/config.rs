@@ -131,12 +131,14 @@ pub struct TokenConfig {
     pub store: Option<StoreOptions>,
 }
 
-/// No secret, and no value of a URL's query (it may carry credentials).
+/// No secret, no value of a URL's query, of a header or of an extra body
+/// parameter (each may carry an API key): their names only.
 impl std::fmt::Debug for TokenConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let url = |u: &Option<String>| u.as_deref().map(crate::redact::display_url);
         f.debug_struct("TokenConfig")
             .field("provider", &self.provider)
+            .field("name", &self.name)
             .field("environment", &self.environment)
             .field("region", &self.region)
             .field("base_url", &url(&self.base_url))
@@ -151,8 +153,8 @@ impl std::fmt::Debug for TokenConfig {
             .field("credentials", &self.credentials)
             .field("basic_encoding", &self.basic_encoding)
             .field("field_names", &self.field_names)
-            .field("extra_params", &self.extra_params)
-            .field("headers", &self.headers)
+            .field("extra_params", &self.extra_params.keys())
+            .field("headers", &self.headers.keys())
             .field("response", &self.response)
             .field("policy", &self.policy)
             .field("http", &self.http)

@@ -42,6 +42,8 @@ pub struct Profile {
     pub http: HttpOptions,
 }
 
+/// The token URL's query values, the parameters' and headers' values are not
+/// shown (each may carry an API key): their names are.
 impl std::fmt::Debug for Profile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Profile")
@@ -53,13 +55,17 @@ impl std::fmt::Debug for Profile {
             .field("client_id_field", &self.client_id_field)
             .field("client_secret_field", &self.client_secret_field)
             .field("grant_type", &self.grant_type)
-            .field("params", &self.params)
-            .field("headers", &self.headers)
+            .field("params", &names(&self.params))
+            .field("headers", &names(&self.headers))
             .field("response", &self.response)
             .field("policy", &self.policy)
             .field("http", &self.http)
             .finish()
     }
+}
+
+fn names<V>(pairs: &[(String, V)]) -> Vec<&str> {
+    pairs.iter().map(|(name, _)| name.as_str()).collect()
 }
 
 /// The client's identity.

@@ -415,6 +415,29 @@ async fn a_token_urls_query_values_never_show() {
     assert!(!seen.contains(KEY), "the query's value leaked:\n{seen}");
 }
 
+/// Headers and extra body parameters may carry API keys: `Debug` of the
+/// config and of its profile names them and never shows their values.
+#[test]
+fn header_and_parameter_values_never_show_in_debug() {
+    const HEADER: &str = "header-canary-3e9a";
+    const PARAM: &str = "param-canary-b71f";
+    let config = TokenConfig::from_value(serde_json::json!({
+        "provider": "custom", "token_url": "https://auth.example.com/token",
+        "client_id": "debug-client", "client_secret": "debug-secret-5c2e",
+        "headers": {"x-api-key": HEADER},
+        "extra_params": {"partner_key": PARAM}
+    }))
+    .unwrap();
+    let (profile, _) = tokenwell::profile::Profile::resolve(&config).unwrap();
+    let seen = format!("{config:?} {profile:?} {config:#?} {profile:#?}");
+    assert!(!seen.contains(HEADER), "a header's value leaked:\n{seen}");
+    assert!(!seen.contains(PARAM), "a parameter's value leaked:\n{seen}");
+    assert!(
+        seen.contains("x-api-key") && seen.contains("partner_key"),
+        "{seen}"
+    );
+}
+
 /// A transport with a bug: it panics mid-request.
 struct Panicking;
 
