@@ -93,6 +93,21 @@ fn token_command_reports_typed_errors_without_the_secret() {
     assert!(!stderr.contains("cli-secret-8a1f"), "{stderr}");
 }
 
+/// A config path that names a device (or a runaway file) fails at once with
+/// a clear error instead of reading without end.
+#[test]
+fn token_command_refuses_a_config_file_larger_than_a_mebibyte() {
+    let out = Command::new(BIN)
+        .args(["token", "--provider", "deliveroo", "--config", "/dev/zero"])
+        .env("TOKENWELL_CLIENT_ID", "cli-client")
+        .env("TOKENWELL_CLIENT_SECRET", "cli-secret-8a1f")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("/dev/zero: larger than 1 MiB"), "{stderr}");
+}
+
 #[test]
 fn demo_shows_one_request_for_a_hundred_callers() {
     let out = Command::new(BIN).arg("demo").output().unwrap();

@@ -142,9 +142,21 @@ async fn token(args: TokenArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The largest config file read: far above any real config, and a path to a
+/// device or a runaway file fails at once instead of filling memory.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// A JSON or TOML config file as a JSON value.
 fn read_config(path: &std::path::Path) -> Result<serde_json::Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    use std::io::Read;
+    let shown = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| shown(&e))?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(shown(&"larger than 1 MiB, not a config file"));
+    }
     if path.extension().is_some_and(|x| x == "toml") {
         toml::from_str::<serde_json::Value>(&text)
             .map_err(|e| format!("{}: {}", path.display(), e.message()))
