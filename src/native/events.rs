@@ -8,6 +8,11 @@
 //!   bounded ([`QUEUE_CAPACITY`]): a listener that blocks delays only other
 //!   listeners' events, and once the queue is full new events are dropped and
 //!   counted, never waited for.
+//! - **Or a thread of the binding's takes them** ([`deliver_events_by_pull`],
+//!   [`next_events`]): Python's. A thread Python did not start must never call
+//!   into it, since an interpreter that finalises while such a thread waits
+//!   for its lock ends that thread under Rust's frames and aborts the process;
+//!   a Python thread that returns from [`next_events`] holds no Rust frame.
 //! - **A fetch's start is also told at once**, on the thread of the caller that
 //!   started it ([`EventListener::on_fetch_started`]), so a binding can read
 //!   that caller's trace context; the binding must return at once.
@@ -15,10 +20,10 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use super::process;
 use crate::clock::Clock;
 use crate::events::{Event, EventSink};
 use crate::records::CoreEvent;
@@ -51,8 +56,19 @@ pub struct Lookups {
     pub dropped: u64,
 }
 
+/// An event for the listener numbered `listener_id` ([`ListenerSink::id`]),
+/// taken by a binding's thread from [`next_events`].
+#[derive(uniffi::Record)]
+pub struct PulledEvent {
+    /// Whose event it is.
+    pub listener_id: u64,
+    /// The event.
+    pub event: CoreEvent,
+}
+
 /// The [`EventSink`] of a client with a listener.
 pub struct ListenerSink {
+    id: u64,
     listener: Arc<dyn EventListener>,
     clock: Arc<dyn Clock>,
     hits: AtomicU64,
@@ -64,7 +80,9 @@ pub struct ListenerSink {
 impl ListenerSink {
     /// A sink for `listener`, stamping events with `clock`'s wall time.
     pub fn new(listener: Arc<dyn EventListener>, clock: Arc<dyn Clock>) -> ListenerSink {
+        static IDS: AtomicU64 = AtomicU64::new(1);
         ListenerSink {
+            id: IDS.fetch_add(1, Ordering::Relaxed),
             listener,
             clock,
             hits: AtomicU64::new(0),
@@ -72,6 +90,11 @@ impl ListenerSink {
             misses: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
         }
+    }
+
+    /// The number that tells its events apart in [`next_events`].
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The counters so far.
@@ -110,18 +133,34 @@ impl EventSink for ListenerSink {
                 listener.on_fetch_started(*fetch_id, reason.code().to_owned(), at)
             }));
         }
-        if !offer(self.listener.clone(), CoreEvent::new(event, at)) {
+        if !offer(self, CoreEvent::new(event, at)) {
             count(&self.dropped);
         }
     }
 }
 
-type Queued = (Arc<dyn EventListener>, CoreEvent);
+/// A queued event: for a listener the event thread calls, or for one whose
+/// binding pulls (by number only: dropping the listener's last reference on a
+/// binding's thread would call into it from under Rust's frames).
+enum Queued {
+    Called(Arc<dyn EventListener>, CoreEvent),
+    Pulled(PulledEvent),
+}
+
+/// One process generation's queue: its sender, and in pull mode its receiver
+/// (otherwise the event thread's).
+struct Generation {
+    generation: u64,
+    sender: SyncSender<Queued>,
+    pulled: Option<Arc<Mutex<Receiver<Queued>>>>,
+}
 
 /// This process generation's queue.
-static QUEUE: Mutex<Option<(u64, SyncSender<Queued>)>> = Mutex::new(None);
+static QUEUE: Mutex<Option<Generation>> = Mutex::new(None);
 /// Set when the host runtime is shutting down: nothing more is delivered.
 static CLOSED: AtomicBool = AtomicBool::new(false);
+/// Set once a binding takes the events with its own thread ([`next_events`]).
+static PULLED: AtomicBool = AtomicBool::new(false);
 
 /// Stops delivering events for good (the interpreter or JVM is exiting:
 /// calling into it from another thread could abort the process).
@@ -129,41 +168,105 @@ pub fn close() {
     CLOSED.store(true, Ordering::Release);
 }
 
-/// Queues `event` for `listener`; false if it was dropped.
-fn offer(listener: Arc<dyn EventListener>, event: CoreEvent) -> bool {
+/// From now on, this process's events wait for [`next_events`] instead of
+/// being handed to the listeners by tokenwell's event thread. Call it before
+/// building a client with a listener.
+#[uniffi::export]
+pub fn deliver_events_by_pull() {
+    PULLED.store(true, Ordering::Release);
+}
+
+/// Up to `max` queued events, waiting up to `timeout_ms` for the first (none
+/// if none came, or delivery is closed). For one thread of the binding's.
+#[uniffi::export]
+pub fn next_events(max: u32, timeout_ms: u64) -> Vec<PulledEvent> {
+    let Some(receiver) = current().and_then(|g| g.pulled) else {
+        std::thread::sleep(Duration::from_millis(timeout_ms));
+        return Vec::new();
+    };
+    let receiver = receiver.lock().unwrap_or_else(|e| e.into_inner());
+    let mut events = Vec::new();
+    let mut next = receiver.recv_timeout(Duration::from_millis(timeout_ms));
+    while !CLOSED.load(Ordering::Acquire) {
+        match next {
+            Ok(Queued::Pulled(event)) => events.push(event),
+            Ok(Queued::Called(..)) => {}
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+        }
+        if events.len() >= max as usize {
+            break;
+        }
+        next = receiver
+            .try_recv()
+            .map_err(|_| RecvTimeoutError::Disconnected);
+    }
+    events
+}
+
+/// This process generation's queue (made, with its thread unless pulled, on
+/// first use); `None` if its thread could not start.
+fn current() -> Option<Generation> {
+    let generation = super::process::generation();
+    let mut queue = QUEUE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(g) = queue.as_ref().filter(|g| g.generation == generation) {
+        return Some(Generation {
+            generation,
+            sender: g.sender.clone(),
+            pulled: g.pulled.clone(),
+        });
+    }
+    // None yet, or the parent's (its thread is not in a forked child).
+    let (sender, receiver) = sync_channel::<Queued>(QUEUE_CAPACITY);
+    let pulled = if PULLED.load(Ordering::Acquire) {
+        Some(Arc::new(Mutex::new(receiver)))
+    } else {
+        let spawned = std::thread::Builder::new()
+            .name("tokenwell-events".into())
+            .spawn(move || {
+                for queued in receiver {
+                    if CLOSED.load(Ordering::Acquire) {
+                        break;
+                    }
+                    if let Queued::Called(listener, event) = queued {
+                        let _ = catch_unwind(AssertUnwindSafe(|| listener.on_event(event)));
+                    }
+                }
+            });
+        spawned.ok()?;
+        None
+    };
+    if let Some(parents) = queue.take() {
+        // Never dropped in the child: its receiver's thread is gone.
+        std::mem::forget(parents);
+    }
+    *queue = Some(Generation {
+        generation,
+        sender: sender.clone(),
+        pulled: pulled.clone(),
+    });
+    Some(Generation {
+        generation,
+        sender,
+        pulled,
+    })
+}
+
+/// Queues `event` for `sink`'s listener; false if it was dropped.
+fn offer(sink: &ListenerSink, event: CoreEvent) -> bool {
     if CLOSED.load(Ordering::Acquire) {
         return false;
     }
-    let generation = process::generation();
-    let mut queue = QUEUE.lock().unwrap_or_else(|e| e.into_inner());
-    let sender = match queue.as_ref() {
-        Some((g, sender)) if *g == generation => sender.clone(),
-        // None yet, or the parent's (its thread is not in a forked child).
-        _ => {
-            let (sender, receiver) = sync_channel::<Queued>(QUEUE_CAPACITY);
-            let spawned = std::thread::Builder::new()
-                .name("tokenwell-events".into())
-                .spawn(move || {
-                    for (listener, event) in receiver {
-                        if CLOSED.load(Ordering::Acquire) {
-                            break;
-                        }
-                        let _ = catch_unwind(AssertUnwindSafe(|| listener.on_event(event)));
-                    }
-                });
-            if spawned.is_err() {
-                return false;
-            }
-            if let Some((_, parents)) = queue.take() {
-                // Never dropped in the child: its receiver's thread is gone.
-                std::mem::forget(parents);
-            }
-            *queue = Some((generation, sender.clone()));
-            sender
-        }
+    let Some(queue) = current() else {
+        return false;
     };
-    drop(queue);
-    match sender.try_send((listener, event)) {
+    let queued = match queue.pulled {
+        Some(_) => Queued::Pulled(PulledEvent {
+            listener_id: sink.id,
+            event,
+        }),
+        None => Queued::Called(sink.listener.clone(), event),
+    };
+    match queue.sender.try_send(queued) {
         Ok(()) => true,
         Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
     }

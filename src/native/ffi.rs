@@ -289,6 +289,12 @@ impl CoreClient {
         Self::build_with(config_json, clock, store, Some(listener))
     }
 
+    /// The number its listener's events carry in
+    /// [`super::events::next_events`] (0 without a listener).
+    pub fn listener_id(&self) -> u64 {
+        self.events.as_ref().map_or(0, |sink| sink.id())
+    }
+
     /// The client's name in metrics and traces (config `name`, else the provider).
     pub fn name(&self) -> String {
         self.client.name().to_owned()

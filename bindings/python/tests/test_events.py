@@ -118,6 +118,24 @@ def test_a_raising_callback_is_logged_once_by_class(mock: Any, caplog: pytest.Lo
     assert "secret-canary" not in caplog.text
 
 
+def test_the_core_never_calls_into_python_from_a_thread_of_its_own(
+    mock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python's own threads take the events: a thread Python did not start,
+    waiting for the GIL while the interpreter finalises, aborts the process."""
+    called_by_core: List[str] = []
+    monkeypatch.setattr(
+        _events.Listener, "on_event", lambda self, event: called_by_core.append(threading.current_thread().name)
+    )
+    mock.script([mock.token_response("pull-1")])
+    threads: List[str] = []
+    client = TokenClient.from_config(mock.deliveroo(), on_event=lambda e: threads.append(threading.current_thread().name))
+    client.token()
+    wait_for(lambda: len(threads) >= 2)
+    assert called_by_core == []
+    assert set(threads) == {"tokenwell-callbacks"}, threads
+
+
 def test_token_from_inside_a_callback(mock: Any) -> None:
     mock.script([mock.token_response("in-1")])
     got: List[str] = []

@@ -445,6 +445,7 @@ class TokenClient:
             queued = _gen.QueuedStore(store_id=bridge.id, has_lock=bridge.has_lock)
             self._store_bridge = bridge  # found by id while this client lives
         core = _gen.CoreClient.with_listener(config_utf8, clock_core, memory, None, queued, listener)
+        _events.register(core, listener)
         self._observed = True
         return core
 

@@ -1,12 +1,12 @@
 """A client's events, status and lookup counters, as typed Python values.
 
-How events travel: the core queues each event (never on the fetch path) and its
-own ``tokenwell-events`` thread hands it to this module's listener, which only
-puts it on a bounded queue of this module's and returns. A daemon thread of
-Python's (``tokenwell-callbacks``, one per process) turns it into an
-:class:`Event` and calls the client's callbacks. So user code never runs on a
-thread that Python did not start: at interpreter exit (``atexit``) the core
-stops delivering, and a callback still running is an ordinary daemon thread's.
+How events travel: the core queues each event (never on the fetch path), and
+two daemon threads of Python's (one pair per process) take them: one pulls
+them from the core onto a bounded queue of this module's, the other turns each
+into an :class:`Event` and calls the client's callbacks. So the core never
+calls into Python from a thread of its own: an interpreter that finalises while
+such a thread waits for the GIL would end it under Rust's frames and abort the
+process. At interpreter exit (``atexit``) delivery stops.
 
 A callback that raises is logged once per client (the exception's class only:
 its message could hold anything) and ignored; events that find the queue full
@@ -27,7 +27,7 @@ import logging
 import os
 import queue
 import threading
-import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Union
 
@@ -185,30 +185,47 @@ def status_from_core(s: Any) -> Status:
 
 
 class _Dispatcher:
-    """The bounded queue and the daemon thread that runs callbacks (one per
-    process: a forked child starts its own)."""
+    """The threads that take the core's events and run callbacks (one pair per
+    process: a forked child starts its own), and the listeners by number."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: "queue.SimpleQueue[Tuple[Listener, Any]]" = queue.SimpleQueue()
         self._pid = 0
         self.closed = False
-        self.used = False  # a listener was built in this process
-        self.last_call = 0.0  # time.monotonic() of the core's last call into a listener
+        self._listeners: "weakref.WeakValueDictionary[int, Listener]" = weakref.WeakValueDictionary()
 
-    def offer(self, listener: "Listener", event: Any) -> None:
-        if self._pid != os.getpid():
-            with self._lock:
-                if self._pid != os.getpid():
-                    self._queue = queue.SimpleQueue()  # the parent's thread is not in a forked child
-                    threading.Thread(target=self._run, args=(self._queue,), name="tokenwell-callbacks",
-                                     daemon=True).start()
-                    self._pid = os.getpid()
-        q = self._queue
-        if q.qsize() >= QUEUE_CAPACITY:
-            listener.dropped += 1
-        else:
-            q.put((listener, event))
+    def register(self, listener_id: int, listener: "Listener") -> None:
+        """From now on, the core's events numbered ``listener_id`` go to ``listener``."""
+        self._listeners[listener_id] = listener
+        self.start()
+
+    def start(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():
+                q = self._queue = queue.SimpleQueue()  # the parent's threads are not in a forked child
+                for target, name in ((self._pull, "tokenwell-events"), (self._run, "tokenwell-callbacks")):
+                    threading.Thread(target=target, args=(q,), name=name, daemon=True).start()
+                self._pid = os.getpid()
+
+    def after_fork(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+        if len(self._listeners):
+            self.start()
+
+    def _pull(self, q: "queue.SimpleQueue[Tuple[Listener, Any]]") -> None:
+        # The GIL is released while the core waits for events.
+        while not self.closed:
+            for pulled in _gen.next_events(_PULL_BATCH, _PULL_WAIT_MS):
+                listener = self._listeners.get(pulled.listener_id)
+                if listener is None:
+                    continue
+                if q.qsize() >= QUEUE_CAPACITY:
+                    listener.dropped += 1
+                else:
+                    q.put((listener, pulled.event))
 
     def _run(self, q: "queue.SimpleQueue[Tuple[Listener, Any]]") -> None:
         while not self.closed:
@@ -217,33 +234,24 @@ class _Dispatcher:
                 listener.deliver(event)
 
 
+# Events taken from the core at once, at most, and how long one wait lasts.
+_PULL_BATCH = 256
+_PULL_WAIT_MS = 200
+
+_gen.deliver_events_by_pull()
 _DISPATCHER = _Dispatcher()
+os.register_at_fork(after_in_child=_DISPATCHER.after_fork)
 
 
-# At exit: how long the core's event thread may take to leave Python, at most,
-# and the quiet spell that shows it has.
-_EXIT_WAIT_S = 0.1
-_EXIT_QUIET_S = 0.01
+def register(core: Any, listener: "Listener") -> None:
+    """Routes the events of ``core`` (a ``CoreClient`` built with ``listener``) to it."""
+    _DISPATCHER.register(core.listener_id(), listener)
 
 
 def _close() -> None:
-    """At interpreter exit: nothing more is delivered, by the core or by Python.
-
-    The core's event thread may already be waiting for the GIL to hand over one
-    last event: were it to take it once the interpreter finalises, Python would
-    end that thread under Rust's frames and abort the process. So this waits (the
-    GIL released) until the thread has had its turn, which returns at once and
-    then stops: a quiet spell with no call, bounded by ``_EXIT_WAIT_S``."""
+    """At interpreter exit: nothing more is delivered, by the core or by Python."""
     _DISPATCHER.closed = True
     _gen.close_event_delivery()
-    if not _DISPATCHER.used:
-        return
-    start = time.monotonic()
-    while True:
-        time.sleep(_EXIT_QUIET_S / 4)
-        now = time.monotonic()
-        if now - start > _EXIT_WAIT_S or (now - start > _EXIT_QUIET_S and now - _DISPATCHER.last_call > _EXIT_QUIET_S):
-            return
 
 
 atexit.register(_close)
@@ -264,15 +272,11 @@ class Listener(_gen.EventListener):  # type: ignore[misc]
         )
         self._logged = False
         self.dropped = 0
-        _DISPATCHER.used = True
 
     # -- called by the core
 
     def on_event(self, event: Any) -> None:
-        # On the core's event thread: hand over and return.
-        _DISPATCHER.last_call = time.monotonic()
-        if not _DISPATCHER.closed:
-            _DISPATCHER.offer(self, event)
+        """Never called: this process's events are pulled (``_Dispatcher``)."""
 
     def on_fetch_started(self, fetch_id: int, reason: str, at_unix_ms: int) -> None:
         for hook in self._started:
