@@ -131,6 +131,7 @@ def threaded_many(send: Callable[[], int], n: int) -> List[int]:
 
 
 def _tokens(mock: Any) -> None:
+    # The n-th token issued is table-n ('origin_tokens' counts them so).
     mock.script([mock.token_response(f"table-{i}") for i in (1, 2, 3)])
 
 
@@ -170,6 +171,8 @@ def run_case(adapter: Adapter, case: Dict[str, Any], mock: Any, servers: Servers
     assert mock.count() == expect["token_requests"]
     if "tokens_differ" in expect:
         assert (len({s["auth"] for s in seen}) > 1) == expect["tokens_differ"], [s["auth"] for s in seen]
+    if "origin_tokens" in expect:
+        assert [s["auth"] for s in seen] == [f"Bearer table-{n}" for n in expect["origin_tokens"]]
     if expect.get("bodies_equal"):
         assert [s["body"] for s in seen] == [body] * len(seen)
     assert servers.origin.steps == [] and servers.other.steps == [], "every scripted answer was asked for"

@@ -19,6 +19,7 @@ from tokenwell.httpx import TokenwellAuth as HttpxAuth
 from tokenwell.requests import TokenwellAuth as RequestsAuth
 
 sys.path.insert(0, str(Path(__file__).parent))
+pytest.register_assert_rewrite("adapter_table")  # its asserts say what differed
 from adapter_table import CASES, Adapter, Servers, case_ids, run_case, run_concurrency, threaded_many  # noqa: E402
 
 HTTPX_NO_ONE_SHOT = ("httpx reads a streamed body before sending it (TokenwellAuth.requires_request_body), "

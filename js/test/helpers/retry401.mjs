@@ -81,7 +81,7 @@ export function tableTests(adapters) {
         await mock.admin.reset();
         await mock.admin.script(c.token_endpoint
           ? [{ status: c.token_endpoint.status, headers: { 'content-type': 'application/json' }, json: c.token_endpoint.json }]
-          : [grant('table-1'), grant('table-2'), grant('table-3')]);
+          : [grant('table-1'), grant('table-2'), grant('table-3')]); // the n-th token issued is table-n
         servers.origin.load(c.origin);
         servers.other.load(c.other ?? []);
         const body = c.request.body === 'none' ? null : BODY;
@@ -101,6 +101,7 @@ export function tableTests(adapters) {
         if ('other_saw_token' in expect) assert.equal(servers.other.seen.some((s) => s.auth !== ''), expect.other_saw_token);
         assert.equal(await mock.admin.count(), expect.token_requests, 'token requests');
         if ('tokens_differ' in expect) assert.equal(new Set(auths).size > 1, expect.tokens_differ, auths.join(' | '));
+        if ('origin_tokens' in expect) assert.deepEqual(auths, expect.origin_tokens.map((n) => `Bearer table-${n}`));
         if (expect.bodies_equal) assert.deepEqual(seen.map((s) => s.body), seen.map(() => body));
         assert.deepEqual([servers.origin.steps, servers.other.steps], [[], []], 'every scripted answer was asked for');
       });
