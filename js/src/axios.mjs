@@ -41,6 +41,14 @@ function oneShot(data) {
     || typeof data[Symbol.asyncIterator] === 'function';
 }
 
+// An AxiosError carries its request's config (its toJSON() too): the token it
+// was sent with is not left in it. (A retry of that config gets a fresh one from
+// the request interceptor.)
+function redact(config) {
+  if (!config || !sent.has(config)) return;
+  setHeader(config, '[redacted]');
+}
+
 function setHeader(config, value) {
   if (typeof config.headers?.set === 'function') config.headers.set('Authorization', value);
   else config.headers = { ...config.headers, Authorization: value };
@@ -89,7 +97,9 @@ export function attachTokenwell(instance, client, options = undefined) {
     },
     (error) => {
       const retry = retryOf(error?.response);
-      return retry === null ? Promise.reject(error) : instance.request(retry);
+      if (retry !== null) return instance.request(retry);
+      redact(error?.config);
+      return Promise.reject(error);
     },
   );
 

@@ -136,6 +136,7 @@ test('axios: the retry is marked on its config and is not retried again', () =>
     const error = await http.get('/x').then(() => null, (e) => e);
     assert.equal(error?.response?.status, 401);
     assert.equal(error.config.__tokenwellRetried, true);
+    assert.ok(!JSON.stringify(error).includes('own-'), 'the AxiosError (its config) keeps no token');
     assert.deepEqual(api.seen, ['Bearer own-1', 'Bearer own-2']);
   }));
 
