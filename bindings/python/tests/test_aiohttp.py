@@ -99,6 +99,36 @@ def test_a_per_request_middleware_works_too(client: TokenClient, mock: Any) -> N
     assert [s["auth"] for s in api.seen] == ["Bearer aio-1", "Bearer aio-2"]
 
 
+def test_a_redirect_with_user_info_to_another_origin_gets_no_token(client: TokenClient, mock: Any) -> None:
+    # aiohttp strips the user info from the Location it follows (and sends it as
+    # Basic auth): the hop is still the same call's, to another origin.
+    other = Api()
+    api = Api()
+
+    async def redirect(request: web.Request) -> web.Response:
+        api.seen.append({"auth": request.headers.get("Authorization", ""), "body": b""})
+        raise web.HTTPTemporaryRedirect(other.url.replace("http://", "http://user:pw@") + "/elsewhere")
+
+    async def main() -> int:
+        app = web.Application()
+        app.router.add_get("/go", redirect)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        try:
+            url = "http://127.0.0.1:%d/go" % runner.addresses[0][1]
+            async with aiohttp.ClientSession(middlewares=(TokenwellMiddleware(client),)) as http:
+                async with http.get(url) as response:
+                    return response.status
+        finally:
+            await runner.cleanup()
+
+    assert asyncio.run(with_api(other, main)) == 200
+    assert [s["auth"] for s in api.seen] == ["Bearer aio-1"]
+    assert [s["auth"] for s in other.seen] == ["Basic dXNlcjpwdw=="], "the URL's own credentials, not the token"
+    assert mock.count() == 1
+
+
 def test_the_event_loop_runs_while_the_token_is_fetched(mock: Any) -> None:
     # The token endpoint takes 600 ms; a ticker on the same loop must keep ticking.
     mock.script([mock.token_response("slow-1", delay_ms=600)])

@@ -34,11 +34,14 @@ _log = logging.getLogger("tokenwell")
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
 
 
-class _Hop(NamedTuple):
-    """Where the redirect a hop answered leads, and what the chain carries on."""
+_Origin = Tuple[str, str, Optional[int]]
 
-    url: URL
-    origin: Tuple[str, str, Optional[int]]
+
+class _Hop(NamedTuple):
+    """The origin the redirect a hop answered leads to, and what the chain carries on."""
+
+    to: _Origin
+    origin: _Origin
     retried: bool
 
 
@@ -76,12 +79,15 @@ class TokenwellMiddleware:
         self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
     ) -> aiohttp.ClientResponse:
         hop = _NEXT_HOP.get()
-        if hop is not None and hop.url == req.url:
+        here = _origin(req.url)
+        # (Origins, not URLs: aiohttp rewrites the Location it follows, e.g. drops
+        # its user info, and a hop taken for a new call would get the token.)
+        if hop is not None and hop.to == here:
             origin, retried = hop.origin, hop.retried  # a redirect of the same call
         else:
-            origin, retried = _origin(req.url), False
+            origin, retried = here, False
         _NEXT_HOP.set(None)
-        if _origin(req.url) != origin:
+        if here != origin:
             # Another origin than the one the call was for: no token goes there.
             response = await handler(req)
             self._remember_redirect(response, origin, retried)
@@ -101,9 +107,7 @@ class TokenwellMiddleware:
         return response
 
     @staticmethod
-    def _remember_redirect(
-        response: aiohttp.ClientResponse, origin: Tuple[str, str, Optional[int]], retried: bool
-    ) -> None:
+    def _remember_redirect(response: aiohttp.ClientResponse, origin: _Origin, retried: bool) -> None:
         if response.status not in _REDIRECTS:
             return
         location = response.headers.get(hdrs.LOCATION) or response.headers.get(hdrs.URI)
@@ -115,7 +119,7 @@ class TokenwellMiddleware:
                 target = response.url.join(target)
         except ValueError:
             return  # aiohttp refuses to follow it too
-        _NEXT_HOP.set(_Hop(target, origin, retried))
+        _NEXT_HOP.set(_Hop(_origin(target), origin, retried))
 
     def __repr__(self) -> str:
         return f"TokenwellMiddleware({self._client!r})"
