@@ -101,6 +101,16 @@ wheel() { local w; w=$(ls "$DIST"/tokenwell-"$VERSION"-*"$1"*.whl 2>/dev/null | 
 W_X86=$(wheel manylinux_2_17_x86_64); W_ARM=$(wheel manylinux_2_17_aarch64)
 W_MUSL_X86=$(wheel musllinux_1_2_x86_64); W_MUSL_ARM=$(wheel musllinux_1_2_aarch64)
 SDIST="$DIST/tokenwell-$VERSION.tar.gz"; [ -f "$SDIST" ] || fail "no sdist"
+# Every Python integration module is in every wheel and in the sdist.
+for w in "$W_X86" "$W_ARM" "$W_MUSL_X86" "$W_MUSL_ARM"; do
+  for m in httpx requests aiohttp otel; do
+    unzip -l "$w" "tokenwell/$m.py" >/dev/null 2>&1 || fail "$(basename "$w") lacks tokenwell/$m.py"
+  done
+done
+sdist_files=$(tar -tzf "$SDIST")
+for m in httpx requests aiohttp otel; do
+  grep -q "/tokenwell/$m.py$" <<<"$sdist_files" || fail "the sdist lacks tokenwell/$m.py"
+done
 
 # --- auditwheel: each wheel is consistent with its own tag, and no newer ----------
 : >"$WORK/auditwheel.txt"
@@ -230,6 +240,13 @@ env -u CARGO_TARGET_DIR bash js/scripts/build.sh >"$WORK/npm-build.log" 2>&1 \
 TGZ="$DIST/tokenwell-$VERSION.tgz"
 [ -f "$TGZ" ] || fail "npm pack left no $(basename "$TGZ")"
 bash js/scripts/lint.sh "$TGZ" >"$WORK/npm-lint.log" 2>&1 || { cat "$WORK/npm-lint.log" >&2; fail "publint/attw on $(basename "$TGZ")"; }
+# Every JS entry (attw checked their resolution) and its node10 stub are in the tarball.
+tgz_files=$(tar -tzf "$TGZ")
+for e in otel axios ky; do
+  for f in "dist/$e.mjs" "dist/$e.cjs" "dist/$e.d.mts" "dist/$e.d.cts" "$e/package.json"; do
+    grep -qx "package/$f" <<<"$tgz_files" || fail "$(basename "$TGZ") lacks $f"
+  done
+done
 say "npm: publint and attw report no problem; $(sed -n 's/^\[js build\] //p' "$WORK/npm-build.log" | grep 'bytes gzipped')"
 
 # --- one version everywhere, artifacts included ------------------------------------

@@ -64,7 +64,7 @@ so_bytes=$("$PYTHON" - "$WHEEL" <<'EOF'
 import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 names = z.namelist()
-for need in ("tokenwell/__init__.py", "tokenwell/py.typed", "tokenwell/httpx.py", "tokenwell/requests.py",
+for need in ("tokenwell/__init__.py", "tokenwell/py.typed", "tokenwell/httpx.py", "tokenwell/requests.py", "tokenwell/aiohttp.py",
              "tokenwell/otel.py", "tokenwell/_events.py",
              "tokenwell/_ffi/__init__.py", "tokenwell/_ffi/tokenwell.py", "tokenwell/_ffi/libtokenwell.so"):
     if need not in names:

@@ -121,6 +121,15 @@ cp "$JS/src/index.d.ts" "$DIST/index.d.cts"
 mv "$GEN/otel.mjs" "$DIST/otel.mjs"
 cp "$JS/src/otel.d.ts" "$DIST/otel.d.mts"
 cp "$JS/src/otel.d.ts" "$DIST/otel.d.cts"
+# tokenwell/axios and tokenwell/ky: plain JS over the client's public API (no
+# import of the core, of axios or of ky), ESM as written plus a CommonJS build.
+for entry in axios ky; do
+  cp "$JS/src/$entry.mjs" "$DIST/$entry.mjs"
+  "$JS/node_modules/.bin/esbuild" "$DIST/$entry.mjs" --format=cjs --platform=neutral \
+    --log-level=warning --outfile="$DIST/$entry.cjs"
+  cp "$JS/src/$entry.d.ts" "$DIST/$entry.d.mts"
+  cp "$JS/src/$entry.d.ts" "$DIST/$entry.d.cts"
+done
 raw=$(wc -c < "$DIST/tokenwell_bg.wasm")
 gz=$(gzip -9c "$DIST/tokenwell_bg.wasm" | wc -c)
 log "dist/tokenwell_bg.wasm: $raw bytes raw, $gz bytes gzipped"

@@ -3,7 +3,8 @@
 #   bash js/scripts/test.sh
 # Installs what is missing (wasm target, pinned wasm-bindgen CLI, npm deps from
 # package-lock.json), builds the mock provider and the package, runs every JS
-# test (conformance vectors, fault catalogue, stampede, API, Node/workerd/Deno/Bun
+# test (conformance vectors, fault catalogue, stampede, API, client.fetch and the
+# axios and ky integrations through the shared 401 table, Node/workerd/Deno/Bun
 # smoke, packed tarball, bundler matrix), lints the packed tarball (publint, attw),
 # then prints the budgets (TOKENWELL_SKIP_BENCH=1 skips them). Non-interactive;
 # exits non-zero on failure.
@@ -54,7 +55,7 @@ status=0
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 node --test --test-reporter=spec \
-  test/vectors.test.mjs test/faults.test.mjs test/api.test.mjs test/errors.test.mjs test/logging.test.mjs test/schema.test.mjs test/events.test.mjs test/otel.test.mjs test/redis.test.mjs test/edge.test.mjs test/runtimes.test.mjs test/pack.test.mjs test/bundlers.test.mjs test/cold.test.mjs 2>&1 | tee "$report" || status=$?
+  test/vectors.test.mjs test/faults.test.mjs test/api.test.mjs test/adapters.test.mjs test/errors.test.mjs test/logging.test.mjs test/schema.test.mjs test/events.test.mjs test/otel.test.mjs test/redis.test.mjs test/edge.test.mjs test/runtimes.test.mjs test/pack.test.mjs test/bundlers.test.mjs test/cold.test.mjs 2>&1 | tee "$report" || status=$?
 passed="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$report" | tail -1)"
 failed="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$report" | tail -1)"
 

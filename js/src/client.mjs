@@ -336,6 +336,14 @@ function redirectedElsewhere(response, input) {
   }
 }
 
+// Whether `init.body` is a stream (a web ReadableStream, or an async iterable as
+// Node's fetch takes): fetch read it, and it cannot be sent again.
+function oneShotBody(init) {
+  const body = init?.body;
+  return body !== null && typeof body === 'object'
+    && (typeof body.getReader === 'function' || typeof body[Symbol.asyncIterator] === 'function');
+}
+
 // Events. The core hands each one over as an array, in this order (see
 // src/wasm/exports.rs); the table (schema/events.json, bundled as tables.mjs)
 // names each event's fields, in snake_case: the event objects have them in
@@ -556,7 +564,8 @@ export class TokenClient {
 
   /**
    * `fetch` with `Authorization: <token>` added; on a 401 the token is
-   * invalidated and the request retried once with a fresh one (`options` as for token()).
+   * invalidated and the request retried once with a fresh one (`options` as for token()),
+   * unless the 401 came from another origin after a redirect or `init.body` was a stream.
    */
   async fetch(input, init = undefined, options = undefined) {
     // A Request's body can be read once: keep a copy for the retry.
@@ -564,7 +573,7 @@ export class TokenClient {
     const waitUntil = options?.waitUntil;
     const first = await this.#ask(true, waitUntil);
     const response = await globalThis.fetch(input, withAuthorization(input, init, first.header));
-    if (response.status !== 401 || redirectedElsewhere(response, input)) return response;
+    if (response.status !== 401 || redirectedElsewhere(response, input) || oneShotBody(init)) return response;
     try { await response.body?.cancel(); } catch { /* already consumed or closed */ }
     this.invalidate(first.token.accessToken, options);
     const second = await this.#ask(true, waitUntil);

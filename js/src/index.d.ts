@@ -386,7 +386,10 @@ export declare class TokenClient {
   authorizationHeader(options?: CallOptions): Promise<string>;
   /** Drops the cached token if it is still `token` (and its record in a shared store). Returns whether it did. */
   invalidate(token: string, options?: CallOptions): boolean;
-  /** `fetch` with the Authorization header; on a 401, invalidates and retries once with a fresh token. */
+  /**
+   * `fetch` with the Authorization header; on a 401 from the origin asked, invalidates and retries once with a
+   * fresh token (not when `init.body` is a stream: it was read, and cannot be sent again).
+   */
   fetch(input: string | URL | Request, init?: RequestInit, options?: CallOptions): Promise<Response>;
   /** Resolves once no token fetch is in flight and the store removals of earlier `invalidate` calls are done. */
   settle(): Promise<void>;

@@ -1,4 +1,5 @@
-// The bundler matrix: the packed tarball, installed in a consumer project, bundled
+// The bundler matrix: the packed tarball (tokenwell/axios and tokenwell/ky too),
+// installed in a consumer project, bundled
 // the ways serverless JS is shipped — esbuild ESM and CJS (--platform=node, as
 // AWS CDK's NodejsFunction does), webpack 5 (CJS and ESM output), Vite SSR with
 // everything bundled, @vercel/ncc, bun build (--target=node and --compile), and
@@ -9,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,21 +32,42 @@ function run(cmd, args, { cwd, env = {} } = {}) {
 }
 
 // The consumer: what a Lambda handler or a CLI does. No top-level await (webpack's CJS output).
+// It also bundles tokenwell/ky with the real ky (given a fetch of its own that answers
+// with the Authorization header it was sent) and tokenwell/axios on an instance of the
+// shape it uses (interceptors, getUri, request): esbuild's ESM output cannot bundle
+// axios's Node build (CommonJS that requires Node built-ins), with or without tokenwell;
+// the real axios runs in adapters.test.mjs and, from the tarball, in pack.test.mjs.
 const APP = `import { TokenClient, TokenwellError } from 'tokenwell';
+import ky from 'ky';
+import { attachTokenwell } from 'tokenwell/axios';
+import { tokenwellHooks } from 'tokenwell/ky';
 const url = process.env.MOCK_URL;
 const client = new TokenClient({ provider: 'custom', tokenUrl: url + '/custom/token', clientId: 'bundled', clientSecret: process.env.SECRET });
-client.authorizationHeader().then(
-  (header) => console.log('BUNDLE OK ' + header + (new TokenwellError('timeout', 'x') instanceof Error ? '' : ' (no TokenwellError)')),
-  (e) => { console.error('BUNDLE FAILED', e); process.exitCode = 1; },
-);
+const chain = [];
+const axiosShaped = {
+  interceptors: { request: { use: (f) => chain.push(f) - 1, eject() {} }, response: { use: () => 0, eject() {} } },
+  getUri: (config) => config.url,
+  async request(config) { for (const f of chain) config = await f(config); return { status: 200, data: config.headers.Authorization }; },
+};
+attachTokenwell(axiosShaped, client);
+const viaKy = ky.create({ hooks: tokenwellHooks(client), retry: 0, fetch: async (request) => new Response(request.headers.get('authorization')) });
+client.authorizationHeader().then(async (header) => {
+  console.log('BUNDLE OK ' + header + (new TokenwellError('timeout', 'x') instanceof Error ? '' : ' (no TokenwellError)'));
+  console.log('AXIOS OK ' + (await axiosShaped.request({ url: 'http://api.invalid/orders', headers: {} })).data);
+  console.log('KY OK ' + await viaKy.get('http://api.invalid/orders').text());
+}).catch((e) => { console.error('BUNDLE FAILED', e); process.exitCode = 1; });
 `;
 
 const WORKER = `import { TokenClient } from 'tokenwell';
+import ky from 'ky';
+import { tokenwellHooks } from 'tokenwell/ky';
 export default {
   async fetch(request, env) {
     try {
       const client = new TokenClient({ provider: 'custom', tokenUrl: env.MOCK_URL + '/custom/token', clientId: 'bundled', clientSecret: env.SECRET });
-      return new Response('BUNDLE OK ' + await client.authorizationHeader());
+      const viaKy = ky.create({ hooks: tokenwellHooks(client), retry: 0, fetch: async (r) => new Response(r.headers.get('authorization')) });
+      const header = await client.authorizationHeader();
+      return new Response('BUNDLE OK ' + header + '\\nKY OK ' + await viaKy.get('http://api.invalid/orders').text());
     } catch (e) {
       return new Response('BUNDLE FAILED ' + (e?.stack ?? e), { status: 500 });
     }
@@ -67,6 +89,8 @@ before(async () => {
   writeFileSync(join(project, 'wrangler.toml'), 'name = "consumer"\nmain = "worker.mjs"\ncompatibility_date = "2025-01-01"\n');
   const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', join(work, tarball)], { cwd: project });
   assert.equal(installed.code, 0, installed.output);
+  // The optional peer the app uses, as the app would install it (the locked version, linked).
+  for (const peer of ['ky']) symlinkSync(join(JS, 'node_modules', peer), join(project, 'node_modules', peer));
 });
 
 after(async () => {
@@ -114,6 +138,8 @@ async function matrix(name, build, { file, exec = false }) {
     : await run(process.execPath, [join(dir, file)], { cwd: dir, env });
   assert.equal(code, 0, tail(output));
   assert.match(output, new RegExp(`BUNDLE OK Bearer ${token}$`, 'm'));
+  assert.match(output, new RegExp(`AXIOS OK Bearer ${token}$`, 'm'));
+  assert.match(output, new RegExp(`KY OK Bearer ${token}$`, 'm'));
   assert.ok(!output.includes(SECRET), 'the secret stays out of the output');
   assert.equal(await mock.admin.count(), 1, 'one token request');
   report(name, sizeOf(dir), buildMs, readdirSync(dir));
@@ -188,7 +214,7 @@ test('Wrangler deploy --dry-run --outdir, run in workerd (miniflare)', async () 
   });
   try {
     const text = await (await mf.dispatchFetch('http://localhost/')).text();
-    assert.equal(text, `BUNDLE OK Bearer ${token}`);
+    assert.equal(text, `BUNDLE OK Bearer ${token}\nKY OK Bearer ${token}`);
   } finally {
     await mf.dispose();
   }

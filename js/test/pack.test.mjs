@@ -56,13 +56,17 @@ async function admin(path, json) {
   if (!res.ok) throw new Error('admin ' + res.status);
 }`;
 
-test('npm pack ships only dist, README, package.json and the node10 stub of tokenwell/otel', async () => {
+test('npm pack ships only dist, README, package.json and the node10 stubs of tokenwell/otel, /axios and /ky', async () => {
   const { code, output, stdout } = await run('npm', ['pack', '--dry-run', '--json'], JS);
   assert.equal(code, 0, output);
   const files = JSON.parse(stdout)[0].files.map((f) => f.path).sort();
   assert.ok(files.includes('dist/tokenwell_bg.wasm') && files.includes('dist/index.cjs') && files.includes('dist/index.mjs'));
-  assert.ok(files.every((f) => f.startsWith('dist/') || ['README.md', 'package.json', 'otel/package.json'].includes(f)), files.join(' '));
-  assert.ok(files.includes('dist/otel.mjs') && files.includes('dist/otel.cjs') && files.includes('dist/otel.d.mts'));
+  const stubs = ['otel/package.json', 'axios/package.json', 'ky/package.json'];
+  assert.ok(files.every((f) => f.startsWith('dist/') || ['README.md', 'package.json', ...stubs].includes(f)), files.join(' '));
+  for (const stub of stubs) assert.ok(files.includes(stub), stub);
+  for (const entry of ['otel', 'axios', 'ky']) {
+    for (const ext of ['mjs', 'cjs', 'd.mts', 'd.cts']) assert.ok(files.includes(`dist/${entry}.${ext}`), `dist/${entry}.${ext}`);
+  }
 });
 
 test('the installed tarball works with import (ESM)', async () => {
@@ -248,6 +252,73 @@ export const names = METRIC_KINDS.map((m) => m.name);
 import otel = require('tokenwell/otel');
 import tw = require('tokenwell');
 export const handle = otel.instrument(new tw.TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: 'b' }));
+`);
+  const { code, output } = await tsc(project, { compilerOptions: {
+    strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext',
+    target: 'es2022', lib: ['es2022', 'dom'], types: [] }, files: ['use.mts', 'use.cts'] });
+  assert.equal(code, 0, output);
+});
+
+test('tokenwell/axios and tokenwell/ky from the installed tarball: import, require and types, with axios and ky beside it', async () => {
+  const project = join(dir, 'http');
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  symlinkSync(join(dir, 'project', 'node_modules', 'tokenwell'), join(project, 'node_modules', 'tokenwell'));
+  // Beside the installed package (its real path), where its declarations resolve them, and in the project.
+  for (const modules of [join(dir, 'project', 'node_modules'), join(project, 'node_modules')]) {
+    for (const peer of ['axios', 'ky']) {
+      if (!existsSync(join(modules, peer))) symlinkSync(join(JS, 'node_modules', peer), join(modules, peer));
+    }
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'http', private: true, type: 'module' }));
+  // Each library with a transport of its own that answers with the header it was sent.
+  const use = (load) => `${load}
+${admin.replace('MOCK', mock.url)}
+(async () => {
+  await admin('/__admin/reset');
+  await admin('/__admin/script', { responses: [{ json: { access_token: 'packed-http', token_type: 'Bearer', expires_in: 600 } }] });
+  const client = new tw.TokenClient({ provider: 'custom', tokenUrl: URL + '/custom/token', clientId: 'c', clientSecret: 's3cr3t-pack' });
+  const viaAxios = axios.create({ adapter: async (config) => ({ data: String(config.headers.Authorization), status: 200, statusText: 'OK', headers: {}, config, request: {} }) });
+  withAxios.attachTokenwell(viaAxios, client);
+  const viaKy = ky.create({ hooks: withKy.tokenwellHooks(client), fetch: async (request) => new Response(request.headers.get('authorization')) });
+  console.log('HTTP OK', (await viaAxios.get('http://api.invalid/')).data, await viaKy.get('http://api.invalid/').text());
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+  writeFileSync(join(project, 'esm.mjs'), use(`import * as tw from 'tokenwell';
+import axios from 'axios';
+import ky from 'ky';
+import * as withAxios from 'tokenwell/axios';
+import * as withKy from 'tokenwell/ky';`));
+  // (ky is ESM only: a CommonJS app imports it; the tokenwell entries are required.)
+  writeFileSync(join(project, 'cjs.cjs'), use(`const tw = require('tokenwell');
+const axios = require('axios');
+const withAxios = require('tokenwell/axios');
+const withKy = require('tokenwell/ky');
+let ky;`).replace('(async () => {', "(async () => {\n  ky = (await import('ky')).default;"));
+  for (const file of ['esm.mjs', 'cjs.cjs']) {
+    const { code, output } = await run(process.execPath, [file], project);
+    assert.equal(code, 0, `${file}: ${output}`);
+    assert.match(output, /HTTP OK Bearer packed-http Bearer packed-http/, file);
+  }
+  writeFileSync(join(project, 'use.mts'), `
+import { TokenClient } from 'tokenwell';
+import axios from 'axios';
+import ky from 'ky';
+import { attachTokenwell, type TokenwellAttachment } from 'tokenwell/axios';
+import { tokenwellHooks, type TokenwellHooks } from 'tokenwell/ky';
+const client = new TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: 'b' });
+export const attached: TokenwellAttachment = attachTokenwell(axios.create(), client, { waitUntil: (p) => void p });
+export const onAxios = attachTokenwell(axios, client);
+const hooks: TokenwellHooks = tokenwellHooks(client);
+export const api = ky.create({ hooks });
+export const extended = ky.extend({ hooks: tokenwellHooks(client) });
+`);
+  writeFileSync(join(project, 'use.cts'), `
+import withAxios = require('tokenwell/axios');
+import withKy = require('tokenwell/ky');
+import tw = require('tokenwell');
+const client = new tw.TokenClient({ provider: 'custom', tokenUrl: 'https://x/t', clientId: 'a', clientSecret: 'b' });
+export const hooks = withKy.tokenwellHooks(client);
+export const attach = (instance: Parameters<typeof withAxios.attachTokenwell>[0]) => withAxios.attachTokenwell(instance, client).eject;
 `);
   const { code, output } = await tsc(project, { compilerOptions: {
     strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext',

@@ -17,6 +17,7 @@ import asyncio
 import datetime
 from typing import Dict, Optional
 
+import aiohttp
 import httpx
 
 import tokenwell
@@ -24,6 +25,7 @@ from tokenwell import AccessToken, Event, ManualClock, MemoryStore, Status, Toke
 from tokenwell.otel import OpenTelemetry
 from tokenwell.httpx import TokenwellAuth as HttpxAuth
 from tokenwell.requests import TokenwellAuth as RequestsAuth
+from tokenwell.aiohttp import TokenwellMiddleware
 
 
 def use(client: TokenClient) -> None:
@@ -47,6 +49,13 @@ def use(client: TokenClient) -> None:
 async def use_async(client: TokenClient) -> str:
     token = await client.token_async()
     return token.access_token + await client.authorization_header_async()
+
+
+async def use_aiohttp(client: TokenClient) -> int:
+    middleware: aiohttp.ClientMiddlewareType = TokenwellMiddleware(client)
+    async with aiohttp.ClientSession(middlewares=(middleware,)) as session:
+        async with session.get("https://api.example.com/orders") as response:
+            return response.status
 
 
 class DictStore:

@@ -9,7 +9,7 @@
 The cache, refresh-ahead, single flight and backoff are the Rust core's; this
 package is a thin, typed layer over its uniffi bindings (``tokenwell._ffi``, which
 is generated and private). Your own shared store: :class:`Store` (sync) or
-:class:`AsyncStore`, with a lock: :class:`LockingStore`, :class:`AsyncLockingStore`. Adapters: :mod:`tokenwell.httpx`, :mod:`tokenwell.requests`. Observability:
+:class:`AsyncStore`, with a lock: :class:`LockingStore`, :class:`AsyncLockingStore`. Adapters: :mod:`tokenwell.httpx`, :mod:`tokenwell.requests`, :mod:`tokenwell.aiohttp`. Observability:
 ``TokenClient(..., on_event=…)`` (:class:`Event`), :meth:`TokenClient.status`,
 OpenTelemetry: :mod:`tokenwell.otel`.
 """

@@ -50,13 +50,18 @@ class TokenwellAuth(AuthBase):
                 body_pos = None
 
         origin = _origin(r.url)
+        # One retry per call: requests copies this hook (the same function) onto the
+        # requests of the redirects it follows, the retry's included.
+        retried = [False]
 
         def retry_on_401(response: requests.Response, **kwargs: Any) -> requests.Response:
             # requests copies hooks onto the requests of redirects, and strips the
             # header on one to another host: a 401 from there gets no token.
-            if _origin(response.request.url) != origin:
+            if _origin(response.request.url) != origin or retried[0]:
                 return response
-            return self._retry_on_401(response, token, body_pos, **kwargs)
+            second = self._retry_on_401(response, token, body_pos, **kwargs)
+            retried[0] = second is not response
+            return second
 
         r.register_hook("response", retry_on_401)
         return r
@@ -79,6 +84,9 @@ class TokenwellAuth(AuthBase):
         retry: Any = response.request.copy()
         # Straight into the request: no local holds the token (a captured frame's locals).
         retry.headers["Authorization"] = self._client.authorization_header()
+        # requests builds the request of a redirect the retry answers from the request
+        # that got the 401: that one carries the new token too.
+        response.request.headers["Authorization"] = retry.headers["Authorization"]
         retry._tokenwell_retried = True
         extract_cookies_to_jar(retry._cookies, response.request, response.raw)
         retry.prepare_cookies(retry._cookies)
