@@ -190,6 +190,7 @@ impl Profile {
         let policy = cfg.policy.clone();
         check_policy(&policy)?;
         check_timeouts(cfg)?;
+        check_store_topology(cfg.store.as_ref())?;
         check_name(cfg.name.as_deref())?;
         let profile = Profile {
             provider: cfg.provider,
@@ -402,6 +403,57 @@ fn check_timeouts(cfg: &TokenConfig) -> Result<()> {
     Ok(())
 }
 
+/// `cluster_nodes` and `sentinel` describe where `redis_url`'s server is: each
+/// needs it, they exclude each other, and each names at least one `host:port`.
+fn check_store_topology(store: Option<&crate::config::StoreOptions>) -> Result<()> {
+    let Some(store) = store else { return Ok(()) };
+    let (field, nodes) = match (&store.cluster_nodes, &store.sentinel) {
+        (None, None) => return Ok(()),
+        (Some(_), Some(_)) => {
+            return Err(Error::config(
+                "store.cluster_nodes and store.sentinel exclude each other",
+            ))
+        }
+        (Some(nodes), None) => ("store.cluster_nodes", nodes),
+        (None, Some(sentinel)) => {
+            if sentinel.service.is_empty() || sentinel.service.chars().any(char::is_whitespace) {
+                return Err(Error::config(
+                    "store.sentinel.service must be the name the sentinels monitor (no spaces)",
+                ));
+            }
+            ("store.sentinel.nodes", &sentinel.nodes)
+        }
+    };
+    if store.redis_url.is_none() {
+        return Err(Error::config(format!(
+            "{field} needs store.redis_url (the data nodes' user, password and TLS)"
+        )));
+    }
+    if nodes.is_empty() || nodes.len() > 64 || !nodes.iter().all(|n| host_port(n).is_some()) {
+        return Err(Error::config(format!(
+            "{field} must list 1 to 64 nodes as host:port"
+        )));
+    }
+    Ok(())
+}
+
+/// `host:port` (an IPv6 host in brackets), or `None`.
+pub(crate) fn host_port(node: &str) -> Option<(&str, u16)> {
+    let (host, port) = node.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let valid = !bare.is_empty()
+        && bare.len() <= 253
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        && (bare.len() == host.len()) != bare.contains(':');
+    valid.then_some((bare, port))
+}
+
 fn check_policy(p: &Policy) -> Result<()> {
     let ratio = |r: f64| (0.0..=1.0).contains(&r);
     let jitter = p.refresh_jitter_ratio.unwrap_or(0.0);
@@ -479,6 +531,70 @@ mod tests {
             let e = build(&extra).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Config);
             assert!(e.detail().contains(field), "{}", e.detail());
+        }
+    }
+
+    #[test]
+    fn cluster_and_sentinel_need_a_url_and_valid_nodes() {
+        let build = |store: &str| {
+            let json = format!(
+                r#"{{"provider":"custom","token_url":"https://a.example/t","client_id":"i","client_secret":"s","store":{store}}}"#
+            );
+            TokenConfig::from_json(&json).and_then(|c| Profile::resolve(&c).map(|_| ()))
+        };
+        let url = r#""redis_url":"redis://:pw@h""#;
+        for good in [
+            format!(
+                r#"{{{url},"cluster_nodes":["10.0.0.1:7000","cache-2.internal:7001","[::1]:7002"]}}"#
+            ),
+            format!(r#"{{{url},"sentinel":{{"nodes":["s1:26379"],"service":"mymaster"}}}}"#),
+        ] {
+            build(&good).unwrap();
+        }
+        for (bad, field) in [
+            (
+                r#"{"cluster_nodes":["h:7000"]}"#.to_owned(),
+                "needs store.redis_url",
+            ),
+            (
+                format!(r#"{{{url},"cluster_nodes":[]}}"#),
+                "store.cluster_nodes",
+            ),
+            (
+                format!(r#"{{{url},"cluster_nodes":["h"]}}"#),
+                "store.cluster_nodes",
+            ),
+            (
+                format!(r#"{{{url},"cluster_nodes":["h:0"]}}"#),
+                "store.cluster_nodes",
+            ),
+            (
+                format!(r#"{{{url},"cluster_nodes":["::1:7000"]}}"#),
+                "store.cluster_nodes",
+            ),
+            (
+                format!(r#"{{{url},"cluster_nodes":["h/x:7000"]}}"#),
+                "store.cluster_nodes",
+            ),
+            (
+                format!(r#"{{{url},"sentinel":{{"nodes":["s:1"],"service":""}}}}"#),
+                "store.sentinel.service",
+            ),
+            (
+                format!(r#"{{{url},"sentinel":{{"nodes":[],"service":"m"}}}}"#),
+                "store.sentinel.nodes",
+            ),
+            (
+                format!(
+                    r#"{{{url},"cluster_nodes":["h:1"],"sentinel":{{"nodes":["s:1"],"service":"m"}}}}"#
+                ),
+                "exclude each other",
+            ),
+        ] {
+            let e = build(&bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{bad}");
+            assert!(e.detail().contains(field), "{bad}: {}", e.detail());
+            assert!(!e.detail().contains("pw"), "{}", e.detail());
         }
     }
 

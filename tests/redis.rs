@@ -10,7 +10,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,6 +23,11 @@ use tokenwell::native::RedisStore;
 use tokenwell::request::HttpRequest;
 use tokenwell::response::HttpResponse;
 use tokenwell::{ErrorKind, Event, EventSink, Result, Store, TokenClient, TokenConfig, Transport};
+
+#[path = "common/redis_servers.rs"]
+mod servers;
+
+use servers::{Access, Cluster, Sentinels};
 
 // ---------------------------------------------------------------- the server
 
@@ -40,53 +45,10 @@ struct Redis {
 }
 
 fn redis_server() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    let found = on_path
-        .into_iter()
-        .chain(
-            [
-                "/usr/bin",
-                "/usr/local/bin",
-                "/usr/sbin",
-                "/opt/homebrew/bin",
-            ]
-            .map(PathBuf::from),
-        )
-        .map(|dir| dir.join("redis-server"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        assert!(
-            !ci,
-            "redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)"
-        );
-        eprintln!(
-            "SKIP tests/redis.rs: redis-server not found (apt-get install redis-server, or `make test`, installs it)"
-        );
-    }
-    found
+    servers::redis_binary("redis-server")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir(label: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "tokenwell-redis-{label}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use servers::{free_port, temp_dir};
 
 impl Redis {
     /// A plain server, or `None` (skip) when there is no redis-server.
@@ -816,6 +778,348 @@ async fn tls_with_a_private_ca() {
     assert!(logged.contains("StoreFailed"), "{logged}");
     assert!(!logged.contains(password), "{logged}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ------------------------------------------------------ cluster and sentinel
+
+/// `--user` and an ACL user's rules, one argument each (as redis.conf reads them).
+fn user_args(rules: &str) -> Vec<String> {
+    std::iter::once("--user")
+        .chain(rules.split_whitespace())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A synchronous cluster connection for looking at what the store wrote.
+fn raw_cluster(cluster: &Cluster) -> redis::cluster::ClusterConnection {
+    let urls: Vec<String> = cluster
+        .nodes
+        .iter()
+        .map(|n| cluster.access.url(n.port))
+        .collect();
+    let mut builder = redis::cluster::ClusterClientBuilder::new(urls);
+    if let Some((ca, _)) = &cluster.access.tls {
+        builder = builder.certs(redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(std::fs::read(ca).unwrap()),
+        });
+    }
+    builder.build().unwrap().get_connection().unwrap()
+}
+
+fn cluster_get(conn: &mut redis::cluster::ClusterConnection, key: &str) -> Option<String> {
+    redis::cmd("GET").arg(key).query(conn).unwrap()
+}
+
+/// The store options of a cluster, as the default user or as `user`.
+fn cluster_store(cluster: &Cluster, user: Option<(&str, &str)>) -> serde_json::Value {
+    let port = cluster.nodes[0].port;
+    let url = match user {
+        Some(user) => cluster.access.url_as(Some(user), port),
+        None => cluster.access.url(port),
+    };
+    let mut store = serde_json::json!({"redis_url": url, "cluster_nodes": cluster.addresses()});
+    if let Some((ca, _)) = &cluster.access.tls {
+        store["ca_file"] = ca.display().to_string().into();
+    }
+    store
+}
+
+/// The Redis Cluster end to end, on one cluster (3 primaries, 3 replicas):
+/// the scripts' rules on cluster slots, one token shared, a user without
+/// scripting (plain GET/DEL on the right nodes, one warning), and the key's
+/// primary killed mid-run: no caller error, and at most one extra request
+/// once the replica took over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let noscript_pw = "cluster-noscript-pw-7f2e";
+    let user = format!("noscript on >{noscript_pw} ~* +@all -@scripting");
+    let started = Instant::now();
+    let Some(mut cluster) = Cluster::start(Access::default(), &user_args(&user)) else {
+        return;
+    };
+    println!("cluster: 6 nodes up and healthy in {:?}", started.elapsed());
+    let mut raw = raw_cluster(&cluster);
+
+    // The scripts' rules, on keys of several slots.
+    let options: StoreOptions = serde_json::from_value(cluster_store(&cluster, None)).unwrap();
+    let store =
+        RedisStore::new(&options, &cluster.access.url(cluster.nodes[0].port).into()).unwrap();
+    for tag in ["a", "b", "c", "d"] {
+        let (k, l) = (format!("t:{{{tag}}}:t"), format!("t:{{{tag}}}:l"));
+        assert!(store.try_lock(&l, "me", 60_000).await.unwrap());
+        assert!(!store.try_lock(&l, "you", 60_000).await.unwrap());
+        store
+            .publish(&k, "2000.aa.x", 60_000, Some((&l, "me")))
+            .await
+            .unwrap();
+        assert_eq!(cluster_get(&mut raw, &l), None, "{tag}: released");
+        store.publish(&k, "1000.bb.y", 60_000, None).await.unwrap();
+        assert_eq!(store.get(&k).await.unwrap().as_deref(), Some("2000.aa.x"));
+        store.remove_if(&k, "aa").await.unwrap();
+        assert_eq!(cluster_get(&mut raw, &k), None, "{tag}: removed");
+    }
+
+    // One token for every client.
+    let endpoint = Endpoint::new(50);
+    let store_json = cluster_store(&cluster, None);
+    let clients: Vec<TokenClient> = (0..4)
+        .map(|_| client_with(&endpoint, store_json.clone(), SECRET, None))
+        .collect();
+    let tokens = futures::future::join_all(clients.iter().map(|c| c.token())).await;
+    let first = tokens[0].as_ref().unwrap().clone();
+    assert!(tokens.iter().all(|t| t.as_ref().unwrap() == &first));
+    assert_eq!(endpoint.count(), 1, "one request for the cluster's clients");
+
+    // Without scripting: plain GET and DEL reach the key's node, one warning.
+    let keys = Keys::for_config(&config(SECRET, store_json.clone())).unwrap();
+    let _: () = redis::cmd("DEL").arg(&keys.token).query(&mut raw).unwrap();
+    let before = warnings().len();
+    let noscript = cluster_store(&cluster, Some(("noscript", noscript_pw)));
+    let cold = Endpoint::new(0);
+    for n in 1..=3 {
+        let started = Instant::now();
+        let c = client_with(&cold, noscript.clone(), SECRET, None);
+        c.token().await.unwrap();
+        assert!(
+            started.elapsed() < COLD_BUDGET,
+            "cold client {n}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            cluster_get(&mut raw, &keys.lock),
+            None,
+            "the lock was released"
+        );
+    }
+    let said = warnings()[before..].to_vec();
+    let refused = said
+        .iter()
+        .filter(|w| w.contains("refuses to run scripts"))
+        .count();
+    assert_eq!(refused, 1, "reported once: {said:#?}");
+    assert!(!said.iter().any(|w| w.contains(noscript_pw)), "{said:#?}");
+
+    // The key's primary killed mid-run: callers keep getting tokens.
+    let a = client_with(&endpoint, store_json.clone(), SECRET, None);
+    let shared = a.token().await.unwrap();
+    a.settle().await;
+    let primary = cluster.primary_of(&keys.token);
+    let before = endpoint.count();
+    let killed_at = Instant::now();
+    cluster.kill(primary);
+    let mut during = 0;
+    // Cold processes starting while the cluster fails over: each gets a token.
+    while cluster.primary_of(&keys.token) == primary {
+        let c = client_with(&endpoint, store_json.clone(), SECRET, None);
+        c.token().await.unwrap();
+        assert_eq!(
+            a.token().await.unwrap(),
+            shared,
+            "a warm client is untouched"
+        );
+        during += 1;
+        assert!(killed_at.elapsed() < Duration::from_secs(20), "no failover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failover = killed_at.elapsed();
+    let during_requests = endpoint.count() - before;
+    cluster.wait_healthy();
+    let after_failover = endpoint.count();
+    // Processes starting after the failover: they share (one fetch at most,
+    // should the record have been lost with the primary).
+    let late: Vec<TokenClient> = (0..5)
+        .map(|_| client_with(&endpoint, store_json.clone(), SECRET, None))
+        .collect();
+    let mut late_tokens = Vec::new();
+    for c in &late {
+        late_tokens.push(c.token().await.unwrap());
+        c.settle().await;
+    }
+    let extra = endpoint.count() - after_failover;
+    println!(
+        "cluster failover: promoted after {failover:?}; {during} cold clients during it made \
+         {during_requests} request(s); 5 cold clients after it made {extra}"
+    );
+    assert!(
+        extra <= 1,
+        "at most one extra request per failover: {extra}"
+    );
+    assert!(
+        late_tokens.iter().all(|t| t == &late_tokens[0]),
+        "shared again"
+    );
+}
+
+/// `rediss://` and an ACL user with only the documented rules, on a cluster
+/// and on a standalone server: one token shared, no store failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_an_acl_user_with_the_documented_rules_on_a_cluster() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir("cluster-tls");
+    let (ca, cert, key) = (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    );
+    make_certificates(&ca, &cert, &key);
+    let tls_args: Vec<String> = [
+        "--tls-cert-file",
+        cert.to_str().unwrap(),
+        "--tls-key-file",
+        key.to_str().unwrap(),
+        "--tls-ca-cert-file",
+        ca.to_str().unwrap(),
+        "--tls-auth-clients",
+        "no",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let access = Access {
+        password: Some("cluster-admin-pw-1b7c".to_owned()),
+        tls: Some((ca.clone(), tls_args)),
+    };
+    let pw = "cluster-tw-pw-90ad";
+    let rules = format!("tokenwell on >{pw} {CLUSTER_ACL_RULES} ~tokenwell:*");
+    let Some(cluster) = Cluster::start(access, &user_args(&rules)) else {
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    };
+    let store = cluster_store(&cluster, Some(("tokenwell", pw)));
+    assert!(store["redis_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("rediss://tokenwell:"));
+    let endpoint = Endpoint::new(0);
+    let events = Arc::new(Events::default());
+    let a = client_with(&endpoint, store.clone(), SECRET, Some(events.clone()));
+    let t = a.token().await.unwrap();
+    a.settle().await;
+    let b = client_with(&endpoint, store, SECRET, Some(events.clone()));
+    assert_eq!(
+        b.token().await.unwrap(),
+        t,
+        "shared over TLS on the cluster"
+    );
+    assert_eq!(endpoint.count(), 1);
+    let seen = events.0.lock().unwrap().join("\n");
+    assert!(!seen.contains("StoreFailed"), "{seen}");
+    assert!(!seen.contains(pw), "{seen}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What an ACL user needs on a cluster beyond a standalone server's rules:
+/// the cluster client reads the slot map (`CLUSTER SLOTS`).
+const CLUSTER_ACL_RULES: &str = "+get +set +del +eval +evalsha +script|load +cluster|slots";
+
+/// Sentinel: the primary killed mid-run, then the old primary back as a
+/// replica, then a planned failover (the client's connection is then to a
+/// demoted primary, which answers writes with `READONLY`). No caller error;
+/// sharing resumes within the failover time plus the breaker's backoff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentinel_failovers_never_fail_a_caller() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
+    let Some(mut deployment) = Sentinels::start(Access::default()) else {
+        return;
+    };
+    println!(
+        "sentinel: primary, replica and 3 sentinels settled in {:?}",
+        started.elapsed()
+    );
+    let primary = deployment.data[0].port;
+    let store = serde_json::json!({
+        "redis_url": deployment.access.url(primary),
+        "sentinel": {"nodes": deployment.addresses(), "service": servers::SERVICE},
+    });
+    let endpoint = Endpoint::new(0);
+    let a = client_with(&endpoint, store.clone(), SECRET, None);
+    let b = client_with(&endpoint, store.clone(), SECRET, None);
+
+    /// One round: `a` fetches a new token and publishes it; whether `b`
+    /// then adopts it without a request of its own.
+    async fn shared_round(a: &TokenClient, b: &TokenClient, endpoint: &Endpoint) -> bool {
+        let old = a.token().await.unwrap();
+        a.invalidate(old.secret());
+        a.settle().await;
+        let new = a.token().await.unwrap();
+        a.settle().await;
+        let before = endpoint.count();
+        let seen = b.token().await.unwrap();
+        if seen != new {
+            b.invalidate(seen.secret());
+            b.settle().await;
+        }
+        let adopted = b.token().await.unwrap();
+        adopted == new && endpoint.count() == before
+    }
+    assert!(
+        shared_round(&a, &b, &endpoint).await,
+        "shared before any failover"
+    );
+
+    /// Rounds until one is shared again; returns how long it took.
+    async fn until_shared(a: &TokenClient, b: &TokenClient, endpoint: &Endpoint) -> Duration {
+        let since = Instant::now();
+        while !shared_round(a, b, endpoint).await {
+            assert!(
+                since.elapsed() < Duration::from_secs(60),
+                "sharing never resumed"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        since.elapsed()
+    }
+
+    // 1. The primary killed: the sentinels promote the replica.
+    let requests = endpoint.count();
+    deployment.node(primary).kill();
+    let resumed = until_shared(&a, &b, &endpoint).await;
+    let replica = deployment.data[1].port;
+    assert_eq!(deployment.primary_port(0), Some(replica), "promoted");
+    println!(
+        "sentinel kill: sharing resumed {resumed:?} after the kill ({} requests meanwhile)",
+        endpoint.count() - requests
+    );
+    assert!(resumed < Duration::from_secs(3 + 30), "{resumed:?}");
+
+    // 2. The old primary back: the sentinels make it a replica.
+    deployment.node(primary).restart();
+    deployment.wait_settled(replica);
+    assert!(
+        shared_round(&a, &b, &endpoint).await,
+        "shared with the old primary a replica"
+    );
+
+    // 3. A planned failover back to it: live connections to a primary that
+    //    is a replica now; its READONLY answers make the client look again.
+    let mut sentinel = deployment.sentinel(0).unwrap();
+    let _: () = redis::cmd("SENTINEL")
+        .arg("FAILOVER")
+        .arg(servers::SERVICE)
+        .query(&mut sentinel)
+        .unwrap();
+    let switched = Instant::now();
+    while deployment.primary_port(0) != Some(primary) {
+        assert!(
+            switched.elapsed() < Duration::from_secs(20),
+            "no planned failover"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resumed = until_shared(&a, &b, &endpoint).await;
+    println!(
+        "sentinel planned failover: switched in {:?}, then sharing resumed within {resumed:?}",
+        switched.elapsed() - resumed
+    );
+    let mut c = deployment.access.connect(replica).unwrap();
+    let role: Vec<redis::Value> = redis::cmd("ROLE").query(&mut c).unwrap();
+    assert_eq!(
+        role[0],
+        redis::Value::BulkString(b"slave".to_vec()),
+        "demoted"
+    );
 }
 
 fn make_certificates(ca: &Path, cert: &Path, key: &Path) {
