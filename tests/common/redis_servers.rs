@@ -415,6 +415,13 @@ impl Sentinels {
             args.extend(access.server_args(port));
             data.push(Node::spawn(args, port));
         }
+        // The replica in sync before the sentinels start: they list the
+        // replicas a primary reports, every 10 s after the first time.
+        let access_ = access.clone();
+        let replica = data[1].port;
+        wait_for("the replica syncs", Duration::from_secs(10), || {
+            replica_in_sync(&access_, replica)
+        });
         let mut sentinels = Vec::new();
         for i in 0..3 {
             let port = free_port();
@@ -490,15 +497,8 @@ impl Sentinels {
         });
         // And the replica in sync, so a failover loses nothing written so far.
         let replica = self.data.iter().find(|n| n.port != primary).unwrap().port;
-        wait_for("the replica syncs", Duration::from_secs(10), || {
-            let Ok(mut c) = self.access.connect(replica) else {
-                return false;
-            };
-            let info: String = redis::cmd("INFO")
-                .arg("replication")
-                .query(&mut c)
-                .unwrap_or_default();
-            info.contains("master_link_status:up")
+        wait_for("the replica syncs", Duration::from_secs(30), || {
+            replica_in_sync(&self.access, replica)
         });
     }
 
@@ -514,6 +514,18 @@ impl Sentinels {
     pub fn node(&mut self, port: u16) -> &mut Node {
         self.data.iter_mut().find(|n| n.port == port).unwrap()
     }
+}
+
+/// Whether the node on `port` is a replica in sync with its primary.
+fn replica_in_sync(access: &Access, port: u16) -> bool {
+    let Ok(mut c) = access.connect(port) else {
+        return false;
+    };
+    let info: String = redis::cmd("INFO")
+        .arg("replication")
+        .query(&mut c)
+        .unwrap_or_default();
+    info.contains("master_link_status:up")
 }
 
 impl Drop for Sentinels {
