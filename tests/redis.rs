@@ -1236,12 +1236,26 @@ mod processes {
 
         /// A probe config file: the deliveroo preset on the mock, this Redis.
         fn config(&self, dir: &Path, redis: &Redis, http: serde_json::Value) -> PathBuf {
+            self.config_with_store(
+                dir,
+                serde_json::json!({"redis_url": redis.url(), "timeout_ms": 2000}),
+                http,
+            )
+        }
+
+        /// A probe config file: the deliveroo preset on the mock, this store.
+        fn config_with_store(
+            &self,
+            dir: &Path,
+            store: serde_json::Value,
+            http: serde_json::Value,
+        ) -> PathBuf {
             let file = dir.join("probe.json");
             let value = serde_json::json!({
                 "provider": "deliveroo", "environment": "sandbox",
                 "base_url": format!("{}/deliveroo", self.1),
                 "client_id": "probe-client", "client_secret": SECRET,
-                "store": {"redis_url": redis.url(), "timeout_ms": 2000},
+                "store": store,
                 "http": http,
             });
             std::fs::write(&file, value.to_string()).unwrap();
@@ -1356,6 +1370,47 @@ mod processes {
         let timings: Vec<u64> = lines.iter().map(ms).collect();
         println!(
             "8 processes x 50 callers: {} request(s); per-process ms {timings:?}",
+            mock.requests()
+        );
+        assert_eq!(mock.requests(), 1, "one request for the whole fleet");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// 8 processes × 50 concurrent callers on a Redis Cluster, lined up on a
+    /// cold cache: one token request for all of them.
+    #[test]
+    fn eight_processes_times_fifty_callers_on_a_cluster_make_one_request() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(cluster) = Cluster::start(Access::default(), &[]) else {
+            return;
+        };
+        let mock = start_mock();
+        mock.admin("POST", "/__admin/config", r#"{"latency_ms": 300}"#);
+        let dir = temp_dir("cluster-fleet");
+        let mut store = cluster_store(&cluster, None);
+        store["timeout_ms"] = 2000.into();
+        let config = mock.config_with_store(&dir, store, serde_json::json!({}));
+        let start_at = (now_ms() + 1_500).to_string();
+        let probes: Vec<Probe> = (0..8)
+            .map(|_| {
+                probe(
+                    &config,
+                    &["--callers", "50", "--start-at-unix-ms", &start_at],
+                )
+            })
+            .collect();
+        let lines: Vec<Line> = probes
+            .into_iter()
+            .flat_map(|p| p.lines(Duration::from_secs(20)))
+            .collect();
+        assert_eq!(lines.len(), 8);
+        for line in &lines {
+            assert_eq!(line["tokens"], "1", "{line:?}");
+            assert_eq!(line["token"], lines[0]["token"], "one token for all");
+        }
+        let timings: Vec<u64> = lines.iter().map(ms).collect();
+        println!(
+            "cluster: 8 processes x 50 callers: {} request(s); per-process ms {timings:?}",
             mock.requests()
         );
         assert_eq!(mock.requests(), 1, "one request for the whole fleet");

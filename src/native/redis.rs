@@ -1009,6 +1009,85 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_has_database_0_and_names_its_nodes() {
+        let cluster = |url: &str, nodes: &[&str]| {
+            let options = StoreOptions {
+                cluster_nodes: Some(nodes.iter().map(|n| n.to_string()).collect()),
+                ..StoreOptions::default()
+            };
+            RedisStore::new(&options, &Secret::from(url))
+        };
+        let s = cluster(
+            "rediss://tw:hunter2-pw@cache:6379/0",
+            &["10.0.0.1:7000", "[::1]:7001"],
+        )
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(
+            debug.contains("cluster") && !debug.contains("hunter2"),
+            "{debug}"
+        );
+        assert!(cluster("redis://cache:6379", &["a:1"]).is_ok());
+        for (url, nodes, why) in [
+            (
+                "redis://:hunter2-pw@cache:6379/2",
+                &["a:1"][..],
+                "database 0",
+            ),
+            (
+                "unix:///run/redis.sock?pass=hunter2-pw",
+                &["a:1"],
+                "redis:// or rediss://",
+            ),
+            ("redis://:hunter2-pw@cache", &["a"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["a b:1"], "host:port"),
+        ] {
+            let e = cluster(url, nodes).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{url}");
+            let text = format!("{e} {e:?}");
+            assert!(
+                text.contains("store.cluster_nodes") && text.contains(why),
+                "{text}"
+            );
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+
+    #[test]
+    fn sentinels_are_named_by_host_and_port() {
+        let sentinel = |url: &str, nodes: &[&str], service: &str| {
+            let options = StoreOptions {
+                sentinel: Some(crate::config::SentinelOptions {
+                    nodes: nodes.iter().map(|n| n.to_string()).collect(),
+                    service: service.to_owned(),
+                }),
+                ..StoreOptions::default()
+            };
+            RedisStore::new(&options, &Secret::from(url))
+        };
+        let s = sentinel(
+            "redis://tw:hunter2-pw@placeholder/3",
+            &["s1:26379", "s2:26379"],
+            "m",
+        )
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(
+            debug.contains("sentinel") && !debug.contains("hunter2"),
+            "{debug}"
+        );
+        for (nodes, service, field) in [
+            (&["s1"][..], "m", "store.sentinel.nodes"),
+            (&[][..], "m", "store.sentinel.nodes"),
+            (&["s1:1"][..], "", "store.sentinel.service"),
+        ] {
+            let e = sentinel("redis://:hunter2-pw@h", nodes, service).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config);
+            assert!(e.to_string().contains(field), "{e}");
+        }
+    }
+
+    #[test]
     fn passwords_are_scrubbed_in_every_spelling() {
         assert_eq!(percent_decode("p%40ss%3Aw%2"), "p@ss:w%2");
         let s = store("redis://admin:s%40cret-pass@127.0.0.1:1").unwrap();
