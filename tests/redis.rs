@@ -1147,6 +1147,137 @@ async fn sentinel_failovers_never_fail_a_caller() {
     assert!(resumed < Duration::from_secs(30), "{resumed:?}");
 }
 
+/// A stand-in sentinel that names whichever primary the test says, and
+/// answers every other command OK (it never demotes anyone itself).
+struct FakeSentinel {
+    port: u16,
+    primary: Arc<std::sync::atomic::AtomicU16>,
+}
+
+impl FakeSentinel {
+    fn start(primary: u16) -> FakeSentinel {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let named = Arc::new(std::sync::atomic::AtomicU16::new(primary));
+        let shared = named.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let named = shared.clone();
+                std::thread::spawn(move || FakeSentinel::serve(stream, &named));
+            }
+        });
+        FakeSentinel {
+            port,
+            primary: named,
+        }
+    }
+
+    /// Reads RESP commands (arrays of bulk strings) and answers each.
+    fn serve(stream: TcpStream, primary: &std::sync::atomic::AtomicU16) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let Some(count) = line
+                .trim()
+                .strip_prefix('*')
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                return;
+            };
+            let mut words = Vec::new();
+            for _ in 0..count {
+                line.clear();
+                reader.read_line(&mut line).unwrap_or(0);
+                let len: usize = line.trim().trim_start_matches('$').parse().unwrap_or(0);
+                let mut word = vec![0; len + 2];
+                if reader.read_exact(&mut word).is_err() {
+                    return;
+                }
+                words.push(String::from_utf8_lossy(&word[..len]).to_ascii_uppercase());
+            }
+            let reply = if words.first().map(String::as_str) == Some("SENTINEL") {
+                let port = primary.load(Ordering::SeqCst).to_string();
+                format!("*2\r\n$9\r\n127.0.0.1\r\n${}\r\n{port}\r\n", port.len())
+            } else {
+                "+OK\r\n".to_owned()
+            };
+            if writer.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// A primary demoted to a replica while the client's connection to it stays
+/// open (no sentinel kills its clients): writes answer `READONLY`, and the
+/// client asks the sentinels again at once instead of failing until the
+/// connection breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_readonly_answer_makes_the_client_ask_the_sentinels_again() {
+    let Some(first) = Redis::start() else { return };
+    let second = {
+        // Redis::start holds the serial lock: the second server is started
+        // by hand, with the same arguments on another port.
+        let port = free_port();
+        let mut args = first.args.clone();
+        let at = args.iter().position(|a| a == "--port").unwrap() + 1;
+        args[at] = port.to_string();
+        let dir = temp_dir("second");
+        let at = args.iter().position(|a| a == "--dir").unwrap() + 1;
+        args[at] = dir.to_str().unwrap().to_owned();
+        let mut node = servers::Node::spawn(args, port);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Access::default().connect(port).is_err() {
+            assert!(Instant::now() < deadline, "the second server starts");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        node.keep_dir(dir);
+        node
+    };
+    let sentinel = FakeSentinel::start(first.port);
+    let store = serde_json::json!({
+        "redis_url": first.url(),
+        "sentinel": {"nodes": [format!("127.0.0.1:{}", sentinel.port)], "service": "any"},
+    });
+    let endpoint = Endpoint::new(0);
+    let a = client_with(&endpoint, store.clone(), SECRET, None);
+    let b = client_with(&endpoint, store, SECRET, None);
+    let t = a.token().await.unwrap();
+    a.settle().await;
+    assert_eq!(b.token().await.unwrap(), t, "shared on the first primary");
+
+    // The first primary becomes a replica of the second; the sentinel names
+    // the second. The clients' connections to the first stay open.
+    let mut raw = first.raw();
+    let _: () = redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(second.port)
+        .query(&mut raw)
+        .unwrap();
+    sentinel.primary.store(second.port, Ordering::SeqCst);
+    let before = endpoint.count();
+    a.invalidate(t.secret());
+    a.settle().await;
+    let fresh = a.token().await.unwrap();
+    a.settle().await;
+    b.invalidate(t.secret());
+    b.settle().await;
+    assert_eq!(b.token().await.unwrap(), fresh, "shared on the new primary");
+    assert_eq!(endpoint.count(), before + 1, "one fetch for both");
+    let mut on_second = Access::default().connect(second.port).unwrap();
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
+    assert!(
+        get(&mut on_second, &keys.token).is_some(),
+        "published there"
+    );
+}
+
 fn make_certificates(ca: &Path, cert: &Path, key: &Path) {
     use rcgen::{
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,

@@ -153,10 +153,18 @@ pub struct Node {
     child: Option<Child>,
     pub port: u16,
     args: Vec<String>,
+    /// A directory of its own, removed on drop.
+    dir: Option<PathBuf>,
 }
 
 impl Node {
-    fn spawn(args: Vec<String>, port: u16) -> Node {
+    /// Removes `dir` when the node is dropped.
+    pub fn keep_dir(&mut self, dir: PathBuf) {
+        self.dir = Some(dir);
+    }
+
+    /// A server started with `args` (its binary first), listening on `port`.
+    pub fn spawn(args: Vec<String>, port: u16) -> Node {
         let child = Command::new(&args[0])
             .args(&args[1..])
             .stdout(Stdio::null())
@@ -167,6 +175,7 @@ impl Node {
             child: Some(child),
             port,
             args,
+            dir: None,
         }
     }
 
@@ -182,7 +191,9 @@ impl Node {
     pub fn restart(&mut self) {
         self.kill();
         let args = std::mem::take(&mut self.args);
+        let dir = self.dir.take();
         *self = Node::spawn(args, self.port);
+        self.dir = dir;
     }
 
     pub fn is_running(&self) -> bool {
@@ -193,6 +204,9 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
