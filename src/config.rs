@@ -197,18 +197,25 @@ pub struct StoreOptions {
     /// others, and follows `MOVED`/`ASK` redirections and failovers). They are
     /// reached with `redis_url`'s user, password and TLS (`ca_file`); its
     /// database must be 0.
+    ///
+    /// Native only: WebAssembly refuses it as an unknown key (in JS, pass a
+    /// cluster client to `redisStore`).
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default, alias = "clusterNodes")]
     pub cluster_nodes: Option<Vec<String>>,
     /// A primary and its replicas watched by Redis Sentinel: the client asks
     /// the sentinels for the primary of `service`, and asks again after a
     /// connection error or a `READONLY` answer (a primary demoted by a
     /// failover). The data nodes are reached with `redis_url`'s user,
-    /// password, TLS and database.
+    /// password, TLS and database. Native only: WebAssembly refuses it as an
+    /// unknown key.
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default)]
     pub sentinel: Option<SentinelOptions>,
 }
 
 /// The sentinels to ask for a primary's address.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]

@@ -34,6 +34,19 @@ use servers::{Access, Cluster, Sentinels};
 /// One test at a time: each measures time and counts requests.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// This test's turn (for the tests that start servers other than [`Redis`]).
+struct Serial {
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Serial {
+    fn take() -> Serial {
+        Serial {
+            _guard: SERIAL.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
+
 /// A `redis-server` of this test, killed on drop.
 struct Redis {
     child: Option<Child>,
@@ -838,7 +851,7 @@ fn cluster_store(cluster: &Cluster, user: Option<(&str, &str)>) -> serde_json::V
 /// once the replica took over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = Serial::take();
     let noscript_pw = "cluster-noscript-pw-7f2e";
     let user = format!("noscript on >{noscript_pw} ~* +@all -@scripting");
     let started = Instant::now();
@@ -962,7 +975,7 @@ async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
 /// and on a standalone server: one token shared, no store failure.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_and_an_acl_user_with_the_documented_rules_on_a_cluster() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = Serial::take();
     let dir = temp_dir("cluster-tls");
     let (ca, cert, key) = (
         dir.join("ca.pem"),
@@ -1035,7 +1048,7 @@ const CLUSTER_ACL_RULES: &str = "+get +set +del +eval +evalsha +script|load +clu
 /// sharing resumes within the failover time plus the breaker's backoff.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sentinel_failovers_never_fail_a_caller() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = Serial::take();
     let started = Instant::now();
     let Some(mut deployment) = Sentinels::start(Access::default()) else {
         return;
@@ -1511,7 +1524,7 @@ mod processes {
     /// cold cache: one token request for all of them.
     #[test]
     fn eight_processes_times_fifty_callers_on_a_cluster_make_one_request() {
-        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let _serial = Serial::take();
         let Some(cluster) = Cluster::start(Access::default(), &[]) else {
             return;
         };

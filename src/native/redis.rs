@@ -87,8 +87,8 @@ const CLUSTER_RETRIES: u32 = 3;
 enum Topology {
     /// One server (`redis_url`).
     Single(Client),
-    /// A Redis Cluster (`cluster_nodes`).
-    Cluster(ClusterClient),
+    /// A Redis Cluster (`cluster_nodes`), boxed: its client is the largest.
+    Cluster(Box<ClusterClient>),
     /// A primary found through its sentinels (`sentinel`).
     Sentinel(Sentinels),
 }
@@ -207,6 +207,22 @@ impl RedisStore {
             .timeout_ms
             .unwrap_or(fleet::DEFAULT_STORE_TIMEOUT_MS)
             .max(1);
+        for (field, nodes) in [
+            ("store.cluster_nodes", options.cluster_nodes.as_ref()),
+            (
+                "store.sentinel.nodes",
+                options.sentinel.as_ref().map(|s| &s.nodes),
+            ),
+        ] {
+            match nodes {
+                Some(nodes) if nodes.is_empty() || nodes.len() > MAX_NODES => {
+                    return Err(Error::config(format!(
+                        "{field}: give 1 to {MAX_NODES} nodes as host:port"
+                    )))
+                }
+                _ => {}
+            }
+        }
         let topology = match (&options.cluster_nodes, &options.sentinel) {
             (None, None) => Topology::Single(
                 open_client(redis_url.expose(), ca.as_deref()).map_err(|_| bad_url())?,
@@ -243,7 +259,7 @@ impl RedisStore {
                 if let Some(pem) = &ca {
                     builder = builder.certs(certificates(pem));
                 }
-                Topology::Cluster(builder.build().map_err(|_| bad_url())?)
+                Topology::Cluster(Box::new(builder.build().map_err(|_| bad_url())?))
             }
             (None, Some(sentinel)) => {
                 if unix {
@@ -251,8 +267,11 @@ impl RedisStore {
                         "store.sentinel: redis_url must be a redis:// or rediss:// URL",
                     ));
                 }
-                if sentinel.service.is_empty() {
-                    return Err(Error::config("store.sentinel.service: empty"));
+                if sentinel.service.is_empty() || sentinel.service.chars().any(char::is_whitespace)
+                {
+                    return Err(Error::config(
+                        "store.sentinel.service: the name the sentinels monitor (no spaces)",
+                    ));
                 }
                 // Only the scheme (TLS) of redis_url: sentinels are asked
                 // without the data nodes' credentials.
@@ -268,9 +287,6 @@ impl RedisStore {
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;
-                if nodes.is_empty() {
-                    return Err(Error::config("store.sentinel.nodes: none given"));
-                }
                 // The URL must open once its host is replaced.
                 open_client(redis_url.expose(), ca.as_deref()).map_err(|_| bad_url())?;
                 Topology::Sentinel(Sentinels {
@@ -592,7 +608,7 @@ fn open_client(url: &str, ca: Option<&[u8]>) -> RedisResult<Client> {
 /// config error naming `field` (never the URL).
 fn node_url(url: &url::Url, node: &str, field: &str) -> Result<String> {
     let bad = || Error::config(format!("{field}: not host:port addresses"));
-    let (host, port) = crate::profile::host_port(node).ok_or_else(bad)?;
+    let (host, port) = host_port(node).ok_or_else(bad)?;
     let mut url = url.clone();
     let host = if host.contains(':') {
         format!("[{host}]")
@@ -603,6 +619,29 @@ fn node_url(url: &url::Url, node: &str, field: &str) -> Result<String> {
     url.set_port(Some(port)).map_err(|()| bad())?;
     url.set_path("");
     Ok(url.into())
+}
+
+/// Most nodes `cluster_nodes` or `sentinel.nodes` may list.
+const MAX_NODES: usize = 64;
+
+/// `host:port` (an IPv6 host in brackets) as the host, unbracketed, and the
+/// port; or `None`.
+fn host_port(node: &str) -> Option<(&str, u16)> {
+    let (host, port) = node.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let bracketed = bare.len() != host.len();
+    let valid = !bare.is_empty()
+        && bare.len() <= 253
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        // A colon only inside brackets (IPv6), and brackets only around one.
+        && bracketed == bare.contains(':');
+    valid.then_some((bare, port))
 }
 
 /// Marks the store stalled if a call is dropped before its answer.
@@ -1041,6 +1080,11 @@ mod tests {
             ),
             ("redis://:hunter2-pw@cache", &["a"], "host:port"),
             ("redis://:hunter2-pw@cache", &["a b:1"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["a:0"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["::1:7000"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["[a]:7000"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["h/x:7000"], "host:port"),
+            ("redis://:hunter2-pw@cache", &[], "1 to 64 nodes"),
         ] {
             let e = cluster(url, nodes).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Config, "{url}");
@@ -1085,6 +1129,16 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::Config);
             assert!(e.to_string().contains(field), "{e}");
         }
+        let both = StoreOptions {
+            cluster_nodes: Some(vec!["h:1".to_owned()]),
+            sentinel: Some(crate::config::SentinelOptions {
+                nodes: vec!["s:1".to_owned()],
+                service: "m".to_owned(),
+            }),
+            ..StoreOptions::default()
+        };
+        let e = RedisStore::new(&both, &Secret::from("redis://h")).unwrap_err();
+        assert!(e.to_string().contains("exclude each other"), "{e}");
     }
 
     #[test]
