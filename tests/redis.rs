@@ -893,9 +893,11 @@ async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
 
     // Without scripting: plain GET and DEL reach the key's node, one warning.
     let keys = Keys::for_config(&config(SECRET, store_json.clone())).unwrap();
-    let _: () = redis::cmd("DEL").arg(&keys.token).query(&mut raw).unwrap();
     let before = warnings().len();
-    let noscript = cluster_store(&cluster, Some(("noscript", noscript_pw)));
+    // A prefix of its own: the warning is given once per prefix and process.
+    let mut noscript = cluster_store(&cluster, Some(("noscript", noscript_pw)));
+    noscript["key_prefix"] = "tokenwell-cluster".into();
+    let noscript_keys = Keys::for_config(&config(SECRET, noscript.clone())).unwrap();
     let cold = Endpoint::new(0);
     for n in 1..=3 {
         let started = Instant::now();
@@ -907,17 +909,22 @@ async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
             started.elapsed()
         );
         assert_eq!(
-            cluster_get(&mut raw, &keys.lock),
+            cluster_get(&mut raw, &noscript_keys.lock),
             None,
             "the lock was released"
         );
     }
     let said = warnings()[before..].to_vec();
-    let refused = said
+    let refused: Vec<_> = said
         .iter()
         .filter(|w| w.contains("refuses to run scripts"))
-        .count();
-    assert_eq!(refused, 1, "reported once: {said:#?}");
+        .collect();
+    assert_eq!(refused.len(), 1, "reported once: {said:#?}");
+    assert!(
+        refused[0].contains("+get +set +del +eval +evalsha +script|load ~tokenwell-cluster:*"),
+        "{}",
+        refused[0]
+    );
     assert!(!said.iter().any(|w| w.contains(noscript_pw)), "{said:#?}");
 
     // The key's primary killed mid-run: callers keep getting tokens.

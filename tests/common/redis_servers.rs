@@ -491,7 +491,7 @@ impl Sentinels {
     /// Waits until every sentinel names `primary`, knows a replica of it and
     /// the two other sentinels.
     pub fn wait_settled(&self, primary: u16) {
-        wait_for("the sentinels settle", Duration::from_secs(30), || {
+        wait_for("the sentinels settle", Duration::from_secs(60), || {
             (0..self.sentinels.len()).all(|i| {
                 let Ok(mut c) = self.sentinel(i) else {
                     return false;
@@ -511,7 +511,7 @@ impl Sentinels {
         });
         // And the replica in sync, so a failover loses nothing written so far.
         let replica = self.data.iter().find(|n| n.port != primary).unwrap().port;
-        wait_for("the replica syncs", Duration::from_secs(30), || {
+        wait_for("the replica syncs", Duration::from_secs(60), || {
             replica_in_sync(&self.access, replica)
         });
     }
