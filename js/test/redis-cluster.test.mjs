@@ -74,7 +74,11 @@ before(async () => {
   mock = await startMock();
   if (SKIP) return;
   dir = mkdtempSync(join(tmpdir(), 'tokenwell-cluster-'));
-  ports = await Promise.all(Array.from({ length: 6 }, freePort));
+  // A node's cluster bus listens 10000 higher: ports up to 55535 only.
+  while (ports.length < 6) {
+    const port = await freePort();
+    if (port <= 55_535 && !ports.includes(port)) ports.push(port);
+  }
   for (const port of ports) {
     const nodeDir = join(dir, String(port));
     mkdirSync(nodeDir);

@@ -50,6 +50,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A free port for a cluster node: its cluster bus listens 10000 higher, so
+/// at most 55535 (the ephemeral range goes higher).
+pub fn cluster_port() -> u16 {
+    loop {
+        let port = free_port();
+        if port <= 55_535 && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
 pub fn temp_dir(label: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -250,7 +261,7 @@ impl Cluster {
         let dir = temp_dir("cluster");
         let mut nodes = Vec::new();
         for i in 0..6 {
-            let port = free_port();
+            let port = cluster_port();
             let node_dir = dir.join(format!("node{i}"));
             std::fs::create_dir_all(&node_dir).unwrap();
             let mut args = common_args(&server, &node_dir);
