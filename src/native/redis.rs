@@ -1,7 +1,8 @@
 //! The Redis / Valkey store: the fleet protocol's commands on a standalone
-//! server, a Redis Cluster or a primary watched by Sentinel, with redis-rs. It only executes; the keys, the sealed records and
-//! every decision are the core's ([`crate::fleet`]), and the Lua it runs is the
-//! core's too ([`crate::fleet::scripts`]).
+//! server, a Redis Cluster or a primary watched by Sentinel, with redis-rs. It
+//! only executes; the keys, the sealed records and every decision are the
+//! core's ([`crate::fleet`]), and the Lua it runs is the core's too
+//! ([`crate::fleet::scripts`]).
 //!
 //! - **Lazy**: construction only validates; the connection is made by the first
 //!   call, so a client starts (and serves tokens) while Redis is down.
