@@ -1237,10 +1237,19 @@ impl FakeSentinel {
 /// A primary demoted to a replica while the client's connection to it stays
 /// open (no sentinel kills its clients): writes answer `READONLY`, and the
 /// client asks the sentinels again at once instead of failing until the
-/// connection breaks.
+/// connection breaks. The data nodes need a password: the one in `redis_url`
+/// reaches the primary the sentinel names.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_readonly_answer_makes_the_client_ask_the_sentinels_again() {
-    let Some(first) = Redis::start() else { return };
+    // The data nodes' password reaches the primary the sentinel names.
+    let password = "sentinel-data-pw-2a6e";
+    let access = Access {
+        password: Some(password.to_owned()),
+        tls: None,
+    };
+    let Some(first) = Redis::start_with(&[], Some(password)) else {
+        return;
+    };
     let second = {
         // Redis::start holds the serial lock: the second server is started
         // by hand, with the same arguments on another port.
@@ -1253,7 +1262,7 @@ async fn a_readonly_answer_makes_the_client_ask_the_sentinels_again() {
         args[at] = dir.to_str().unwrap().to_owned();
         let mut node = servers::Node::spawn(args, port);
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Access::default().connect(port).is_err() {
+        while access.connect(port).is_err() {
             assert!(Instant::now() < deadline, "the second server starts");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -1290,7 +1299,7 @@ async fn a_readonly_answer_makes_the_client_ask_the_sentinels_again() {
     b.settle().await;
     assert_eq!(b.token().await.unwrap(), fresh, "shared on the new primary");
     assert_eq!(endpoint.count(), before + 1, "one fetch for both");
-    let mut on_second = Access::default().connect(second.port).unwrap();
+    let mut on_second = access.connect(second.port).unwrap();
     let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
     assert!(
         get(&mut on_second, &keys.token).is_some(),
