@@ -172,7 +172,9 @@ pub struct StoreOptions {
     /// `redis://` or `rediss://` (TLS) URL of a standalone Redis or Valkey
     /// server, e.g. `rediss://:password@cache.internal:6380/0`. Its password
     /// is a secret: never printed. Query parameters other than `protocol` (and
-    /// `db`, `user`, `pass` on a `unix://` socket) are refused.
+    /// `db`, `user`, `pass` on a `unix://` socket) are refused. With
+    /// `cluster_nodes` or `sentinel`, it gives the user, password, TLS and
+    /// database of the data nodes (its host is then only a placeholder).
     #[serde(default, alias = "redisUrl")]
     pub redis_url: Option<Secret>,
     /// Prefix of every key tokenwell writes. Default `tokenwell`.
@@ -193,6 +195,39 @@ pub struct StoreOptions {
     /// most 1 MiB.
     #[serde(default, alias = "caFile")]
     pub ca_file: Option<String>,
+    /// A Redis Cluster: some of its nodes as `host:port` (the client finds the
+    /// others, and follows `MOVED`/`ASK` redirections and failovers). They are
+    /// reached with `redis_url`'s user, password and TLS (`ca_file`); its
+    /// database must be 0.
+    ///
+    /// Native only: WebAssembly refuses it as an unknown key (in JS, pass a
+    /// cluster client to `redisStore`).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default, alias = "clusterNodes")]
+    pub cluster_nodes: Option<Vec<String>>,
+    /// A primary and its replicas watched by Redis Sentinel: the client asks
+    /// the sentinels for the primary of `service`, and asks again after a
+    /// connection error or a `READONLY` answer (a primary demoted by a
+    /// failover). The data nodes are reached with `redis_url`'s user,
+    /// password, TLS and database. Native only: WebAssembly refuses it as an
+    /// unknown key.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default)]
+    pub sentinel: Option<SentinelOptions>,
+}
+
+/// The sentinels to ask for a primary's address.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SentinelOptions {
+    /// Sentinels as `host:port`, asked in order. They are reached with
+    /// `redis_url`'s TLS (and `ca_file`), without a password.
+    pub nodes: Vec<String>,
+    /// The name the sentinels monitor the primary under (`sentinel monitor
+    /// <service> ...`).
+    pub service: String,
 }
 
 /// Body field names. Each defaults to the RFC 6749 spelling.

@@ -196,6 +196,8 @@ impl Profile {
         let policy = cfg.policy.clone();
         check_policy(&policy)?;
         check_timeouts(cfg)?;
+        #[cfg(not(target_arch = "wasm32"))]
+        check_store_topology(cfg.store.as_ref())?;
         check_name(cfg.name.as_deref())?;
         let profile = Profile {
             provider: cfg.provider,
@@ -408,6 +410,21 @@ fn check_timeouts(cfg: &TokenConfig) -> Result<()> {
     Ok(())
 }
 
+/// `cluster_nodes` and `sentinel` say where `redis_url`'s data nodes are: each
+/// needs it. The native Redis store checks the rest (the addresses, the two
+/// together). WebAssembly has neither key.
+#[cfg(not(target_arch = "wasm32"))]
+fn check_store_topology(store: Option<&crate::config::StoreOptions>) -> Result<()> {
+    match store {
+        Some(s) if s.redis_url.is_none() && (s.cluster_nodes.is_some() || s.sentinel.is_some()) => {
+            Err(Error::config(
+                "store.cluster_nodes and store.sentinel need store.redis_url (the data nodes' user, password and TLS)",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_policy(p: &Policy) -> Result<()> {
     let ratio = |r: f64| (0.0..=1.0).contains(&r);
     let jitter = p.refresh_jitter_ratio.unwrap_or(0.0);
@@ -485,6 +502,29 @@ mod tests {
             let e = build(&extra).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Config);
             assert!(e.detail().contains(field), "{}", e.detail());
+        }
+    }
+
+    #[test]
+    fn cluster_and_sentinel_need_a_url() {
+        let build = |store: &str| {
+            let json = format!(
+                r#"{{"provider":"custom","token_url":"https://a.example/t","client_id":"i","client_secret":"s","store":{store}}}"#
+            );
+            TokenConfig::from_json(&json).and_then(|c| Profile::resolve(&c).map(|_| ()))
+        };
+        build(r#"{"redis_url":"redis://:pw@h","cluster_nodes":["h:1"]}"#).unwrap();
+        for bad in [
+            r#"{"cluster_nodes":["h:7000"]}"#,
+            r#"{"sentinel":{"nodes":["s:26379"],"service":"m"}}"#,
+        ] {
+            let e = build(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{bad}");
+            assert!(
+                e.detail().contains("need store.redis_url"),
+                "{}",
+                e.detail()
+            );
         }
     }
 

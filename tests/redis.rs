@@ -10,7 +10,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,10 +24,28 @@ use tokenwell::request::HttpRequest;
 use tokenwell::response::HttpResponse;
 use tokenwell::{ErrorKind, Event, EventSink, Result, Store, TokenClient, TokenConfig, Transport};
 
+#[path = "common/redis_servers.rs"]
+mod servers;
+
+use servers::{Access, Cluster, Sentinels};
+
 // ---------------------------------------------------------------- the server
 
 /// One test at a time: each measures time and counts requests.
 static SERIAL: Mutex<()> = Mutex::new(());
+
+/// This test's turn (for the tests that start servers other than [`Redis`]).
+struct Serial {
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Serial {
+    fn take() -> Serial {
+        Serial {
+            _guard: SERIAL.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
 
 /// A `redis-server` of this test, killed on drop.
 struct Redis {
@@ -40,53 +58,10 @@ struct Redis {
 }
 
 fn redis_server() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    let found = on_path
-        .into_iter()
-        .chain(
-            [
-                "/usr/bin",
-                "/usr/local/bin",
-                "/usr/sbin",
-                "/opt/homebrew/bin",
-            ]
-            .map(PathBuf::from),
-        )
-        .map(|dir| dir.join("redis-server"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        assert!(
-            !ci,
-            "redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)"
-        );
-        eprintln!(
-            "SKIP tests/redis.rs: redis-server not found (apt-get install redis-server, or `make test`, installs it)"
-        );
-    }
-    found
+    servers::redis_binary("redis-server")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir(label: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "tokenwell-redis-{label}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use servers::{free_port, temp_dir};
 
 impl Redis {
     /// A plain server, or `None` (skip) when there is no redis-server.
@@ -755,7 +730,8 @@ async fn a_record_that_does_not_open_never_blocks_publication() {
     }
 }
 
-/// (f) `rediss://` with a private CA given as `store.ca_file`.
+/// (f) `rediss://` with a private CA given as `store.ca_file`, as an ACL
+/// user with only the documented rules.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_private_ca() {
     let dir = temp_dir("tls");
@@ -767,7 +743,9 @@ async fn tls_with_a_private_ca() {
     make_certificates(&ca, &cert, &key);
     let tls_port = free_port();
     let password = "tls-pass-3e9b";
-    let args: Vec<String> = [
+    // An ACL user with only the documented rules.
+    let user_pw = "tls-user-pw-58c0";
+    let mut args: Vec<String> = [
         "--tls-port",
         &tls_port.to_string(),
         "--tls-cert-file",
@@ -782,11 +760,14 @@ async fn tls_with_a_private_ca() {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    args.extend(user_args(&format!(
+        "tokenwell on >{user_pw} +get +set +del +eval +evalsha +script|load ~tokenwell:*"
+    )));
     let Some(_redis) = Redis::start_with(&args, Some(password)) else {
         let _ = std::fs::remove_dir_all(&dir);
         return;
     };
-    let url = format!("rediss://:{password}@localhost:{tls_port}");
+    let url = format!("rediss://tokenwell:{user_pw}@localhost:{tls_port}");
     let store = serde_json::json!({"redis_url": url, "ca_file": ca.to_str().unwrap()});
     let endpoint = Endpoint::new(0);
     let events = Arc::new(Events::default());
@@ -814,8 +795,516 @@ async fn tls_with_a_private_ca() {
     c.token().await.unwrap();
     let logged = untrusted.0.lock().unwrap().join("\n");
     assert!(logged.contains("StoreFailed"), "{logged}");
-    assert!(!logged.contains(password), "{logged}");
+    assert!(!logged.contains(user_pw), "{logged}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ------------------------------------------------------ cluster and sentinel
+
+/// `--user` and an ACL user's rules, one argument each (as redis.conf reads them).
+fn user_args(rules: &str) -> Vec<String> {
+    std::iter::once("--user")
+        .chain(rules.split_whitespace())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A synchronous cluster connection for looking at what the store wrote.
+fn raw_cluster(cluster: &Cluster) -> redis::cluster::ClusterConnection {
+    let urls: Vec<String> = cluster
+        .nodes
+        .iter()
+        .map(|n| cluster.access.url(n.port))
+        .collect();
+    let mut builder = redis::cluster::ClusterClientBuilder::new(urls);
+    if let Some((ca, _)) = &cluster.access.tls {
+        builder = builder.certs(redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(std::fs::read(ca).unwrap()),
+        });
+    }
+    builder.build().unwrap().get_connection().unwrap()
+}
+
+fn cluster_get(conn: &mut redis::cluster::ClusterConnection, key: &str) -> Option<String> {
+    redis::cmd("GET").arg(key).query(conn).unwrap()
+}
+
+/// The store options of a cluster, as the default user or as `user`.
+fn cluster_store(cluster: &Cluster, user: Option<(&str, &str)>) -> serde_json::Value {
+    let port = cluster.nodes[0].port;
+    let url = match user {
+        Some(user) => cluster.access.url_as(Some(user), port),
+        None => cluster.access.url(port),
+    };
+    let mut store = serde_json::json!({"redis_url": url, "cluster_nodes": cluster.addresses()});
+    if let Some((ca, _)) = &cluster.access.tls {
+        store["ca_file"] = ca.display().to_string().into();
+    }
+    store
+}
+
+/// The Redis Cluster end to end, on one cluster (3 primaries, 3 replicas):
+/// the scripts' rules on cluster slots, one token shared, a user without
+/// scripting (plain GET/DEL on the right nodes, one warning), and the key's
+/// primary killed mid-run: no caller error, and at most one extra request
+/// once the replica took over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
+    let _serial = Serial::take();
+    let noscript_pw = "cluster-noscript-pw-7f2e";
+    let user = format!("noscript on >{noscript_pw} ~* +@all -@scripting");
+    let started = Instant::now();
+    let Some(mut cluster) = Cluster::start(Access::default(), &user_args(&user)) else {
+        return;
+    };
+    println!("cluster: 6 nodes up and healthy in {:?}", started.elapsed());
+    let mut raw = raw_cluster(&cluster);
+
+    // The scripts' rules, on keys of several slots.
+    let options: StoreOptions = serde_json::from_value(cluster_store(&cluster, None)).unwrap();
+    let store =
+        RedisStore::new(&options, &cluster.access.url(cluster.nodes[0].port).into()).unwrap();
+    for tag in ["a", "b", "c", "d"] {
+        let (k, l) = (format!("t:{{{tag}}}:t"), format!("t:{{{tag}}}:l"));
+        assert!(store.try_lock(&l, "me", 60_000).await.unwrap());
+        assert!(!store.try_lock(&l, "you", 60_000).await.unwrap());
+        store
+            .publish(&k, "2000.aa.x", 60_000, Some((&l, "me")))
+            .await
+            .unwrap();
+        assert_eq!(cluster_get(&mut raw, &l), None, "{tag}: released");
+        store.publish(&k, "1000.bb.y", 60_000, None).await.unwrap();
+        assert_eq!(store.get(&k).await.unwrap().as_deref(), Some("2000.aa.x"));
+        store.remove_if(&k, "aa").await.unwrap();
+        assert_eq!(cluster_get(&mut raw, &k), None, "{tag}: removed");
+    }
+
+    // One token for every client.
+    let endpoint = Endpoint::new(50);
+    let store_json = cluster_store(&cluster, None);
+    let clients: Vec<TokenClient> = (0..4)
+        .map(|_| client_with(&endpoint, store_json.clone(), SECRET, None))
+        .collect();
+    let tokens = futures::future::join_all(clients.iter().map(|c| c.token())).await;
+    let first = tokens[0].as_ref().unwrap().clone();
+    assert!(tokens.iter().all(|t| t.as_ref().unwrap() == &first));
+    assert_eq!(endpoint.count(), 1, "one request for the cluster's clients");
+
+    // Without scripting: plain GET and DEL reach the key's node, one warning.
+    let keys = Keys::for_config(&config(SECRET, store_json.clone())).unwrap();
+    let before = warnings().len();
+    // A prefix of its own: the warning is given once per prefix and process.
+    let mut noscript = cluster_store(&cluster, Some(("noscript", noscript_pw)));
+    noscript["key_prefix"] = "tokenwell-cluster".into();
+    let noscript_keys = Keys::for_config(&config(SECRET, noscript.clone())).unwrap();
+    let cold = Endpoint::new(0);
+    for n in 1..=3 {
+        let started = Instant::now();
+        let c = client_with(&cold, noscript.clone(), SECRET, None);
+        c.token().await.unwrap();
+        assert!(
+            started.elapsed() < COLD_BUDGET,
+            "cold client {n}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            cluster_get(&mut raw, &noscript_keys.lock),
+            None,
+            "the lock was released"
+        );
+    }
+    let said = warnings()[before..].to_vec();
+    let refused: Vec<_> = said
+        .iter()
+        .filter(|w| w.contains("refuses to run scripts"))
+        .collect();
+    assert_eq!(refused.len(), 1, "reported once: {said:#?}");
+    assert!(
+        refused[0].contains("+get +set +del +eval +evalsha +script|load ~tokenwell-cluster:*"),
+        "{}",
+        refused[0]
+    );
+    assert!(!said.iter().any(|w| w.contains(noscript_pw)), "{said:#?}");
+
+    // The key's primary killed mid-run: callers keep getting tokens.
+    let a = client_with(&endpoint, store_json.clone(), SECRET, None);
+    let shared = a.token().await.unwrap();
+    a.settle().await;
+    let primary = cluster.primary_of(&keys.token);
+    let before = endpoint.count();
+    let killed_at = Instant::now();
+    cluster.kill(primary);
+    let mut during = 0;
+    // Cold processes starting while the cluster fails over: each gets a token.
+    while cluster.primary_of(&keys.token) == primary {
+        let c = client_with(&endpoint, store_json.clone(), SECRET, None);
+        c.token().await.unwrap();
+        assert_eq!(
+            a.token().await.unwrap(),
+            shared,
+            "a warm client is untouched"
+        );
+        during += 1;
+        assert!(killed_at.elapsed() < Duration::from_secs(20), "no failover");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failover = killed_at.elapsed();
+    let during_requests = endpoint.count() - before;
+    cluster.wait_healthy();
+    let after_failover = endpoint.count();
+    // Processes starting after the failover: they share (one fetch at most,
+    // should the record have been lost with the primary).
+    let late: Vec<TokenClient> = (0..5)
+        .map(|_| client_with(&endpoint, store_json.clone(), SECRET, None))
+        .collect();
+    let mut late_tokens = Vec::new();
+    for c in &late {
+        late_tokens.push(c.token().await.unwrap());
+        c.settle().await;
+    }
+    let extra = endpoint.count() - after_failover;
+    println!(
+        "cluster failover: promoted after {failover:?}; {during} cold clients during it made \
+         {during_requests} request(s); 5 cold clients after it made {extra}"
+    );
+    assert!(
+        extra <= 1,
+        "at most one extra request per failover: {extra}"
+    );
+    assert!(
+        late_tokens.iter().all(|t| t == &late_tokens[0]),
+        "shared again"
+    );
+}
+
+/// `rediss://` and an ACL user with only the documented rules, on a cluster
+/// and on a standalone server: one token shared, no store failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_an_acl_user_with_the_documented_rules_on_a_cluster() {
+    let _serial = Serial::take();
+    let dir = temp_dir("cluster-tls");
+    let (ca, cert, key) = (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    );
+    make_certificates(&ca, &cert, &key);
+    let tls_args: Vec<String> = [
+        "--tls-cert-file",
+        cert.to_str().unwrap(),
+        "--tls-key-file",
+        key.to_str().unwrap(),
+        "--tls-ca-cert-file",
+        ca.to_str().unwrap(),
+        "--tls-auth-clients",
+        "no",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let access = Access {
+        password: Some("cluster-admin-pw-1b7c".to_owned()),
+        tls: Some((ca.clone(), tls_args)),
+    };
+    let pw = "cluster-tw-pw-90ad";
+    let rules = format!("tokenwell on >{pw} {CLUSTER_ACL_RULES} ~tokenwell:*");
+    let Some(cluster) = Cluster::start(access, &user_args(&rules)) else {
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    };
+    let mut store = cluster_store(&cluster, Some(("tokenwell", pw)));
+    // A cold client's first call connects to the nodes over TLS (about 240 ms
+    // on loopback in a debug build): more than the default time-box on a
+    // busy machine.
+    store["timeout_ms"] = 2000.into();
+    assert!(store["redis_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("rediss://tokenwell:"));
+    let endpoint = Endpoint::new(0);
+    let events = Arc::new(Events::default());
+    let a = client_with(&endpoint, store.clone(), SECRET, Some(events.clone()));
+    let cold = Instant::now();
+    let t = a.token().await.unwrap();
+    println!(
+        "TLS cluster: a cold client's first token in {:?}",
+        cold.elapsed()
+    );
+    a.settle().await;
+    let b = client_with(&endpoint, store, SECRET, Some(events.clone()));
+    assert_eq!(
+        b.token().await.unwrap(),
+        t,
+        "shared over TLS on the cluster: {:?}",
+        events.0.lock().unwrap()
+    );
+    assert_eq!(endpoint.count(), 1);
+    let seen = events.0.lock().unwrap().join("\n");
+    assert!(!seen.contains("StoreFailed"), "{seen}");
+    assert!(!seen.contains(pw), "{seen}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What an ACL user needs on a cluster beyond a standalone server's rules:
+/// the cluster client reads the slot map (`CLUSTER SLOTS`).
+const CLUSTER_ACL_RULES: &str = "+get +set +del +eval +evalsha +script|load +cluster|slots";
+
+/// Sentinel: the primary killed mid-run, then the old primary back as a
+/// replica, then a planned failover (the client's connection is then to a
+/// demoted primary, which answers writes with `READONLY`). No caller error;
+/// sharing resumes within the failover time plus the breaker's backoff.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentinel_failovers_never_fail_a_caller() {
+    let _serial = Serial::take();
+    let started = Instant::now();
+    let Some(mut deployment) = Sentinels::start(Access::default()) else {
+        return;
+    };
+    println!(
+        "sentinel: primary, replica and 3 sentinels settled in {:?}",
+        started.elapsed()
+    );
+    let primary = deployment.data[0].port;
+    let store = serde_json::json!({
+        "redis_url": deployment.access.url(primary),
+        "sentinel": {"nodes": deployment.addresses(), "service": servers::SERVICE},
+    });
+    let endpoint = Endpoint::new(0);
+    let a = client_with(&endpoint, store.clone(), SECRET, None);
+    let b = client_with(&endpoint, store.clone(), SECRET, None);
+
+    /// One round: `a` fetches a new token and publishes it; whether `b`
+    /// then adopts it without a request of its own.
+    async fn shared_round(a: &TokenClient, b: &TokenClient, endpoint: &Endpoint) -> bool {
+        let old = a.token().await.unwrap();
+        a.invalidate(old.secret());
+        a.settle().await;
+        let new = a.token().await.unwrap();
+        a.settle().await;
+        let before = endpoint.count();
+        let seen = b.token().await.unwrap();
+        if seen != new {
+            b.invalidate(seen.secret());
+            b.settle().await;
+        }
+        let adopted = b.token().await.unwrap();
+        adopted == new && endpoint.count() == before
+    }
+    assert!(
+        shared_round(&a, &b, &endpoint).await,
+        "shared before any failover"
+    );
+
+    /// Rounds until one is shared again; returns how long it took and the
+    /// rounds that were not shared (each client fetched its own token).
+    async fn until_shared(
+        a: &TokenClient,
+        b: &TokenClient,
+        endpoint: &Endpoint,
+    ) -> (Duration, usize) {
+        let since = Instant::now();
+        let mut unshared = 0;
+        while !shared_round(a, b, endpoint).await {
+            unshared += 1;
+            assert!(
+                since.elapsed() < Duration::from_secs(60),
+                "sharing never resumed"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (since.elapsed(), unshared)
+    }
+
+    // 1. The primary killed: the sentinels promote the replica.
+    deployment.node(primary).kill();
+    let (resumed, unshared) = until_shared(&a, &b, &endpoint).await;
+    let replica = deployment.data[1].port;
+    assert_eq!(deployment.primary_port(0), Some(replica), "promoted");
+    println!(
+        "sentinel kill: sharing resumed {resumed:?} after the kill \
+         ({unshared} rounds unshared meanwhile, no caller error)"
+    );
+    // The failover (down-after 1 s, failover-timeout 3 s) plus the breaker's
+    // longest backoff.
+    assert!(resumed < Duration::from_secs(3 + 30), "{resumed:?}");
+
+    // 2. The old primary back: the sentinels make it a replica.
+    let restarted = Instant::now();
+    deployment.node(primary).restart();
+    deployment.wait_settled(replica);
+    println!(
+        "sentinel: the old primary back as a replica, in sync after {:?}",
+        restarted.elapsed()
+    );
+    assert!(
+        shared_round(&a, &b, &endpoint).await,
+        "shared with the old primary a replica"
+    );
+
+    // 3. A planned failover back to it: the clients' connections are to a
+    //    primary that is demoted to a replica (READONLY, or a closed
+    //    connection): they ask the sentinels again.
+    let mut sentinel = deployment.sentinel(0).unwrap();
+    let _: () = redis::cmd("SENTINEL")
+        .arg("FAILOVER")
+        .arg(servers::SERVICE)
+        .query(&mut sentinel)
+        .unwrap();
+    let switched = Instant::now();
+    while deployment.primary_port(0) != Some(primary) {
+        assert!(
+            switched.elapsed() < Duration::from_secs(20),
+            "no planned failover"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let switch = switched.elapsed();
+    let (resumed, unshared) = until_shared(&a, &b, &endpoint).await;
+    println!(
+        "sentinel planned failover: switched in {switch:?}, then sharing resumed within \
+         {resumed:?} ({unshared} rounds unshared)"
+    );
+    assert!(resumed < Duration::from_secs(30), "{resumed:?}");
+}
+
+/// A stand-in sentinel that names whichever primary the test says, and
+/// answers every other command OK (it never demotes anyone itself).
+struct FakeSentinel {
+    port: u16,
+    primary: Arc<std::sync::atomic::AtomicU16>,
+}
+
+impl FakeSentinel {
+    fn start(primary: u16) -> FakeSentinel {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let named = Arc::new(std::sync::atomic::AtomicU16::new(primary));
+        let shared = named.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let named = shared.clone();
+                std::thread::spawn(move || FakeSentinel::serve(stream, &named));
+            }
+        });
+        FakeSentinel {
+            port,
+            primary: named,
+        }
+    }
+
+    /// Reads RESP commands (arrays of bulk strings) and answers each.
+    fn serve(stream: TcpStream, primary: &std::sync::atomic::AtomicU16) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let Some(count) = line
+                .trim()
+                .strip_prefix('*')
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                return;
+            };
+            let mut words = Vec::new();
+            for _ in 0..count {
+                line.clear();
+                reader.read_line(&mut line).unwrap_or(0);
+                let len: usize = line.trim().trim_start_matches('$').parse().unwrap_or(0);
+                let mut word = vec![0; len + 2];
+                if reader.read_exact(&mut word).is_err() {
+                    return;
+                }
+                words.push(String::from_utf8_lossy(&word[..len]).to_ascii_uppercase());
+            }
+            let reply = if words.first().map(String::as_str) == Some("SENTINEL") {
+                let port = primary.load(Ordering::SeqCst).to_string();
+                format!("*2\r\n$9\r\n127.0.0.1\r\n${}\r\n{port}\r\n", port.len())
+            } else {
+                "+OK\r\n".to_owned()
+            };
+            if writer.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// A primary demoted to a replica while the client's connection to it stays
+/// open (no sentinel kills its clients): writes answer `READONLY`, and the
+/// client asks the sentinels again at once instead of failing until the
+/// connection breaks. The data nodes need a password: the one in `redis_url`
+/// reaches the primary the sentinel names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_readonly_answer_makes_the_client_ask_the_sentinels_again() {
+    // The data nodes' password reaches the primary the sentinel names.
+    let password = "sentinel-data-pw-2a6e";
+    let access = Access {
+        password: Some(password.to_owned()),
+        tls: None,
+    };
+    let Some(first) = Redis::start_with(&[], Some(password)) else {
+        return;
+    };
+    let second = {
+        // Redis::start holds the serial lock: the second server is started
+        // by hand, with the same arguments on another port.
+        let port = free_port();
+        let mut args = first.args.clone();
+        let at = args.iter().position(|a| a == "--port").unwrap() + 1;
+        args[at] = port.to_string();
+        let dir = temp_dir("second");
+        let at = args.iter().position(|a| a == "--dir").unwrap() + 1;
+        args[at] = dir.to_str().unwrap().to_owned();
+        let mut node = servers::Node::spawn(args, port);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while access.connect(port).is_err() {
+            assert!(Instant::now() < deadline, "the second server starts");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        node.keep_dir(dir);
+        node
+    };
+    let sentinel = FakeSentinel::start(first.port);
+    let store = serde_json::json!({
+        "redis_url": first.url(),
+        "sentinel": {"nodes": [format!("127.0.0.1:{}", sentinel.port)], "service": "any"},
+    });
+    let endpoint = Endpoint::new(0);
+    let a = client_with(&endpoint, store.clone(), SECRET, None);
+    let b = client_with(&endpoint, store, SECRET, None);
+    let t = a.token().await.unwrap();
+    a.settle().await;
+    assert_eq!(b.token().await.unwrap(), t, "shared on the first primary");
+
+    // The first primary becomes a replica of the second; the sentinel names
+    // the second. The clients' connections to the first stay open.
+    let mut raw = first.raw();
+    let _: () = redis::cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(second.port)
+        .query(&mut raw)
+        .unwrap();
+    sentinel.primary.store(second.port, Ordering::SeqCst);
+    let before = endpoint.count();
+    a.invalidate(t.secret());
+    a.settle().await;
+    let fresh = a.token().await.unwrap();
+    a.settle().await;
+    b.invalidate(t.secret());
+    b.settle().await;
+    assert_eq!(b.token().await.unwrap(), fresh, "shared on the new primary");
+    assert_eq!(endpoint.count(), before + 1, "one fetch for both");
+    let mut on_second = access.connect(second.port).unwrap();
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
+    assert!(
+        get(&mut on_second, &keys.token).is_some(),
+        "published there"
+    );
 }
 
 fn make_certificates(ca: &Path, cert: &Path, key: &Path) {
@@ -907,12 +1396,26 @@ mod processes {
 
         /// A probe config file: the deliveroo preset on the mock, this Redis.
         fn config(&self, dir: &Path, redis: &Redis, http: serde_json::Value) -> PathBuf {
+            self.config_with_store(
+                dir,
+                serde_json::json!({"redis_url": redis.url(), "timeout_ms": 2000}),
+                http,
+            )
+        }
+
+        /// A probe config file: the deliveroo preset on the mock, this store.
+        fn config_with_store(
+            &self,
+            dir: &Path,
+            store: serde_json::Value,
+            http: serde_json::Value,
+        ) -> PathBuf {
             let file = dir.join("probe.json");
             let value = serde_json::json!({
                 "provider": "deliveroo", "environment": "sandbox",
                 "base_url": format!("{}/deliveroo", self.1),
                 "client_id": "probe-client", "client_secret": SECRET,
-                "store": {"redis_url": redis.url(), "timeout_ms": 2000},
+                "store": store,
                 "http": http,
             });
             std::fs::write(&file, value.to_string()).unwrap();
@@ -1027,6 +1530,47 @@ mod processes {
         let timings: Vec<u64> = lines.iter().map(ms).collect();
         println!(
             "8 processes x 50 callers: {} request(s); per-process ms {timings:?}",
+            mock.requests()
+        );
+        assert_eq!(mock.requests(), 1, "one request for the whole fleet");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// 8 processes × 50 concurrent callers on a Redis Cluster, lined up on a
+    /// cold cache: one token request for all of them.
+    #[test]
+    fn eight_processes_times_fifty_callers_on_a_cluster_make_one_request() {
+        let _serial = Serial::take();
+        let Some(cluster) = Cluster::start(Access::default(), &[]) else {
+            return;
+        };
+        let mock = start_mock();
+        mock.admin("POST", "/__admin/config", r#"{"latency_ms": 300}"#);
+        let dir = temp_dir("cluster-fleet");
+        let mut store = cluster_store(&cluster, None);
+        store["timeout_ms"] = 2000.into();
+        let config = mock.config_with_store(&dir, store, serde_json::json!({}));
+        let start_at = (now_ms() + 1_500).to_string();
+        let probes: Vec<Probe> = (0..8)
+            .map(|_| {
+                probe(
+                    &config,
+                    &["--callers", "50", "--start-at-unix-ms", &start_at],
+                )
+            })
+            .collect();
+        let lines: Vec<Line> = probes
+            .into_iter()
+            .flat_map(|p| p.lines(Duration::from_secs(20)))
+            .collect();
+        assert_eq!(lines.len(), 8);
+        for line in &lines {
+            assert_eq!(line["tokens"], "1", "{line:?}");
+            assert_eq!(line["token"], lines[0]["token"], "one token for all");
+        }
+        let timings: Vec<u64> = lines.iter().map(ms).collect();
+        println!(
+            "cluster: 8 processes x 50 callers: {} request(s); per-process ms {timings:?}",
             mock.requests()
         );
         assert_eq!(mock.requests(), 1, "one request for the whole fleet");

@@ -112,7 +112,9 @@ fn full_config() -> Value {
                    "refresh_jitter_ratio": 0.1},
         "http": {"connect_timeout_ms": 5000, "timeout_ms": 15000},
         "store": {"redis_url": "rediss://:pw@cache.internal:6380/0", "key_prefix": "acme",
-                  "timeout_ms": 300, "lock_wait_ms": 5000, "ca_file": "/etc/ssl/private-ca.pem"}
+                  "timeout_ms": 300, "lock_wait_ms": 5000, "ca_file": "/etc/ssl/private-ca.pem",
+                  "cluster_nodes": ["cache-1.internal:6380"],
+                  "sentinel": {"nodes": ["sentinel-1.internal:26379"], "service": "tokens"}}
     })
 }
 

@@ -212,10 +212,14 @@ export interface TokenConfig {
    * (each store call's time-box, default 300) and `lockWaitMs` (how long a cold
    * client waits for another's fetch before fetching itself, default 5000) apply
    * to JS stores too. `redisUrl`
-   * and `caFile` are native only (Python, Kotlin, Rust): a Redis URL is refused in
-   * WebAssembly; in JS pass `redisStore(client)` as the client option `store`.
+   * `caFile`, `clusterNodes` and `sentinel` are native only (Python, Kotlin, Rust): a
+   * Redis URL is refused in WebAssembly; in JS pass `redisStore(client)` (a node-redis
+   * or ioredis client, single or cluster) as the client option `store`.
    */
-  store?: { redisUrl?: string; keyPrefix?: string; timeoutMs?: number; lockWaitMs?: number; caFile?: string };
+  store?: {
+    redisUrl?: string; keyPrefix?: string; timeoutMs?: number; lockWaitMs?: number; caFile?: string;
+    clusterNodes?: string[]; sentinel?: { nodes: string[]; service: string };
+  };
 }
 
 /** The config's store settings (see TokenConfig.store) with the store itself as `use`. */

@@ -95,22 +95,37 @@ function commandStore(run, name) {
 }
 
 /**
- * Redis through the application's own client: node-redis v4+ (`createClient()`,
- * connected) or ioredis (`new Redis()`), told apart by their API. Same keys,
- * Lua scripts and sealed records as the native Redis store of the Rust, Python
- * and Kotlin packages: a Node service shares one token with them.
- * @param {object} client a connected node-redis client or an ioredis client
+ * Redis through the application's own client: node-redis v4+ (`createClient()`
+ * or `createCluster()`, connected) or ioredis (`new Redis()` or `new
+ * Redis.Cluster()`), told apart by their API. Same keys, Lua scripts and sealed
+ * records as the native Redis store of the Rust, Python and Kotlin packages: a
+ * Node service shares one token with them. The commands it sends: GET, SET (NX
+ * PX), DEL and EVAL; each names its keys, which share a hash tag (one cluster
+ * slot).
+ * @param {object} client a connected node-redis client or cluster, or an ioredis client or cluster
  */
 export function redisStore(client) {
   if (client && typeof client.call === 'function' && typeof client.defineCommand === 'function') {
-    // ioredis: call(command, ...args).
-    return commandStore((args) => client.call(...args), 'redisStore(ioredis)');
+    // ioredis, single or Cluster: call(command, ...args), routed by its keys.
+    const kind = client.isCluster ? 'ioredis cluster' : 'ioredis';
+    return commandStore((args) => client.call(...args), `redisStore(${kind})`);
+  }
+  if (client && typeof client.sendCommand === 'function' && Array.isArray(client.masters)) {
+    // node-redis cluster: sendCommand(firstKey, isReadonly, [command, ...args])
+    // routes by the first key; every call goes to the slot's primary (a
+    // replica could miss a record just published).
+    return commandStore((args) => client.sendCommand(firstKey(args), false, args), 'redisStore(node-redis cluster)');
   }
   if (client && typeof client.sendCommand === 'function') {
     // node-redis v4+: sendCommand([command, ...args]).
     return commandStore((args) => client.sendCommand(args), 'redisStore(node-redis)');
   }
   throw new TypeError('redisStore: expected a node-redis (v4+) or an ioredis client');
+}
+
+/** The first key of one of the store's commands: `EVAL script numkeys key…`, else `CMD key …`. */
+function firstKey(args) {
+  return args[0] === 'EVAL' ? args[3] : args[1];
 }
 
 /**

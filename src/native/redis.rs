@@ -1,7 +1,8 @@
 //! The Redis / Valkey store: the fleet protocol's commands on a standalone
-//! server, with redis-rs. It only executes; the keys, the sealed records and
-//! every decision are the core's ([`crate::fleet`]), and the Lua it runs is the
-//! core's too ([`crate::fleet::scripts`]).
+//! server, a Redis Cluster or a primary watched by Sentinel, with redis-rs. It
+//! only executes; the keys, the sealed records and every decision are the
+//! core's ([`crate::fleet`]), and the Lua it runs is the core's too
+//! ([`crate::fleet::scripts`]).
 //!
 //! - **Lazy**: construction only validates; the connection is made by the first
 //!   call, so a client starts (and serves tokens) while Redis is down.
@@ -13,6 +14,14 @@
 //! - **Reconnecting**: the manager reconnects after a broken connection (a
 //!   Redis restart); a call that finds its connection broken is sent once more
 //!   on the new one.
+//! - **Cluster**: redis-rs' cluster client (`cluster_nodes`) routes each call
+//!   by its keys' slot, follows `MOVED`/`ASK` and refreshes the topology after
+//!   a failover. Both keys of a call share a hash tag, so a script's keys
+//!   always share a slot; `SCRIPT LOAD` goes to every primary.
+//! - **Sentinel**: the primary's address comes from the first sentinel that
+//!   knows it (`SENTINEL get-master-addr-by-name`); after a broken connection
+//!   or a `READONLY` answer (a primary demoted by a failover) the connection is
+//!   dropped and the next attempt asks the sentinels again.
 //! - **Bounded**: a connection attempt times out after 1 s and an answer after
 //!   the store's time-box; after a call goes unanswered, the next second's
 //!   calls fail at once, so a stalled Redis costs a caller one time-box, not
@@ -40,7 +49,9 @@ use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Cmd, RedisError, RedisResult, Script, Value};
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncConnectionConfig, Client, Cmd, RedisError, RedisResult, Script, Value};
 
 use super::process::Process;
 use crate::config::StoreOptions;
@@ -69,17 +80,53 @@ const SCHEMES: [&str; 7] = [
     "valkey+unix",
 ];
 
+/// Calls a cluster connection sends again after a `MOVED`, `TRYAGAIN` or a
+/// node that went away (a failover), within the caller's time-box.
+const CLUSTER_RETRIES: u32 = 3;
+
+/// Where the data lives, and how to reach it.
+enum Topology {
+    /// One server (`redis_url`).
+    Single(Client),
+    /// A Redis Cluster (`cluster_nodes`), boxed: its client is the largest.
+    Cluster(Box<ClusterClient>),
+    /// A primary found through its sentinels (`sentinel`).
+    Sentinel(Sentinels),
+}
+
+/// The sentinels of one service, and how to reach the primary they name.
+struct Sentinels {
+    nodes: Vec<Client>,
+    service: String,
+    /// The data nodes' URL (user, password, TLS, database): the primary's host
+    /// and port replace its own.
+    url: Secret,
+    ca: Option<Vec<u8>>,
+}
+
+/// A live connection of one of the topologies (both are cheap handles to
+/// redis-rs' connection tasks).
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
 /// A store on a standalone Redis or Valkey server (`redis://`, `rediss://`
-/// with TLS, or a Unix socket). Cluster and Sentinel are not supported.
+/// with TLS, or a Unix socket), a Redis Cluster, or a primary watched by
+/// Redis Sentinel.
 pub struct RedisStore {
-    client: Client,
+    topology: Topology,
     tls: bool,
     /// redis-rs' answer time-out: the store's time-box.
     timeout_ms: u64,
     /// Scrubs the URL's password (and user) out of redis-rs' messages.
     redactor: Redactor,
-    /// This process generation's connection.
-    connection: Mutex<Option<(u64, ConnectionManager)>>,
+    /// This process generation's connection, and its number (a failed
+    /// sentinel connection is dropped only if it is still the current one).
+    connection: Mutex<Option<(u64, u64, Connection)>>,
+    /// Numbers the connections made.
+    connections_made: AtomicU64,
     /// Until when (monotonic ms) calls fail at once, after one went unanswered.
     stalled_until: AtomicU64,
     get: Script,
@@ -92,7 +139,13 @@ pub struct RedisStore {
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let topology = match self.topology {
+            Topology::Single(_) => "standalone",
+            Topology::Cluster(_) => "cluster",
+            Topology::Sentinel(_) => "sentinel",
+        };
         f.debug_struct("RedisStore")
+            .field("topology", &topology)
             .field("tls", &self.tls)
             .field("timeout_ms", &self.timeout_ms)
             .finish_non_exhaustive()
@@ -142,37 +195,119 @@ impl RedisStore {
             }
         }
         let redactor = Redactor::new(&user, &password);
-        let client = match &options.ca_file {
+        let ca = match &options.ca_file {
             Some(_) if !tls => {
                 return Err(Error::config(
                     "store.ca_file: only used with a rediss:// URL (TLS)",
                 ))
             }
-            Some(path) => {
-                let pem = read_ca(path)?;
-                Client::build_with_tls(
-                    redis_url.expose(),
-                    redis::TlsCertificates {
-                        client_tls: None,
-                        root_cert: Some(pem),
-                    },
-                )
+            Some(path) => Some(read_ca(path)?),
+            None => None,
+        };
+        let timeout_ms = options
+            .timeout_ms
+            .unwrap_or(fleet::DEFAULT_STORE_TIMEOUT_MS)
+            .max(1);
+        for (field, nodes) in [
+            ("store.cluster_nodes", options.cluster_nodes.as_ref()),
+            (
+                "store.sentinel.nodes",
+                options.sentinel.as_ref().map(|s| &s.nodes),
+            ),
+        ] {
+            match nodes {
+                Some(nodes) if nodes.is_empty() || nodes.len() > MAX_NODES => {
+                    return Err(Error::config(format!(
+                        "{field}: give 1 to {MAX_NODES} nodes as host:port"
+                    )))
+                }
+                _ => {}
             }
-            None => Client::open(redis_url.expose()),
         }
-        .map_err(|_| bad_url())?;
+        let topology = match (&options.cluster_nodes, &options.sentinel) {
+            (None, None) => Topology::Single(
+                open_client(redis_url.expose(), ca.as_deref()).map_err(|_| bad_url())?,
+            ),
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "store.cluster_nodes and store.sentinel exclude each other",
+                ))
+            }
+            (Some(nodes), None) => {
+                if unix {
+                    return Err(Error::config(
+                        "store.cluster_nodes: redis_url must be a redis:// or rediss:// URL",
+                    ));
+                }
+                if !matches!(url.path(), "" | "/" | "/0") {
+                    return Err(Error::config(
+                        "store.cluster_nodes: a Redis Cluster has database 0 only; drop the database from redis_url",
+                    ));
+                }
+                let urls = nodes
+                    .iter()
+                    .map(|node| node_url(&url, node, "store.cluster_nodes"))
+                    .collect::<Result<Vec<_>>>()?;
+                let mut builder = ClusterClientBuilder::new(urls)
+                    .connection_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+                    .response_timeout(Duration::from_millis(timeout_ms))
+                    .retries(CLUSTER_RETRIES)
+                    .min_retry_wait(50)
+                    .max_retry_wait(500);
+                if tls {
+                    builder = builder.tls(redis::TlsMode::Secure);
+                }
+                if let Some(pem) = &ca {
+                    builder = builder.certs(certificates(pem));
+                }
+                Topology::Cluster(Box::new(builder.build().map_err(|_| bad_url())?))
+            }
+            (None, Some(sentinel)) => {
+                if unix {
+                    return Err(Error::config(
+                        "store.sentinel: redis_url must be a redis:// or rediss:// URL",
+                    ));
+                }
+                if sentinel.service.is_empty() || sentinel.service.chars().any(char::is_whitespace)
+                {
+                    return Err(Error::config(
+                        "store.sentinel.service: the name the sentinels monitor (no spaces)",
+                    ));
+                }
+                // Only the scheme (TLS) of redis_url: sentinels are asked
+                // without the data nodes' credentials.
+                let bare = url::Url::parse(&format!("{}://localhost", url.scheme()))
+                    .map_err(|_| bad_url())?;
+                let nodes = sentinel
+                    .nodes
+                    .iter()
+                    .map(|node| {
+                        let address = node_url(&bare, node, "store.sentinel.nodes")?;
+                        open_client(&address, ca.as_deref()).map_err(|_| {
+                            Error::config("store.sentinel.nodes: not host:port addresses")
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                // The URL must open once its host is replaced.
+                open_client(redis_url.expose(), ca.as_deref()).map_err(|_| bad_url())?;
+                Topology::Sentinel(Sentinels {
+                    nodes,
+                    service: sentinel.service.clone(),
+                    url: redis_url.clone(),
+                    ca,
+                })
+            }
+        };
         if tls {
             install_crypto_provider();
         }
         Ok(RedisStore {
-            client,
+            topology,
             tls,
-            timeout_ms: options
-                .timeout_ms
-                .unwrap_or(fleet::DEFAULT_STORE_TIMEOUT_MS)
-                .max(1),
+            timeout_ms,
             redactor,
             connection: Mutex::new(None),
+            connections_made: AtomicU64::new(0),
             stalled_until: AtomicU64::new(0),
             get: Script::new(scripts::GET),
             scripts_refused_until: AtomicU64::new(0),
@@ -182,20 +317,54 @@ impl RedisStore {
         })
     }
 
-    /// This process generation's connection manager, made on first use (it
-    /// connects on its first command). A child of `fork()` makes its own.
-    fn connection(&self, process: &Process) -> Result<ConnectionManager> {
-        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
-        match slot.take() {
-            Some((generation, manager)) if generation == process.generation() => {
-                *slot = Some((generation, manager.clone()));
-                return Ok(manager);
+    /// This process generation's connection and its number, made on first
+    /// use (it connects on its first command; a sentinel's primary is looked
+    /// up first). A child of `fork()` makes its own.
+    async fn connection(&self, process: &Process) -> RedisResult<(u64, Connection)> {
+        {
+            let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+            match slot.take() {
+                Some((generation, number, connection)) if generation == process.generation() => {
+                    *slot = Some((generation, number, connection.clone()));
+                    return Ok((number, connection));
+                }
+                // The parent's, in a forked child: its tasks stayed with the
+                // parent's runtime threads, so dropping it could wait on them.
+                Some((_, _, parents)) => std::mem::forget(parents),
+                None => {}
             }
-            // The parent's, in a forked child: its tasks stayed with the
-            // parent's runtime threads, so dropping it could wait on them.
-            Some((_, parents)) => std::mem::forget(parents),
-            None => {}
         }
+        let connection = match &self.topology {
+            Topology::Single(client) => self.manager(process, client.clone())?,
+            Topology::Sentinel(sentinels) => {
+                let primary = self.primary(process, sentinels).await?;
+                self.manager(process, primary)?
+            }
+            Topology::Cluster(cluster) => {
+                // redis-rs spawns its connection tasks on the runtime it is built in.
+                let _runtime = process.runtime().enter();
+                let config = ClusterConfig::new()
+                    .set_connection_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+                    .set_response_timeout(Duration::from_millis(self.timeout_ms));
+                Connection::Cluster(cluster.get_pending_async_connection_with_config(config))
+            }
+        };
+        let number = self.connections_made.fetch_add(1, Ordering::Relaxed);
+        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        match &*slot {
+            // Another call made one meanwhile: use that one.
+            Some((generation, number, connection)) if *generation == process.generation() => {
+                Ok((*number, connection.clone()))
+            }
+            _ => {
+                *slot = Some((process.generation(), number, connection.clone()));
+                Ok((number, connection))
+            }
+        }
+    }
+
+    /// A connection manager of one server, on this process's runtime.
+    fn manager(&self, process: &Process, client: Client) -> RedisResult<Connection> {
         // redis-rs spawns its connection tasks on the runtime it is built in.
         let _runtime = process.runtime().enter();
         let config = ConnectionManagerConfig::new()
@@ -203,10 +372,78 @@ impl RedisStore {
             .set_response_timeout(Some(Duration::from_millis(self.timeout_ms)))
             // One attempt per call: the next call tries again, within its time-box.
             .set_number_of_retries(0);
-        let manager = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-            .map_err(|e| self.error(&e))?;
-        *slot = Some((process.generation(), manager.clone()));
-        Ok(manager)
+        ConnectionManager::new_lazy_with_config(client, config).map(Connection::Single)
+    }
+
+    /// Drops connection `number` if it is still the current one, so that the
+    /// next call asks the sentinels again.
+    fn forget(&self, number: u64) {
+        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(&*slot, Some((_, n, _)) if *n == number) {
+            *slot = None;
+        }
+    }
+
+    /// A client of the primary the first answering sentinel names, asked on
+    /// this process's runtime.
+    async fn primary(&self, process: &Process, sentinels: &Sentinels) -> RedisResult<Client> {
+        let nodes = sentinels.nodes.clone();
+        let service = sentinels.service.clone();
+        let timeout = Duration::from_millis(self.timeout_ms);
+        let task = process.runtime().spawn(async move {
+            let config = AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(Duration::from_millis(CONNECT_TIMEOUT_MS)))
+                .set_response_timeout(Some(timeout));
+            let mut last = RedisError::from((redis::ErrorKind::Io, "no sentinel answered"));
+            for node in nodes {
+                let asked = async {
+                    let mut connection = node
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?;
+                    redis::cmd("SENTINEL")
+                        .arg("get-master-addr-by-name")
+                        .arg(&service)
+                        .query_async::<Option<(String, u16)>>(&mut connection)
+                        .await
+                };
+                match asked.await {
+                    Ok(Some(address)) => return Ok(address),
+                    Ok(None) => {
+                        last = RedisError::from((
+                            redis::ErrorKind::Client,
+                            "a sentinel does not know the service",
+                        ))
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            Err(last)
+        });
+        let (host, port) = task.await.unwrap_or_else(|_| {
+            Err(RedisError::from((
+                redis::ErrorKind::Client,
+                "the sentinel lookup panicked",
+            )))
+        })?;
+        let mut url = url::Url::parse(sentinels.url.expose())
+            .map_err(|_| RedisError::from((redis::ErrorKind::Client, "redis_url")))?;
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        url.set_host(Some(&host))
+            .and_then(|()| {
+                url.set_port(Some(port))
+                    .map_err(|()| url::ParseError::InvalidPort)
+            })
+            .map_err(|_| {
+                RedisError::from((
+                    redis::ErrorKind::Client,
+                    "a sentinel named an address that is not a host",
+                ))
+            })?;
+        open_client(url.as_str(), sentinels.ca.as_deref())
     }
 
     /// Runs `call` on this process's runtime, once more if it found its
@@ -220,21 +457,50 @@ impl RedisStore {
             ));
         }
         let process = Process::current()?;
-        let manager = self.connection(process)?;
+        let sentinel = matches!(self.topology, Topology::Sentinel(_));
         // Dropped before the answer (the client's time-box): Redis stalls.
         let mut pending = Pending {
             store: self,
             done: false,
         };
-        let mut outcome = spawn(process, manager.clone(), call.clone()).await;
+        let mut outcome = match self.connection(process).await {
+            Ok((number, connection)) => {
+                let outcome = spawn(process, connection.clone(), call.clone()).await;
+                if let Err(e) = &outcome {
+                    if sentinel && (is_broken_connection(e) || is_readonly(e)) {
+                        // The primary may have moved: ask the sentinels again.
+                        self.forget(number);
+                    }
+                }
+                outcome.map_err(|e| (e, Some(connection)))
+            }
+            Err(e) => Err((e, None)),
+        };
         let mut retried = false;
-        if let Err(e) = &outcome {
-            if is_broken_connection(e) {
-                // The manager is reconnecting: the call goes on the new connection.
+        if let Err((e, connection)) = &outcome {
+            if is_broken_connection(e) || (sentinel && is_readonly(e)) {
+                // A manager reconnects (the call goes on its new connection);
+                // a sentinel's primary is looked up again.
                 retried = true;
-                outcome = spawn(process, manager, call).await;
+                let connection = match (sentinel, connection) {
+                    (false, Some(connection)) => Ok((None, connection.clone())),
+                    _ => self.connection(process).await.map(|(n, c)| (Some(n), c)),
+                };
+                outcome = match connection {
+                    Ok((number, connection)) => {
+                        let again = spawn(process, connection, call).await;
+                        if let (Some(number), Err(e)) = (number, &again) {
+                            if is_broken_connection(e) || is_readonly(e) {
+                                self.forget(number);
+                            }
+                        }
+                        again.map_err(|e| (e, None))
+                    }
+                    Err(e) => Err((e, None)),
+                };
             }
         }
+        let outcome = outcome.map_err(|(e, _)| e);
         pending.done = true;
         match outcome {
             Ok(value) => Ok((value, retried)),
@@ -318,6 +584,67 @@ fn scripts_refused_error() -> Error {
     )
 }
 
+/// A write sent to a replica: on Sentinel, a primary that a failover demoted.
+fn is_readonly(e: &RedisError) -> bool {
+    e.code() == Some("READONLY")
+}
+
+/// The `TlsCertificates` of a private CA.
+fn certificates(pem: &[u8]) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem.to_vec()),
+    }
+}
+
+/// A client of one server, trusting `ca` (PEM) if given.
+fn open_client(url: &str, ca: Option<&[u8]>) -> RedisResult<Client> {
+    match ca {
+        Some(pem) => Client::build_with_tls(url, certificates(pem)),
+        None => Client::open(url),
+    }
+}
+
+/// `url` (its scheme, user and password) at `node`'s host and port, or a
+/// config error naming `field` (never the URL).
+fn node_url(url: &url::Url, node: &str, field: &str) -> Result<String> {
+    let bad = || Error::config(format!("{field}: not host:port addresses"));
+    let (host, port) = host_port(node).ok_or_else(bad)?;
+    let mut url = url.clone();
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    url.set_host(Some(&host)).map_err(|_| bad())?;
+    url.set_port(Some(port)).map_err(|()| bad())?;
+    url.set_path("");
+    Ok(url.into())
+}
+
+/// Most nodes `cluster_nodes` or `sentinel.nodes` may list.
+const MAX_NODES: usize = 64;
+
+/// `host:port` (an IPv6 host in brackets) as the host, unbracketed, and the
+/// port; or `None`.
+fn host_port(node: &str) -> Option<(&str, u16)> {
+    let (host, port) = node.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let bracketed = bare.len() != host.len();
+    let valid = !bare.is_empty()
+        && bare.len() <= 253
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        // A colon only inside brackets (IPv6), and brackets only around one.
+        && bracketed == bare.contains(':');
+    valid.then_some((bare, port))
+}
+
 /// Marks the store stalled if a call is dropped before its answer.
 struct Pending<'a> {
     store: &'a RedisStore,
@@ -342,24 +669,11 @@ enum Call {
 /// Runs `call` as a task of tokenwell's runtime (redis-rs needs a tokio
 /// context, whatever executor awaits the store). A time-box that gives up
 /// on it leaves the task to end at redis-rs' own answer time-out.
-async fn spawn(
-    process: &Process,
-    mut manager: ConnectionManager,
-    call: Call,
-) -> RedisResult<Value> {
+async fn spawn(process: &Process, connection: Connection, call: Call) -> RedisResult<Value> {
     let task = process.runtime().spawn(async move {
-        match call {
-            Call::Cmd(cmd) => cmd.query_async(&mut manager).await,
-            Call::Script(script, keys, args) => {
-                let mut invocation = script.prepare_invoke();
-                for key in &keys {
-                    invocation.key(key);
-                }
-                for arg in &args {
-                    invocation.arg(arg);
-                }
-                invocation.invoke_async(&mut manager).await
-            }
+        match connection {
+            Connection::Single(mut manager) => execute(&mut manager, call).await,
+            Connection::Cluster(mut cluster) => execute(&mut cluster, call).await,
         }
     });
     task.await.unwrap_or_else(|_| {
@@ -368,6 +682,25 @@ async fn spawn(
             "the Redis call panicked",
         )))
     })
+}
+
+async fn execute(
+    connection: &mut (impl redis::aio::ConnectionLike + Send),
+    call: Call,
+) -> RedisResult<Value> {
+    match call {
+        Call::Cmd(cmd) => cmd.query_async(connection).await,
+        Call::Script(script, keys, args) => {
+            let mut invocation = script.prepare_invoke();
+            for key in &keys {
+                invocation.key(key);
+            }
+            for arg in &args {
+                invocation.arg(arg);
+            }
+            invocation.invoke_async(connection).await
+        }
+    }
 }
 
 /// A connection that broke or could not be made (a restarting server), as
@@ -713,6 +1046,100 @@ mod tests {
         )));
         assert!(!e.to_string().contains("hunter2"), "{e}");
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_cluster_has_database_0_and_names_its_nodes() {
+        let cluster = |url: &str, nodes: &[&str]| {
+            let options = StoreOptions {
+                cluster_nodes: Some(nodes.iter().map(|n| n.to_string()).collect()),
+                ..StoreOptions::default()
+            };
+            RedisStore::new(&options, &Secret::from(url))
+        };
+        let s = cluster(
+            "rediss://tw:hunter2-pw@cache:6379/0",
+            &["10.0.0.1:7000", "[::1]:7001"],
+        )
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(
+            debug.contains("cluster") && !debug.contains("hunter2"),
+            "{debug}"
+        );
+        assert!(cluster("redis://cache:6379", &["a:1"]).is_ok());
+        for (url, nodes, why) in [
+            (
+                "redis://:hunter2-pw@cache:6379/2",
+                &["a:1"][..],
+                "database 0",
+            ),
+            (
+                "unix:///run/redis.sock?pass=hunter2-pw",
+                &["a:1"],
+                "redis:// or rediss://",
+            ),
+            ("redis://:hunter2-pw@cache", &["a"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["a b:1"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["a:0"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["::1:7000"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["[a]:7000"], "host:port"),
+            ("redis://:hunter2-pw@cache", &["h/x:7000"], "host:port"),
+            ("redis://:hunter2-pw@cache", &[], "1 to 64 nodes"),
+        ] {
+            let e = cluster(url, nodes).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config, "{url}");
+            let text = format!("{e} {e:?}");
+            assert!(
+                text.contains("store.cluster_nodes") && text.contains(why),
+                "{text}"
+            );
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+
+    #[test]
+    fn sentinels_are_named_by_host_and_port() {
+        let sentinel = |url: &str, nodes: &[&str], service: &str| {
+            let options = StoreOptions {
+                sentinel: Some(crate::config::SentinelOptions {
+                    nodes: nodes.iter().map(|n| n.to_string()).collect(),
+                    service: service.to_owned(),
+                }),
+                ..StoreOptions::default()
+            };
+            RedisStore::new(&options, &Secret::from(url))
+        };
+        let s = sentinel(
+            "redis://tw:hunter2-pw@placeholder/3",
+            &["s1:26379", "s2:26379"],
+            "m",
+        )
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(
+            debug.contains("sentinel") && !debug.contains("hunter2"),
+            "{debug}"
+        );
+        for (nodes, service, field) in [
+            (&["s1"][..], "m", "store.sentinel.nodes"),
+            (&[][..], "m", "store.sentinel.nodes"),
+            (&["s1:1"][..], "", "store.sentinel.service"),
+        ] {
+            let e = sentinel("redis://:hunter2-pw@h", nodes, service).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config);
+            assert!(e.to_string().contains(field), "{e}");
+        }
+        let both = StoreOptions {
+            cluster_nodes: Some(vec!["h:1".to_owned()]),
+            sentinel: Some(crate::config::SentinelOptions {
+                nodes: vec!["s:1".to_owned()],
+                service: "m".to_owned(),
+            }),
+            ..StoreOptions::default()
+        };
+        let e = RedisStore::new(&both, &Secret::from("redis://h")).unwrap_err();
+        assert!(e.to_string().contains("exclude each other"), "{e}");
     }
 
     #[test]

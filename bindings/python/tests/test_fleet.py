@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from tokenwell import TokenClient
+from tokenwell import ConfigError, TokenClient
 
 REDIS = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(
@@ -164,3 +164,70 @@ def test_the_store_section_as_a_keyword_argument_is_the_config_not_a_store_objec
     other = TokenClient.from_config(_config(mock, redis_url))
     assert other.token().access_token == "kw-store-1"
     assert mock.count() == 1, "the second client read the token from Redis"
+
+
+@pytest.fixture
+def cluster_nodes(tmp_path: Path) -> Iterator[List[str]]:
+    """A Redis Cluster of 3 primaries and 3 replicas on loopback (redis-cli --cluster create)."""
+    cli = shutil.which("redis-cli")
+    if REDIS is None or cli is None:
+        pytest.fail("redis-server is missing and CI is set: install it (make test does)")
+    ports: List[int] = []
+    while len(ports) < 6:  # a node's cluster bus listens 10000 higher: ports up to 55535 only
+        port = _free_port()
+        if port <= 55535 and port not in ports:
+            ports.append(port)
+    procs = []
+    try:
+        for port in ports:
+            node_dir = tmp_path / str(port)
+            node_dir.mkdir()
+            procs.append(
+                subprocess.Popen(
+                    [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                     "--dir", str(node_dir), "--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
+                     "--cluster-config-file", "nodes.conf"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        deadline = time.monotonic() + 10
+        for port in ports:
+            while subprocess.run([cli, "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":
+                if time.monotonic() > deadline:
+                    pytest.fail("a cluster node did not start within 10 s")
+                time.sleep(0.05)
+        nodes = [f"127.0.0.1:{port}" for port in ports]
+        subprocess.run([cli, "--cluster", "create", *nodes, "--cluster-replicas", "1", "--cluster-yes"],
+                       capture_output=True, check=True, timeout=60)
+        deadline = time.monotonic() + 30
+        while not all(
+            b"cluster_state:ok" in subprocess.run([cli, "-p", str(p), "cluster", "info"], capture_output=True).stdout
+            for p in ports
+        ):
+            if time.monotonic() > deadline:
+                pytest.fail("the cluster was not ok within 30 s")
+            time.sleep(0.1)
+        yield nodes
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+
+
+def test_clients_on_a_redis_cluster_share_one_token(mock: Any, cluster_nodes: List[str]) -> None:
+    mock.script([mock.token_response("cluster-py-1", expires_in=3600)])
+    store = {"redis_url": f"redis://{cluster_nodes[0]}", "cluster_nodes": cluster_nodes, "timeout_ms": 2000}
+    first = TokenClient.from_config(mock.deliveroo(client_secret=SECRET, store=store))
+    token = first.token().access_token
+    first.settle()
+    # Another process's client (its own connection) adopts the stored token.
+    second = TokenClient.from_config(mock.deliveroo(client_secret=SECRET, store=store))
+    assert second.token().access_token == token
+    assert mock.count() == 1, "the second client read the token from the cluster"
+    # A database other than 0 does not exist on a cluster: a config error.
+    with pytest.raises(ConfigError) as info:
+        TokenClient.from_config(
+            mock.deliveroo(client_secret=SECRET, store={**store, "redis_url": f"redis://{cluster_nodes[0]}/2"})
+        )
+    assert "database 0" in str(info.value)

@@ -3,13 +3,26 @@
 // calls at a given instant, then one line like the Rust `tokenwell fleet-probe`:
 // `ok callers=N tokens=<distinct> token=<sha256 prefix> pid=<pid>` (a digest,
 // never the token). Usage: node node-probe.mjs CONFIG_JSON REDIS_URL KIND CALLERS START_AT
+// KIND: redis, ioredis, or redis-cluster / ioredis-cluster with REDIS_URL a
+// comma-separated list of the cluster nodes' URLs.
 import { createHash } from 'node:crypto';
 import { TokenClient, redisStore } from 'tokenwell';
 
 const [config, redisUrl, kind, callers, startAt] = process.argv.slice(2);
 let client;
 let close;
-if (kind === 'ioredis') {
+if (kind === 'ioredis-cluster') {
+  const { default: Redis } = await import('ioredis');
+  client = new Redis.Cluster(redisUrl.split(',').map((url) => {
+    const { hostname: host, port } = new URL(url);
+    return { host, port: Number(port) };
+  }));
+  close = () => client.quit();
+} else if (kind === 'redis-cluster') {
+  const { createCluster } = await import('redis');
+  client = await createCluster({ rootNodes: redisUrl.split(',').map((url) => ({ url })) }).connect();
+  close = () => (client.close ?? client.quit).call(client);
+} else if (kind === 'ioredis') {
   const { default: Redis } = await import('ioredis');
   client = new Redis(redisUrl);
   close = () => client.quit();

@@ -105,6 +105,13 @@ internal object ConfigJson {
                     put("timeout_ms", s.timeoutMs)
                     put("ca_file", s.caFile)
                     put("lock_wait_ms", s.lockWaitMs)
+                    put("cluster_nodes", s.clusterNodes)
+                    s.sentinel?.let { sentinel ->
+                        obj("sentinel") {
+                            put("nodes", sentinel.nodes)
+                            put("service", sentinel.service)
+                        }
+                    }
                 }
             }
         }

@@ -98,7 +98,9 @@ data class TokenConfig @JvmOverloads constructor(
     /**
      * A Redis or Valkey server shared by every process with the same
      * credentials. [redisUrl] (`redis://` or `rediss://`) may carry a password:
-     * [toString] never shows it.
+     * [toString] never shows it. With [clusterNodes] (a Redis Cluster, as
+     * `host:port`) or [sentinel], [redisUrl] gives the data nodes' user,
+     * password and TLS.
      */
     data class StoreOptions @JvmOverloads constructor(
         val redisUrl: String? = null,
@@ -106,10 +108,16 @@ data class TokenConfig @JvmOverloads constructor(
         val timeoutMs: Long? = null,
         val caFile: String? = null,
         val lockWaitMs: Long? = null,
+        val clusterNodes: List<String>? = null,
+        val sentinel: Sentinel? = null,
     ) {
         override fun toString(): String =
-            "StoreOptions(redisUrl=${redisUrl?.let { "[redacted]" }}, keyPrefix=$keyPrefix, timeoutMs=$timeoutMs, caFile=$caFile, lockWaitMs=$lockWaitMs)"
+            "StoreOptions(redisUrl=${redisUrl?.let { "[redacted]" }}, keyPrefix=$keyPrefix, timeoutMs=$timeoutMs, " +
+                "caFile=$caFile, lockWaitMs=$lockWaitMs, clusterNodes=$clusterNodes, sentinel=$sentinel)"
     }
+
+    /** The sentinels (`host:port`) to ask for the primary monitored as [service]. */
+    data class Sentinel(val nodes: List<String>, val service: String)
 
     /** Transport timeouts (null = the core's default). */
     data class HttpOptions @JvmOverloads constructor(

@@ -71,7 +71,10 @@ class ConfigSchemaTest {
         response = TokenConfig.ResponseMapping("a", "b", "c", "d", "e", "f", TokenConfig.SuccessCheck("status", "OK")),
         policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1),
         http = TokenConfig.HttpOptions(5000, 15000),
-        store = TokenConfig.StoreOptions("redis://127.0.0.1:1/0", "acme", 300, "/nonexistent-ca.pem", 5000),
+        store = TokenConfig.StoreOptions(
+            "redis://127.0.0.1:1/0", "acme", 300, "/nonexistent-ca.pem", 5000, listOf("127.0.0.1:7000"),
+            TokenConfig.Sentinel(listOf("127.0.0.1:26379"), "tokens"),
+        ),
         name = "orders-deliveroo",
     )
 

@@ -30,3 +30,61 @@ class RedisServer private constructor(private val process: Process, val url: Str
         }
     }
 }
+
+/**
+ * A Redis Cluster of 3 primaries and 3 replicas on free loopback ports
+ * (`redis-cli --cluster create`), or null when redis-server or redis-cli is not
+ * on the PATH. [nodes] are `host:port`.
+ */
+class RedisCluster private constructor(private val processes: List<Process>, val nodes: List<String>) : AutoCloseable {
+    override fun close() {
+        processes.forEach { it.destroyForcibly().waitFor() }
+    }
+
+    companion object {
+        private fun onPath(name: String) =
+            System.getenv("PATH").split(':').map { File(it, name) }.firstOrNull { it.canExecute() }
+
+        private fun cli(cli: File, vararg args: String): String {
+            val p = ProcessBuilder(cli.path, *args).redirectErrorStream(true).start()
+            val out = p.inputStream.bufferedReader().readText()
+            check(p.waitFor(60, TimeUnit.SECONDS)) { "redis-cli ${args.joinToString(" ")} did not end" }
+            return out
+        }
+
+        fun startOrNull(dir: File): RedisCluster? {
+            val server = onPath("redis-server") ?: return null
+            val cli = onPath("redis-cli") ?: return null
+            // A node's cluster bus listens 10000 higher: ports up to 55535 only.
+            val ports = generateSequence { ServerSocket(0).use { it.localPort } }
+                .filter { it <= 55_535 }.distinct().take(6).toList()
+            val processes = ports.map { port ->
+                val nodeDir = File(dir, "$port").apply { mkdirs() }
+                ProcessBuilder(
+                    server.path, "--port", "$port", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--dir", nodeDir.path, "--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
+                    "--cluster-config-file", "nodes.conf",
+                ).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+            }
+            val cluster = RedisCluster(processes, ports.map { "127.0.0.1:$it" })
+            try {
+                val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
+                for (port in ports) {
+                    while (!cli(cli, "-p", "$port", "ping").startsWith("PONG")) {
+                        check(System.nanoTime() < deadline) { "a cluster node did not start" }
+                        Thread.sleep(50)
+                    }
+                }
+                cli(cli, "--cluster", "create", *cluster.nodes.toTypedArray(), "--cluster-replicas", "1", "--cluster-yes")
+                while (!ports.all { "cluster_state:ok" in cli(cli, "-p", "$it", "cluster", "info") }) {
+                    check(System.nanoTime() < deadline) { "the cluster was not ok within 30 s" }
+                    Thread.sleep(100)
+                }
+                return cluster
+            } catch (e: Throwable) {
+                cluster.close()
+                throw e
+            }
+        }
+    }
+}

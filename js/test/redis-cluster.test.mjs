@@ -1,0 +1,180 @@
+// redisStore over node-redis and ioredis cluster clients against a real Redis
+// Cluster (3 primaries, 3 replicas, started here on free ports with
+// `redis-cli --cluster create`), counting token requests at the mock
+// provider: both cluster clients share one token, their keys land in one slot
+// and the lock is released; Node and Rust processes on the cluster share one
+// token request.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+import { createCluster } from 'redis';
+import Redis from 'ioredis';
+import { TokenClient, redisStore, storeKeys } from 'tokenwell';
+import { startMock, mockBinary } from './helpers/mock.mjs';
+
+// Without redis-server the tests skip with a message, unless CI is set: then
+// its absence fails them, as in tests/redis.rs.
+const find = (name) => [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin', '/usr/sbin', '/opt/homebrew/bin']
+  .map((d) => join(d, name)).find((file) => existsSync(file));
+const REDIS_SERVER = find('redis-server');
+const REDIS_CLI = find('redis-cli');
+const CI = !['', 'false', '0'].includes(process.env.CI ?? '');
+assert.ok((REDIS_SERVER && REDIS_CLI) || !CI, 'redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)');
+const SKIP = REDIS_SERVER && REDIS_CLI ? false : 'redis-server not found (apt-get install redis-server, or `make test`, installs it)';
+const clusterTest = (name, fn) => test(name, { skip: SKIP }, fn);
+
+const PROBE = fileURLToPath(new URL('./fleet/node-probe.mjs', import.meta.url));
+const SECRET = 'cluster-secret-6Fq2';
+let mock;
+let dir;
+const servers = [];
+let ports = [];
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((resolve) => { srv.listen(0, '127.0.0.1', resolve); });
+  const { port } = srv.address();
+  await new Promise((resolve) => { srv.close(resolve); });
+  return port;
+}
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: 60_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${cmd} failed: ${error.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/** Waits until every node says cluster_state:ok and every replica is in sync. */
+async function healthy() {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const states = await Promise.all(ports.map(async (port) => {
+      const info = await run(REDIS_CLI, ['-p', String(port), 'cluster', 'info']).catch(() => '');
+      const repl = await run(REDIS_CLI, ['-p', String(port), 'info', 'replication']).catch(() => '');
+      return info.includes('cluster_state:ok') && (repl.includes('role:master') || repl.includes('master_link_status:up'));
+    }));
+    if (states.every(Boolean)) return;
+    assert.ok(Date.now() < deadline, 'the cluster is healthy within 30 s');
+    await sleep(100);
+  }
+}
+
+before(async () => {
+  mock = await startMock();
+  if (SKIP) return;
+  dir = mkdtempSync(join(tmpdir(), 'tokenwell-cluster-'));
+  // A node's cluster bus listens 10000 higher: ports up to 55535 only.
+  while (ports.length < 6) {
+    const port = await freePort();
+    if (port <= 55_535 && !ports.includes(port)) ports.push(port);
+  }
+  for (const port of ports) {
+    const nodeDir = join(dir, String(port));
+    mkdirSync(nodeDir);
+    const server = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--dir', nodeDir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '1000', '--cluster-config-file', 'nodes.conf'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+    servers.push(server);
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
+      server.stdout.on('data', (chunk) => {
+        if (/Ready to accept connections/.test(String(chunk))) { clearTimeout(timer); resolve(); }
+      });
+      server.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+    });
+  }
+  await run(REDIS_CLI, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
+    '--cluster-replicas', '1', '--cluster-yes']);
+  await healthy();
+});
+
+after(async () => {
+  await mock?.stop();
+  await Promise.all(servers.filter((s) => s.exitCode === null).map((server) => {
+    const exited = new Promise((resolve) => { server.once('exit', resolve); });
+    server.kill('SIGKILL');
+    return exited;
+  }));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const urls = () => ports.map((p) => `redis://127.0.0.1:${p}`);
+
+/** A fresh tenant (its own keys) on the mock. */
+function config(tenant) {
+  return {
+    provider: 'deliveroo', environment: 'sandbox', base_url: `${mock.url}/deliveroo`,
+    client_id: `cluster-${tenant}`, client_secret: SECRET,
+  };
+}
+
+async function endpointLatency(ms) {
+  await mock.admin.reset();
+  const res = await fetch(`${mock.url}/__admin/config`, { method: 'POST', body: JSON.stringify({ latency_ms: ms }) });
+  assert.equal(res.status, 200);
+}
+
+clusterTest('redisStore over node-redis createCluster and ioredis Cluster: one token, keys in one slot, lock released', async () => {
+  await endpointLatency(0);
+  const cfg = config('clients');
+  const nodeRedis = await createCluster({ rootNodes: urls().map((url) => ({ url })) }).connect();
+  const ioredis = new Redis.Cluster(ports.map((port) => ({ host: '127.0.0.1', port })));
+  try {
+    const a = new TokenClient({ ...cfg, store: redisStore(nodeRedis) });
+    const token = await a.token();
+    await a.settle();
+    const { token: key, lock } = storeKeys(cfg);
+    // The record is on its slot's primary (ioredis follows the slot map).
+    const record = await ioredis.get(key);
+    assert.match(record, /^\d+\.[0-9a-f]+\./, 'a sealed record');
+    assert.equal(await ioredis.get(lock), null, 'the lock is released');
+    const b = new TokenClient({ ...cfg, store: redisStore(ioredis) });
+    assert.equal((await b.token()).accessToken, token.accessToken, 'adopted through ioredis Cluster');
+    assert.equal(await mock.admin.count(), 1);
+    // invalidate: the core's REMOVE_IF, routed by its key.
+    assert.equal(b.invalidate(token.accessToken), true);
+    for (let i = 0; i < 50 && (await ioredis.get(key)) !== null; i++) await sleep(10);
+    assert.equal(await ioredis.get(key), null, 'removed after invalidate');
+    const c = new TokenClient({ ...cfg, store: redisStore(ioredis) });
+    await c.token();
+    await c.settle();
+    const d = new TokenClient({ ...cfg, store: redisStore(nodeRedis) });
+    assert.equal((await d.token()).accessToken, (await c.token()).accessToken, 'adopted through node-redis cluster');
+    assert.equal(await mock.admin.count(), 2);
+    assert.equal(String(redisStore(nodeRedis)), 'redisStore(node-redis cluster) {}');
+    assert.equal(inspect(redisStore(ioredis)), 'redisStore(ioredis cluster) {}');
+  } finally {
+    await (nodeRedis.close ?? nodeRedis.quit).call(nodeRedis);
+    await ioredis.quit();
+  }
+});
+
+clusterTest('Node (both cluster clients) and Rust processes on the cluster: 1 token request', async () => {
+  await endpointLatency(300);
+  const cfg = config('mixed');
+  const startAt = Date.now() + 2_000;
+  const nodeProbe = (kind) => run(process.execPath, [PROBE, JSON.stringify(cfg), urls().join(','), kind, '20', String(startAt)]);
+  const file = join(dir, 'rust-probe.json');
+  writeFileSync(file, JSON.stringify({
+    ...cfg, store: { redis_url: urls()[0], cluster_nodes: ports.map((p) => `127.0.0.1:${p}`), timeout_ms: 2000 },
+  }));
+  const rustProbe = () => run(mockBinary(), ['fleet-probe', '--config', file, '--callers', '20', '--start-at-unix-ms', String(startAt)]);
+  const outputs = await Promise.all([nodeProbe('redis-cluster'), nodeProbe('ioredis-cluster'), rustProbe(), rustProbe()]);
+  const lines = outputs.flatMap((out) => out.trim().split('\n').filter(Boolean)).map((line) => Object.fromEntries(
+    line.split(' ').slice(1).map((kv) => kv.split('='))));
+  assert.equal(lines.length, 4);
+  assert.equal(new Set(lines.map((l) => l.token)).size, 1, 'one token for Node and Rust');
+  assert.equal(await mock.admin.count(), 1, 'token requests at the mock');
+  console.log(`cluster, 2 Node + 2 Rust processes x 20 callers: ${await mock.admin.count()} token request`);
+});
