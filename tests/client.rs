@@ -198,8 +198,14 @@ async fn events_report_hits_fetches_and_refreshes() {
     clock.advance(2_000); // past the backoff
     assert!(c.invalidate("e1"));
     c.token().await.unwrap();
+    let mut seen = seen.lock().unwrap().clone();
+    // The background refresh may fail before its caller's stale hit is told:
+    // those two events race, the rest are ordered.
+    if seen.get(6).is_some_and(|e| e.starts_with("refresh_failed")) {
+        seen.swap(6, 7);
+    }
     assert_eq!(
-        *seen.lock().unwrap(),
+        seen,
         [
             "miss",
             "fetch_started(1,first)",
