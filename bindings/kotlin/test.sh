@@ -40,7 +40,8 @@ version=$(sed -n "s/^version = \"\(.*\)\"/\1/p" Cargo.toml | head -1)
 jar="bindings/kotlin/target/tokenwell-$version.jar"
 [ -f "$jar" ] || { echo "jar not built: $jar" >&2; exit 1; }
 listing="$(jar tf "$jar")"
-for entry in linux-x86-64/libtokenwell.so dev/tokenwell/ffi/CoreClient.class dev/tokenwell/TokenClient.class dev/tokenwell/TokenwellInterceptor.class; do
+for entry in linux-x86-64/libtokenwell.so dev/tokenwell/ffi/CoreClient.class dev/tokenwell/TokenClient.class dev/tokenwell/TokenwellInterceptor.class \
+    dev/tokenwell/TokenwellHttpClient.class dev/tokenwell/ktor/TokenwellAuthKt.class; do
   grep -qx "$entry" <<<"$listing" || { echo "jar lacks $entry" >&2; exit 1; }
 done
 for boot in 3 4; do

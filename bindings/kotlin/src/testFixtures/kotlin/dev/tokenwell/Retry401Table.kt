@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer
 import java.io.File
 import java.net.InetAddress
 import java.net.InetSocketAddress
+import java.time.Duration
 import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.Executors
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit
 import java.util.stream.Stream
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
+import org.junit.jupiter.api.Assertions.assertTimeoutPreemptively
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Assertions.fail
 import org.junit.jupiter.api.Assumptions
@@ -75,14 +77,17 @@ object Retry401Table {
             if (skip != null) {
                 DynamicTest.dynamicTest("$name (skipped: $skip)") { Assumptions.abort<Unit>(skip) }
             } else {
-                DynamicTest.dynamicTest(name) { runCase(mock(), case, adapter, newTokens) }
+                DynamicTest.dynamicTest(name) { bounded { runCase(mock(), case, adapter, newTokens) } }
             }
         }
         val concurrency = DynamicTest.dynamicTest("concurrent-calls-on-a-cold-cache-make-one-token-request") {
-            runConcurrency(mock(), table["concurrency"], adapter, newTokens)
+            bounded { runConcurrency(mock(), table["concurrency"], adapter, newTokens) }
         }
         return (cases + concurrency).stream().map { it as DynamicNode }
     }
+
+    /** A hung adapter fails its case (the default test timeout does not cover dynamic tests). */
+    private fun bounded(case: () -> Unit) = assertTimeoutPreemptively(Duration.ofSeconds(90)) { case() }
 
     private fun runCase(mock: MockProvider, case: JsonNode, adapter: Adapter, newTokens: (MockProvider) -> TokenClient) {
         mock.reset()
