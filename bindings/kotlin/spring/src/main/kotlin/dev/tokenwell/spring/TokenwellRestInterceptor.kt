@@ -27,6 +27,9 @@ import org.springframework.http.client.support.HttpRequestWrapper
  * (`HttpRedirects.DONT_FOLLOW`, the JDK `HttpClient`'s default), or this
  * interceptor sees only the last hop and cannot tell another origin's 401.
  *
+ * Add it as the last interceptor: it sends each hop and the retry through the
+ * rest of the chain, which Spring Framework 6 runs only once per request.
+ *
  * Failing to get a token surfaces as an [IOException] whose cause is the
  * [TokenwellException]; nothing is sent.
  */
