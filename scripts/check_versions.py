@@ -23,11 +23,24 @@ pyproject = tomllib.loads((ROOT / "bindings/python/pyproject.toml").read_text())
 if "version" in pyproject or "version" not in pyproject.get("dynamic", []):
     problems.append("bindings/python/pyproject.toml must take the version dynamically (from Cargo.toml)")
 
-pom = ET.parse(ROOT / "bindings/kotlin/pom.xml").getroot()
+# Every Maven pom: the core jar's, the reactor's, the Spring starters' (and their parent).
 ns = {"m": "http://maven.apache.org/POM/4.0.0"}
-pom_version = pom.findtext("m:version", namespaces=ns)
-if pom_version != version:
-    problems.append(f"bindings/kotlin/pom.xml has {pom_version}")
+poms = [ROOT / "bindings/kotlin/pom.xml", ROOT / "bindings/kotlin/reactor/pom.xml", ROOT / "bindings/kotlin/spring/pom.xml",
+        *sorted((ROOT / "bindings/kotlin/spring").glob("boot*/pom.xml"))]
+for path in poms:
+    pom = ET.parse(path).getroot()
+    name = path.relative_to(ROOT)
+    pom_version = pom.findtext("m:version", namespaces=ns) or pom.findtext("m:parent/m:version", namespaces=ns)
+    if pom_version != version:
+        problems.append(f"{name} has {pom_version}")
+    parent = pom.findtext("m:parent/m:version", namespaces=ns)
+    if parent is not None and parent != version:
+        problems.append(f"{name}'s parent is {parent}")
+    for dep in pom.iterfind("m:dependencies/m:dependency", ns):
+        if dep.findtext("m:groupId", namespaces=ns) == "dev.tokenwell" and dep.findtext("m:version", namespaces=ns) not in (
+            "${project.version}", version):
+            problems.append(f"{name} depends on dev.tokenwell:{dep.findtext('m:artifactId', namespaces=ns)} "
+                            f"{dep.findtext('m:version', namespaces=ns)}")
 
 js_version = json.loads((ROOT / "js/package.json").read_text())["version"]
 if js_version != version:
@@ -40,7 +53,9 @@ if not re.search(rf"^## \[?{re.escape(version)}\]?", changelog, re.M):
 # Built artifacts: tokenwell-VERSION[-.]... (wheels, sdist, jars, crate, npm tarball).
 for folder in sys.argv[1:]:
     for path in sorted(Path(folder).iterdir()):
-        m = re.match(r"tokenwell[-_](\d+\.\d+\.\d+[^-_]*?)(?:[-_]|\.tar\.gz|\.tgz|\.crate|\.jar)", path.name)
+        # tokenwell-VERSION…, or a Spring starter's tokenwell-spring-boot-starter-N-VERSION….
+        m = re.match(r"tokenwell(?:-spring-boot-starter-\d+)?[-_](\d+\.\d+\.\d+[^-_]*?)(?:[-_]|\.tar\.gz|\.tgz|\.crate|\.jar)",
+                     path.name)
         if m and m.group(1) != version:
             problems.append(f"{path} is version {m.group(1)}")
         elif not m and path.suffix in {".whl", ".gz", ".jar", ".crate", ".tgz"}:
@@ -48,5 +63,5 @@ for folder in sys.argv[1:]:
 
 if problems:
     sys.exit(f"versions disagree with Cargo.toml's {version}:\n  " + "\n  ".join(problems))
-print(f"versions: {version} everywhere (Cargo.toml, pyproject via maturin, pom.xml, js/package.json, CHANGELOG.md"
+print(f"versions: {version} everywhere (Cargo.toml, pyproject via maturin, the Maven poms, js/package.json, CHANGELOG.md"
       + (", " + ", ".join(sys.argv[1:]) if sys.argv[1:] else "") + ")")

@@ -9,7 +9,8 @@
 #            arm64 CPython (Debian's, apt-get download + dpkg -x) under qemu-aarch64
 #   crate    cargo publish --dry-run (the .crate it packages is copied)
 #   jar      linux-x86-64 and linux-aarch64 cores (from the manylinux2014 builds),
-#            plus its sources and javadoc jars (mvn -Prelease)
+#            plus its sources and javadoc jars (mvn -Prelease), and the Spring Boot 3
+#            and 4 starters' jars (the same Maven reactor, bindings/kotlin/reactor)
 #   npm      js/scripts/build.sh (make test's target folder), npm pack, then
 #            publint and attw on the tarball (js/scripts/lint.sh)
 # macOS and Windows: .github/workflows/release.yml (a plan, not run here).
@@ -209,8 +210,8 @@ rm -rf bindings/kotlin/target/generated-sources/uniffi
 "$CARGO_TARGET_DIR/debug/uniffi-bindgen" generate --library "$WORK/metadata-libtokenwell.so" --language kotlin \
   --no-format --out-dir bindings/kotlin/target/generated-sources/uniffi >"$WORK/bindgen.log" 2>&1 \
   || { cat "$WORK/bindgen.log" >&2; fail "uniffi-bindgen kotlin"; }
-say "mvn -Prelease package (jar, sources, javadoc); PlatformTest against this jar's cores"
-mvn -B -q -f bindings/kotlin/pom.xml -Prelease -Dtokenwell.skipCargo=true \
+say "mvn -Prelease package (jar, starters, sources, javadoc); PlatformTest against this jar's cores"
+mvn -B -q -f bindings/kotlin/reactor/pom.xml -Prelease -Dtokenwell.skipCargo=true \
   -Dtokenwell.native.dir="$NATIVE/linux-x86-64" -Dtokenwell.native.aarch64.dir="$NATIVE/linux-aarch64" \
   -Dtokenwell.mock="$CARGO_TARGET_DIR/debug/tokenwell" -Dtest='PlatformTest,ClientTest' -Dsurefire.failIfNoSpecifiedTests=false \
   package </dev/null >"$WORK/mvn.log" 2>&1 || { tail -n 60 "$WORK/mvn.log" >&2; fail "mvn -Prelease package"; }
@@ -218,6 +219,11 @@ for kind in "" -sources -javadoc; do
   jar="bindings/kotlin/target/tokenwell-$VERSION$kind.jar"
   [ -f "$jar" ] || fail "no $jar"
   cp "$jar" "$DIST/"
+  for boot in 3 4; do
+    jar="bindings/kotlin/spring/boot$boot/target/tokenwell-spring-boot-starter-$boot-$VERSION$kind.jar"
+    [ -f "$jar" ] || fail "no $jar"
+    cp "$jar" "$DIST/"
+  done
 done
 listing=$(unzip -Z1 "$DIST/tokenwell-$VERSION.jar")
 for entry in linux-x86-64/libtokenwell.so linux-aarch64/libtokenwell.so dev/tokenwell/NativePlatform.class; do

@@ -29,9 +29,10 @@ cargo build --features cli,bindgen
 
 # --- generate, compile, test, package -----------------------------------------
 # The pom generates the Kotlin bindings (uniffi-bindgen, package dev.tokenwell.ffi)
-# and puts the native library in the jar under linux-x86-64/.
-echo "== mvn verify"
-mvn -B -f bindings/kotlin/pom.xml \
+# and puts the native library in the jar under linux-x86-64/. The reactor builds
+# that jar, then the Spring Boot 3 and 4 starters against it (bindings/kotlin/spring).
+echo "== mvn verify (core jar, Spring Boot starters)"
+mvn -B -f bindings/kotlin/reactor/pom.xml \
   -Dtokenwell.mock="$root/target/debug/tokenwell" \
   verify </dev/null
 
@@ -39,8 +40,19 @@ version=$(sed -n "s/^version = \"\(.*\)\"/\1/p" Cargo.toml | head -1)
 jar="bindings/kotlin/target/tokenwell-$version.jar"
 [ -f "$jar" ] || { echo "jar not built: $jar" >&2; exit 1; }
 listing="$(jar tf "$jar")"
-for entry in linux-x86-64/libtokenwell.so dev/tokenwell/ffi/CoreClient.class dev/tokenwell/TokenClient.class dev/tokenwell/TokenwellInterceptor.class; do
+for entry in linux-x86-64/libtokenwell.so dev/tokenwell/ffi/CoreClient.class dev/tokenwell/TokenClient.class dev/tokenwell/TokenwellInterceptor.class \
+    dev/tokenwell/TokenwellHttpClient.class dev/tokenwell/ktor/TokenwellAuthKt.class; do
   grep -qx "$entry" <<<"$listing" || { echo "jar lacks $entry" >&2; exit 1; }
+done
+for boot in 3 4; do
+  starter="bindings/kotlin/spring/boot$boot/target/tokenwell-spring-boot-starter-$boot-$version.jar"
+  [ -f "$starter" ] || { echo "starter not built: $starter" >&2; exit 1; }
+  listing="$(jar tf "$starter")"
+  for entry in META-INF/spring/org.springframework.boot.autoconfigure.AutoConfiguration.imports \
+      META-INF/spring-configuration-metadata.json META-INF/tokenwell/config.schema.json \
+      dev/tokenwell/spring/TokenwellAutoConfiguration.class dev/tokenwell/spring/TokenwellHealthAutoConfiguration.class; do
+    grep -qx "$entry" <<<"$listing" || { echo "$starter lacks $entry" >&2; exit 1; }
+  done
 done
 
 built=$(( $(date +%s) - started ))

@@ -156,24 +156,38 @@ class TokenClient private constructor(
     companion object {
         /** A [TokenClientBuilder]: event listeners, observers (metrics, traces), clock and store. */
         @JvmStatic
-        fun builder(config: TokenConfig): TokenClientBuilder = TokenClientBuilder(config)
+        fun builder(config: TokenConfig): TokenClientBuilder = TokenClientBuilder(config, null)
+
+        /**
+         * A [TokenClientBuilder] from the config as the core's JSON text (the
+         * schema's snake_case keys, as in a config file). The core validates it:
+         * an unknown key or a wrong value fails [TokenClientBuilder.build] with
+         * [TokenwellException.Config] naming it. Holds the secret: never log it.
+         */
+        @JvmStatic
+        fun builderFromJson(configJson: String): TokenClientBuilder = TokenClientBuilder(null, configJson)
 
         internal fun build(
-            config: TokenConfig,
+            config: TokenConfig?,
+            configJson: String?,
             clock: ManualClock?,
             memoryStore: MemoryStore?,
             foreignStore: ForeignStoreBridge?,
             listeners: List<TokenEventListener>,
             observers: List<TokenClientObserver>,
         ): TokenClient {
+            val utf8 = { if (config != null) ConfigJson.utf8(config) else ConfigJson.utf8(configJson!!) }
             if (listeners.isEmpty() && observers.isEmpty()) {
-                if (foreignStore == null) return TokenClient(config, clock, memoryStore)
-                return TokenClient(clock, { CoreClient.withForeignStore(ConfigJson.utf8(config), clock?.core, foreignStore) })
+                if (foreignStore == null) {
+                    if (config != null) return TokenClient(config, clock, memoryStore)
+                    return TokenClient(clock, { CoreClient(utf8(), clock?.core, memoryStore?.core) })
+                }
+                return TokenClient(clock, { CoreClient.withForeignStore(utf8(), clock?.core, foreignStore) })
             }
             val bridge = EventBridge(listeners, observers)
             return TokenClient(
                 clock,
-                { CoreClient.withListener(ConfigJson.utf8(config), clock?.core, memoryStore?.core, foreignStore, null, bridge) },
+                { CoreClient.withListener(utf8(), clock?.core, memoryStore?.core, foreignStore, null, bridge) },
                 bridge,
             )
         }
@@ -190,7 +204,7 @@ class TokenClient private constructor(
  *     .build()
  * ```
  */
-class TokenClientBuilder internal constructor(private val config: TokenConfig) {
+class TokenClientBuilder internal constructor(private val config: TokenConfig?, private val configJson: String?) {
     private var clock: ManualClock? = null
     private var memoryStore: MemoryStore? = null
     private var foreignStore: ForeignStoreBridge? = null
@@ -217,7 +231,7 @@ class TokenClientBuilder internal constructor(private val config: TokenConfig) {
 
     /** The client. */
     @Throws(TokenwellException::class)
-    fun build(): TokenClient = TokenClient.build(config, clock, memoryStore, foreignStore, listeners.toList(), observers.toList())
+    fun build(): TokenClient = TokenClient.build(config, configJson, clock, memoryStore, foreignStore, listeners.toList(), observers.toList())
 }
 
 /**

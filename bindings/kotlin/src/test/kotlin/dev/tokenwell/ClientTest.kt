@@ -27,6 +27,22 @@ class ClientTest : WithMockProvider() {
         """{"status":200,"json":{"access_token":"$token","token_type":"Bearer","expires_in":$expiresIn},"delay_ms":$delayMs}"""
 
     @Test
+    fun `a client from the core's config JSON, whose unknown keys the core names`() {
+        mock.script(tokenResponse("from-json"))
+        val json = """{"provider":"deliveroo","environment":"sandbox","base_url":"${mock.url}/deliveroo",""" +
+            """"client_id":"x","client_secret":"y-secret-1","name":"orders"}"""
+        TokenClient.builderFromJson(json).build().use { client ->
+            assertEquals("from-json", client.tokenBlocking().accessToken)
+            assertEquals("orders", client.name)
+        }
+        val e = assertThrows(TokenwellException.Config::class.java) {
+            TokenClient.builderFromJson(json.replace("\"name\"", "\"colour\"")).build()
+        }
+        assertTrue(e.message!!.contains("colour"), e.message)
+        assertFalse(e.message!!.contains("y-secret-1"))
+    }
+
+    @Test
     fun `64 threads on a cold cache make exactly one request`() {
         mock.script(tokenResponse("cold-threads", delayMs = 200))
         TokenClient(config()).use { client ->

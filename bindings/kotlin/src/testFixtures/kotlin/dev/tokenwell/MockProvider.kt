@@ -32,6 +32,11 @@ class MockProvider private constructor(private val process: Process, val url: St
 
     fun script(vararg responses: String) = script(JSON.readTree("[" + responses.joinToString(",") + "]"))
 
+    /** Sets the mock's behaviour (`lifetime_secs`, `latency_ms`, `fault`), a JSON object. */
+    fun config(json: String) {
+        admin("POST", "/__admin/config", json)
+    }
+
     fun requests(): JsonNode = JSON.readTree(admin("GET", "/__admin/requests", null))
 
     fun requestCount(): Int = requests()["count"].asInt()
