@@ -20,8 +20,10 @@ fi
 command -v cargo >/dev/null || { echo "cargo not found: install the Rust toolchain (rustup)" >&2; exit 1; }
 
 # --- native library, bindgen and the mock provider ---------------------------
-echo "== cargo build --release --features ffi --lib (native core)"
-cargo build --release --features ffi --lib
+# The wheel's cargo call to the letter (bindings/python/pyproject.toml): after
+# the Python package's tests it is already built. The pom strips the jar's copy.
+echo "== cargo rustc --release --features ffi --lib --crate-type cdylib (native core)"
+cargo rustc --release --features ffi --lib --crate-type cdylib --config 'profile.release.strip="debuginfo"'
 # Debug build: the mock binary, uniffi-bindgen, and an unstripped cdylib whose
 # UniFFI metadata the bindings are generated from (release builds are stripped).
 echo "== cargo build --features cli,bindgen (mock provider, uniffi-bindgen, metadata)"

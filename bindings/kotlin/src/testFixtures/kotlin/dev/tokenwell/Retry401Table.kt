@@ -126,6 +126,10 @@ object Retry401Table {
                     if (differ.asBoolean()) assertNotEquals(auths.first(), auths.last(), "the retry's token")
                     else assertEquals(1, auths.toSet().size, "one token: $auths")
                 }
+                // Which token each origin request carried: n is the n-th the provider issued.
+                expect["origin_tokens"]?.let { tokensSeen ->
+                    assertEquals(tokensSeen.map { "Bearer table-${it.asInt()}" }, auths, "the token of each origin request")
+                }
                 if (expect["other_saw_token"]?.asBoolean() == false) {
                     assertTrue(other.seen.all { it.authorization == null }, "the other origin saw no token")
                 }

@@ -60,6 +60,14 @@ internal object TokenwellConfigBinding {
     }
 
     private fun convert(value: Any?, node: Schema.Node, path: String, mistyped: MutableList<String>): Any? = when {
+        // A list: Spring binds `key[0]`/YAML items as a map of indexes, and a text value is comma-separated.
+        "array" in node.types && value is Map<*, *> && value.keys.all { it.toString().toIntOrNull() != null } ->
+            value.entries.sortedBy { it.key.toString().toInt() }
+                .map { (i, v) -> convert(v, node.items ?: Schema.Node.ANY, "$path[$i]", mistyped) }
+        "array" in node.types && value is String ->
+            value.split(',').map { it.trim() }.filter { it.isNotEmpty() }
+                .mapIndexed { i, v -> convert(v, node.items ?: Schema.Node.ANY, "$path[$i]", mistyped) }
+        value is List<*> -> value.mapIndexed { i, v -> convert(v, node.items ?: Schema.Node.ANY, "$path[$i]", mistyped) }
         value is Map<*, *> && node.properties.isNotEmpty() -> normalise(value, node, path, mistyped)
         // A free-form object (headers, extra_params): its keys are the user's, kept as written.
         value is Map<*, *> ->
@@ -94,6 +102,8 @@ internal object TokenwellConfigBinding {
             val properties: Map<String, Pair<String, Node>>,
             val additional: Node?,
             val types: Set<String>,
+            /** An array's items. */
+            val items: Node? = null,
         ) {
             companion object {
                 val ANY = Node(emptyMap(), null, emptySet())
@@ -108,6 +118,7 @@ internal object TokenwellConfigBinding {
             collect(schema, parts)
             val properties = LinkedHashMap<String, Pair<String, Node>>()
             var additional: Node? = null
+            var items: Node? = null
             val types = HashSet<String>()
             for (p in parts) {
                 when (val t = p["type"]) {
@@ -123,8 +134,9 @@ internal object TokenwellConfigBinding {
                     }
                 }
                 (p["additionalProperties"] as? Map<String, Any?>)?.let { additional = node(it) }
+                (p["items"] as? Map<String, Any?>)?.let { items = node(it) }
             }
-            return Node(properties, additional, types)
+            return Node(properties, additional, types, items)
         }
 
         @Suppress("UNCHECKED_CAST")

@@ -68,6 +68,21 @@ class StarterContextTest {
     }
 
     @Test
+    fun `a list binds from indexed keys and from comma-separated text`() {
+        val store = "tokenwell.clients.billing.store"
+        for (nodes in listOf(arrayOf("$store.cluster-nodes[0]=127.0.0.1:7000", "$store.cluster-nodes[1]=127.0.0.1:7001"),
+                             arrayOf("$store.cluster-nodes=127.0.0.1:7000, 127.0.0.1:7001"))) {
+            // Construction never connects: a well-formed cluster config starts.
+            runner.withPropertyValues(*base, "$store.redis-url=redis://127.0.0.1:7000", *nodes).run { ctx ->
+                assertEquals(null, ctx.startupFailure)
+            }
+            // The core sees the list: a cluster refuses a database other than 0.
+            val e = startupFailure("$store.redis-url=redis://127.0.0.1:7000/3", *nodes).configError()
+            assertTrue(e.message!!.contains("database"), e.message)
+        }
+    }
+
+    @Test
     fun `the configuration metadata lists every key of the core's schema`() {
         val schema = MockProvider.JSON.readTree(File(System.getProperty("tokenwell.schema")))
         val metadata = MockProvider.JSON.readTree(File(System.getProperty("tokenwell.metadata")))
