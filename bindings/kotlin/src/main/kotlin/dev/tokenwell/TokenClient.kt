@@ -3,6 +3,10 @@ package dev.tokenwell
 import dev.tokenwell.ffi.CoreClient
 import dev.tokenwell.ffi.CoreLease
 import java.util.concurrent.atomic.LongAdder
+import kotlin.coroutines.ContinuationInterceptor
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.withContext
 
 /**
  * Gets and caches the access tokens of one client: the cached token while it is
@@ -94,7 +98,7 @@ class TokenClient private constructor(
 
     /** A valid token: the cached one if fresh, else one shared fetch for all callers. */
     @Throws(TokenwellException::class)
-    suspend fun token(): AccessToken = memoised { core.lease() }
+    suspend fun token(): AccessToken = memoised { offCoreThreads { core.lease() } }
 
     /** [token], blocking the calling thread until the token is there. */
     @Throws(TokenwellException::class)
@@ -123,7 +127,7 @@ class TokenClient private constructor(
     fun invalidate(token: AccessToken): Boolean = invalidate(token.accessToken)
 
     /** Returns once no fetch is in flight and earlier invalidations have left the store (tests, graceful shutdown). */
-    suspend fun settle() = core.settle()
+    suspend fun settle() = offCoreThreads { core.settle() }
 
     /** [settle], blocking the calling thread. */
     fun settleBlocking() = core.settleBlocking()
@@ -139,6 +143,22 @@ class TokenClient private constructor(
     override fun toString(): String = "TokenClient(${runCatching { description }.getOrDefault("closed")})"
 
     /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
+    /**
+     * A call of the core's async API from a coroutine that resumes where it is
+     * dispatched. One without a dispatcher (or on [Dispatchers.Unconfined])
+     * would resume inside the core's wake-up callback and poll the core's
+     * future from there, which deadlocks it: such a call runs on
+     * [Dispatchers.Default] instead.
+     */
+    private suspend inline fun <T> offCoreThreads(crossinline call: suspend () -> T): T {
+        val dispatcher = currentCoroutineContext()[ContinuationInterceptor]
+        return if (dispatcher == null || dispatcher == Dispatchers.Unconfined) {
+            withContext(Dispatchers.Default) { call() }
+        } else {
+            call()
+        }
+    }
+
     private inline fun memoised(ask: () -> CoreLease): AccessToken {
         memo.hit(memo.now())?.let {
             memoHits?.increment()

@@ -1,5 +1,6 @@
 package dev.tokenwell
 
+import java.time.Duration
 import java.util.concurrent.CyclicBarrier
 import java.util.concurrent.atomic.AtomicReference
 import kotlin.concurrent.thread
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertThrows
+import org.junit.jupiter.api.Assertions.assertTimeoutPreemptively
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
@@ -40,6 +42,24 @@ class ClientTest : WithMockProvider() {
         }
         assertTrue(e.message!!.contains("colour"), e.message)
         assertFalse(e.message!!.contains("y-secret-1"))
+    }
+
+    @Test
+    fun `suspend calls return on an unconfined coroutine`() {
+        // Without a dispatcher of its own, a coroutine resumes inside the core's
+        // wake-up callback, and a poll of the core's future from there deadlocks.
+        mock.script(tokenResponse("unconfined", delayMs = 200))
+        TokenClient(config()).use { client ->
+            assertTimeoutPreemptively(Duration.ofSeconds(20)) {
+                runBlocking(Dispatchers.Unconfined) {
+                    assertEquals("unconfined", client.token().accessToken)
+                    client.invalidate("unconfined")
+                    mock.script(tokenResponse("unconfined-2", delayMs = 200))
+                    assertEquals("unconfined-2", client.token().accessToken)
+                    client.settle()
+                }
+            }
+        }
     }
 
     @Test
