@@ -36,9 +36,13 @@ let dir;
 const servers = [];
 let ports = [];
 
-async function freePort() {
+async function freePort(wanted = 0) {
   const srv = createServer();
-  await new Promise((resolve) => { srv.listen(0, '127.0.0.1', resolve); });
+  const listening = await new Promise((resolve) => {
+    srv.once('error', () => resolve(false));
+    srv.listen(wanted, '127.0.0.1', () => resolve(true));
+  });
+  if (!listening) return null;
   const { port } = srv.address();
   await new Promise((resolve) => { srv.close(resolve); });
   return port;
@@ -74,10 +78,10 @@ before(async () => {
   mock = await startMock();
   if (SKIP) return;
   dir = mkdtempSync(join(tmpdir(), 'tokenwell-cluster-'));
-  // A node's cluster bus listens 10000 higher: ports up to 55535 only.
+  // A node's cluster bus listens 10000 higher: that port must be free too.
   while (ports.length < 6) {
     const port = await freePort();
-    if (port <= 55_535 && !ports.includes(port)) ports.push(port);
+    if (port <= 55_535 && !ports.includes(port) && (await freePort(port + 10_000)) !== null) ports.push(port);
   }
   for (const port of ports) {
     const nodeDir = join(dir, String(port));

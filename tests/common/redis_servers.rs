@@ -291,7 +291,7 @@ impl Cluster {
                 cluster.access.connect(node.port).is_ok()
             });
         }
-        let status = Command::new(cli)
+        let mut create = Command::new(cli)
             .args(cluster.access.cli_args())
             .arg("--cluster")
             .arg("create")
@@ -304,8 +304,21 @@ impl Cluster {
             .args(["--cluster-replicas", "1", "--cluster-yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status()
+            .spawn()
             .expect("redis-cli runs");
+        // A node that never joins would keep redis-cli waiting for ever.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = create.try_wait().expect("redis-cli runs") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = create.kill();
+                let _ = create.wait();
+                panic!("redis-cli --cluster create did not end within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         assert!(status.success(), "redis-cli --cluster create");
         cluster.wait_healthy();
         Some(cluster)

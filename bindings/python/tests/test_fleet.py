@@ -45,6 +45,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _can_bind(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
     if REDIS is None:
@@ -173,9 +182,9 @@ def cluster_nodes(tmp_path: Path) -> Iterator[List[str]]:
     if REDIS is None or cli is None:
         pytest.fail("redis-server is missing and CI is set: install it (make test does)")
     ports: List[int] = []
-    while len(ports) < 6:  # a node's cluster bus listens 10000 higher: ports up to 55535 only
+    while len(ports) < 6:  # a node's cluster bus listens 10000 higher: that port must be free too
         port = _free_port()
-        if port <= 55535 and port not in ports:
+        if port <= 55535 and port not in ports and _can_bind(port + 10000):
             ports.append(port)
     procs = []
     try:

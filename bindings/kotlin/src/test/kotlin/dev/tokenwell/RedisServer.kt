@@ -45,29 +45,46 @@ class RedisCluster private constructor(private val processes: List<Process>, val
         private fun onPath(name: String) =
             System.getenv("PATH").split(':').map { File(it, name) }.firstOrNull { it.canExecute() }
 
+        /** redis-cli's output; one that has not ended within 60 s is killed and fails. */
         private fun cli(cli: File, vararg args: String): String {
-            val p = ProcessBuilder(cli.path, *args).redirectErrorStream(true).start()
-            val out = p.inputStream.bufferedReader().readText()
-            check(p.waitFor(60, TimeUnit.SECONDS)) { "redis-cli ${args.joinToString(" ")} did not end" }
-            return out
+            val out = File.createTempFile("redis-cli", ".out")
+            try {
+                val p = ProcessBuilder(cli.path, *args).redirectErrorStream(true).redirectOutput(out).start()
+                if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor()
+                    error("redis-cli ${args.joinToString(" ")} did not end within 60 s")
+                }
+                return out.readText()
+            } finally {
+                out.delete()
+            }
+        }
+
+        /** Whether [port] can be listened on now. */
+        private fun free(port: Int) = try {
+            ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress()).close()
+            true
+        } catch (e: java.io.IOException) {
+            false
         }
 
         fun startOrNull(dir: File): RedisCluster? {
             val server = onPath("redis-server") ?: return null
             val cli = onPath("redis-cli") ?: return null
-            // A node's cluster bus listens 10000 higher: ports up to 55535 only.
+            // A node's cluster bus listens 10000 higher: that port must be free too.
             val ports = generateSequence { ServerSocket(0).use { it.localPort } }
-                .filter { it <= 55_535 }.distinct().take(6).toList()
-            val processes = ports.map { port ->
-                val nodeDir = File(dir, "$port").apply { mkdirs() }
-                ProcessBuilder(
-                    server.path, "--port", "$port", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--dir", nodeDir.path, "--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
-                    "--cluster-config-file", "nodes.conf",
-                ).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-            }
+                .filter { it <= 55_535 && free(it + 10_000) }.distinct().take(6).toList()
+            val processes = ArrayList<Process>()
             val cluster = RedisCluster(processes, ports.map { "127.0.0.1:$it" })
             try {
+                for (port in ports) {
+                    val nodeDir = File(dir, "$port").apply { mkdirs() }
+                    processes += ProcessBuilder(
+                        server.path, "--port", "$port", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                        "--dir", nodeDir.path, "--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
+                        "--cluster-config-file", "nodes.conf",
+                    ).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                }
                 val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
                 for (port in ports) {
                     while (!cli(cli, "-p", "$port", "ping").startsWith("PONG")) {
