@@ -19,7 +19,7 @@
 //! - A listener that panics or throws costs that event only.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -152,11 +152,13 @@ enum Queued {
 struct Generation {
     generation: u64,
     sender: SyncSender<Queued>,
-    pulled: Option<Arc<Mutex<Receiver<Queued>>>>,
+    pulled: Option<Mutex<Receiver<Queued>>>,
 }
 
-/// This process generation's queue.
-static QUEUE: Mutex<Option<Generation>> = Mutex::new(None);
+/// This process generation's queue, published without a lock (leaked: a
+/// forked child makes its own, and a lock held by a parent's thread at the
+/// fork would never be released in the child).
+static QUEUE: AtomicPtr<Generation> = AtomicPtr::new(std::ptr::null_mut());
 /// Set when the host runtime is shutting down: nothing more is delivered.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 /// Set once a binding takes the events with its own thread ([`next_events`]).
@@ -180,7 +182,7 @@ pub fn deliver_events_by_pull() {
 /// if none came, or delivery is closed). For one thread of the binding's.
 #[uniffi::export]
 pub fn next_events(max: u32, timeout_ms: u64) -> Vec<PulledEvent> {
-    let Some(receiver) = current().and_then(|g| g.pulled) else {
+    let Some(receiver) = current().and_then(|g| g.pulled.as_ref()) else {
         std::thread::sleep(Duration::from_millis(timeout_ms));
         return Vec::new();
     };
@@ -205,20 +207,19 @@ pub fn next_events(max: u32, timeout_ms: u64) -> Vec<PulledEvent> {
 
 /// This process generation's queue (made, with its thread unless pulled, on
 /// first use); `None` if its thread could not start.
-fn current() -> Option<Generation> {
+fn current() -> Option<&'static Generation> {
     let generation = super::process::generation();
-    let mut queue = QUEUE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(g) = queue.as_ref().filter(|g| g.generation == generation) {
-        return Some(Generation {
-            generation,
-            sender: g.sender.clone(),
-            pulled: g.pulled.clone(),
-        });
+    let existing = QUEUE.load(Ordering::Acquire);
+    // SAFETY: a published `Generation` is leaked, so the pointer stays valid.
+    if let Some(g) = unsafe { existing.as_ref() } {
+        if g.generation == generation {
+            return Some(g);
+        }
     }
     // None yet, or the parent's (its thread is not in a forked child).
     let (sender, receiver) = sync_channel::<Queued>(QUEUE_CAPACITY);
     let pulled = if PULLED.load(Ordering::Acquire) {
-        Some(Arc::new(Mutex::new(receiver)))
+        Some(Mutex::new(receiver))
     } else {
         let spawned = std::thread::Builder::new()
             .name("tokenwell-events".into())
@@ -235,20 +236,23 @@ fn current() -> Option<Generation> {
         spawned.ok()?;
         None
     };
-    if let Some(parents) = queue.take() {
-        // Never dropped in the child: its receiver's thread is gone.
-        std::mem::forget(parents);
-    }
-    *queue = Some(Generation {
-        generation,
-        sender: sender.clone(),
-        pulled: pulled.clone(),
-    });
-    Some(Generation {
+    let fresh = Box::into_raw(Box::new(Generation {
         generation,
         sender,
         pulled,
-    })
+    }));
+    match QUEUE.compare_exchange(existing, fresh, Ordering::AcqRel, Ordering::Acquire) {
+        // SAFETY: published, hence leaked.
+        Ok(_) => Some(unsafe { &*fresh }),
+        Err(won) => {
+            // Another thread published this generation's first: ours goes (its
+            // thread, if any, ends with its sender).
+            // SAFETY: `fresh` was never published.
+            drop(unsafe { Box::from_raw(fresh) });
+            // SAFETY: a published `Generation` is leaked.
+            unsafe { won.as_ref() }
+        }
+    }
 }
 
 /// Queues `event` for `sink`'s listener; false if it was dropped.

@@ -27,6 +27,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Union
@@ -218,7 +219,13 @@ class _Dispatcher:
     def _pull(self, q: "queue.SimpleQueue[Tuple[Listener, Any]]") -> None:
         # The GIL is released while the core waits for events.
         while not self.closed:
-            for pulled in _gen.next_events(_PULL_BATCH, _PULL_WAIT_MS):
+            try:
+                batch = _gen.next_events(_PULL_BATCH, _PULL_WAIT_MS)
+            except Exception as e:  # noqa: BLE001 - the thread must go on; never expected
+                _log.warning("tokenwell: taking events failed (%s); retrying", type(e).__name__)
+                time.sleep(_PULL_WAIT_MS / 1000)
+                continue
+            for pulled in batch:
                 listener = self._listeners.get(pulled.listener_id)
                 if listener is None:
                     continue
