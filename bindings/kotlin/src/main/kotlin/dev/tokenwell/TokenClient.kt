@@ -4,6 +4,7 @@ import dev.tokenwell.ffi.CoreClient
 import dev.tokenwell.ffi.CoreLease
 import java.util.concurrent.atomic.LongAdder
 import kotlin.coroutines.ContinuationInterceptor
+import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.withContext
@@ -142,23 +143,21 @@ class TokenClient private constructor(
     /** The provider, token URL and client id; never the secret. */
     override fun toString(): String = "TokenClient(${runCatching { description }.getOrDefault("closed")})"
 
-    /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
     /**
      * A call of the core's async API from a coroutine that resumes where it is
-     * dispatched. One without a dispatcher (or on [Dispatchers.Unconfined])
-     * would resume inside the core's wake-up callback and poll the core's
-     * future from there, which deadlocks it: such a call runs on
-     * [Dispatchers.Default] instead.
+     * dispatched. One that would resume in place (no dispatcher, or one that
+     * needs no dispatch, as [Dispatchers.Unconfined]) would resume inside the
+     * core's wake-up callback and poll the core's future from there, which
+     * deadlocks it: such a call runs on [Dispatchers.Default] instead.
      */
     private suspend inline fun <T> offCoreThreads(crossinline call: suspend () -> T): T {
-        val dispatcher = currentCoroutineContext()[ContinuationInterceptor]
-        return if (dispatcher == null || dispatcher == Dispatchers.Unconfined) {
-            withContext(Dispatchers.Default) { call() }
-        } else {
-            call()
-        }
+        val context = currentCoroutineContext()
+        val dispatcher = context[ContinuationInterceptor]
+        val inPlace = dispatcher == null || (dispatcher is CoroutineDispatcher && !dispatcher.isDispatchNeeded(context))
+        return if (inPlace) withContext(Dispatchers.Default) { call() } else call()
     }
 
+    /** The memo while it stands, else the core's answer from [ask] (inlined: no lambda on the hit path). */
     private inline fun memoised(ask: () -> CoreLease): AccessToken {
         memo.hit(memo.now())?.let {
             memoHits?.increment()

@@ -52,6 +52,7 @@ class TokenwellHttpClient(
         val token = blockingToken()
         val first = follow(request, token) { http.send(it, handler) }
         if (!shouldRetry(request, first)) return first
+        (first.body() as? AutoCloseable)?.close()
         tokens.invalidate(token)
         return follow(request, blockingToken()) { http.send(it, handler) }
     }
@@ -70,6 +71,7 @@ class TokenwellHttpClient(
             val token = suspendingToken()
             val first = follow(request, token) { http.sendAsync(it, handler).awaitUnwrapped() }
             if (!shouldRetry(request, first)) return@future first
+            (first.body() as? AutoCloseable)?.close()
             tokens.invalidate(token)
             follow(request, suspendingToken()) { http.sendAsync(it, handler).awaitUnwrapped() }
         }
