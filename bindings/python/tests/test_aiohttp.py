@@ -154,7 +154,8 @@ def test_the_event_loop_runs_while_the_token_is_fetched(mock: Any) -> None:
         return max(b - a for a, b in zip(ticks, ticks[1:]))
 
     longest_gap = asyncio.run(with_api(api, main))
-    assert longest_gap < 0.3, f"the loop stalled for {longest_gap:.3f} s while the token was fetched"
+    # A loop blocked by the fetch would stall 0.6 s; the margin is for a loaded machine.
+    assert longest_gap < 0.45, f"the loop stalled for {longest_gap:.3f} s while the token was fetched"
     assert [s["auth"] for s in api.seen] == ["Bearer slow-1"]
 
 
