@@ -1509,11 +1509,18 @@ mod processes {
         mock.admin("POST", "/__admin/config", r#"{"latency_ms": 300}"#);
         let dir = temp_dir("fleet");
         let config = mock.config(&dir, &redis, serde_json::json!({}));
-        let start_at = (now_ms() + 1_000).to_string();
+        eight_processes_times_fifty_callers(&mock, &config, 1_000, "8 processes x 50 callers");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// 8 processes of 50 callers each with `config`, lined up `lead_ms` from
+    /// now on a cold cache: they all get the same token from one request.
+    fn eight_processes_times_fifty_callers(mock: &Mock, config: &Path, lead_ms: i64, what: &str) {
+        let start_at = (now_ms() + lead_ms).to_string();
         let probes: Vec<Probe> = (0..8)
             .map(|_| {
                 probe(
-                    &config,
+                    config,
                     &["--callers", "50", "--start-at-unix-ms", &start_at],
                 )
             })
@@ -1529,11 +1536,10 @@ mod processes {
         }
         let timings: Vec<u64> = lines.iter().map(ms).collect();
         println!(
-            "8 processes x 50 callers: {} request(s); per-process ms {timings:?}",
+            "{what}: {} request(s); per-process ms {timings:?}",
             mock.requests()
         );
         assert_eq!(mock.requests(), 1, "one request for the whole fleet");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// 8 processes × 50 concurrent callers on a Redis Cluster, lined up on a
@@ -1550,30 +1556,12 @@ mod processes {
         let mut store = cluster_store(&cluster, None);
         store["timeout_ms"] = 2000.into();
         let config = mock.config_with_store(&dir, store, serde_json::json!({}));
-        let start_at = (now_ms() + 1_500).to_string();
-        let probes: Vec<Probe> = (0..8)
-            .map(|_| {
-                probe(
-                    &config,
-                    &["--callers", "50", "--start-at-unix-ms", &start_at],
-                )
-            })
-            .collect();
-        let lines: Vec<Line> = probes
-            .into_iter()
-            .flat_map(|p| p.lines(Duration::from_secs(20)))
-            .collect();
-        assert_eq!(lines.len(), 8);
-        for line in &lines {
-            assert_eq!(line["tokens"], "1", "{line:?}");
-            assert_eq!(line["token"], lines[0]["token"], "one token for all");
-        }
-        let timings: Vec<u64> = lines.iter().map(ms).collect();
-        println!(
-            "cluster: 8 processes x 50 callers: {} request(s); per-process ms {timings:?}",
-            mock.requests()
+        eight_processes_times_fifty_callers(
+            &mock,
+            &config,
+            1_500,
+            "cluster: 8 processes x 50 callers",
         );
-        assert_eq!(mock.requests(), 1, "one request for the whole fleet");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
