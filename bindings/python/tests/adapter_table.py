@@ -25,6 +25,20 @@ CASES: List[Dict[str, Any]] = TABLE["cases"]
 BODY = b'{"order": 42, "note": "sent twice if need be"}'
 
 
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request's body, chunked or with a length."""
+    if "chunked" not in handler.headers.get("transfer-encoding", ""):
+        length = int(handler.headers.get("content-length") or 0)
+        return handler.rfile.read(length) if length else b""
+    body = b""
+    while True:
+        size = int(handler.rfile.readline().split(b";")[0].strip(), 16)
+        chunk = handler.rfile.read(size + 2)[:size]
+        if size == 0:
+            return body
+        body += chunk
+
+
 class ApiServer:
     """A loopback API: answers its scripted steps in order (a status, or a 307 to
     the same path on a named server) and records every request."""
@@ -37,17 +51,7 @@ class ApiServer:
 
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
-                if "chunked" in self.headers.get("transfer-encoding", ""):
-                    body = b""
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                        chunk = self.rfile.read(size + 2)[:size]
-                        if size == 0:
-                            break
-                        body += chunk
-                else:
-                    length = int(self.headers.get("content-length") or 0)
-                    body = self.rfile.read(length) if length else b""
+                body = read_body(self)
                 with api.lock:
                     api.seen.append({"auth": self.headers.get("authorization", ""), "body": body})
                     step = api.steps.pop(0) if api.steps else {"status": 599}  # unscripted: the test fails

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set
 
 import httpx
@@ -16,6 +18,10 @@ import requests
 from tokenwell import TokenClient
 from tokenwell.httpx import TokenwellAuth as HttpxAuth
 from tokenwell.requests import TokenwellAuth as RequestsAuth
+
+sys.path.insert(0, str(Path(__file__).parent))
+pytest.register_assert_rewrite("adapter_table")  # its asserts say what differed
+from adapter_table import read_body  # noqa: E402
 
 
 class Api:
@@ -29,17 +35,7 @@ class Api:
 
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
-                if "chunked" in self.headers.get("transfer-encoding", ""):
-                    body = b""
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                        chunk = self.rfile.read(size + 2)[:size]
-                        if size == 0:
-                            break
-                        body += chunk
-                else:
-                    length = int(self.headers.get("content-length") or 0)
-                    body = self.rfile.read(length) if length else b""
+                body = read_body(self)
                 auth = self.headers.get("authorization", "")
                 with api.lock:
                     api.seen.append({"method": self.command, "path": self.path, "auth": auth, "body": body})
