@@ -146,6 +146,9 @@ internal object ConfigJson {
         append('}')
     }
 
+    /** A config given as a map (see [TokenClient.builderFromMap]) as JSON text. */
+    fun write(config: Map<String, Any?>): String = buildString(256) { value(this, config) }
+
     /** The values [TokenConfig.extraParams] and [TokenConfig.SuccessCheck.equals] may hold. */
     private fun value(out: StringBuilder, v: Any?) {
         when (v) {

@@ -186,6 +186,13 @@ class TokenClient private constructor(
         @JvmStatic
         fun builderFromJson(configJson: String): TokenClientBuilder = TokenClientBuilder(null, configJson)
 
+        /**
+         * [builderFromJson] for the config as a map of the schema's keys, as a
+         * framework binds it: nested maps, lists, strings, numbers, booleans.
+         */
+        @JvmStatic
+        fun builderFromMap(config: Map<String, Any?>): TokenClientBuilder = builderFromJson(ConfigJson.write(config))
+
         internal fun build(
             config: TokenConfig?,
             configJson: String?,

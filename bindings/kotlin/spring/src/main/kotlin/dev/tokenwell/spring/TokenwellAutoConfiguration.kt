@@ -62,7 +62,7 @@ class TokenwellAutoConfiguration {
 
         private fun build(name: String, beans: ConfigurableListableBeanFactory?): TokenClient {
             val bound = TokenwellConfigBinding.bind(env, name)
-            val builder = TokenClient.builderFromJson(bound.json)
+            val builder = TokenClient.builderFromMap(bound.config)
             beans?.getBeanProvider(TokenClientObserver::class.java)?.orderedStream()?.forEach { builder.observer(it) }
             try {
                 return builder.build()

@@ -25,7 +25,7 @@ internal object TokenwellConfigBinding {
      * the secret: never log it), and the keys whose text is not of the schema's
      * type (the core's error says what it expected, not where).
      */
-    class Bound(val json: String, val mistyped: List<String>)
+    class Bound(val config: Map<String, Any?>, val mistyped: List<String>)
 
     fun bind(env: Environment, name: String): Bound {
         val raw = tree(env)[name] as? Map<*, *> ?: emptyMap<Any, Any>()
@@ -33,7 +33,7 @@ internal object TokenwellConfigBinding {
         config["name"] = name
         val mistyped = ArrayList<String>()
         config.putAll(normalise(raw, SCHEMA.root, "$PREFIX.$name", mistyped))
-        return Bound(buildString { Json.write(this, config) }, mistyped)
+        return Bound(config, mistyped)
     }
 
     private fun tree(env: Environment): Map<String, Any?> {
@@ -150,53 +150,6 @@ internal object TokenwellConfigBinding {
             for (k in listOf("anyOf", "oneOf", "allOf")) {
                 (schema[k] as? List<*>)?.forEach { collect(it as Map<String, Any?>, into) }
             }
-        }
-    }
-
-    /** A small JSON writer (Spring Boot has no JSON writer of its own without Jackson). */
-    object Json {
-        fun write(out: StringBuilder, v: Any?) {
-            when (v) {
-                null -> out.append("null")
-                is Boolean, is Int, is Long, is Short, is Byte, is java.math.BigInteger -> out.append(v.toString())
-                is java.math.BigDecimal -> out.append(v.toPlainString())
-                is Double -> if (v.isFinite()) out.append(v.toString()) else string(out, v.toString())
-                is Float -> if (v.isFinite()) out.append(v.toString()) else string(out, v.toString())
-                is Map<*, *> -> {
-                    out.append('{')
-                    var first = true
-                    for ((k, x) in v) {
-                        if (!first) out.append(',')
-                        first = false
-                        string(out, k.toString())
-                        out.append(':')
-                        write(out, x)
-                    }
-                    out.append('}')
-                }
-                is Collection<*> -> {
-                    out.append('[')
-                    v.forEachIndexed { i, x ->
-                        if (i > 0) out.append(',')
-                        write(out, x)
-                    }
-                    out.append(']')
-                }
-                else -> string(out, v.toString())
-            }
-        }
-
-        private fun string(out: StringBuilder, s: String) {
-            out.append('"')
-            for (c in s) {
-                when {
-                    c == '"' -> out.append("\\\"")
-                    c == '\\' -> out.append("\\\\")
-                    c < ' ' -> out.append(String.format("\\u%04x", c.code))
-                    else -> out.append(c)
-                }
-            }
-            out.append('"')
         }
     }
 }
