@@ -4,7 +4,7 @@
 #   make dist   every artifact (wheels, sdist, crate, jars, npm tarball) into dist/, checked
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-rust test-js test-python test-kotlin test-aarch64 test-versions dist bench redis-server
+.PHONY: help demo test test-rust test-js test-python test-kotlin test-aarch64 test-versions dist bench redis-server oidc-provider
 
 help:
 	@echo "make demo   # the cache at work against the embedded mock provider"
@@ -39,7 +39,12 @@ redis-server:
 	  ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server) || \
 	  echo "redis-server is missing and could not be installed: tests/redis.rs will skip"
 
-test-rust: redis-server
+# Every language's oidc tests start panva's oidc-provider (tests/oidc/server.mjs):
+# its packages, installed from tests/oidc's lock file when missing or stale.
+oidc-provider:
+	bash tests/oidc/setup.sh
+
+test-rust: redis-server oidc-provider
 	rustup component add rustfmt clippy >/dev/null 2>&1 || true
 	rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	cargo fmt --check
@@ -47,13 +52,13 @@ test-rust: redis-server
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 	cargo test --features cli,ffi,schema
 
-test-js:
+test-js: oidc-provider
 	bash js/scripts/test.sh
 
-test-python:
+test-python: oidc-provider
 	bash bindings/python/test.sh
 
-test-kotlin:
+test-kotlin: oidc-provider
 	bash bindings/kotlin/test.sh
 
 # The Rust hot path (criterion). Each package's test script prints its own

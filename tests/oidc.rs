@@ -1,0 +1,221 @@
+//! Every row of `tests/oidc/clients.json` against panva's oidc-provider (an
+//! OpenID Certified server), started once for the run by `tests/oidc/server.mjs`:
+//! a token, which the server's introspection endpoint reports active for the
+//! row's client; invalidated; a second, different one, also active. A rotation
+//! row changes the client's secret on the server and in its file in between.
+//! Rows whose feature is in `tests/oidc/pending.json` are skipped, saying so.
+//!
+//! Without Node or the launcher's packages the test skips saying why, unless
+//! `CI` is set: then it fails.
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "common/oidc.rs"]
+mod oidc;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokenwell::{TokenClient, TokenConfig};
+
+use oidc::Launcher;
+
+/// The test's own HTTP calls (introspection, the launcher's admin route).
+struct Server<'a> {
+    launcher: &'a Launcher,
+    introspector: (String, String),
+    http: reqwest::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Server<'_> {
+    /// What the introspection endpoint says of `token`.
+    fn introspect(&self, token: &str) -> Value {
+        let (id, secret) = &self.introspector;
+        self.rt.block_on(async {
+            let res = self
+                .http
+                .post(&self.launcher.introspection_endpoint)
+                .basic_auth(id, Some(secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!(
+                    "token={}",
+                    url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+                ))
+                .send()
+                .await
+                .expect("introspection request");
+            assert_eq!(res.status(), 200, "introspection status");
+            let body = res.bytes().await.expect("introspection body");
+            serde_json::from_slice(&body).expect("introspection JSON")
+        })
+    }
+
+    /// Sets a rotating client's secret on the server.
+    fn set_secret(&self, client_id: &str, secret: &str) {
+        self.rt.block_on(async {
+            let url = format!("{}/clients/{client_id}/secret", self.launcher.admin);
+            let res = self
+                .http
+                .put(url)
+                .body(secret.to_owned())
+                .send()
+                .await
+                .expect("admin request");
+            assert_eq!(res.status(), 204, "the launcher's admin route");
+        })
+    }
+}
+
+/// Replaces `path`'s content at once (a new file renamed over it), as a
+/// Kubernetes secret volume does.
+fn replace_file(path: &Path, text: &str) {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// One row; `Err` says what went wrong (never a token or a secret).
+fn run_row(server: &Server<'_>, row: &Value, scratch: &Path) -> Result<(), String> {
+    let client_id = row["config"]["client_id"].as_str().unwrap();
+    let rotate = row.get("rotate");
+    let secret_file = rotate.map(|r| {
+        let path = scratch.join(format!("{client_id}.secret"));
+        replace_file(&path, r["secrets"][0].as_str().unwrap());
+        server.set_secret(client_id, r["secrets"][0].as_str().unwrap());
+        path
+    });
+    let config = oidc::config(row, server.launcher, secret_file.as_deref());
+    let config = TokenConfig::from_value(config).map_err(|e| e.to_string())?;
+    let client = TokenClient::new(config).map_err(|e| format!("client: {e}"))?;
+    let get = || futures::executor::block_on(client.token());
+    let check = |token: &tokenwell::AccessToken| -> Result<(), String> {
+        let expect = &row["expect"];
+        if let Some(t) = expect["token_type"].as_str() {
+            if !token.token_type().eq_ignore_ascii_case(t) {
+                return Err(format!("token_type {}", token.token_type()));
+            }
+        }
+        let info = server.introspect(token.secret());
+        if info["active"] != expect["active"] || info["client_id"].as_str() != Some(client_id) {
+            return Err(format!(
+                "introspection: active {} client_id {}",
+                info["active"], info["client_id"]
+            ));
+        }
+        if let Some(scope) = expect["scope"].as_str() {
+            if info["scope"].as_str() != Some(scope) {
+                return Err(format!("scope {}", info["scope"]));
+            }
+        }
+        Ok(())
+    };
+
+    let first = get().map_err(|e| format!("first token: {e}"))?;
+    check(&first)?;
+    if let (Some(r), Some(path)) = (rotate, &secret_file) {
+        let next = r["secrets"][1].as_str().unwrap();
+        server.set_secret(client_id, next);
+        client.invalidate(first.secret());
+        match get() {
+            Ok(_) => return Err("a token with the replaced secret".into()),
+            Err(e) if Some(e.code()) == r["stale"].as_str() => {}
+            Err(e) => {
+                return Err(format!(
+                    "with the replaced secret: {} instead of {}",
+                    e.code(),
+                    r["stale"]
+                ))
+            }
+        }
+        replace_file(path, next);
+        // The row's backoff is 1 ms: past it, the next call fetches again.
+        std::thread::sleep(Duration::from_millis(50));
+    } else if !client.invalidate(first.secret()) {
+        return Err("invalidate dropped nothing".into());
+    }
+    let second = get().map_err(|e| format!("second token: {e}"))?;
+    check(&second)?;
+    if second.secret() == first.secret() {
+        return Err("the second token is the first".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn every_client_of_the_table_gets_tokens_the_server_honours() {
+    let started = Instant::now();
+    let Some(launcher) = Launcher::start() else {
+        return;
+    };
+    let ready = started.elapsed();
+    let table = oidc::table();
+    let pending = oidc::pending();
+    let server = Server {
+        launcher: &launcher,
+        introspector: (
+            table["introspector"]["client_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            table["introspector"]["client_secret"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        ),
+        http: reqwest::Client::new(),
+        rt: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+    };
+    let scratch = std::env::temp_dir().join(format!("tokenwell-oidc-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for row in table["rows"].as_array().unwrap() {
+        let name = row["name"].as_str().unwrap();
+        let feature = row["feature"].as_str().unwrap();
+        if pending.iter().any(|p| p == feature) {
+            eprintln!("SKIP: {name}: feature {feature} is pending (tests/oidc/pending.json)");
+            continue;
+        }
+        ran += 1;
+        if let Err(why) = run_row(&server, row, &scratch) {
+            failures.push(format!("{name}: {why}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    drop(server);
+    drop(launcher);
+    eprintln!(
+        "oidc: {ran} rows in {:?} (launcher ready in {ready:?})",
+        started.elapsed()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(ran > 0, "no row ran");
+}
+
+/// The table and the pending list name only features the runners know.
+#[test]
+fn the_table_names_known_features() {
+    let known = [
+        "secret_basic",
+        "secret_post",
+        "client_secret_jwt",
+        "private_key_jwt",
+        "discovery",
+        "rotation",
+    ];
+    let table = oidc::table();
+    for row in table["rows"].as_array().unwrap() {
+        let feature = row["feature"].as_str().unwrap();
+        assert!(known.contains(&feature), "unknown feature {feature}");
+        assert!(row["config"].get("token_url").is_none());
+        assert!(row["config"].get("issuer").is_none());
+    }
+    for feature in oidc::pending() {
+        assert!(known.contains(&feature.as_str()), "pending.json: {feature}");
+    }
+}
