@@ -7,8 +7,8 @@
 //!
 //! `tests::same_as_derive` holds it to `de::from_value` over the corpus of
 //! `de`'s tests (every conformance config, each key in turn odd, missing,
-//! doubled or unknown). A field added to a config struct is a compile error
-//! here until it is read (every struct is built field by field, without `..`).
+//! doubled or unknown, and an unknown key in every struct): a field added to a
+//! config struct fails it until it is read here.
 
 use std::collections::BTreeMap;
 
@@ -468,6 +468,13 @@ mod tests {
             json!({"provider": "custom", "client_id": "a", "client_secret": "b",
                 "encoding": {"json": null}, "credentials": {"basic": 1}}),
             json!({"provider": "custom", "client_id": "a", "client_secret": "b", "": 1}),
+            // An unknown key in every struct: the message lists the struct's
+            // fields, so a field the derived impl reads and this one does not
+            // fails here.
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "store": {"nope": 1}}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "store": {"sentinel": {"nope": 1}}}),
             json!({"provider": "nope", "client_id": "a", "client_secret": "b"}),
         ];
         extra.extend(corpus);
