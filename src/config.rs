@@ -10,6 +10,8 @@ use serde::Deserialize;
 use crate::redact::Redactor;
 
 pub(crate) mod de;
+#[cfg(any(target_arch = "wasm32", test))]
+mod lite;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -397,8 +399,13 @@ impl TokenConfig {
                     str::to_owned,
                 )
             });
-        // Not `serde_json::from_value`: see `de` (the same decisions and messages).
-        de::from_value(&value).map_err(|e| {
+        // Not `serde_json::from_value`: see `de` (the same decisions and messages),
+        // and `lite` (the same again in less WebAssembly).
+        #[cfg(not(target_arch = "wasm32"))]
+        let config = de::from_value(&value);
+        #[cfg(target_arch = "wasm32")]
+        let config = lite::from_value(&value);
+        config.map_err(|e| {
             let redactor = Redactor::new("", secret.as_deref().unwrap_or_default());
             Error::config(format!("invalid config: {e}")).redacted(&redactor)
         })

@@ -106,7 +106,7 @@ impl fmt::Display for Unexp<'_> {
     }
 }
 
-fn unexpected(v: &Value) -> Unexpected<'_> {
+pub(super) fn unexpected(v: &Value) -> Unexpected<'_> {
     match v {
         Value::Null => Unexpected::Unit,
         Value::Bool(b) => Unexpected::Bool(*b),
@@ -448,7 +448,7 @@ impl<'de> VariantAccess<'de> for Variant<'de> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use serde_json::{json, Value};
 
     use crate::config::TokenConfig;
@@ -603,7 +603,7 @@ mod tests {
     /// Every config of the conformance vectors, and each with every key (and
     /// every key of its nested objects) in turn set to an odd value, removed,
     /// or joined by an unknown key or a duplicate spelling.
-    fn corpus() -> Vec<Value> {
+    pub(crate) fn corpus() -> Vec<Value> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
         let mut bases = vec![json!({
             "provider": "custom", "token_url": "https://a.example/t", "client_id": "c",
