@@ -2,21 +2,23 @@
 #   make demo   the cache at work against the embedded mock provider
 #   make test   installs what is missing, then every check of every package
 #   make dist   every artifact (wheels, sdist, crate, jars, npm tarball) into dist/, checked
+#   make docs   the API reference of every language, one site in target/docs/
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-rust test-js test-python test-kotlin test-aarch64 test-versions dist bench redis-server oidc-provider
+.PHONY: help demo test test-rust test-js test-python test-kotlin test-aarch64 test-versions test-docs docs dist bench redis-server oidc-provider
 
 help:
 	@echo "make demo   # the cache at work against the embedded mock provider"
 	@echo "make test   # install what is missing, then run every test"
 	@echo "make dist   # build and check every artifact into dist/ (long: four release cross builds)"
+	@echo "make docs   # the API reference (Rust, Python, Kotlin, TypeScript) into target/docs/"
 
 demo:
 	cargo run --quiet --features cli -- demo
 
 # Each package's script installs what it lacks (wasm target, pinned wasm-bindgen
 # CLI, npm packages, maturin, Maven artifacts), builds, tests and prints its budgets.
-test: test-versions test-rust test-aarch64 test-js test-python test-kotlin
+test: test-versions test-docs test-rust test-aarch64 test-js test-python test-kotlin
 
 # One version for the crate, the wheel, the jar and the npm package (Cargo.toml's).
 test-versions:
@@ -26,6 +28,16 @@ test-versions:
 # cannot rot unseen (make dist builds the aarch64 wheel and jar core).
 test-aarch64:
 	bash scripts/test-aarch64.sh
+
+# rustdoc (broken intra-doc links denied) and TypeDoc, link-checked: the cheap
+# part of make docs. The whole site (pdoc over the wheel, Dokka) is make docs'.
+test-docs:
+	bash scripts/docs/build.sh --check
+
+# The API reference: rustdoc, pdoc, Dokka and TypeDoc, one site with an index
+# page (target/docs/index.html); a broken internal link fails the build.
+docs:
+	bash scripts/docs/build.sh
 
 # Wheels (manylinux2014, musllinux_1_2; x86-64, aarch64), sdist, crate, jars, npm tarball: dist/.
 dist:

@@ -2,38 +2,12 @@
 //! against it with credentials from the environment, and the demo table.
 #![cfg(feature = "cli")]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tokenwell");
+#[path = "common/mock_process.rs"]
+mod mock_process;
 
-/// Kills the mock process even if an assertion fails.
-struct Mock(std::process::Child, String);
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_mock() -> Mock {
-    let mut child = Command::new(BIN)
-        .args(["mock", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("mock starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("tokenwell mock listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    Mock(child, url)
-}
+use mock_process::{start_mock, BIN};
 
 #[test]
 fn token_command_prints_a_token_from_env_credentials() {
@@ -47,7 +21,7 @@ fn token_command_prints_a_token_from_env_credentials() {
             "sandbox",
             "--header",
         ])
-        .args(["--base-url", &format!("{}/deliveroo", mock.1)])
+        .args(["--base-url", &format!("{}/deliveroo", mock.url)])
         .env("TOKENWELL_CLIENT_ID", "cli-client")
         .env("TOKENWELL_CLIENT_SECRET", "cli-secret-8a1f")
         .output()
@@ -79,7 +53,7 @@ fn token_command_reports_typed_errors_without_the_secret() {
             "--environment",
             "sandbox",
         ])
-        .args(["--base-url", &format!("{}/deliveroo", mock.1)])
+        .args(["--base-url", &format!("{}/deliveroo", mock.url)])
         .arg("--config")
         .arg(&config)
         .env("TOKENWELL_CLIENT_ID", "cli-client")
@@ -198,14 +172,14 @@ fn token_command_scrubs_every_echoed_form_of_the_secret() {
         .filter_map(|f| f.as_str())
         .collect();
     let file = std::env::temp_dir().join(format!("tokenwell-echo-{}.json", std::process::id()));
-    let url = format!("{}/custom/token", mock.1);
+    let url = format!("{}/custom/token", mock.url);
     let settings =
         serde_json::json!({"provider": "custom", "token_url": url, "credentials": "both"});
     std::fs::write(&file, settings.to_string()).unwrap();
     let responses = vector["script"].as_array().unwrap();
     for (i, response) in responses.iter().enumerate() {
         post_json(
-            &mock.1,
+            &mock.url,
             "/__admin/script",
             &serde_json::json!({ "responses": [response] }).to_string(),
         );

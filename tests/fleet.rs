@@ -7,52 +7,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "common/endpoint.rs"]
+mod endpoint;
+
+use endpoint::Endpoint;
 use tokenwell::fleet::{self, record, Keys};
-use tokenwell::request::HttpRequest;
-use tokenwell::response::HttpResponse;
 use tokenwell::{
     Clock, Error, ErrorKind, Event, EventSink, ManualClock, MemoryStore, Result, Store,
-    StoredToken, TokenClient, TokenConfig, Transport,
+    StoredToken, TokenClient, TokenConfig,
 };
-
-/// Grants `tok-N` tokens of `lifetime_s`, after `delay`, counting requests.
-struct Endpoint {
-    count: AtomicUsize,
-    delay: Duration,
-    lifetime_s: u64,
-}
-
-impl Endpoint {
-    fn new(delay_ms: u64, lifetime_s: u64) -> Arc<Self> {
-        Arc::new(Endpoint {
-            count: AtomicUsize::new(0),
-            delay: Duration::from_millis(delay_ms),
-            lifetime_s,
-        })
-    }
-    fn count(&self) -> usize {
-        self.count.load(Ordering::SeqCst)
-    }
-}
-
-#[async_trait::async_trait]
-impl Transport for Endpoint {
-    async fn send(&self, _: HttpRequest) -> Result<HttpResponse> {
-        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
-        if !self.delay.is_zero() {
-            tokio::time::sleep(self.delay).await;
-        }
-        Ok(HttpResponse {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: format!(
-                r#"{{"access_token":"tok-{n}","expires_in":{}}}"#,
-                self.lifetime_s
-            )
-            .into_bytes(),
-        })
-    }
-}
 
 const SECRET: &str = "fleet-secret-9c1e";
 

@@ -20,12 +20,17 @@ use std::time::{Duration, Instant};
 use tokenwell::config::StoreOptions;
 use tokenwell::fleet::{self, record, Keys};
 use tokenwell::native::RedisStore;
-use tokenwell::request::HttpRequest;
-use tokenwell::response::HttpResponse;
-use tokenwell::{ErrorKind, Event, EventSink, Result, Store, TokenClient, TokenConfig, Transport};
+use tokenwell::{ErrorKind, Event, EventSink, Store, TokenClient, TokenConfig};
 
+#[path = "common/endpoint.rs"]
+mod endpoint;
+#[cfg(feature = "cli")]
+#[path = "common/mock_process.rs"]
+mod mock_process;
 #[path = "common/redis_servers.rs"]
 mod servers;
+
+use endpoint::Endpoint;
 
 use servers::{Access, Cluster, Sentinels};
 
@@ -182,39 +187,6 @@ impl Drop for Redis {
 
 // ---------------------------------------------- clients in this process
 
-/// Grants `tok-N` tokens, counting requests.
-struct Endpoint {
-    count: AtomicUsize,
-    delay: Duration,
-}
-
-impl Endpoint {
-    fn new(delay_ms: u64) -> Arc<Self> {
-        Arc::new(Endpoint {
-            count: AtomicUsize::new(0),
-            delay: Duration::from_millis(delay_ms),
-        })
-    }
-    fn count(&self) -> usize {
-        self.count.load(Ordering::SeqCst)
-    }
-}
-
-#[async_trait::async_trait]
-impl Transport for Endpoint {
-    async fn send(&self, _: HttpRequest) -> Result<HttpResponse> {
-        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
-        if !self.delay.is_zero() {
-            tokio::time::sleep(self.delay).await;
-        }
-        Ok(HttpResponse {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: format!(r#"{{"access_token":"tok-{n}","expires_in":3600}}"#).into_bytes(),
-        })
-    }
-}
-
 #[derive(Default)]
 struct Events(Mutex<Vec<String>>);
 
@@ -342,7 +314,7 @@ async fn a_redis_restart_costs_sharing_for_a_while_and_never_a_token() {
     let Some(mut redis) = Redis::start() else {
         return;
     };
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let a = client(&endpoint, &redis.url(), SECRET);
     let b = client(&endpoint, &redis.url(), SECRET);
     let t1 = a.token().await.unwrap();
@@ -414,7 +386,7 @@ async fn a_redis_restart_costs_sharing_for_a_while_and_never_a_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_redis_costs_one_time_box() {
     let Some(redis) = Redis::start() else { return };
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let warm = client(&endpoint, &redis.url(), SECRET);
     let t1 = warm.token().await.unwrap();
     warm.invalidate(t1.secret());
@@ -453,7 +425,7 @@ async fn a_stalled_redis_costs_one_time_box() {
 async fn redis_holds_sealed_records_and_tenants_stay_apart() {
     let Some(redis) = Redis::start() else { return };
     let mut raw = redis.raw();
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let a = client(&endpoint, &redis.url(), SECRET);
     let token = a.token().await.unwrap();
     a.settle().await;
@@ -526,7 +498,7 @@ async fn an_oversized_record_is_a_miss_never_transferred_and_is_replaced() {
     assert!(e.to_string().contains(&limit.to_string()), "{e}");
     assert!(sent < 4_096, "{sent} bytes sent for a refused record");
 
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let events = Arc::new(Events::default());
     let store_config = serde_json::json!({"redis_url": redis.url()});
     let keys = Keys::for_config(&config(SECRET, store_config.clone())).unwrap();
@@ -552,7 +524,7 @@ async fn the_redis_password_never_shows() {
     let Some(redis) = Redis::start_with(&[], Some(password)) else {
         return;
     };
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let events = Arc::new(Events::default());
     let wrong = format!("redis://:wrong-{password}@127.0.0.1:{}", redis.port);
     let c = client_with(
@@ -646,7 +618,7 @@ async fn a_user_without_scripting_never_leaves_the_lock_held() {
         .unwrap();
     let url = format!("redis://noscript:{password}@127.0.0.1:{}", redis.port);
     let before = warnings().len();
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     three_cold_clients(&endpoint, &url, &mut raw).await;
     let said = warnings()[before..].to_vec();
     let acl: Vec<_> = said
@@ -687,7 +659,7 @@ async fn a_record_key_of_another_type_never_leaves_the_lock_held() {
         .arg("not-a-record")
         .query(&mut raw)
         .unwrap();
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     three_cold_clients(&endpoint, &redis.url(), &mut raw).await;
 }
 
@@ -703,7 +675,7 @@ async fn a_record_that_does_not_open_never_blocks_publication() {
         serde_json::json!({"redis_url": redis.url()}),
     ))
     .unwrap();
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     for (n, junk) in [
         "99999999999999999999.deadbeef.AAAA",
         "9999999999999999.deadbeef.AAAA",
@@ -769,7 +741,7 @@ async fn tls_with_a_private_ca() {
     };
     let url = format!("rediss://tokenwell:{user_pw}@localhost:{tls_port}");
     let store = serde_json::json!({"redis_url": url, "ca_file": ca.to_str().unwrap()});
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let events = Arc::new(Events::default());
     let a = client_with(&endpoint, store.clone(), SECRET, Some(events.clone()));
     let b = client_with(&endpoint, store, SECRET, Some(events.clone()));
@@ -881,7 +853,7 @@ async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
     }
 
     // One token for every client.
-    let endpoint = Endpoint::new(50);
+    let endpoint = Endpoint::new(50, 3600);
     let store_json = cluster_store(&cluster, None);
     let clients: Vec<TokenClient> = (0..4)
         .map(|_| client_with(&endpoint, store_json.clone(), SECRET, None))
@@ -898,7 +870,7 @@ async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
     let mut noscript = cluster_store(&cluster, Some(("noscript", noscript_pw)));
     noscript["key_prefix"] = "tokenwell-cluster".into();
     let noscript_keys = Keys::for_config(&config(SECRET, noscript.clone())).unwrap();
-    let cold = Endpoint::new(0);
+    let cold = Endpoint::new(0, 3600);
     for n in 1..=3 {
         let started = Instant::now();
         let c = client_with(&cold, noscript.clone(), SECRET, None);
@@ -1021,7 +993,7 @@ async fn tls_and_an_acl_user_with_the_documented_rules_on_a_cluster() {
         .as_str()
         .unwrap()
         .starts_with("rediss://tokenwell:"));
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let events = Arc::new(Events::default());
     let a = client_with(&endpoint, store.clone(), SECRET, Some(events.clone()));
     let cold = Instant::now();
@@ -1069,7 +1041,7 @@ async fn sentinel_failovers_never_fail_a_caller() {
         "redis_url": deployment.access.url(primary),
         "sentinel": {"nodes": deployment.addresses(), "service": servers::SERVICE},
     });
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let a = client_with(&endpoint, store.clone(), SECRET, None);
     let b = client_with(&endpoint, store.clone(), SECRET, None);
 
@@ -1274,7 +1246,7 @@ async fn a_readonly_answer_makes_the_client_ask_the_sentinels_again() {
         "redis_url": first.url(),
         "sentinel": {"nodes": [format!("127.0.0.1:{}", sentinel.port)], "service": "any"},
     });
-    let endpoint = Endpoint::new(0);
+    let endpoint = Endpoint::new(0, 3600);
     let a = client_with(&endpoint, store.clone(), SECRET, None);
     let b = client_with(&endpoint, store, SECRET, None);
     let t = a.token().await.unwrap();
@@ -1337,63 +1309,9 @@ fn make_certificates(ca: &Path, cert: &Path, key: &Path) {
 mod processes {
     use super::*;
 
-    const BIN: &str = env!("CARGO_BIN_EXE_tokenwell");
-
-    /// The mock provider as a separate process, killed on drop.
-    struct Mock(Child, String);
-
-    impl Drop for Mock {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
-    fn start_mock() -> Mock {
-        let mut child = Command::new(BIN)
-            .args(["mock", "--port", "0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("mock starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("tokenwell mock listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Mock(child, url)
-    }
+    use super::mock_process::{start_mock, MockProcess as Mock, BIN};
 
     impl Mock {
-        fn admin(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
-            let addr = self.1.trim_start_matches("http://");
-            let mut stream = TcpStream::connect(addr).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            write!(
-                stream,
-                "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
-                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .unwrap();
-            let mut reply = String::new();
-            stream.read_to_string(&mut reply).unwrap();
-            assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
-            let json = reply.split("\r\n\r\n").nth(1).unwrap_or_default();
-            serde_json::from_str(json).unwrap_or_default()
-        }
-
-        fn requests(&self) -> u64 {
-            self.admin("GET", "/__admin/requests", "")["count"]
-                .as_u64()
-                .unwrap()
-        }
-
         /// A probe config file: the deliveroo preset on the mock, this Redis.
         fn config(&self, dir: &Path, redis: &Redis, http: serde_json::Value) -> PathBuf {
             self.config_with_store(
@@ -1413,7 +1331,7 @@ mod processes {
             let file = dir.join("probe.json");
             let value = serde_json::json!({
                 "provider": "deliveroo", "environment": "sandbox",
-                "base_url": format!("{}/deliveroo", self.1),
+                "base_url": format!("{}/deliveroo", self.url),
                 "client_id": "probe-client", "client_secret": SECRET,
                 "store": store,
                 "http": http,

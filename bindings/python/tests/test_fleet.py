@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 
 from tokenwell import ConfigError, TokenClient
 
-REDIS = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(
-    REDIS is None and not os.environ.get("CI"), reason="redis-server not installed (make test installs it)"
-)
+sys.path.insert(0, str(Path(__file__).parent))
+from redis_servers import REDIS_SKIP, cluster_nodes, redis_url  # noqa: E402, F401 (fixtures)
+
+pytestmark = REDIS_SKIP
 SECRET = "fleet-py-secret-51c3"
 # One process of the fleet: N threads call token() at once, print a summary.
 WORKER = """
@@ -37,50 +36,6 @@ with concurrent.futures.ThreadPoolExecutor(callers) as pool:
     tokens = list(pool.map(lambda _: client.token().access_token, range(callers)))
 print(json.dumps({"distinct": len(set(tokens)), "fp": hashlib.sha256(tokens[0].encode()).hexdigest()[:12]}))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _can_bind(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    if REDIS is None:
-        pytest.fail("redis-server is missing and CI is set: install it (make test does)")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("redis-server did not start within 10 s")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
 
 
 def _redis(url: str, *args: str) -> bytes:
@@ -173,55 +128,6 @@ def test_the_store_section_as_a_keyword_argument_is_the_config_not_a_store_objec
     other = TokenClient.from_config(_config(mock, redis_url))
     assert other.token().access_token == "kw-store-1"
     assert mock.count() == 1, "the second client read the token from Redis"
-
-
-@pytest.fixture
-def cluster_nodes(tmp_path: Path) -> Iterator[List[str]]:
-    """A Redis Cluster of 3 primaries and 3 replicas on loopback (redis-cli --cluster create)."""
-    cli = shutil.which("redis-cli")
-    if REDIS is None or cli is None:
-        pytest.fail("redis-server is missing and CI is set: install it (make test does)")
-    ports: List[int] = []
-    while len(ports) < 6:  # a node's cluster bus listens 10000 higher: that port must be free too
-        port = _free_port()
-        if port <= 55535 and port not in ports and _can_bind(port + 10000):
-            ports.append(port)
-    procs = []
-    try:
-        for port in ports:
-            node_dir = tmp_path / str(port)
-            node_dir.mkdir()
-            procs.append(
-                subprocess.Popen(
-                    [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                     "--dir", str(node_dir), "--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
-                     "--cluster-config-file", "nodes.conf"],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        deadline = time.monotonic() + 10
-        for port in ports:
-            while subprocess.run([cli, "-p", str(port), "ping"], capture_output=True).stdout.strip() != b"PONG":
-                if time.monotonic() > deadline:
-                    pytest.fail("a cluster node did not start within 10 s")
-                time.sleep(0.05)
-        nodes = [f"127.0.0.1:{port}" for port in ports]
-        subprocess.run([cli, "--cluster", "create", *nodes, "--cluster-replicas", "1", "--cluster-yes"],
-                       capture_output=True, check=True, timeout=60)
-        deadline = time.monotonic() + 30
-        while not all(
-            b"cluster_state:ok" in subprocess.run([cli, "-p", str(p), "cluster", "info"], capture_output=True).stdout
-            for p in ports
-        ):
-            if time.monotonic() > deadline:
-                pytest.fail("the cluster was not ok within 30 s")
-            time.sleep(0.1)
-        yield nodes
-    finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
 
 
 def test_clients_on_a_redis_cluster_share_one_token(mock: Any, cluster_nodes: List[str]) -> None:

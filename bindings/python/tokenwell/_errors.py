@@ -146,7 +146,7 @@ class AccessDeniedError(TokenwellError):
 
 
 class RateLimitedError(TokenwellError):
-    """HTTP 429 or ``slow_down``; see ``retry_after_ms``."""
+    """HTTP 429 or ``slow_down``; how long to wait is in its retry_after_ms attribute."""
 
     code = "rate_limited"
 

@@ -1,8 +1,6 @@
 package dev.tokenwell
 
 import java.io.File
-import java.net.ServerSocket
-import java.net.Socket
 import java.security.MessageDigest
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
@@ -20,41 +18,26 @@ import org.junit.jupiter.api.Test
  * Rust, Python and Kotlin processes. Requests are counted at the mock.
  */
 class FleetTest : WithMockProvider() {
-    private var redis: Process? = null
-    private var redisUrl = ""
+    private var redis: RedisServer? = null
+    private val redisUrl get() = redis?.url ?: ""
 
     @BeforeAll
     fun startRedis() {
-        val server = System.getenv("PATH").split(':').map { File(it, "redis-server") }.firstOrNull { it.canExecute() }
-        if (server == null) {
+        redis = RedisServer.startOrNull()
+        if (redis == null) {
             check(System.getenv("CI").isNullOrEmpty()) { "redis-server is missing and CI is set (make test installs it)" }
-            return
         }
-        val port = ServerSocket(0).use { it.localPort }
-        redis = ProcessBuilder(server.path, "--port", "$port", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10)
-        while (runCatching { Socket("127.0.0.1", port).close() }.isFailure) {
-            check(System.nanoTime() < deadline) { "redis-server did not start" }
-            Thread.sleep(50)
-        }
-        redisUrl = "redis://127.0.0.1:$port/0"
     }
 
     @AfterAll
     fun stopRedis() {
-        redis?.destroyForcibly()?.waitFor()
+        redis?.close()
     }
 
     /** Each test starts on an empty Redis (same credentials, same keys). */
     @BeforeEach
     fun flushRedis() {
-        if (redis == null) return
-        val port = redisUrl.substringAfterLast(':').substringBefore('/').toInt()
-        Socket("127.0.0.1", port).use { s ->
-            s.getOutputStream().write("*1\r\n\$8\r\nFLUSHALL\r\n".toByteArray())
-            check(s.getInputStream().bufferedReader().readLine() == "+OK") { "FLUSHALL failed" }
-        }
+        redis?.flushAll()
     }
 
     private fun configJson() =

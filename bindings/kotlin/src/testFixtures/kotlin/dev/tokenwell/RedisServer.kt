@@ -6,7 +6,18 @@ import java.net.Socket
 import java.util.concurrent.TimeUnit
 
 /** A throwaway `redis-server` on a free loopback port, or null when none is on the PATH. */
-class RedisServer private constructor(private val process: Process, val url: String) : AutoCloseable {
+class RedisServer private constructor(private val process: Process, private val port: Int) : AutoCloseable {
+    /** Database 0 of this server. */
+    val url = "redis://127.0.0.1:$port/0"
+
+    /** Empties every database (`FLUSHALL`). */
+    fun flushAll() {
+        Socket("127.0.0.1", port).use { s ->
+            s.getOutputStream().write("*1\r\n\$8\r\nFLUSHALL\r\n".toByteArray())
+            check(s.getInputStream().bufferedReader().readLine() == "+OK") { "FLUSHALL failed" }
+        }
+    }
+
     override fun close() {
         process.destroyForcibly().waitFor()
     }
@@ -26,7 +37,7 @@ class RedisServer private constructor(private val process: Process, val url: Str
                 }
                 Thread.sleep(50)
             }
-            return RedisServer(process, "redis://127.0.0.1:$port/0")
+            return RedisServer(process, port)
         }
     }
 }
