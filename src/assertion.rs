@@ -30,13 +30,14 @@ pub const DEFAULT_LIFETIME_SECS: u64 = 60;
 /// The longest assertion lifetime accepted, in seconds.
 pub const MAX_LIFETIME_SECS: u64 = 300;
 
-/// The command that turns a PKCS#1, SEC1 or encrypted PKCS#8 key into the
-/// unencrypted PKCS#8 tokenwell reads.
-const TO_PKCS8: &str = "openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pk8.pem";
+/// The commands that make a key tokenwell reads.
 const NEW_RSA: &str =
-    "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pk8.pem";
-const NEW_EC: &str =
-    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pk8.pem";
+    "make one with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out key.pk8.pem`";
+const NEW_EC: &str = "make one with `openssl genpkey -algorithm EC -pkeyopt \
+                      ec_paramgen_curve:P-256 -out key.pk8.pem`";
+const NEW_KEY: &str = "make one with `openssl genpkey -algorithm RSA -pkeyopt \
+                       rsa_keygen_bits:2048 -out key.pk8.pem` (RS256, PS256) or `openssl genpkey \
+                       -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pk8.pem` (ES256)";
 
 /// What kind of key a PKCS#8 document holds (as far as signing cares).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,52 +86,39 @@ impl PrivateKey {
 /// or `private_key_file`). Every other form is a `config` error naming the
 /// `openssl` command that converts or replaces the key; no error quotes the key.
 pub fn parse_private_key(pem: &str, field: &str) -> Result<PrivateKey> {
-    let (label, der) = pem_block(pem).ok_or_else(|| not_a_key(field))?;
-    match label {
-        "PRIVATE KEY" => {}
-        "RSA PRIVATE KEY" => {
-            return Err(Error::config(format!(
-                "{field} is a PKCS#1 RSA key (BEGIN RSA PRIVATE KEY); tokenwell reads PKCS#8 \
-                 (BEGIN PRIVATE KEY): convert it with `{TO_PKCS8}`"
-            )))
+    let refused =
+        |what: &str, command: &str| Error::config(format!("{field} is {what}: {command}"));
+    let convert = "tokenwell reads PKCS#8 (BEGIN PRIVATE KEY): convert it with `openssl pkcs8 \
+                   -topk8 -nocrypt -in key.pem -out key.pk8.pem`";
+    let (label, der) =
+        pem_block(pem.as_bytes()).ok_or_else(|| refused("not a PEM private key", convert))?;
+    let kind = match (label, classify(&der)) {
+        (b"PRIVATE KEY", Some(Class::Rsa(bits))) if bits >= 2048 => KeyKind::Rsa(bits),
+        (b"PRIVATE KEY", Some(Class::P256)) => KeyKind::P256,
+        (b"PRIVATE KEY", Some(Class::Rsa(bits))) => {
+            return Err(refused(
+                &format!("a {bits}-bit RSA key; RS256 and PS256 need at least 2048 bits"),
+                NEW_RSA,
+            ))
         }
-        "EC PRIVATE KEY" => {
-            return Err(Error::config(format!(
-                "{field} is a SEC1 EC key (BEGIN EC PRIVATE KEY); tokenwell reads PKCS#8 \
-                 (BEGIN PRIVATE KEY): convert it with `{TO_PKCS8}`"
-            )))
+        (b"PRIVATE KEY", Some(Class::OtherCurve)) => {
+            return Err(refused(
+                "an EC key on a curve other than P-256 (ES256 needs P-256)",
+                NEW_EC,
+            ))
         }
-        "ENCRYPTED PRIVATE KEY" => {
-            return Err(Error::config(format!(
-                "{field} is an encrypted PKCS#8 key (BEGIN ENCRYPTED PRIVATE KEY); tokenwell \
-                 reads unencrypted PKCS#8 (BEGIN PRIVATE KEY), kept as a secret: decrypt it \
-                 with `{TO_PKCS8}`"
-            )))
+        (b"PRIVATE KEY", Some(Class::Other)) => {
+            return Err(refused("neither an RSA nor an EC P-256 key", NEW_KEY))
         }
-        _ => return Err(not_a_key(field)),
-    }
-    let kind = classify(&der).ok_or_else(|| not_a_key(field))??;
-    let kind = match kind {
-        Class::Rsa(bits) if bits < 2048 => {
-            return Err(Error::config(format!(
-                "{field} is a {bits}-bit RSA key; RS256 and PS256 need at least 2048 bits: \
-                 make a new key with `{NEW_RSA}`"
-            )))
+        (b"RSA PRIVATE KEY", _) => return Err(refused("a PKCS#1 RSA key", convert)),
+        (b"EC PRIVATE KEY", _) => return Err(refused("a SEC1 EC key", convert)),
+        (b"ENCRYPTED PRIVATE KEY", _) => {
+            return Err(refused(
+                "an encrypted PKCS#8 key (keep it unencrypted, as a secret)",
+                convert,
+            ))
         }
-        Class::Rsa(bits) => KeyKind::Rsa(bits),
-        Class::P256 => KeyKind::P256,
-        Class::OtherCurve => {
-            return Err(Error::config(format!(
-                "{field} is an EC key on a curve other than P-256; ES256 needs P-256: make a \
-                 new key with `{NEW_EC}`"
-            )))
-        }
-        Class::Other => {
-            return Err(Error::config(format!(
-                "{field} is neither an RSA nor an EC P-256 key: make one with `{NEW_RSA}` \
-                 (RS256, PS256) or `{NEW_EC}` (ES256)"
-            )))
-        }
+        _ => return Err(refused("not a PEM private key", convert)),
     };
     let mut h = Sha256::new();
     h.update(b"tokenwell/private-key/v1\0");
@@ -142,35 +130,37 @@ pub fn parse_private_key(pem: &str, field: &str) -> Result<PrivateKey> {
     })
 }
 
-fn not_a_key(field: &str) -> Error {
-    Error::config(format!(
-        "{field} is not a PEM private key: tokenwell reads PKCS#8 (-----BEGIN PRIVATE \
-         KEY-----); convert a key with `{TO_PKCS8}`"
-    ))
+/// The position of `needle` in `haystack` (bytewise: `str::find` brings a
+/// substring searcher into the WebAssembly build).
+fn position(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The label and bytes of the first PEM block of `text`.
-fn pem_block(text: &str) -> Option<(&str, Vec<u8>)> {
-    let start = text.find("-----BEGIN ")?;
-    let rest = &text[start + 11..];
-    let label_end = rest.find("-----")?;
-    let label = &rest[..label_end];
-    let body = &rest[label_end + 5..];
-    let end = body.find("-----END ")?;
-    if !body[end + 9..].starts_with(label) {
+fn pem_block(text: &[u8]) -> Option<(&[u8], Vec<u8>)> {
+    let rest = text.get(position(text, b"-----BEGIN ")? + 11..)?;
+    let label_end = position(rest, b"-----")?;
+    let label = rest.get(..label_end)?;
+    let body = rest.get(label_end + 5..)?;
+    let end = position(body, b"-----END ")?;
+    if !body.get(end + 9..)?.starts_with(label) {
         return None;
     }
     // Standard base64 with padding and line breaks, read as the URL-safe form.
-    let b64: String = body[..end]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && *c != '=')
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
+    let b64: Vec<u8> = body
+        .get(..end)?
+        .iter()
+        .filter(|c| !c.is_ascii_whitespace() && **c != b'=')
+        .map(|&c| match c {
+            b'+' => b'-',
+            b'/' => b'_',
             c => c,
         })
         .collect();
-    Some((label, crate::b64::decode_url_safe(&b64)?))
+    Some((
+        label,
+        crate::b64::decode_url_safe(std::str::from_utf8(&b64).ok()?)?,
+    ))
 }
 
 enum Class {
@@ -203,9 +193,8 @@ fn tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
 }
 
-/// Classifies a PKCS#8 `PrivateKeyInfo`: `None` if it is not one, a
-/// `config` error never (the caller words it).
-fn classify(der: &[u8]) -> Option<Result<Class>> {
+/// Classifies a PKCS#8 `PrivateKeyInfo` (`None` if it is not one).
+fn classify(der: &[u8]) -> Option<Class> {
     let (0x30, info, _) = tlv(der)? else {
         return None;
     };
@@ -221,7 +210,7 @@ fn classify(der: &[u8]) -> Option<Result<Class>> {
     let (0x06, oid, params) = tlv(algorithm)? else {
         return None;
     };
-    Some(Ok(if oid == OID_RSA {
+    Some(if oid == OID_RSA {
         // RSAPrivateKey: SEQUENCE { version, modulus, ... }.
         let (0x30, key, _) = tlv(private)? else {
             return None;
@@ -242,7 +231,7 @@ fn classify(der: &[u8]) -> Option<Result<Class>> {
         }
     } else {
         Class::Other
-    }))
+    })
 }
 
 /// The settings of a client's assertion, resolved from its config.
@@ -270,14 +259,7 @@ impl Assertion {
         let options = cfg.assertion.clone().unwrap_or_default();
         let key = match method {
             CredentialsIn::PrivateKeyJwt => Some(read_key(cfg)?),
-            _ => {
-                if let Some(field) = key_fields(cfg) {
-                    return Err(Error::config(format!(
-                        "{field} is only used with credentials \"private_key_jwt\""
-                    )));
-                }
-                None
-            }
+            _ => None,
         };
         let algorithm = match (&key, options.algorithm) {
             (None, None | Some(AssertionAlgorithm::HS256)) => AssertionAlgorithm::HS256,
@@ -399,16 +381,38 @@ fn push_member(out: &mut Vec<u8>, name: &str, value: &str) {
     let _ = serde_json::to_writer(&mut *out, value);
 }
 
-/// The key settings given in a config, if any (the first one's name).
-fn key_fields(cfg: &TokenConfig) -> Option<&'static str> {
-    [
-        ("private_key", cfg.private_key.is_some()),
-        ("private_key_file", cfg.private_key_file.is_some()),
-        ("certificate_file", cfg.certificate_file.is_some()),
-        ("key_id", cfg.key_id.is_some()),
-    ]
-    .into_iter()
-    .find_map(|(name, given)| given.then_some(name))
+/// Refuses assertion settings that `method` would ignore.
+pub(crate) fn check_unused(cfg: &TokenConfig, method: CredentialsIn) -> Result<()> {
+    let key = method == CredentialsIn::PrivateKeyJwt;
+    let (pk, both) = (
+        "\"private_key_jwt\"",
+        "\"private_key_jwt\" or \"client_secret_jwt\"",
+    );
+    let unused = [
+        ("private_key", cfg.private_key.is_some() && !key, pk),
+        (
+            "private_key_file",
+            cfg.private_key_file.is_some() && !key,
+            pk,
+        ),
+        (
+            "certificate_file",
+            cfg.certificate_file.is_some() && !key,
+            pk,
+        ),
+        ("key_id", cfg.key_id.is_some() && !key, pk),
+        (
+            "assertion",
+            cfg.assertion.is_some() && !method.is_assertion(),
+            both,
+        ),
+    ];
+    match unused.into_iter().find(|(_, unused, _)| *unused) {
+        Some((field, _, methods)) => Err(Error::config(format!(
+            "{field} is only used with credentials {methods}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The private key of a `private_key_jwt` config: exactly one of
@@ -443,14 +447,13 @@ fn key_algorithm(
             "assertion.algorithm HS256 is client_secret_jwt's (keyed by the client secret); \
              private_key_jwt signs with RS256, PS256 or ES256",
         )),
-        (KeyKind::Rsa(_), Some(a)) => Err(Error::config(format!(
-            "assertion.algorithm {} needs an EC P-256 key, and the private key is an RSA key: \
-             use RS256 or PS256, or make a P-256 key with `{NEW_EC}`",
-            a.name()
+        (KeyKind::Rsa(_), Some(_)) => Err(Error::config(format!(
+            "assertion.algorithm ES256 needs an EC P-256 key, and the private key is an RSA \
+             key: use RS256 or PS256, or {NEW_EC}"
         ))),
         (KeyKind::P256, Some(a)) => Err(Error::config(format!(
             "assertion.algorithm {} needs an RSA key, and the private key is an EC P-256 key: \
-             use ES256, or make an RSA key with `{NEW_RSA}`",
+             use ES256, or {NEW_RSA}",
             a.name()
         ))),
     }
@@ -483,8 +486,8 @@ fn read_file(_path: &str, field: &str) -> Result<String> {
 
 /// The `x5t#S256` of a PEM certificate: base64url SHA-256 of its DER.
 fn thumbprint(pem: &str) -> Result<String> {
-    match pem_block(pem) {
-        Some(("CERTIFICATE", der)) => Ok(crate::b64::encode(&Sha256::digest(&der), true, false)),
+    match pem_block(pem.as_bytes()) {
+        Some((b"CERTIFICATE", der)) => Ok(crate::b64::encode(&Sha256::digest(&der), true, false)),
         _ => Err(Error::config(
             "certificate_file is not a PEM certificate (-----BEGIN CERTIFICATE-----)",
         )),

@@ -172,27 +172,12 @@ impl Profile {
         } else if cfg.client_secret.is_empty() {
             return Err(Error::config("client_secret is empty"));
         }
-        let assertion = if method.is_assertion() {
-            Some(std::sync::Arc::new(crate::assertion::Assertion::resolve(
+        crate::assertion::check_unused(cfg, method)?;
+        let assertion = match method.is_assertion() {
+            true => Some(std::sync::Arc::new(crate::assertion::Assertion::resolve(
                 cfg, method, &token_url,
-            )?))
-        } else {
-            if let Some(field) = [
-                ("private_key", cfg.private_key.is_some()),
-                ("private_key_file", cfg.private_key_file.is_some()),
-                ("certificate_file", cfg.certificate_file.is_some()),
-                ("key_id", cfg.key_id.is_some()),
-                ("assertion", cfg.assertion.is_some()),
-            ]
-            .into_iter()
-            .find_map(|(name, given)| given.then_some(name))
-            {
-                return Err(Error::config(format!(
-                    "{field} is only used with credentials \"private_key_jwt\" or \
-                     \"client_secret_jwt\""
-                )));
-            }
-            None
+            )?)),
+            false => None,
         };
         let names = &cfg.field_names;
         let name =
