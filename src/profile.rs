@@ -173,11 +173,11 @@ impl Profile {
             return Err(Error::config("client_secret is empty"));
         }
         crate::assertion::check_unused(cfg, method)?;
-        let assertion = match method.is_assertion() {
-            true => Some(std::sync::Arc::new(crate::assertion::Assertion::resolve(
-                cfg, method, &token_url,
-            )?)),
-            false => None,
+        let assertion = if method.is_assertion() {
+            let assertion = crate::assertion::Assertion::resolve(cfg, method, &token_url)?;
+            Some(std::sync::Arc::new(assertion))
+        } else {
+            None
         };
         let names = &cfg.field_names;
         let name =
