@@ -472,8 +472,14 @@ async fn a_private_key_never_shows() {
     for line in pem.lines().filter(|l| !l.starts_with("-----")) {
         assert!(!seen.contains(line), "the private key leaked:\n{seen}");
     }
-    assert!(!seen.contains(creds.key_material().expose()), "its fingerprint leaked");
-    assert!(seen.contains("private_key: Some(Secret([redacted]))"), "{seen}");
+    assert!(
+        !seen.contains(creds.key_material().expose()),
+        "its fingerprint leaked"
+    );
+    assert!(
+        seen.contains("private_key: Some(Secret([redacted]))"),
+        "{seen}"
+    );
 }
 
 /// A transport with a bug: it panics mid-request.
