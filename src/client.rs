@@ -729,7 +729,18 @@ impl Inner {
     async fn fetch_endpoint(&self) -> Result<Fetched> {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
-        let req = request::build(&self.profile, &self.creds);
+        let req = match &self.creds.assertion {
+            Some(assertion) => {
+                let creds = &self.creds;
+                // The machine's wall clock, not the injected one: the server
+                // checks `iat` and `exp` against real time.
+                let signed = assertion
+                    .sign(&creds.client_id, &creds.client_secret, Host::unix_ms())
+                    .await?;
+                request::build_signed(&self.profile, creds, &signed)
+            }
+            None => request::build(&self.profile, &self.creds),
+        };
         let url = &self.profile.token_url;
         log::debug!(
             "tokenwell: requesting a token from {}",

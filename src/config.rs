@@ -30,17 +30,90 @@ pub enum Encoding {
     Multipart,
 }
 
-/// Where the client id and secret go.
+/// How the client authenticates: where the client id and secret go, or which
+/// signed client assertion (RFC 7523) it sends instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialsIn {
-    /// As body fields.
+    /// As body fields (`client_secret_post` is the same).
+    #[serde(alias = "client_secret_post")]
     Body,
-    /// As HTTP Basic `client_id:client_secret`.
+    /// As HTTP Basic `client_id:client_secret` (`client_secret_basic` is the same).
+    #[serde(alias = "client_secret_basic")]
     Basic,
     /// Both (some servers want either, some both).
     Both,
+    /// A client assertion signed HS256 with the client secret (the secret
+    /// itself is never sent).
+    ClientSecretJwt,
+    /// A client assertion signed with `private_key` (RS256, PS256 or ES256);
+    /// no client secret.
+    PrivateKeyJwt,
+}
+
+impl CredentialsIn {
+    /// Whether the client authenticates with a signed client assertion.
+    pub fn is_assertion(self) -> bool {
+        matches!(
+            self,
+            CredentialsIn::ClientSecretJwt | CredentialsIn::PrivateKeyJwt
+        )
+    }
+
+    /// Whether the request carries HTTP Basic credentials.
+    pub fn uses_basic(self) -> bool {
+        matches!(self, CredentialsIn::Basic | CredentialsIn::Both)
+    }
+
+    /// Whether the client id and secret go in the body.
+    pub fn secret_in_body(self) -> bool {
+        matches!(self, CredentialsIn::Body | CredentialsIn::Both)
+    }
+}
+
+/// The JWS algorithm of a client assertion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum AssertionAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (an RSA key of at least 2048 bits).
+    RS256,
+    /// RSASSA-PSS with SHA-256 (an RSA key of at least 2048 bits).
+    PS256,
+    /// ECDSA on P-256 with SHA-256 (an EC P-256 key).
+    ES256,
+    /// HMAC-SHA256 keyed by the client secret (`client_secret_jwt`).
+    HS256,
+}
+
+impl AssertionAlgorithm {
+    /// The JWS `alg` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AssertionAlgorithm::RS256 => "RS256",
+            AssertionAlgorithm::PS256 => "PS256",
+            AssertionAlgorithm::ES256 => "ES256",
+            AssertionAlgorithm::HS256 => "HS256",
+        }
+    }
+}
+
+/// The client assertion's algorithm, audience and lifetime (each optional).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssertionOptions {
+    /// `RS256`, `PS256`, `ES256` or `HS256`. Default: from the key (RSA:
+    /// RS256, EC P-256: ES256); HS256 with `client_secret_jwt`.
+    #[serde(default)]
+    pub algorithm: Option<AssertionAlgorithm>,
+    /// The `aud` claim: `token_endpoint` (the default: the token URL),
+    /// `issuer` (the `issuer` key's value) or an absolute URL.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// Seconds from `iat` to `exp`: 1 to 300. Default 60.
+    #[serde(default, alias = "lifetimeSecs")]
+    pub lifetime_secs: Option<u64>,
 }
 
 /// How the client id and secret are written into HTTP Basic credentials.
@@ -85,9 +158,33 @@ pub struct TokenConfig {
     /// The client id.
     #[serde(alias = "clientId")]
     pub client_id: String,
-    /// The client secret; never printed.
-    #[serde(alias = "clientSecret")]
+    /// The client secret; never printed. Required, but with
+    /// `credentials: "private_key_jwt"`, where it is refused.
+    #[serde(default, alias = "clientSecret")]
     pub client_secret: Secret,
+    /// The authorization server's issuer identifier (the `aud` of a client
+    /// assertion with `assertion.audience: "issuer"`).
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// `private_key_jwt`: the PKCS#8 PEM private key (`-----BEGIN PRIVATE
+    /// KEY-----`); never printed. Exactly one of this and `private_key_file`.
+    #[serde(default, alias = "privateKey")]
+    pub private_key: Option<Secret>,
+    /// `private_key_jwt`: the path of a PKCS#8 PEM private key file (read
+    /// when the client is built; native only).
+    #[serde(default, alias = "privateKeyFile")]
+    pub private_key_file: Option<String>,
+    /// `private_key_jwt`: the path of the key's PEM certificate, whose SHA-256
+    /// thumbprint becomes the assertion's `x5t#S256` header (Entra ID; native
+    /// only).
+    #[serde(default, alias = "certificateFile")]
+    pub certificate_file: Option<String>,
+    /// The assertion's `kid` header (the key's id at the server).
+    #[serde(default, alias = "keyId")]
+    pub key_id: Option<String>,
+    /// The client assertion's algorithm, audience and lifetime.
+    #[serde(default)]
+    pub assertion: Option<AssertionOptions>,
     /// `audience` body parameter (Deliverect has a per-environment default).
     #[serde(default)]
     pub audience: Option<String>,
@@ -147,6 +244,12 @@ impl std::fmt::Debug for TokenConfig {
             .field("token_url", &url(&self.token_url))
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
+            .field("issuer", &self.issuer)
+            .field("private_key", &self.private_key)
+            .field("private_key_file", &self.private_key_file)
+            .field("certificate_file", &self.certificate_file)
+            .field("key_id", &self.key_id)
+            .field("assertion", &self.assertion)
             .field("audience", &self.audience)
             .field("scope", &self.scope)
             .field("ttl", &self.ttl)

@@ -23,6 +23,7 @@
 //! injectable traits, [`Transport`], [`Clock`] and [`Spawn`].
 #![warn(missing_docs)]
 
+pub mod assertion;
 mod b64;
 mod client;
 mod clock;

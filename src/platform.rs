@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::config::{HttpOptions, StoreOptions};
+use crate::config::{AssertionAlgorithm, HttpOptions, StoreOptions};
 use crate::error::Result;
 use crate::runtime::{BoxFuture, Spawn};
 use crate::secret::Secret;
@@ -54,6 +54,17 @@ pub trait Platform {
         nonce: [u8; 12],
         aad: Vec<u8>,
         plaintext: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>>;
+
+    /// The signature of a client assertion's signing input `message` under
+    /// the PKCS#8 DER private key `pkcs8`, as JWS wants it for `algorithm`
+    /// (RS256, PS256, ES256: ECDSA as the fixed-length `r || s`). The core has
+    /// already checked that the key fits the algorithm. Natively aws-lc-rs, in
+    /// WebAssembly the runtime's WebCrypto.
+    fn sign(
+        algorithm: AssertionAlgorithm,
+        pkcs8: Arc<[u8]>,
+        message: Vec<u8>,
     ) -> BoxFuture<'static, Result<Vec<u8>>>;
 
     /// The inverse of [`Platform::seal`]; an error if the record was tampered

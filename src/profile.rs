@@ -73,8 +73,23 @@ fn names<V>(pairs: &[(String, V)]) -> Vec<&str> {
 pub struct Credentials {
     /// The client id (not secret, but part of the cache key).
     pub client_id: String,
-    /// The client secret.
+    /// The client secret (empty with `private_key_jwt`).
     pub client_secret: Secret,
+    /// The client assertion's settings, with `client_secret_jwt` and
+    /// `private_key_jwt`.
+    pub assertion: Option<std::sync::Arc<crate::assertion::Assertion>>,
+}
+
+impl Credentials {
+    /// What the cache key and the shared store's sealing key derive from: the
+    /// private key's fingerprint with `private_key_jwt`, the client secret
+    /// otherwise. Either way the store never sees it.
+    pub fn key_material(&self) -> &Secret {
+        match self.assertion.as_ref().and_then(|a| a.key.as_ref()) {
+            Some(key) => key.fingerprint(),
+            None => &self.client_secret,
+        }
+    }
 }
 
 /// What a preset contributes before the user's overrides.
@@ -146,9 +161,24 @@ impl Profile {
         if cfg.client_id.is_empty() {
             return Err(Error::config("client_id is empty"));
         }
-        if cfg.client_secret.is_empty() {
+        let method = cfg.credentials.unwrap_or(p.credentials);
+        if method == CredentialsIn::PrivateKeyJwt {
+            if !cfg.client_secret.is_empty() {
+                return Err(Error::config(
+                    "client_secret is not used with credentials \"private_key_jwt\" (the \
+                     private key authenticates the client): remove it",
+                ));
+            }
+        } else if cfg.client_secret.is_empty() {
             return Err(Error::config("client_secret is empty"));
         }
+        crate::assertion::check_unused(cfg, method)?;
+        let assertion = if method.is_assertion() {
+            let assertion = crate::assertion::Assertion::resolve(cfg, method, &token_url)?;
+            Some(std::sync::Arc::new(assertion))
+        } else {
+            None
+        };
         let names = &cfg.field_names;
         let name =
             |n: &Option<String>, default: &str| n.clone().unwrap_or_else(|| default.to_owned());
@@ -203,7 +233,7 @@ impl Profile {
             provider: cfg.provider,
             token_url,
             encoding: cfg.encoding.unwrap_or(p.encoding),
-            credentials: cfg.credentials.unwrap_or(p.credentials),
+            credentials: method,
             basic_encoding: cfg.basic_encoding,
             client_id_field: name(&names.client_id, "client_id"),
             client_secret_field: name(&names.client_secret, "client_secret"),
@@ -217,6 +247,7 @@ impl Profile {
         let creds = Credentials {
             client_id: cfg.client_id.clone(),
             client_secret: cfg.client_secret.clone(),
+            assertion,
         };
         check_sendable(&profile, &creds)?;
         Ok((profile, creds))
@@ -279,10 +310,17 @@ fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
     if let Some((name, value)) = &profile.grant_type {
         fields.push((name, Cow::Borrowed(value)));
     }
-    if profile.credentials != CredentialsIn::Basic {
+    if profile.credentials.secret_in_body() {
         fields.push((&profile.client_id_field, Cow::Borrowed(&creds.client_id)));
         let secret = creds.client_secret.expose();
         fields.push((&profile.client_secret_field, Cow::Borrowed(secret)));
+    }
+    if profile.credentials.is_assertion() {
+        fields.push((&profile.client_id_field, Cow::Borrowed(&creds.client_id)));
+        let assertion_type = crate::assertion::ASSERTION_TYPE;
+        fields.push(("client_assertion_type", Cow::Borrowed(assertion_type)));
+        // The assertion itself is base64url and dots: only its name can clash.
+        fields.push(("client_assertion", Cow::Borrowed("")));
     }
     for (name, value) in &profile.params {
         let text = match value {
@@ -319,8 +357,10 @@ fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
             )));
         }
     }
-    let basic = profile.credentials != CredentialsIn::Body;
-    if basic && profile.basic_encoding == BasicEncoding::Raw && creds.client_id.contains(':') {
+    if profile.credentials.uses_basic()
+        && profile.basic_encoding == BasicEncoding::Raw
+        && creds.client_id.contains(':')
+    {
         return Err(Error::config(
             "client_id contains `:`, which raw HTTP Basic credentials cannot carry \
              (basic_encoding \"form\" encodes it)",

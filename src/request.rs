@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::config::{BasicEncoding, CredentialsIn, Encoding};
+use crate::config::{BasicEncoding, Encoding};
 use crate::profile::{Credentials, Profile};
 
 /// An HTTP request, ready for any transport. `Debug` hides the body and the
@@ -40,20 +40,37 @@ pub const MULTIPART_BOUNDARY: &str = "tokenwell-8f3a2c1e9b7d4f60";
 
 /// Builds the token request.
 pub fn build(profile: &Profile, creds: &Credentials) -> HttpRequest {
+    build_with(profile, creds, None)
+}
+
+/// Builds the token request of a client that authenticates with a client
+/// assertion (`client_secret_jwt`, `private_key_jwt`): `client_id`,
+/// `client_assertion_type` and `client_assertion` in the body, no secret.
+pub fn build_signed(profile: &Profile, creds: &Credentials, client_assertion: &str) -> HttpRequest {
+    build_with(profile, creds, Some(client_assertion))
+}
+
+fn build_with(profile: &Profile, creds: &Credentials, assertion: Option<&str>) -> HttpRequest {
     let mut fields: Vec<(&str, String)> = Vec::new();
     if let Some((name, value)) = &profile.grant_type {
         fields.push((name, value.clone()));
     }
-    if profile.credentials != CredentialsIn::Basic {
+    if profile.credentials.secret_in_body() {
         fields.push((&profile.client_id_field, creds.client_id.clone()));
         fields.push((
             &profile.client_secret_field,
             creds.client_secret.expose().to_owned(),
         ));
     }
+    if let (true, Some(assertion)) = (profile.credentials.is_assertion(), assertion) {
+        fields.push((&profile.client_id_field, creds.client_id.clone()));
+        let assertion_type = crate::assertion::ASSERTION_TYPE.to_owned();
+        fields.push(("client_assertion_type", assertion_type));
+        fields.push(("client_assertion", assertion.to_owned()));
+    }
 
     let mut headers = Vec::with_capacity(profile.headers.len() + 2);
-    if profile.credentials != CredentialsIn::Body {
+    if profile.credentials.uses_basic() {
         let pair = basic_pair(profile.basic_encoding, creds);
         let encoded = crate::b64::encode(pair.as_bytes(), false, true);
         headers.push(("authorization".to_owned(), format!("Basic {encoded}")));

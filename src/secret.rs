@@ -6,7 +6,7 @@ use std::sync::Arc;
 /// A secret string (client secret, access token). `Debug` and `Display` print
 /// `[redacted]`; the value is reachable only through [`Secret::expose`], so every
 /// place that uses it is greppable.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(Arc<str>);
 
 impl Secret {

@@ -18,7 +18,8 @@ use crate::runtime::MaybeSendSync;
 use crate::secret::Secret;
 
 /// Identifies the token of one client at one endpoint with one set of parameters:
-/// a SHA-256 over the token URL, the client id, a fingerprint of the secret,
+/// a SHA-256 over the token URL, the client id, a fingerprint of the secret
+/// (of the private key with `private_key_jwt`),
 /// the grant type and every body parameter. Two tenants never share a key, and a
 /// rotated secret gets a new one. The key reveals none of its inputs.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -40,7 +41,7 @@ impl CacheKey {
         part("client_id", creds.client_id.as_bytes());
         part(
             "secret",
-            &Sha256::digest(creds.client_secret.expose().as_bytes()),
+            &Sha256::digest(creds.key_material().expose().as_bytes()),
         );
         if let Some((name, value)) = &profile.grant_type {
             part(name, value.as_bytes());

@@ -444,6 +444,44 @@ fn header_and_parameter_values_never_show_in_debug() {
     );
 }
 
+/// A private key (`private_key_jwt`) is a secret like the client secret:
+/// never in `describe`, `Debug` (plain or pretty), a log line or an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_key_never_shows() {
+    let log = captured_log();
+    let pem = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/oidc/keys/ec256.pk8.pem"
+    ))
+    .unwrap();
+    let config = TokenConfig::from_value(serde_json::json!({
+        "provider": "custom", "token_url": "http://127.0.0.1:1/token",
+        "client_id": "key-client", "credentials": "private_key_jwt", "private_key": pem,
+        "http": {"connect_timeout_ms": 2000, "timeout_ms": 2000}
+    }))
+    .unwrap();
+    let (profile, creds) = tokenwell::profile::Profile::resolve(&config).unwrap();
+    let c = TokenClient::builder(config.clone()).build().unwrap();
+    let err = c.token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network, "{err}");
+    let logged = log.0.lock().unwrap().clone();
+    let seen = format!(
+        "{} {c:?} {config:?} {config:#?} {profile:?} {creds:?} {creds:#?} {err} {err:?} {logged}",
+        c.describe()
+    );
+    for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!seen.contains(line), "the private key leaked:\n{seen}");
+    }
+    assert!(
+        !seen.contains(creds.key_material().expose()),
+        "its fingerprint leaked"
+    );
+    assert!(
+        seen.contains("private_key: Some(Secret([redacted]))"),
+        "{seen}"
+    );
+}
+
 /// A transport with a bug: it panics mid-request.
 struct Panicking;
 

@@ -185,13 +185,39 @@ export interface TokenConfig {
   baseUrl?: string;
   tokenUrl?: string;
   clientId: string;
-  clientSecret: string;
+  /** Required, but with `credentials: 'private_key_jwt'` (where it is refused). */
+  clientSecret?: string;
+  /** The authorization server's issuer (the assertion's `aud` with `assertion.audience: 'issuer'`). */
+  issuer?: string;
+  /**
+   * `private_key_jwt`: the PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`, RSA of at
+   * least 2048 bits or EC P-256); never printed. PKCS#1, SEC1 and encrypted keys are refused
+   * with the `openssl` command that converts them. (`privateKeyFile` and `certificateFile`
+   * are native only: WebAssembly has no file system.)
+   */
+  privateKey?: string;
+  privateKeyFile?: string;
+  certificateFile?: string;
+  /** The client assertion's `kid` header. */
+  keyId?: string;
+  /** The client assertion: algorithm (default from the key; HS256 for `client_secret_jwt`), `aud` and lifetime (1 to 300 s, default 60). */
+  assertion?: {
+    algorithm?: 'RS256' | 'PS256' | 'ES256' | 'HS256';
+    audience?: 'token_endpoint' | 'issuer' | string;
+    lifetimeSecs?: number;
+  };
   audience?: string;
   scope?: string;
   ttl?: number;
   grantType?: string;
   encoding?: 'json' | 'form' | 'multipart';
-  credentials?: 'body' | 'basic' | 'both';
+  /**
+   * How the client authenticates: its secret in the body (`body`, alias
+   * `client_secret_post`), in HTTP Basic (`basic`, alias `client_secret_basic`) or
+   * both; or a signed client assertion (RFC 7523): `client_secret_jwt` (HS256 with
+   * the secret) or `private_key_jwt` (RS256, PS256 or ES256 with `privateKey`).
+   */
+  credentials?: 'body' | 'basic' | 'both' | 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
   /** How HTTP Basic credentials are written: form-encoded first (RFC 6749, the default) or raw. */
   basicEncoding?: 'form' | 'raw';
   fieldNames?: { clientId?: string; clientSecret?: string; grantType?: string; audience?: string; scope?: string; ttl?: string };

@@ -151,7 +151,7 @@ impl Inner {
     /// than any we hold past its refresh point) and is not one we dropped.
     async fn adopt(&self, shared: &SharedStore) -> Option<Cached> {
         let record = self.call(shared, shared.record()).await??;
-        let Some(stored) = record::open(&self.creds.client_secret, self.key(), &record).await
+        let Some(stored) = record::open(self.creds.key_material(), self.key(), &record).await
         else {
             // Not ours to read: replaced by our next publish, whatever its header says.
             let fingerprint = record::header(&record).map(|h| h.fingerprint.to_owned());
@@ -174,7 +174,7 @@ impl Inner {
     /// publish fails, the lock is released on its own (else every other
     /// process would wait for it to lapse).
     async fn publish(&self, shared: &SharedStore, stored: &StoredToken, owner: Option<&str>) {
-        let published = match record::seal(&self.creds.client_secret, self.key(), stored).await {
+        let published = match record::seal(self.creds.key_material(), self.key(), stored).await {
             Ok(sealed) => self.publish_sealed(shared, stored, &sealed, owner).await,
             Err(e) => {
                 self.store_failed(e);

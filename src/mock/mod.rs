@@ -9,6 +9,7 @@
 //! | `POST /bringg/oauth/token` | Bringg / Delivery Hub | `multipart/form-data` with `grant_type`, `client_id`, `client_secret`, optional `ttl` |
 //! | `POST /passport/api/oauth/token` | Laravel Passport | JSON body, `Accept: application/json` |
 //! | `POST /deliveroo/oauth2/token` | Deliveroo | HTTP Basic credentials, form body `grant_type=client_credentials` only |
+//! | `POST /assertion/token` | a server of RFC 7523 client assertions | form body with `client_id`, `client_assertion_type`, `client_assertion` (RS256/PS256/ES256 by the test keys in `tests/oidc/keys`, HS256 by the client secret), no secret |
 //! | `POST /custom/{*rest}` | anything | no validation |
 //!
 //! Tests steer it through [`MockServer`] (in process) or through the JSON admin
@@ -18,6 +19,7 @@
 //! chunked body, or echo the request's credentials back.
 
 mod admin;
+mod assertion;
 mod cli;
 mod faults;
 mod http;
@@ -33,6 +35,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
+pub use assertion::HS256_SECRET;
 pub use cli::{run_cli, MockArgs};
 pub use faults::WireFault;
 pub use server::MockServer;

@@ -16,6 +16,7 @@ pub(crate) enum Provider {
     Bringg,
     Passport,
     Deliveroo,
+    Assertion,
     Custom,
 }
 
@@ -26,6 +27,7 @@ impl Provider {
             "/bringg/oauth/token" => Some(Provider::Bringg),
             "/passport/api/oauth/token" => Some(Provider::Passport),
             "/deliveroo/oauth2/token" => Some(Provider::Deliveroo),
+            super::assertion::PATH => Some(Provider::Assertion),
             p if p.starts_with("/custom/") => Some(Provider::Custom),
             _ => None,
         }
@@ -37,6 +39,7 @@ impl Provider {
             Provider::Bringg => "bringg",
             Provider::Passport => "passport",
             Provider::Deliveroo => "deliveroo",
+            Provider::Assertion => "assertion",
             Provider::Custom => "custom",
         }
     }
@@ -46,7 +49,7 @@ impl Provider {
         match self {
             Provider::Deliverect => 86_400,
             Provider::Bringg => 1_800,
-            Provider::Passport | Provider::Custom => 3_600,
+            Provider::Passport | Provider::Assertion | Provider::Custom => 3_600,
             Provider::Deliveroo => 300,
         }
     }
@@ -111,6 +114,19 @@ pub(crate) fn validate(
         Provider::Passport => passport(headers, body)?,
         Provider::Deliveroo => deliveroo(headers, body)?,
         Provider::Custom => return Ok(Grant::default()),
+        Provider::Assertion => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            return match super::assertion::verify(shared, headers, body, now) {
+                Ok(client_id) => Ok(grant(&client_id, None)),
+                Err(("invalid_client", description)) => Err(Rejection::invalid_client(description)),
+                Err(("unsupported_grant_type", description)) => {
+                    Err(Rejection::unsupported_grant_type(description))
+                }
+                Err((_, description)) => Err(Rejection::invalid_request(description)),
+            };
+        }
     };
     check_client(shared, &grant.client_id, &secret)?;
     Ok(grant)
@@ -332,7 +348,7 @@ pub(crate) fn success_body(
             "expires_in": lifetime,
             "token_type": "Bearer",
         }),
-        Provider::Custom => json!({
+        Provider::Assertion | Provider::Custom => json!({
             "access_token": opaque,
             "token_type": "Bearer",
             "expires_in": lifetime,

@@ -19,6 +19,8 @@ pub(crate) struct State {
     pub config: Config,
     pub requests: Vec<RecordedRequest>,
     pub script: VecDeque<ScriptedResponse>,
+    /// The `jti` of every client assertion accepted since the last reset.
+    pub assertion_ids: std::collections::HashSet<String>,
 }
 
 pub(crate) struct Shared {
@@ -56,6 +58,7 @@ impl Shared {
         let mut state = self.lock();
         state.requests.clear();
         state.script.clear();
+        state.assertion_ids.clear();
         state.config.fault = None;
     }
 

@@ -4,6 +4,7 @@
 pub mod process;
 pub mod redis;
 mod seal;
+mod sign;
 mod transport;
 
 #[cfg(feature = "ffi")]
@@ -172,6 +173,16 @@ impl Platform for Native {
     ) -> BoxFuture<'static, Result<Vec<u8>>> {
         Box::pin(futures::future::ready(seal::seal(
             &ikm, &info, &nonce, &aad, &plaintext,
+        )))
+    }
+
+    fn sign(
+        algorithm: crate::config::AssertionAlgorithm,
+        pkcs8: Arc<[u8]>,
+        message: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>> {
+        Box::pin(futures::future::ready(sign::sign(
+            algorithm, &pkcs8, &message,
         )))
     }
 

@@ -9,6 +9,7 @@ mod console;
 mod exports;
 mod fetch;
 mod seal;
+mod sign;
 mod store;
 
 use std::cell::{Cell, RefCell};
@@ -211,6 +212,14 @@ impl Platform for Wasm {
         plaintext: Vec<u8>,
     ) -> BoxFuture<'static, Result<Vec<u8>>> {
         Box::pin(seal::seal(ikm, info, nonce, aad, plaintext))
+    }
+
+    fn sign(
+        algorithm: crate::config::AssertionAlgorithm,
+        pkcs8: std::sync::Arc<[u8]>,
+        message: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>>> {
+        Box::pin(sign::sign(algorithm, pkcs8, message))
     }
 
     fn open(

@@ -41,7 +41,7 @@ extern "C" {
     ) -> std::result::Result<Promise, JsValue>;
 }
 
-fn object(fields: &[(&str, JsValue)]) -> Object {
+pub(super) fn object(fields: &[(&str, JsValue)]) -> Object {
     let obj = Object::new();
     for (k, v) in fields {
         // Setting a data property on a fresh plain object cannot fail.
@@ -50,7 +50,7 @@ fn object(fields: &[(&str, JsValue)]) -> Object {
     obj
 }
 
-async fn settle(
+pub(super) async fn settle(
     promise: std::result::Result<Promise, JsValue>,
 ) -> std::result::Result<JsValue, JsValue> {
     JsFuture::from(promise?).await

@@ -224,6 +224,12 @@ class TokenClient:
     takes the same configuration as every tokenwell binding (snake_case keys; the
     camelCase spellings are accepted too), e.g. ``scope=``, ``base_url=``,
     ``token_url=``, ``policy={"refresh_ratio": 0.8}``, ``http={"timeout_ms": 5000}``.
+    A signed client assertion replaces the secret with
+    ``credentials="private_key_jwt"`` and ``private_key=`` (PKCS#8 PEM text) or
+    ``private_key_file=`` (optionally ``key_id=``, ``certificate_file=`` and
+    ``assertion={"algorithm": "PS256", "audience": "token_endpoint",
+    "lifetime_secs": 60}``), or with ``credentials="client_secret_jwt"`` (HS256
+    keyed by ``client_secret``).
 
     Thread-safe and asyncio-friendly: share one client per set of credentials.
     ``clock`` (a :class:`ManualClock`) is for tests. ``store`` shares tokens

@@ -53,6 +53,18 @@ internal object ConfigJson {
             put("encoding", c.encoding)
             put("credentials", c.credentials)
             put("basic_encoding", c.basicEncoding)
+            put("issuer", c.issuer)
+            put("private_key", c.privateKey)
+            put("private_key_file", c.privateKeyFile)
+            put("certificate_file", c.certificateFile)
+            put("key_id", c.keyId)
+            c.assertion?.let { a ->
+                obj("assertion") {
+                    put("algorithm", a.algorithm)
+                    put("audience", a.audience)
+                    put("lifetime_secs", a.lifetimeSecs)
+                }
+            }
             c.fieldNames?.let { f ->
                 obj("field_names") {
                     put("client_id", f.clientId)

@@ -11,15 +11,19 @@ package dev.tokenwell
  *             clientId = "my-id", clientSecret = System.getenv("DELIVEROO_SECRET"))
  * ```
  *
- * [toString] never shows [clientSecret].
+ * [toString] never shows [clientSecret] nor [privateKey].
+ *
+ * A signed client assertion replaces the secret with `credentials = "private_key_jwt"`
+ * and [privateKey] (PKCS#8 PEM text) or [privateKeyFile], or with
+ * `credentials = "client_secret_jwt"` (HS256 keyed by [clientSecret]).
  */
 data class TokenConfig @JvmOverloads constructor(
     /** `deliverect`, `bringg`, `passport`, `deliveroo` or `custom`. */
     val provider: String,
     /** The client id. */
     val clientId: String,
-    /** The client secret; never printed. */
-    val clientSecret: String,
+    /** The client secret; never printed. Required, but with `private_key_jwt` (where it is refused). */
+    val clientSecret: String?,
     /** Preset environment (`staging`/`production`, `sandbox`/`production`). */
     val environment: String? = null,
     /** Preset region (Bringg: `eu`/`us`). */
@@ -38,7 +42,11 @@ data class TokenConfig @JvmOverloads constructor(
     val grantType: String? = null,
     /** Body encoding: `json`, `form` or `multipart`. */
     val encoding: String? = null,
-    /** Where credentials go: `body`, `basic` or `both`. */
+    /**
+     * How the client authenticates: `body` (alias `client_secret_post`), `basic`
+     * (alias `client_secret_basic`), `both`, or a signed client assertion:
+     * `client_secret_jwt` (HS256) or `private_key_jwt` (RS256, PS256, ES256).
+     */
     val credentials: String? = null,
     /** How HTTP Basic credentials are written: `form` (RFC 6749, the default) or `raw`. */
     val basicEncoding: String? = null,
@@ -58,7 +66,30 @@ data class TokenConfig @JvmOverloads constructor(
     val store: StoreOptions? = null,
     /** The client's name in metrics and traces (the `client` attribute; null: the provider). */
     val name: String? = null,
+    /** The authorization server's issuer (the assertion's `aud` with `assertion.audience = "issuer"`). */
+    val issuer: String? = null,
+    /** `private_key_jwt`: the PKCS#8 PEM private key (`BEGIN PRIVATE KEY`); never printed. */
+    val privateKey: String? = null,
+    /** `private_key_jwt`: the path of a PKCS#8 PEM private key file. */
+    val privateKeyFile: String? = null,
+    /** The path of the key's PEM certificate: its SHA-256 thumbprint is the `x5t#S256` header (Entra ID). */
+    val certificateFile: String? = null,
+    /** The assertion's `kid` header. */
+    val keyId: String? = null,
+    /** The client assertion's algorithm, audience and lifetime (null = the core's defaults). */
+    val assertion: Assertion? = null,
 ) {
+    /**
+     * A client assertion: [algorithm] `RS256`, `PS256`, `ES256` or `HS256` (default
+     * from the key), [audience] `token_endpoint` (default), `issuer` or a URL,
+     * [lifetimeSecs] 1 to 300 (default 60).
+     */
+    data class Assertion @JvmOverloads constructor(
+        val algorithm: String? = null,
+        val audience: String? = null,
+        val lifetimeSecs: Long? = null,
+    )
+
     /** Body field names; each defaults to the RFC 6749 spelling. */
     data class FieldNames @JvmOverloads constructor(
         val clientId: String? = null,
@@ -133,6 +164,10 @@ data class TokenConfig @JvmOverloads constructor(
         baseUrl?.let { append(", baseUrl=").append(shownUrl(it)) }
         tokenUrl?.let { append(", tokenUrl=").append(shownUrl(it)) }
         append(", clientId=").append(clientId)
+        credentials?.let { append(", credentials=").append(it) }
+        privateKey?.let { append(", privateKey=[redacted]") }
+        privateKeyFile?.let { append(", privateKeyFile=").append(it) }
+        keyId?.let { append(", keyId=").append(it) }
         append(", clientSecret=[redacted])")
     }
 

@@ -76,6 +76,8 @@ class ConfigSchemaTest {
             TokenConfig.Sentinel(listOf("127.0.0.1:26379"), "tokens"),
         ),
         name = "orders-deliveroo",
+        issuer = "https://a.example", privateKey = "-----BEGIN PRIVATE KEY-----", privateKeyFile = "/k.pem",
+        certificateFile = "/c.pem", keyId = "k1", assertion = TokenConfig.Assertion("PS256", "issuer", 120),
     )
 
     @Test
@@ -91,8 +93,12 @@ class ConfigSchemaTest {
         walk(json, "")
         val fromSchema = sortedSetOf<String>().also { schemaPaths(schema, "", it) }
         assertEquals(fromSchema, sent)
-        // And the core accepts it (but the store, which would need the CA file).
-        dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(full.copy(store = null)), null, null).close()
+        // And the core accepts it (but the store, which would need the CA file, and
+        // the private_key_jwt keys, which a secret method refuses).
+        val secretOnly = full.copy(
+            store = null, privateKey = null, privateKeyFile = null, certificateFile = null, keyId = null, assertion = null,
+        )
+        dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(secretOnly), null, null).close()
     }
 
     @Test

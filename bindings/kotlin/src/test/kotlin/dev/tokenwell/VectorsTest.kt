@@ -320,13 +320,14 @@ class VectorsTest : WithMockProvider() {
                     "provider", "environment", "region", "base_url", "token_url", "client_id", "client_secret",
                     "audience", "scope", "ttl", "grant_type", "encoding", "credentials", "basic_encoding", "field_names",
                     "extra_params", "headers", "response", "policy", "http", "store", "name",
+                    "issuer", "private_key", "private_key_file", "certificate_file", "key_id", "assertion",
                 ),
                 "",
             )
             return TokenConfig(
                 provider = str(c, "provider")!!,
                 clientId = str(c, "client_id")!!,
-                clientSecret = str(c, "client_secret")!!,
+                clientSecret = str(c, "client_secret"),
                 environment = str(c, "environment"),
                 region = str(c, "region"),
                 baseUrl = str(c, "base_url"),
@@ -338,6 +339,15 @@ class VectorsTest : WithMockProvider() {
                 encoding = str(c, "encoding"),
                 credentials = str(c, "credentials"),
                 basicEncoding = str(c, "basic_encoding"),
+                issuer = str(c, "issuer"),
+                privateKey = str(c, "private_key"),
+                privateKeyFile = str(c, "private_key_file"),
+                certificateFile = str(c, "certificate_file"),
+                keyId = str(c, "key_id"),
+                assertion = c["assertion"]?.let {
+                    keys(it, setOf("algorithm", "audience", "lifetime_secs"), "assertion.")
+                    TokenConfig.Assertion(str(it, "algorithm"), str(it, "audience"), long(it, "lifetime_secs"))
+                },
                 fieldNames = c["field_names"]?.let {
                     keys(it, setOf("client_id", "client_secret", "grant_type", "audience", "scope", "ttl"), "field_names.")
                     TokenConfig.FieldNames(
