@@ -559,6 +559,7 @@ pub(super) mod tests {
                         "policy",
                         "http",
                         "store",
+                        "assertion",
                     ],
                 ) || o
                     .get("response")

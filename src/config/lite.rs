@@ -43,7 +43,7 @@ fn visit(
     let Value::Object(object) = value else {
         return Err(Error::invalid_type(de::unexpected(value), &expecting));
     };
-    let mut seen = 0u32;
+    let mut seen = 0u64;
     for (key, value) in object {
         let Some(i) = fields
             .iter()
@@ -161,6 +161,12 @@ const TOKEN_CONFIG: &Fields = &[
     ("token_url", "tokenUrl"),
     ("client_id", "clientId"),
     ("client_secret", "clientSecret"),
+    ("issuer", "issuer"),
+    ("private_key", "privateKey"),
+    ("private_key_file", "privateKeyFile"),
+    ("certificate_file", "certificateFile"),
+    ("key_id", "keyId"),
+    ("assertion", "assertion"),
     ("audience", "audience"),
     ("scope", "scope"),
     ("ttl", "ttl"),
@@ -181,6 +187,8 @@ fn token_config(value: &Value) -> R<TokenConfig> {
     let (mut provider, mut client_id, mut client_secret) = (None, None, None);
     let (mut name, mut environment, mut region) = (None, None, None);
     let (mut base_url, mut token_url) = (None, None);
+    let (mut issuer, mut private_key, mut private_key_file) = (None, None, None);
+    let (mut certificate_file, mut key_id, mut assertion) = (None, None, None);
     let (mut audience, mut scope, mut ttl, mut grant_type) = (None, None, None, None);
     let (mut encoding, mut credentials, mut basic_encoding) = (None, None, Default::default());
     let (mut field_names, mut extra_params) = (FieldNames::default(), BTreeMap::new());
@@ -197,19 +205,25 @@ fn token_config(value: &Value) -> R<TokenConfig> {
             5 => token_url = opt_string(v)?,
             6 => client_id = Some(string(v)?),
             7 => client_secret = Some(Secret::from(string(v)?)),
-            8 => audience = opt_string(v)?,
-            9 => scope = opt_string(v)?,
-            10 => ttl = opt(v, uint)?,
-            11 => grant_type = opt_string(v)?,
-            12 => encoding = opt(v, derived)?,
-            13 => credentials = opt(v, derived)?,
-            14 => basic_encoding = derived(v)?,
-            15 => field_names = field_names_of(v)?,
-            16 => extra_params = map(v, |v| Ok(v.clone()))?,
-            17 => headers = map(v, string)?,
-            18 => response = response_mapping(v)?,
-            19 => policy = policy_of(v)?,
-            20 => http = http_options(v)?,
+            8 => issuer = opt_string(v)?,
+            9 => private_key = opt(v, |v| string(v).map(Secret::from))?,
+            10 => private_key_file = opt_string(v)?,
+            11 => certificate_file = opt_string(v)?,
+            12 => key_id = opt_string(v)?,
+            13 => assertion = opt(v, assertion_options)?,
+            14 => audience = opt_string(v)?,
+            15 => scope = opt_string(v)?,
+            16 => ttl = opt(v, uint)?,
+            17 => grant_type = opt_string(v)?,
+            18 => encoding = opt(v, derived)?,
+            19 => credentials = opt(v, derived)?,
+            20 => basic_encoding = derived(v)?,
+            21 => field_names = field_names_of(v)?,
+            22 => extra_params = map(v, |v| Ok(v.clone()))?,
+            23 => headers = map(v, string)?,
+            24 => response = response_mapping(v)?,
+            25 => policy = policy_of(v)?,
+            26 => http = http_options(v)?,
             _ => store = opt(v, store_options)?,
         }
         Ok(())
@@ -222,7 +236,13 @@ fn token_config(value: &Value) -> R<TokenConfig> {
         base_url,
         token_url,
         client_id: required(client_id, "client_id")?,
-        client_secret: required(client_secret, "client_secret")?,
+        client_secret: client_secret.unwrap_or_default(),
+        issuer,
+        private_key,
+        private_key_file,
+        certificate_file,
+        key_id,
+        assertion,
         audience,
         scope,
         ttl,
@@ -238,6 +258,28 @@ fn token_config(value: &Value) -> R<TokenConfig> {
         http,
         store,
     })
+}
+
+fn assertion_options(value: &Value) -> R<super::AssertionOptions> {
+    let mut options = super::AssertionOptions::default();
+    visit(
+        value,
+        "struct AssertionOptions",
+        &[
+            ("algorithm", "algorithm"),
+            ("audience", "audience"),
+            ("lifetime_secs", "lifetimeSecs"),
+        ],
+        |i, v| {
+            match i {
+                0 => options.algorithm = opt(v, derived)?,
+                1 => options.audience = opt_string(v)?,
+                _ => options.lifetime_secs = opt(v, uint)?,
+            }
+            Ok(())
+        },
+    )?;
+    Ok(options)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -449,6 +491,14 @@ mod tests {
     fn same_as_derive() {
         let corpus = crate::config::de::tests::corpus();
         let mut extra = vec![
+            json!({"provider": "custom", "client_id": "a", "credentials": "private_key_jwt",
+                "privateKey": "k", "keyId": "1", "certificateFile": "c", "issuer": "https://i",
+                "assertion": {"algorithm": "PS256", "audience": "issuer", "lifetimeSecs": 90}}),
+            json!({"provider": "custom", "client_id": "a", "private_key_file": "f",
+                "assertion": {"algorithm": "XX256", "lifetime_secs": -1, "x": 1}}),
+            json!({"provider": "custom", "client_id": "a", "assertion": {"audience": 1}}),
+            json!({"provider": "custom", "client_id": "a", "assertion": null, "private_key": null}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": null}),
             json!({"provider": "custom", "client_id": "a", "client_secret": "b",
                 "store": {"sentinel": {"nodes": ["a:1"], "service": "m"}, "clusterNodes": ["b:2"]}}),
             json!({"provider": "custom", "client_id": "a", "client_secret": "b",
