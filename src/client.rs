@@ -14,6 +14,7 @@ use futures::future::{FutureExt, Shared};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
+use crate::discovery::Discovery;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink, FetchReason};
 use crate::expiry::{Backoff, Deadlines};
@@ -51,6 +52,8 @@ struct Inner {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     spawner: Arc<dyn Spawn>,
+    /// Where the token endpoint comes from when the config names an issuer.
+    discovery: Option<Arc<Discovery>>,
     /// The shared store and its protocol state, if any (boxed: most clients
     /// have none, and inline it would be an eighth of every client).
     shared: Option<Box<SharedStore>>,
@@ -226,6 +229,16 @@ impl Builder {
                 Timings::new(&profile.http, &options),
             ))
         });
+        let discovery = profile.issuer.clone().map(|issuer| {
+            Arc::new(Discovery::new(
+                issuer,
+                profile.discovery_ttl_secs,
+                profile.credentials,
+                transport.clone(),
+                clock.clone(),
+                spawner.clone(),
+            ))
+        });
         Ok(TokenClient {
             inner: Arc::new(Inner {
                 profile: share(profile),
@@ -235,6 +248,7 @@ impl Builder {
                 transport,
                 clock,
                 spawner,
+                discovery,
                 shared,
                 refresh_jitter,
                 events: self.events,
@@ -729,8 +743,11 @@ impl Inner {
     async fn fetch_endpoint(&self) -> Result<Fetched> {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
-        let req = request::build(&self.profile, &self.creds);
-        let url = &self.profile.token_url;
+        let mut req = request::build(&self.profile, &self.creds);
+        if let Some(discovery) = &self.discovery {
+            req.url = discovery.token_endpoint().await?.to_string();
+        }
+        let url = &req.url.clone();
         log::debug!(
             "tokenwell: requesting a token from {}",
             crate::redact::display_url(url)

@@ -80,6 +80,21 @@ pub struct TokenConfig {
     /// The full token URL; overrides everything else. Required for `custom`.
     #[serde(default, alias = "tokenUrl")]
     pub token_url: Option<String>,
+    /// The authorization server's issuer identifier (an absolute `https` URL,
+    /// or `http` to loopback): the token endpoint is read from its metadata
+    /// (`{issuer}/.well-known/openid-configuration`, else the RFC 8414 form).
+    /// Replaces `token_url` and `base_url`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// How long the issuer's metadata is reused before it is read again in the
+    /// background, in seconds (at least 1). Default 86400.
+    #[serde(
+        default,
+        alias = "discoveryTtlSecs",
+        deserialize_with = "discovery_ttl_secs"
+    )]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<u64>", range(min = 1)))]
+    pub discovery_ttl_secs: Option<u64>,
     /// The client id.
     #[serde(alias = "clientId")]
     pub client_id: String,
@@ -143,6 +158,8 @@ impl std::fmt::Debug for TokenConfig {
             .field("region", &self.region)
             .field("base_url", &url(&self.base_url))
             .field("token_url", &url(&self.token_url))
+            .field("issuer", &url(&self.issuer))
+            .field("discovery_ttl_secs", &self.discovery_ttl_secs)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("audience", &self.audience)
@@ -161,6 +178,17 @@ impl std::fmt::Debug for TokenConfig {
             .field("store", &self.store)
             .finish()
     }
+}
+
+/// `discovery_ttl_secs`, an error that names it (serde's would not).
+fn discovery_ttl_secs<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<u64>, D::Error> {
+    Option::<u64>::deserialize(d).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "discovery_ttl_secs must be a whole number of seconds ({e})"
+        ))
+    })
 }
 
 /// A store shared by every process with the same credentials: Redis or

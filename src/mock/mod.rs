@@ -10,6 +10,7 @@
 //! | `POST /passport/api/oauth/token` | Laravel Passport | JSON body, `Accept: application/json` |
 //! | `POST /deliveroo/oauth2/token` | Deliveroo | HTTP Basic credentials, form body `grant_type=client_credentials` only |
 //! | `POST /custom/{*rest}` | anything | no validation |
+//! | `GET …/.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server/…` | issuer metadata | see `metadata.rs` |
 //!
 //! Tests steer it through [`MockServer`] (in process) or through the JSON admin
 //! routes under `/__admin/` (out of process, see [`run_cli`]): script exact
@@ -22,6 +23,7 @@ mod cli;
 mod faults;
 mod http;
 mod jwt;
+mod metadata;
 mod providers;
 mod server;
 mod state;

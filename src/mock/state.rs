@@ -19,6 +19,8 @@ pub(crate) struct State {
     pub config: Config,
     pub requests: Vec<RecordedRequest>,
     pub script: VecDeque<ScriptedResponse>,
+    /// The path of every metadata request, in order.
+    pub metadata: Vec<String>,
 }
 
 pub(crate) struct Shared {
@@ -55,6 +57,7 @@ impl Shared {
     pub fn reset(&self) {
         let mut state = self.lock();
         state.requests.clear();
+        state.metadata.clear();
         state.script.clear();
         state.config.fault = None;
     }
