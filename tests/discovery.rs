@@ -3,6 +3,8 @@
 //! when a refresh fails; typed errors when the first read fails. A routing
 //! transport on a manual clock, then the mock through real sockets.
 
+// The shared log capture (the rest of `common` serves other suites).
+#[allow(dead_code)]
 mod common;
 
 use std::collections::VecDeque;

@@ -184,6 +184,13 @@ export interface TokenConfig {
   region?: string;
   baseUrl?: string;
   tokenUrl?: string;
+  /**
+   * The authorization server's issuer (`https://host/realms/acme`): the token
+   * endpoint is read from its metadata. Replaces `tokenUrl` and `baseUrl`.
+   */
+  issuer?: string;
+  /** How long the issuer's metadata is reused, in seconds (at least 1; default 86400). */
+  discoveryTtlSecs?: number;
   clientId: string;
   clientSecret: string;
   audience?: string;

@@ -46,6 +46,8 @@ internal object ConfigJson {
             put("region", c.region)
             put("base_url", c.baseUrl)
             put("token_url", c.tokenUrl)
+            put("issuer", c.issuer)
+            put("discovery_ttl_secs", c.discoveryTtlSecs)
             put("audience", c.audience)
             put("scope", c.scope)
             put("ttl", c.ttl)

@@ -58,6 +58,13 @@ data class TokenConfig @JvmOverloads constructor(
     val store: StoreOptions? = null,
     /** The client's name in metrics and traces (the `client` attribute; null: the provider). */
     val name: String? = null,
+    /**
+     * The authorization server's issuer (`https://host/realms/acme`): the token endpoint is
+     * read from its metadata. Replaces [tokenUrl] and [baseUrl].
+     */
+    val issuer: String? = null,
+    /** How long the issuer's metadata is reused, in seconds (null: a day). */
+    val discoveryTtlSecs: Long? = null,
 ) {
     /** Body field names; each defaults to the RFC 6749 spelling. */
     data class FieldNames @JvmOverloads constructor(
@@ -132,6 +139,7 @@ data class TokenConfig @JvmOverloads constructor(
         region?.let { append(", region=").append(it) }
         baseUrl?.let { append(", baseUrl=").append(shownUrl(it)) }
         tokenUrl?.let { append(", tokenUrl=").append(shownUrl(it)) }
+        issuer?.let { append(", issuer=").append(shownUrl(it)) }
         append(", clientId=").append(clientId)
         append(", clientSecret=[redacted])")
     }
