@@ -12,7 +12,7 @@ after(async () => { await mock?.stop(); });
 
 const client = (device, extra = {}) => new TokenClient({
   provider: 'custom', issuer: `${mock.url}/${device}`, credentials: 'basic',
-  clientId: 'js-client', clientSecret: 'js-secret-0001', ...extra,
+  clientId: 'js-client', clientSecret: 'Jm47nW8e1k', ...extra,
 });
 
 test('the token endpoint comes from the issuer\'s metadata, read once', async () => {

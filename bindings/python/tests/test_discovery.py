@@ -20,14 +20,14 @@ def _client(mock: Any, device: str, credentials: str = "basic", **extra: Any) ->
         issuer=f"{mock.url}/{device}",
         credentials=credentials,
         client_id="py-client",
-        client_secret="py-secret-0001",
+        client_secret="Zq81pX0v7w",
         **extra,
     )
 
 
 def test_the_token_endpoint_comes_from_the_issuers_metadata(mock: Any) -> None:
     client = _client(mock, "discovery/rfc8414", discovery_ttl_secs=3600)
-    assert client.token().secret
+    assert client.token().access_token
     admin = _admin(mock)
     paths: List[str] = admin["metadata"]
     # A 404 at the OpenID Connect path, then the RFC 8414 path; once.

@@ -13,7 +13,7 @@ class DiscoveryTest : WithMockProvider() {
         discoveryTtlSecs = 3600,
         credentials = credentials,
         clientId = "kt-client",
-        clientSecret = "kt-secret-0001",
+        clientSecret = "Kq93rY2u5t",
     )
 
     @Test
