@@ -555,10 +555,14 @@ impl TokenClient {
     }
 
     /// One line for `repr` / `toString` / `inspect` in every language: provider,
-    /// token URL and client id; the secret is never shown.
+    /// token URL (or issuer) and client id; the secret is never shown.
     pub fn describe(&self) -> String {
+        let url_key = match self.inner.profile.issuer {
+            Some(_) => "issuer",
+            None => "token_url",
+        };
         format!(
-            "provider={}, token_url={}, client_id={}, client_secret=[redacted]",
+            "provider={}, {url_key}={}, client_id={}, client_secret=[redacted]",
             self.inner.profile.provider.name(),
             crate::redact::display_url(&self.inner.profile.token_url),
             self.inner.creds.client_id

@@ -2,23 +2,22 @@
 //! Discovery 1.0, RFC 8414), when the config names an `issuer` instead of a
 //! `token_url`.
 //!
-//! The metadata is read once per client, when the first token is fetched (one
-//! request however many callers wait), then reused for `discovery_ttl_secs`.
+//! The metadata is read once per client, by its first token fetch (the client's
+//! fetches are single-flight: one request however many callers wait), then
+//! reused for `discovery_ttl_secs`.
 //! Past that, the next token fetch still uses the endpoint it has and reads the
 //! metadata again in the background; a failed refresh keeps the endpoint and
 //! warns. Only the first read can fail a `token()`.
 
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use futures::future::{FutureExt, Shared};
 use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::config::{CredentialsIn, TokenConfig};
 use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::request::HttpRequest;
-use crate::runtime::{BoxFuture, Spawn};
+use crate::runtime::Spawn;
 use crate::transport::Transport;
 
 /// How long metadata is reused when the config does not say: a day.
@@ -55,7 +54,7 @@ pub(crate) fn check_config(cfg: &TokenConfig) -> Result<u64> {
     }
     // RFC 8414 §2: an issuer has no query or fragment. A backslash would be read
     // as a slash by the URL parser, so the path would not be the one configured.
-    if issuer.contains(['?', '#', '\\']) || !issuer.contains("://") {
+    if issuer.contains(['?', '#', '\\']) {
         return Err(Error::config(
             "issuer must be an absolute URL without a query or fragment",
         ));
@@ -63,20 +62,35 @@ pub(crate) fn check_config(cfg: &TokenConfig) -> Result<u64> {
     Ok(ttl)
 }
 
+/// The issuer follows the token URL's rule (HTTPS, or HTTP to loopback).
+pub(crate) fn check_issuer_url(issuer: &str) -> Result<()> {
+    checked_as("issuer", issuer)
+}
+
+/// [`crate::profile::check_url`], its message prefixed with what was checked.
+fn checked_as(what: &str, url: &str) -> Result<()> {
+    crate::profile::check_url(url, what)
+        .map_err(|e| Error::config(format!("{what}: {}", e.detail())))
+}
+
 /// Where the metadata of `issuer` is: the OpenID Connect form
 /// (`{issuer}/.well-known/openid-configuration`), then the RFC 8414 form (the
 /// well-known segment between the host and the issuer's path).
 pub fn metadata_urls(issuer: &str) -> [String; 2] {
     let trimmed = issuer.strip_suffix('/').unwrap_or(issuer);
-    let authority_at = trimmed.find("://").map_or(0, |i| i + 3);
-    let path_at = trimmed[authority_at..]
-        .find('/')
-        .map_or(trimmed.len(), |i| authority_at + i);
-    let (origin, path) = trimmed.split_at(path_at);
-    [
-        format!("{trimmed}{OIDC_PATH}"),
-        format!("{origin}{RFC_8414_PATH}{path}"),
-    ]
+    // Split without slicing at an index (its panic path would cost the
+    // WebAssembly module 4 KB): scheme, `//`, authority, then the path.
+    let rfc_8414 = match trimmed
+        .split_once(':')
+        .and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)))
+    {
+        Some((scheme, rest)) => match rest.split_once('/') {
+            Some((authority, path)) => format!("{scheme}://{authority}{RFC_8414_PATH}/{path}"),
+            None => format!("{scheme}://{rest}{RFC_8414_PATH}"),
+        },
+        None => format!("{trimmed}{RFC_8414_PATH}"),
+    };
+    [format!("{trimmed}{OIDC_PATH}"), rfc_8414]
 }
 
 /// The RFC 8414 names of the client authentication methods a `credentials`
@@ -94,11 +108,16 @@ fn method_names(credentials: CredentialsIn) -> &'static [&'static str] {
 /// `token_endpoint_auth_methods_supported` (absent: `client_secret_basic`)
 /// must list the configured method. Returns the token endpoint.
 pub fn parse_metadata(body: &[u8], issuer: &str, credentials: CredentialsIn) -> Result<String> {
-    let malformed = |what: &str| Error::malformed(format!("the issuer's metadata {what}"));
-    let doc: Value = serde_json::from_slice(body).map_err(|_| malformed("is not a JSON object"))?;
+    let doc: Value = serde_json::from_slice(body).unwrap_or_default();
     let text = |key: &str| doc.get(key).and_then(Value::as_str);
-    let Some(found) = text("issuer") else {
-        return Err(malformed("has no issuer"));
+    let methods = doc.get("token_endpoint_auth_methods_supported");
+    let (Some(found), Some(endpoint), None | Some(Value::Array(_) | Value::Null)) =
+        (text("issuer"), text("token_endpoint"), methods)
+    else {
+        return Err(Error::malformed(
+            "the issuer's metadata is not a JSON object with an issuer, a token_endpoint \
+             and a list of token_endpoint_auth_methods_supported",
+        ));
     };
     if found != issuer {
         return Err(Error::config(format!(
@@ -107,18 +126,10 @@ pub fn parse_metadata(body: &[u8], issuer: &str, credentials: CredentialsIn) -> 
             Quoted(found)
         )));
     }
-    let Some(endpoint) = text("token_endpoint") else {
-        return Err(malformed("has no token_endpoint"));
-    };
-    crate::profile::check_url(endpoint, "token_endpoint")?;
-    let listed: Vec<&str> = match doc.get("token_endpoint_auth_methods_supported") {
-        None | Some(Value::Null) => vec!["client_secret_basic"],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(_) => {
-            return Err(malformed(
-                "has a token_endpoint_auth_methods_supported that is not a list",
-            ))
-        }
+    checked_as("token_endpoint", endpoint)?;
+    let listed: Vec<&str> = match methods.and_then(Value::as_array) {
+        Some(items) => items.iter().filter_map(Value::as_str).collect(),
+        None => vec!["client_secret_basic"],
     };
     let wanted = method_names(credentials);
     if !wanted.iter().any(|m| listed.contains(m)) {
@@ -133,20 +144,14 @@ pub fn parse_metadata(body: &[u8], issuer: &str, credentials: CredentialsIn) -> 
 
 /// A status other than 2xx from the metadata endpoint, classed as the token
 /// endpoint's statuses are.
-fn status_error(status: u16, url: &str) -> Error {
+fn status_error(status: u16) -> Error {
     let kind = match status {
         429 => ErrorKind::RateLimited,
         500..=599 => ErrorKind::ServerError,
         _ => ErrorKind::HttpError,
     };
-    Error::new(
-        kind,
-        format!("the issuer's metadata at {url} answered HTTP {status}"),
-    )
-    .with_status(status)
+    Error::new(kind, "the issuer's metadata could not be read").with_status(status)
 }
-
-type Read = Shared<BoxFuture<'static, Result<Arc<str>>>>;
 
 /// One client's discovered token endpoint: read once, reused for the TTL,
 /// refreshed in the background.
@@ -164,8 +169,8 @@ pub(crate) struct Discovery {
 struct State {
     /// The token endpoint, and when (on the client's clock) it was read.
     endpoint: Option<(Arc<str>, u64)>,
-    /// The read in flight, with the spawner generation it was started under.
-    inflight: Option<(u64, Read)>,
+    /// A background refresh is running, started under this spawner generation.
+    refreshing: Option<u64>,
 }
 
 impl Discovery {
@@ -192,133 +197,90 @@ impl Discovery {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The token endpoint: the one read earlier (reading it again in the
-    /// background once it is older than the TTL), else the one read now, by
-    /// one request shared by every caller.
+    /// The token endpoint: the one read earlier (starting a background refresh
+    /// once it is older than the TTL), else the one read now. Called only by
+    /// the client's fetch, which is single-flight: first reads never overlap.
     pub(crate) async fn token_endpoint(self: &Arc<Self>) -> Result<Arc<str>> {
-        let (read, driver) = match self.decide() {
-            Ok(endpoint) => return Ok(endpoint),
-            Err(wait) => wait,
-        };
-        if let Some(driver) = driver {
-            self.spawner.spawn(driver);
-        }
-        read.await
-    }
-
-    /// The synchronous part: the endpoint at hand (and the background refresh
-    /// to spawn, if it is stale), or the read to wait for (and its driver, if
-    /// this call started it). The lock is released before anything is spawned.
-    #[allow(clippy::type_complexity)]
-    fn decide(
-        self: &Arc<Self>,
-    ) -> std::result::Result<Arc<str>, (Read, Option<BoxFuture<'static, ()>>)> {
-        let now = self.clock.now_ms();
-        let mut st = self.lock();
-        if st
-            .inflight
-            .as_ref()
-            .is_some_and(|(generation, _)| *generation != self.spawner.generation())
-        {
-            // Started before a fork: its task stayed with the parent.
-            st.inflight = None;
-        }
-        if let Some((endpoint, read_at)) = &st.endpoint {
-            let endpoint = endpoint.clone();
-            let stale = now.saturating_sub(*read_at) >= self.ttl_ms;
-            let refresh = (stale && st.inflight.is_none()).then(|| self.begin(&mut st));
-            drop(st);
-            if let Some((_, driver)) = refresh {
-                self.spawner.spawn(driver);
-            }
+        if let Some(endpoint) = self.at_hand() {
             return Ok(endpoint);
         }
-        if let Some((_, read)) = &st.inflight {
-            return Err((read.clone(), None));
+        let endpoint = self.read().await?;
+        let now = self.clock.now_ms();
+        self.lock().endpoint = Some((endpoint.clone(), now));
+        Ok(endpoint)
+    }
+
+    /// The endpoint read earlier, if any; spawns the refresh if it is stale
+    /// and none is running (the lock is released first).
+    fn at_hand(self: &Arc<Self>) -> Option<Arc<str>> {
+        let now = self.clock.now_ms();
+        let generation = self.spawner.generation();
+        let mut st = self.lock();
+        let (endpoint, read_at) = st.endpoint.clone()?;
+        // A refresh started before a fork stayed with the parent's executor.
+        let running = st.refreshing == Some(generation);
+        let refresh = now.saturating_sub(read_at) >= self.ttl_ms && !running;
+        if refresh {
+            st.refreshing = Some(generation);
         }
-        let (read, driver) = self.begin(&mut st);
-        Err((read, Some(driver)))
+        drop(st);
+        if refresh {
+            let this = Refreshing(self.clone());
+            self.spawner
+                .spawn(Box::pin(async move { this.run().await }));
+        }
+        Some(endpoint)
     }
+}
 
-    /// Registers a read as in flight; returns it and the task that drives it
-    /// (to be spawned once the lock is released).
-    fn begin(self: &Arc<Self>, st: &mut State) -> (Read, BoxFuture<'static, ()>) {
-        let this = self.clone();
-        let read: BoxFuture<'static, Result<Arc<str>>> = Box::pin(async move {
-            // A panicking transport must not leave the read in flight forever.
-            let result = AssertUnwindSafe(this.read())
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| {
-                    Err(Error::new(
-                        ErrorKind::Internal,
-                        "the metadata read panicked",
-                    ))
-                });
-            let now = this.clock.now_ms();
-            let mut st = this.lock();
-            st.inflight = None;
-            let kept = match &result {
-                Ok(endpoint) => {
-                    st.endpoint = Some((endpoint.clone(), now));
-                    false
-                }
-                Err(_) => st.endpoint.is_some(),
-            };
-            drop(st);
-            if let (true, Err(e)) = (kept, &result) {
-                log::warn!(
-                    "tokenwell: could not refresh the issuer's metadata ({e}); keeping the \
-                     token endpoint read before"
-                );
+/// A background refresh; clears the flag when it ends, however it ends.
+struct Refreshing(Arc<Discovery>);
+
+impl Refreshing {
+    async fn run(&self) {
+        let discovery = &self.0;
+        match discovery.read().await {
+            Ok(endpoint) => {
+                let now = discovery.clock.now_ms();
+                discovery.lock().endpoint = Some((endpoint, now));
             }
-            result
-        });
-        let read = read.shared();
-        st.inflight = Some((self.spawner.generation(), read.clone()));
-        let driver = read.clone();
-        let task = Box::pin(async move {
-            let _ = driver.await;
-        });
-        (read, task)
+            Err(e) => log::warn!(
+                "tokenwell: could not refresh the issuer's metadata ({e}); keeping the \
+                 token endpoint read before"
+            ),
+        }
     }
+}
 
+impl Drop for Refreshing {
+    fn drop(&mut self) {
+        self.0.lock().refreshing = None;
+    }
+}
+
+impl Discovery {
     /// One read of the metadata: the OpenID Connect form, then, on a 404, the
     /// RFC 8414 form.
     async fn read(&self) -> Result<Arc<str>> {
-        let [oidc, rfc_8414] = metadata_urls(&self.issuer);
-        let mut url = oidc;
-        let mut resp = self.get(&url).await?;
-        if resp.status == 404 {
-            url = rfc_8414;
-            resp = self.get(&url).await?;
-        }
-        if !(200..300).contains(&resp.status) {
-            return Err(status_error(resp.status, &url));
-        }
-        let endpoint = parse_metadata(&resp.body, &self.issuer, self.credentials)?;
-        log::debug!(
-            "tokenwell: the issuer's metadata names the token endpoint {}",
-            crate::redact::display_url(&endpoint)
-        );
-        Ok(endpoint.into())
-    }
-
-    async fn get(&self, url: &str) -> Result<crate::response::HttpResponse> {
-        let request = HttpRequest {
-            method: "GET",
-            url: url.to_owned(),
-            headers: vec![("accept".to_owned(), "application/json".to_owned())],
-            body: Vec::new(),
-        };
-        self.transport.send(request).await.map_err(|e| {
-            let detail = format!("reading the issuer's metadata at {url}: {}", e.detail());
-            let mut err = Error::new(e.kind(), detail);
-            if let Some(status) = e.status() {
-                err = err.with_status(status);
+        let mut status = 404;
+        for url in metadata_urls(&self.issuer) {
+            let request = HttpRequest {
+                method: "GET",
+                url,
+                headers: vec![("accept".to_owned(), "application/json".to_owned())],
+                body: Vec::new(),
+            };
+            let resp = self.transport.send(request).await?;
+            status = resp.status;
+            if (200..300).contains(&status) {
+                let endpoint = parse_metadata(&resp.body, &self.issuer, self.credentials)?;
+                return Ok(endpoint.into());
             }
-            err
-        })
+            if status != 404 {
+                break;
+            }
+        }
+        Err(status_error(status))
     }
 }
 
@@ -442,9 +404,9 @@ mod tests {
 
     #[test]
     fn metadata_statuses_are_classed_as_token_statuses() {
-        assert_eq!(status_error(503, "u").kind(), ErrorKind::ServerError);
-        assert_eq!(status_error(429, "u").kind(), ErrorKind::RateLimited);
-        assert_eq!(status_error(404, "u").kind(), ErrorKind::HttpError);
-        assert_eq!(status_error(404, "u").status(), Some(404));
+        assert_eq!(status_error(503).kind(), ErrorKind::ServerError);
+        assert_eq!(status_error(429).kind(), ErrorKind::RateLimited);
+        assert_eq!(status_error(404).kind(), ErrorKind::HttpError);
+        assert_eq!(status_error(404).status(), Some(404));
     }
 }

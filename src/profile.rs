@@ -150,7 +150,7 @@ impl Profile {
         let discovery_ttl_secs = crate::discovery::check_config(cfg)?;
         let token_url = match &cfg.issuer {
             Some(issuer) => {
-                check_url(issuer, "issuer")?;
+                crate::discovery::check_issuer_url(issuer)?;
                 issuer.clone()
             }
             None => {
@@ -354,30 +354,26 @@ fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
 /// HTTPS only: a client secret must never cross the network in clear text. Plain
 /// HTTP is allowed to loopback, where tests and the mock provider live.
 pub(crate) fn check_url(raw: &str, field: &str) -> Result<()> {
-    // The issuer and the endpoint its metadata names follow the token URL's rule.
-    let what = match field {
-        "issuer" | "token_endpoint" => field,
-        _ => "token URL",
-    };
     // A URL parser drops tabs and line breaks and encodes spaces; the URL would
     // not be the one configured (nor the cache key's).
     if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(Error::config(format!(
-            "{field}: the {what} has whitespace or control characters"
+            "{field}: the token URL has whitespace or control characters"
         )));
     }
-    let url = Host::parse_url(raw).map_err(|e| Error::config(format!("{what} is invalid: {e}")))?;
+    let url =
+        Host::parse_url(raw).map_err(|e| Error::config(format!("token URL is invalid: {e}")))?;
     if url.has_credentials {
-        return Err(Error::config(format!("{what} must not carry credentials")));
+        return Err(Error::config("token URL must not carry credentials"));
     }
     match url.scheme.as_str() {
         "https" => Ok(()),
         "http" if is_loopback(&url.host) => Ok(()),
-        "http" => Err(Error::config(format!(
-            "{what} must use https (plain http is allowed only to loopback)"
-        ))),
+        "http" => Err(Error::config(
+            "token URL must use https (plain http is allowed only to loopback)",
+        )),
         other => Err(Error::config(format!(
-            "{what} scheme {} is not https",
+            "token URL scheme {} is not https",
             Quoted(other)
         ))),
     }

@@ -164,6 +164,11 @@ async fn fifty_first_callers_cause_one_metadata_get_without_a_body() {
     }))
     .unwrap();
     assert_eq!(TokenClient::new(direct).unwrap().cache_key(), c.cache_key());
+    assert!(
+        c.describe().contains(&format!("issuer={ISSUER},")),
+        "{}",
+        c.describe()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,13 +284,13 @@ async fn first_read_failures_are_typed_errors() {
             ErrorKind::Config,
             "client_secret_basic is not among the issuer's token endpoint auth methods [client_secret_post, private_key_jwt]",
         ),
-        (http(200, insecure), ErrorKind::Config, "token_endpoint must use https"),
+        (http(200, insecure), ErrorKind::Config, "token_endpoint: token URL must use https"),
         (http(200, json!("<html>")), ErrorKind::MalformedResponse, "metadata"),
-        (http(500, json!({})), ErrorKind::ServerError, "answered HTTP 500"),
+        (http(500, json!({})), ErrorKind::ServerError, "could not be read"),
         (
             Err(tokenwell::Error::new(ErrorKind::Timeout, "slow")),
             ErrorKind::Timeout,
-            "reading the issuer's metadata",
+            "slow",
         ),
     ] {
         let transport = Routing::with_metadata(answer);
@@ -339,7 +344,7 @@ fn discovery_keys_are_checked() {
         ),
         (
             json!({"issuer": "http://id.example/a"}),
-            "issuer must use https",
+            "issuer: token URL must use https",
         ),
         (
             json!({"issuer": "https://id.example/a?x=1"}),
