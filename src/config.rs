@@ -88,12 +88,8 @@ pub struct TokenConfig {
     pub issuer: Option<String>,
     /// How long the issuer's metadata is reused before it is read again in the
     /// background, in seconds (at least 1). Default 86400.
-    #[serde(
-        default,
-        alias = "discoveryTtlSecs",
-        deserialize_with = "discovery_ttl_secs"
-    )]
-    #[cfg_attr(feature = "schema", schemars(with = "Option<u64>", range(min = 1)))]
+    #[serde(default, alias = "discoveryTtlSecs")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub discovery_ttl_secs: Option<u64>,
     /// The client id.
     #[serde(alias = "clientId")]
@@ -178,17 +174,6 @@ impl std::fmt::Debug for TokenConfig {
             .field("store", &self.store)
             .finish()
     }
-}
-
-/// `discovery_ttl_secs`, an error that names it (serde's would not).
-fn discovery_ttl_secs<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<u64>, D::Error> {
-    Option::<u64>::deserialize(d).map_err(|e| {
-        serde::de::Error::custom(format!(
-            "discovery_ttl_secs must be a whole number of seconds ({e})"
-        ))
-    })
 }
 
 /// A store shared by every process with the same credentials: Redis or
@@ -425,6 +410,15 @@ impl TokenConfig {
                     str::to_owned,
                 )
             });
+        // serde's message for a wrong type would not name the key.
+        let ttl = ["discovery_ttl_secs", "discoveryTtlSecs"]
+            .iter()
+            .find_map(|k| value.get(*k));
+        if ttl.is_some_and(|v| !v.is_u64() && !v.is_null()) {
+            return Err(Error::config(
+                "invalid config: discovery_ttl_secs must be a whole number of seconds",
+            ));
+        }
         // Not `serde_json::from_value`: see `de` (the same decisions and messages).
         de::from_value(&value).map_err(|e| {
             let redactor = Redactor::new("", secret.as_deref().unwrap_or_default());

@@ -35,9 +35,7 @@ pub(crate) fn check_config(cfg: &TokenConfig) -> Result<u64> {
     }
     let Some(issuer) = &cfg.issuer else {
         if cfg.discovery_ttl_secs.is_some() {
-            return Err(Error::config(
-                "discovery_ttl_secs needs issuer (it is how long the issuer's metadata is reused)",
-            ));
+            return Err(Error::config("discovery_ttl_secs needs issuer"));
         }
         return Ok(ttl);
     };
@@ -115,8 +113,7 @@ pub fn parse_metadata(body: &[u8], issuer: &str, credentials: CredentialsIn) -> 
         (text("issuer"), text("token_endpoint"), methods)
     else {
         return Err(Error::malformed(
-            "the issuer's metadata is not a JSON object with an issuer, a token_endpoint \
-             and a list of token_endpoint_auth_methods_supported",
+            "the issuer's metadata is not JSON with an issuer, a token_endpoint and a methods list",
         ));
     };
     if found != issuer {
