@@ -241,9 +241,12 @@ impl Refreshing {
                 let now = discovery.clock.now_ms();
                 discovery.lock().endpoint = Some((endpoint, now));
             }
+            // The code only: the detail may quote what the server sent, and
+            // this log line passes no redaction.
             Err(e) => log::warn!(
-                "tokenwell: could not refresh the issuer's metadata ({e}); keeping the \
-                 token endpoint read before"
+                "tokenwell: could not refresh the issuer's metadata ({}); keeping the \
+                 token endpoint read before",
+                e.code()
             ),
         }
     }
