@@ -68,7 +68,7 @@ pub(crate) fn check_issuer_url(issuer: &str) -> Result<()> {
 /// [`crate::profile::check_url`], its message prefixed with what was checked.
 fn checked_as(what: &str, url: &str) -> Result<()> {
     crate::profile::check_url(url, what)
-        .map_err(|e| Error::config(format!("{what}: {}", e.detail())))
+        .map_err(|e| Error::config([what, ": ", e.detail()].concat()))
 }
 
 /// Where the metadata of `issuer` is: the OpenID Connect form
@@ -76,19 +76,22 @@ fn checked_as(what: &str, url: &str) -> Result<()> {
 /// well-known segment between the host and the issuer's path).
 pub fn metadata_urls(issuer: &str) -> [String; 2] {
     let trimmed = issuer.strip_suffix('/').unwrap_or(issuer);
-    // Split without slicing at an index (its panic path would cost the
-    // WebAssembly module 4 KB): scheme, `//`, authority, then the path.
-    let rfc_8414 = match trimmed
+    // Split without slicing at an index or searching for a substring (their
+    // code would cost the WebAssembly module kilobytes): scheme, `//`,
+    // authority, then the path. Concatenated without `format!`, for the same reason.
+    let parts = trimmed
         .split_once(':')
-        .and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)))
-    {
+        .and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)));
+    let rfc_8414 = match parts {
         Some((scheme, rest)) => match rest.split_once('/') {
-            Some((authority, path)) => format!("{scheme}://{authority}{RFC_8414_PATH}/{path}"),
-            None => format!("{scheme}://{rest}{RFC_8414_PATH}"),
+            Some((authority, path)) => {
+                [scheme, "://", authority, RFC_8414_PATH, "/", path].concat()
+            }
+            None => [scheme, "://", rest, RFC_8414_PATH].concat(),
         },
-        None => format!("{trimmed}{RFC_8414_PATH}"),
+        None => [trimmed, RFC_8414_PATH].concat(),
     };
-    [format!("{trimmed}{OIDC_PATH}"), rfc_8414]
+    [[trimmed, OIDC_PATH].concat(), rfc_8414]
 }
 
 /// The RFC 8414 names of the client authentication methods a `credentials`
