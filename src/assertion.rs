@@ -239,8 +239,9 @@ fn classify(der: &[u8]) -> Option<Class> {
 pub struct Assertion {
     /// The JWS algorithm.
     pub algorithm: AssertionAlgorithm,
-    /// The `aud` claim.
-    pub audience: String,
+    /// The `aud` claim; `None`: the token endpoint the request goes to (with
+    /// discovery, known only once the metadata is read).
+    pub audience: Option<String>,
     /// Seconds from `iat` to `exp`.
     pub lifetime_secs: u64,
     /// The `kid` header.
@@ -254,8 +255,8 @@ pub struct Assertion {
 
 impl Assertion {
     /// Resolves a config's assertion settings for `method` (an assertion
-    /// method) at `token_url`.
-    pub fn resolve(cfg: &TokenConfig, method: CredentialsIn, token_url: &str) -> Result<Self> {
+    /// method).
+    pub fn resolve(cfg: &TokenConfig, method: CredentialsIn) -> Result<Self> {
         let options = cfg.assertion.clone().unwrap_or_default();
         let key = match method {
             CredentialsIn::PrivateKeyJwt => Some(read_key(cfg)?),
@@ -273,10 +274,10 @@ impl Assertion {
             (Some(key), algorithm) => key_algorithm(key, algorithm)?,
         };
         let audience = match options.audience.as_deref() {
-            None | Some("token_endpoint") => token_url.to_owned(),
-            Some("issuer") => cfg.issuer.clone().ok_or_else(|| {
+            None | Some("token_endpoint") => None,
+            Some("issuer") => Some(cfg.issuer.clone().ok_or_else(|| {
                 Error::config("assertion.audience \"issuer\" needs the issuer key")
-            })?,
+            })?),
             Some(url) => {
                 let absolute = Host::parse_url(url)
                     .is_ok_and(|u| matches!(u.scheme.as_str(), "https" | "http"));
@@ -286,7 +287,7 @@ impl Assertion {
                          absolute http(s) URL",
                     ));
                 }
-                url.to_owned()
+                Some(url.to_owned())
             }
         };
         let lifetime_secs = options.lifetime_secs.unwrap_or(DEFAULT_LIFETIME_SECS);
@@ -309,9 +310,15 @@ impl Assertion {
         })
     }
 
-    /// The signing input (`header.claims`, base64url) for `client_id` at
-    /// `now_secs` (Unix seconds) with the token id `jti`.
-    pub fn signing_input(&self, client_id: &str, now_secs: i64, jti: &str) -> String {
+    /// The signing input (`header.claims`, base64url) for `client_id` sending
+    /// to `token_endpoint` at `now_secs` (Unix seconds) with the token id `jti`.
+    pub fn signing_input(
+        &self,
+        client_id: &str,
+        token_endpoint: &str,
+        now_secs: i64,
+        jti: &str,
+    ) -> String {
         let mut header = vec![b'{'];
         push_member(&mut header, "alg", self.algorithm.name());
         push_member(&mut header, "typ", "JWT");
@@ -325,7 +332,8 @@ impl Assertion {
         let mut claims = vec![b'{'];
         push_member(&mut claims, "iss", client_id);
         push_member(&mut claims, "sub", client_id);
-        push_member(&mut claims, "aud", &self.audience);
+        let audience = self.audience.as_deref().unwrap_or(token_endpoint);
+        push_member(&mut claims, "aud", audience);
         push_member(&mut claims, "jti", jti);
         let exp = now_secs.saturating_add(self.lifetime_secs as i64);
         claims.extend_from_slice(format!(",\"iat\":{now_secs},\"exp\":{exp}}}").as_bytes());
@@ -336,10 +344,18 @@ impl Assertion {
         )
     }
 
-    /// A fresh assertion: signed now (`now_ms`, Unix ms) with a random `jti`.
-    pub async fn sign(&self, client_id: &str, secret: &Secret, now_ms: i64) -> Result<String> {
+    /// A fresh assertion for a request to `token_endpoint`: signed now
+    /// (`now_ms`, Unix ms) with a random `jti`.
+    pub async fn sign(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+        token_endpoint: &str,
+        now_ms: i64,
+    ) -> Result<String> {
         let jti = format!("{:016x}{:016x}", Host::random_u64(), Host::random_u64());
-        self.sign_with(client_id, secret, now_ms.div_euclid(1000), &jti)
+        let now_secs = now_ms.div_euclid(1000);
+        self.sign_with(client_id, secret, token_endpoint, now_secs, &jti)
             .await
     }
 
@@ -348,10 +364,11 @@ impl Assertion {
         &self,
         client_id: &str,
         secret: &Secret,
+        token_endpoint: &str,
         now_secs: i64,
         jti: &str,
     ) -> Result<String> {
-        let input = self.signing_input(client_id, now_secs, jti);
+        let input = self.signing_input(client_id, token_endpoint, now_secs, jti);
         let signature = match &self.key {
             None => hmac_sha256(secret.expose().as_bytes(), input.as_bytes()).to_vec(),
             Some(key) => {

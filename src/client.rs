@@ -14,6 +14,7 @@ use futures::future::{FutureExt, Shared};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
+use crate::discovery::Discovery;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink, FetchReason};
 use crate::expiry::{Backoff, Deadlines};
@@ -51,6 +52,8 @@ struct Inner {
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     spawner: Arc<dyn Spawn>,
+    /// Where the token endpoint comes from when the config names an issuer.
+    discovery: Option<Arc<Discovery>>,
     /// The shared store and its protocol state, if any (boxed: most clients
     /// have none, and inline it would be an eighth of every client).
     shared: Option<Box<SharedStore>>,
@@ -226,6 +229,16 @@ impl Builder {
                 Timings::new(&profile.http, &options),
             ))
         });
+        let discovery = profile.issuer.clone().map(|issuer| {
+            Arc::new(Discovery::new(
+                issuer,
+                profile.discovery_ttl_secs,
+                profile.credentials,
+                transport.clone(),
+                clock.clone(),
+                spawner.clone(),
+            ))
+        });
         Ok(TokenClient {
             inner: Arc::new(Inner {
                 profile: share(profile),
@@ -235,6 +248,7 @@ impl Builder {
                 transport,
                 clock,
                 spawner,
+                discovery,
                 shared,
                 refresh_jitter,
                 events: self.events,
@@ -541,10 +555,14 @@ impl TokenClient {
     }
 
     /// One line for `repr` / `toString` / `inspect` in every language: provider,
-    /// token URL and client id; the secret is never shown.
+    /// token URL (or issuer) and client id; the secret is never shown.
     pub fn describe(&self) -> String {
+        let url_key = match self.inner.profile.issuer {
+            Some(_) => "issuer",
+            None => "token_url",
+        };
         format!(
-            "provider={}, token_url={}, client_id={}, client_secret=[redacted]",
+            "provider={}, {url_key}={}, client_id={}, client_secret=[redacted]",
             self.inner.profile.provider.name(),
             crate::redact::display_url(&self.inner.profile.token_url),
             self.inner.creds.client_id
@@ -729,28 +747,36 @@ impl Inner {
     async fn fetch_endpoint(&self) -> Result<Fetched> {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
-        let req = match &self.creds.assertion {
+        let endpoint = match &self.discovery {
+            Some(discovery) => Some(discovery.token_endpoint().await?.to_string()),
+            None => None,
+        };
+        let url = endpoint.as_deref().unwrap_or(&self.profile.token_url);
+        let mut req = match &self.creds.assertion {
             Some(assertion) => {
                 let creds = &self.creds;
                 // The machine's wall clock, not the injected one: the server
                 // checks `iat` and `exp` against real time.
                 let signed = assertion
-                    .sign(&creds.client_id, &creds.client_secret, Host::unix_ms())
+                    .sign(&creds.client_id, &creds.client_secret, url, Host::unix_ms())
                     .await?;
                 request::build_signed(&self.profile, creds, &signed)
             }
             None => request::build(&self.profile, &self.creds),
         };
-        let url = &self.profile.token_url;
+        if let Some(endpoint) = endpoint {
+            req.url = endpoint;
+        }
+        let url = req.url.clone();
         log::debug!(
             "tokenwell: requesting a token from {}",
-            crate::redact::display_url(url)
+            crate::redact::display_url(&url)
         );
         let resp = self
             .transport
             .send(req)
             .await
-            .map_err(|e| e.hiding_url_query(url))?;
+            .map_err(|e| e.hiding_url_query(&url))?;
         let issued = response::parse(&self.profile, &resp, sent_unix)?;
         log::debug!("tokenwell: got a token valid for {} ms", issued.lifetime_ms);
         let stored = StoredToken {

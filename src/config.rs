@@ -155,6 +155,17 @@ pub struct TokenConfig {
     /// The full token URL; overrides everything else. Required for `custom`.
     #[serde(default, alias = "tokenUrl")]
     pub token_url: Option<String>,
+    /// The authorization server's issuer identifier (an absolute `https` URL,
+    /// or `http` to loopback): the token endpoint is read from its metadata
+    /// (`{issuer}/.well-known/openid-configuration`, else the RFC 8414 form).
+    /// Replaces `token_url` and `base_url`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// How long the issuer's metadata is reused before it is read again in the
+    /// background, in seconds (at least 1). Default 86400.
+    #[serde(default, alias = "discoveryTtlSecs")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
+    pub discovery_ttl_secs: Option<u64>,
     /// The client id.
     #[serde(alias = "clientId")]
     pub client_id: String,
@@ -162,10 +173,6 @@ pub struct TokenConfig {
     /// `credentials: "private_key_jwt"`, where it is refused.
     #[serde(default, alias = "clientSecret")]
     pub client_secret: Secret,
-    /// The authorization server's issuer identifier (the `aud` of a client
-    /// assertion with `assertion.audience: "issuer"`).
-    #[serde(default)]
-    pub issuer: Option<String>,
     /// `private_key_jwt`: the PKCS#8 PEM private key (`-----BEGIN PRIVATE
     /// KEY-----`); never printed. Exactly one of this and `private_key_file`.
     #[serde(default, alias = "privateKey")]
@@ -242,9 +249,10 @@ impl std::fmt::Debug for TokenConfig {
             .field("region", &self.region)
             .field("base_url", &url(&self.base_url))
             .field("token_url", &url(&self.token_url))
+            .field("issuer", &url(&self.issuer))
+            .field("discovery_ttl_secs", &self.discovery_ttl_secs)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
-            .field("issuer", &self.issuer)
             .field("private_key", &self.private_key)
             .field("private_key_file", &self.private_key_file)
             .field("certificate_file", &self.certificate_file)
@@ -502,6 +510,15 @@ impl TokenConfig {
                     str::to_owned,
                 )
             });
+        // serde's message for a wrong type would not name the key.
+        let ttl = ["discovery_ttl_secs", "discoveryTtlSecs"]
+            .iter()
+            .find_map(|k| value.get(*k));
+        if ttl.is_some_and(|v| !v.is_u64() && !v.is_null()) {
+            return Err(Error::config(
+                "invalid config: discovery_ttl_secs must be a whole number of seconds",
+            ));
+        }
         // Not `serde_json::from_value`: see `de` (the same decisions and messages),
         // and `lite` (the same again in less WebAssembly).
         #[cfg(not(target_arch = "wasm32"))]

@@ -28,6 +28,7 @@ mod b64;
 mod client;
 mod clock;
 pub mod config;
+pub mod discovery;
 mod error;
 mod events;
 pub mod expiry;

@@ -16,8 +16,15 @@ use crate::secret::Secret;
 pub struct Profile {
     /// The preset it came from.
     pub provider: Provider,
-    /// The token URL (https, or http on loopback only).
+    /// The token URL (https, or http on loopback only). With `issuer` set, the
+    /// issuer: it names the endpoint in the cache key, which stays the same
+    /// whatever endpoint the metadata gives.
     pub token_url: String,
+    /// The issuer whose metadata gives the token endpoint (see
+    /// [`crate::discovery`]), if the endpoint is discovered.
+    pub issuer: Option<String>,
+    /// How long the issuer's metadata is reused, in seconds.
+    pub discovery_ttl_secs: u64,
     /// Body encoding.
     pub encoding: Encoding,
     /// Where credentials go.
@@ -49,6 +56,8 @@ impl std::fmt::Debug for Profile {
         f.debug_struct("Profile")
             .field("provider", &self.provider)
             .field("token_url", &crate::redact::display_url(&self.token_url))
+            .field("issuer", &self.issuer)
+            .field("discovery_ttl_secs", &self.discovery_ttl_secs)
             .field("encoding", &self.encoding)
             .field("credentials", &self.credentials)
             .field("basic_encoding", &self.basic_encoding)
@@ -126,6 +135,7 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
     };
     let url = match (&cfg.token_url, cfg.base_url.as_deref().or(host)) {
         (Some(url), _) => url.clone(),
+        (None, _) if cfg.issuer.is_some() => String::new(),
         (None, Some(base)) => format!("{base}{}", p.path),
         (None, None) => {
             let key = p.required.unwrap_or("token_url");
@@ -152,12 +162,22 @@ impl Profile {
     /// Resolves a config: preset defaults, then the user's overrides.
     pub fn resolve(cfg: &TokenConfig) -> Result<(Profile, Credentials)> {
         let p = preset(cfg)?;
-        let token_url = cfg.token_url.clone().unwrap_or(p.url);
-        let url_field = match (&cfg.token_url, &cfg.base_url) {
-            (None, Some(_)) => "base_url",
-            _ => "token_url",
+        let discovery_ttl_secs = crate::discovery::check_config(cfg)?;
+        let token_url = match &cfg.issuer {
+            Some(issuer) => {
+                crate::discovery::check_issuer_url(issuer)?;
+                issuer.clone()
+            }
+            None => {
+                let token_url = cfg.token_url.clone().unwrap_or(p.url);
+                let url_field = match (&cfg.token_url, &cfg.base_url) {
+                    (None, Some(_)) => "base_url",
+                    _ => "token_url",
+                };
+                check_url(&token_url, url_field)?;
+                token_url
+            }
         };
-        check_url(&token_url, url_field)?;
         if cfg.client_id.is_empty() {
             return Err(Error::config("client_id is empty"));
         }
@@ -174,7 +194,7 @@ impl Profile {
         }
         crate::assertion::check_unused(cfg, method)?;
         let assertion = if method.is_assertion() {
-            let assertion = crate::assertion::Assertion::resolve(cfg, method, &token_url)?;
+            let assertion = crate::assertion::Assertion::resolve(cfg, method)?;
             Some(std::sync::Arc::new(assertion))
         } else {
             None
@@ -232,6 +252,8 @@ impl Profile {
         let profile = Profile {
             provider: cfg.provider,
             token_url,
+            issuer: cfg.issuer.clone(),
+            discovery_ttl_secs,
             encoding: cfg.encoding.unwrap_or(p.encoding),
             credentials: method,
             basic_encoding: cfg.basic_encoding,
@@ -371,7 +393,7 @@ fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
 
 /// HTTPS only: a client secret must never cross the network in clear text. Plain
 /// HTTP is allowed to loopback, where tests and the mock provider live.
-fn check_url(raw: &str, field: &str) -> Result<()> {
+pub(crate) fn check_url(raw: &str, field: &str) -> Result<()> {
     // A URL parser drops tabs and line breaks and encodes spaces; the URL would
     // not be the one configured (nor the cache key's).
     if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {

@@ -9,7 +9,8 @@ use crate::profile::{Credentials, Profile};
 /// `Authorization` header: both carry the client secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
-    /// Always `POST` for token requests.
+    /// `POST` for token requests; `GET` (sent without a body) for the
+    /// discovery of a token endpoint.
     pub method: &'static str,
     /// Absolute URL.
     pub url: String,

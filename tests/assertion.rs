@@ -38,6 +38,10 @@ fn config(extra: Value) -> TokenConfig {
     for (k, v) in extra.as_object().unwrap() {
         cfg[k] = v.clone();
     }
+    if cfg.get("issuer").is_some() {
+        // The issuer's metadata names the token endpoint.
+        cfg.as_object_mut().unwrap().remove("token_url");
+    }
     TokenConfig::from_value(cfg).unwrap()
 }
 
@@ -51,6 +55,7 @@ fn sign_kat(extra: Value) -> String {
     futures::executor::block_on(assertion.sign_with(
         &creds.client_id,
         &creds.client_secret,
+        TOKEN_URL,
         NOW,
         JTI,
     ))
@@ -458,6 +463,7 @@ fn a_wrong_key_or_an_expired_assertion_is_invalid_client() {
         let signed = futures::executor::block_on(assertion.sign_with(
             &creds.client_id,
             &creds.client_secret,
+            &profile.token_url,
             at,
             jti,
         ))

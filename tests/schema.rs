@@ -95,6 +95,7 @@ fn full_config() -> Value {
     json!({
         "provider": "custom", "name": "billing", "environment": "production", "region": "eu",
         "base_url": "https://auth.example.com", "token_url": "https://auth.example.com/token",
+        "issuer": "https://auth.example.com", "discovery_ttl_secs": 86400,
         "client_id": "id", "client_secret": "s3cr3t-value",
         "audience": "https://api.example.com", "scope": "a b", "ttl": 3600,
         "grant_type": "client_credentials", "encoding": "json", "credentials": "basic",

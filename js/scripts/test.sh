@@ -55,7 +55,7 @@ status=0
 report="$(mktemp)"
 trap 'rm -f "$report"' EXIT
 node --test --test-reporter=spec \
-  test/vectors.test.mjs test/faults.test.mjs test/api.test.mjs test/adapters.test.mjs test/errors.test.mjs test/logging.test.mjs test/schema.test.mjs test/events.test.mjs test/otel.test.mjs test/redis.test.mjs test/redis-cluster.test.mjs test/edge.test.mjs test/runtimes.test.mjs test/pack.test.mjs test/bundlers.test.mjs test/cold.test.mjs test/oidc.test.mjs 2>&1 | tee "$report" || status=$?
+  test/vectors.test.mjs test/faults.test.mjs test/api.test.mjs test/adapters.test.mjs test/errors.test.mjs test/logging.test.mjs test/schema.test.mjs test/events.test.mjs test/otel.test.mjs test/redis.test.mjs test/redis-cluster.test.mjs test/edge.test.mjs test/runtimes.test.mjs test/pack.test.mjs test/bundlers.test.mjs test/cold.test.mjs test/oidc.test.mjs test/discovery.test.mjs 2>&1 | tee "$report" || status=$?
 passed="$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$report" | tail -1)"
 failed="$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$report" | tail -1)"
 

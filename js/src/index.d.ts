@@ -184,11 +184,16 @@ export interface TokenConfig {
   region?: string;
   baseUrl?: string;
   tokenUrl?: string;
+  /**
+   * The authorization server's issuer (`https://host/realms/acme`): the token
+   * endpoint is read from its metadata. Replaces `tokenUrl` and `baseUrl`.
+   */
+  issuer?: string;
+  /** How long the issuer's metadata is reused, in seconds (at least 1; default 86400). */
+  discoveryTtlSecs?: number;
   clientId: string;
   /** Required, but with `credentials: 'private_key_jwt'` (where it is refused). */
   clientSecret?: string;
-  /** The authorization server's issuer (the assertion's `aud` with `assertion.audience: 'issuer'`). */
-  issuer?: string;
   /**
    * `private_key_jwt`: the PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`, RSA of at
    * least 2048 bits or EC P-256); never printed. PKCS#1, SEC1 and encrypted keys are refused

@@ -1,7 +1,8 @@
 //! JSON admin routes under `/__admin/`, so tests in other languages can steer
 //! a mock that runs as a separate process.
 //!
-//! - `GET /__admin/requests` → `{"count": n, "requests": [RecordedRequest...]}`
+//! - `GET /__admin/requests` → `{"count": n, "requests": [RecordedRequest...],
+//!   "metadata_count": m, "metadata": [path...]}` (token requests, then metadata requests)
 //! - `POST /__admin/reset` → clears requests, script and fault
 //! - `POST /__admin/script` with `{"responses": [ScriptedResponse...]}` → appends
 //! - `GET|POST /__admin/config` with `{"lifetime_secs"?, "latency_ms"?, "fault"?}` → reads or changes settings
@@ -49,7 +50,12 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Resp {
 
 fn requests(shared: &Shared) -> Value {
     let state = shared.lock();
-    json!({ "count": state.requests.len(), "requests": state.requests })
+    json!({
+        "count": state.requests.len(),
+        "requests": state.requests,
+        "metadata_count": state.metadata.len(),
+        "metadata": state.metadata,
+    })
 }
 
 #[derive(Deserialize)]

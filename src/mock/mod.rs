@@ -11,6 +11,7 @@
 //! | `POST /deliveroo/oauth2/token` | Deliveroo | HTTP Basic credentials, form body `grant_type=client_credentials` only |
 //! | `POST /assertion/token` | a server of RFC 7523 client assertions | form body with `client_id`, `client_assertion_type`, `client_assertion` (RS256/PS256/ES256 by the test keys in `tests/oidc/keys`, HS256 by the client secret), no secret |
 //! | `POST /custom/{*rest}` | anything | no validation |
+//! | `GET …/.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server/…` | issuer metadata | see `metadata.rs` |
 //!
 //! Tests steer it through [`MockServer`] (in process) or through the JSON admin
 //! routes under `/__admin/` (out of process, see [`run_cli`]): script exact
@@ -24,6 +25,7 @@ mod cli;
 mod faults;
 mod http;
 mod jwt;
+mod metadata;
 mod providers;
 mod server;
 mod state;

@@ -81,6 +81,12 @@ impl MockServer {
         self.shared.lock().requests.len()
     }
 
+    /// The path of every metadata request (either well-known form) received
+    /// since start or the last [`reset`](Self::reset), in order.
+    pub fn metadata_requests(&self) -> Vec<String> {
+        self.shared.lock().metadata.clone()
+    }
+
     /// Every token request received since start or the last [`reset`](Self::reset), in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
@@ -223,6 +229,8 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Reply {
     let path = req.uri().path();
     if path == "/__admin" || path.starts_with("/__admin/") {
         admin::handle(shared, req).await.into()
+    } else if super::metadata::is_metadata_path(path) {
+        super::metadata::handle(shared, req).await.into()
     } else if let Some(provider) = Provider::from_path(path) {
         token::handle(shared, provider, req).await
     } else {

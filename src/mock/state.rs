@@ -21,6 +21,8 @@ pub(crate) struct State {
     pub script: VecDeque<ScriptedResponse>,
     /// The `jti` of every client assertion accepted since the last reset.
     pub assertion_ids: std::collections::HashSet<String>,
+    /// The path of every metadata request, in order.
+    pub metadata: Vec<String>,
 }
 
 pub(crate) struct Shared {
@@ -57,6 +59,7 @@ impl Shared {
     pub fn reset(&self) {
         let mut state = self.lock();
         state.requests.clear();
+        state.metadata.clear();
         state.script.clear();
         state.assertion_ids.clear();
         state.config.fault = None;

@@ -59,11 +59,22 @@ async fn send_on(
     timeout: Duration,
     request: HttpRequest,
 ) -> Result<HttpResponse> {
-    let mut builder = client.post(&request.url).timeout(timeout);
+    // A GET (the discovery of a token endpoint) goes without a body, so
+    // without a content length either; everything else is a POST.
+    let get = request.method == "GET";
+    let mut builder = if get {
+        client.get(&request.url)
+    } else {
+        client.post(&request.url)
+    };
+    builder = builder.timeout(timeout);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
-    let mut resp = builder.body(request.body).send().await.map_err(classify)?;
+    if !get {
+        builder = builder.body(request.body);
+    }
+    let mut resp = builder.send().await.map_err(classify)?;
     let status = resp.status().as_u16();
     let headers = crate::response::header_list(
         resp.headers()

@@ -225,11 +225,14 @@ fn request_init(request: &HttpRequest, signal: &JsValue) -> std::result::Result<
     }
     Reflect::set(&init, &"method".into(), &JsValue::from_str(request.method))?;
     Reflect::set(&init, &"headers".into(), &headers)?;
-    Reflect::set(
-        &init,
-        &"body".into(),
-        &Uint8Array::from(request.body.as_slice()),
-    )?;
+    // `fetch` refuses a body on a GET (the discovery of a token endpoint).
+    if request.method != "GET" {
+        Reflect::set(
+            &init,
+            &"body".into(),
+            &Uint8Array::from(request.body.as_slice()),
+        )?;
+    }
     Reflect::set(&init, &"redirect".into(), &"manual".into())?;
     Reflect::set(&init, &"signal".into(), signal)?;
     Ok(init.into())

@@ -223,7 +223,8 @@ class TokenClient:
     ``TokenClient("deliveroo", environment="sandbox", client_id=..., client_secret=...)``
     takes the same configuration as every tokenwell binding (snake_case keys; the
     camelCase spellings are accepted too), e.g. ``scope=``, ``base_url=``,
-    ``token_url=``, ``policy={"refresh_ratio": 0.8}``, ``http={"timeout_ms": 5000}``.
+    ``token_url=`` (or ``issuer=``: the token endpoint from the issuer's metadata),
+    ``policy={"refresh_ratio": 0.8}``, ``http={"timeout_ms": 5000}``.
     A signed client assertion replaces the secret with
     ``credentials="private_key_jwt"`` and ``private_key=`` (PKCS#8 PEM text) or
     ``private_key_file=`` (optionally ``key_id=``, ``certificate_file=`` and

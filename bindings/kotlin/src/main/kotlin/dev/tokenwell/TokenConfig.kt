@@ -66,8 +66,13 @@ data class TokenConfig @JvmOverloads constructor(
     val store: StoreOptions? = null,
     /** The client's name in metrics and traces (the `client` attribute; null: the provider). */
     val name: String? = null,
-    /** The authorization server's issuer (the assertion's `aud` with `assertion.audience = "issuer"`). */
+    /**
+     * The authorization server's issuer (`https://host/realms/acme`): the token endpoint is
+     * read from its metadata. Replaces [tokenUrl] and [baseUrl].
+     */
     val issuer: String? = null,
+    /** How long the issuer's metadata is reused, in seconds (null: a day). */
+    val discoveryTtlSecs: Long? = null,
     /** `private_key_jwt`: the PKCS#8 PEM private key (`BEGIN PRIVATE KEY`); never printed. */
     val privateKey: String? = null,
     /** `private_key_jwt`: the path of a PKCS#8 PEM private key file. */
@@ -163,6 +168,7 @@ data class TokenConfig @JvmOverloads constructor(
         region?.let { append(", region=").append(it) }
         baseUrl?.let { append(", baseUrl=").append(shownUrl(it)) }
         tokenUrl?.let { append(", tokenUrl=").append(shownUrl(it)) }
+        issuer?.let { append(", issuer=").append(shownUrl(it)) }
         append(", clientId=").append(clientId)
         credentials?.let { append(", credentials=").append(it) }
         privateKey?.let { append(", privateKey=[redacted]") }

@@ -76,7 +76,7 @@ class ConfigSchemaTest {
             TokenConfig.Sentinel(listOf("127.0.0.1:26379"), "tokens"),
         ),
         name = "orders-deliveroo",
-        issuer = "https://a.example", privateKey = "-----BEGIN PRIVATE KEY-----", privateKeyFile = "/k.pem",
+        issuer = "https://a.example", discoveryTtlSecs = 3600, privateKey = "-----BEGIN PRIVATE KEY-----", privateKeyFile = "/k.pem",
         certificateFile = "/c.pem", keyId = "k1", assertion = TokenConfig.Assertion("PS256", "issuer", 120),
     )
 
@@ -93,10 +93,12 @@ class ConfigSchemaTest {
         walk(json, "")
         val fromSchema = sortedSetOf<String>().also { schemaPaths(schema, "", it) }
         assertEquals(fromSchema, sent)
-        // And the core accepts it (but the store, which would need the CA file, and
-        // the private_key_jwt keys, which a secret method refuses).
+        // And the core accepts it (but the store, which would need the CA file, the
+        // issuer, which replaces the token URL, and the private_key_jwt keys, which
+        // a secret method refuses).
         val secretOnly = full.copy(
-            store = null, privateKey = null, privateKeyFile = null, certificateFile = null, keyId = null, assertion = null,
+            store = null, issuer = null, discoveryTtlSecs = null,
+            privateKey = null, privateKeyFile = null, certificateFile = null, keyId = null, assertion = null,
         )
         dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(secretOnly), null, null).close()
     }
