@@ -8,16 +8,17 @@
 mod shared;
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 
 use futures::future::{FutureExt, Shared};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
+use crate::credential::{CredentialProvider, Found, Rotation, Snapshot};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink, FetchReason};
 use crate::expiry::{Backoff, Deadlines};
-use crate::fleet::{self, Keys, Timings};
+use crate::fleet::{self, Timings};
 use crate::platform::{self, Host, Platform};
 use crate::profile::{Credentials, Profile};
 use crate::redact::Redactor;
@@ -44,10 +45,11 @@ struct Inner {
     profile: Arc<Profile>,
     /// The configured name, if any (see [`TokenClient::name`]).
     name: Option<Box<str>>,
-    creds: Credentials,
-    /// Computed on first use: most clients never need it (no store, no
-    /// `cache_key()` call), and it costs a SHA-256 and a string per client.
-    key: OnceLock<CacheKey>,
+    /// The credentials the client was built with (its client id never changes).
+    initial: Arc<Snapshot>,
+    /// Where a secret that may change comes from (a file, a provider), with
+    /// the one in use; `None` when the config's is the only one.
+    rotation: Option<Box<Rotation>>,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     spawner: Arc<dyn Spawn>,
@@ -152,6 +154,7 @@ pub struct Builder {
     spawner: Option<Arc<dyn Spawn>>,
     store: Option<Arc<dyn Store>>,
     events: Option<Arc<dyn EventSink>>,
+    provider: Option<Arc<dyn CredentialProvider>>,
 }
 
 impl Builder {
@@ -186,11 +189,29 @@ impl Builder {
         self
     }
 
+    /// Takes the client secret (with `private_key_jwt`, the private key's
+    /// PEM) from `provider` instead of the config: asked once per token fetch,
+    /// never on a cache hit. A new secret acts as a new client (the cached
+    /// token is dropped; the cache key follows it); a failing provider keeps
+    /// the last good secret. Any `Fn() -> Result<Secret>` is a provider.
+    pub fn credential_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
+        self.provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// [`Builder::credential_provider`] for a provider already shared.
+    pub fn credential_provider_arc(mut self, provider: Arc<dyn CredentialProvider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
     /// Validates the config and builds the client.
     // One `Arc` for both targets: single-threaded wasm pays an atomic, not a second code path.
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn build(self) -> Result<TokenClient> {
-        let (profile, creds) = Profile::resolve(&self.config)?;
+        let (profile, creds, good) = Profile::resolve_with(&self.config, self.provider.is_some())?;
+        let initial = Arc::new(Snapshot::new(creds, good));
+        let rotation = Rotation::new(&self.config, self.provider, &initial);
         let transport = match self.transport {
             Some(t) => t,
             None => Host::default_transport(&profile.http)?,
@@ -216,13 +237,11 @@ impl Builder {
             .policy
             .refresh_jitter_ratio
             .unwrap_or(default_jitter);
-        let key = OnceLock::new();
         let shared = store.map(|store| {
             let prefix = fleet::key_prefix(&options);
-            let keys = Keys::new(prefix, key.get_or_init(|| CacheKey::new(&profile, &creds)));
             Box::new(SharedStore::new(
                 store,
-                keys,
+                prefix.into(),
                 Timings::new(&profile.http, &options),
             ))
         });
@@ -230,8 +249,8 @@ impl Builder {
             inner: Arc::new(Inner {
                 profile: share(profile),
                 name: self.config.name.clone().map(String::into_boxed_str),
-                creds,
-                key,
+                initial,
+                rotation,
                 transport,
                 clock,
                 spawner,
@@ -287,6 +306,7 @@ impl TokenClient {
             spawner: None,
             store: None,
             events: None,
+            provider: None,
         }
     }
 
@@ -509,9 +529,16 @@ impl TokenClient {
         }
     }
 
-    /// The key this client's token is cached under.
-    pub fn cache_key(&self) -> &CacheKey {
+    /// The key this client's token is cached under (it follows a rotated secret).
+    pub fn cache_key(&self) -> CacheKey {
         self.inner.key()
+    }
+
+    /// `stat` calls made on `client_secret_file` so far (none on a cache hit,
+    /// at most one per fetch).
+    #[doc(hidden)]
+    pub fn credential_file_stats(&self) -> u64 {
+        self.inner.rotation.as_ref().map_or(0, |r| r.stats())
     }
 
     /// The resolved profile (token URL, encoding, policy…).
@@ -537,7 +564,7 @@ impl TokenClient {
 
     /// The client id.
     pub fn client_id(&self) -> &str {
-        &self.inner.creds.client_id
+        &self.inner.initial.creds.client_id
     }
 
     /// One line for `repr` / `toString` / `inspect` in every language: provider,
@@ -547,7 +574,7 @@ impl TokenClient {
             "provider={}, token_url={}, client_id={}, client_secret=[redacted]",
             self.inner.profile.provider.name(),
             crate::redact::display_url(&self.inner.profile.token_url),
-            self.inner.creds.client_id
+            self.inner.initial.creds.client_id
         )
     }
 
@@ -585,13 +612,74 @@ impl Inner {
     /// per failure: it is the largest part of a client (every form and fragment
     /// of the secret) and a client that never fails never needs it.
     fn redactor(&self) -> Redactor {
-        Redactor::new(&self.creds.client_id, self.creds.client_secret.expose())
+        let creds = &self.snapshot().creds;
+        Redactor::new(&creds.client_id, creds.client_secret.expose())
+    }
+
+    /// The secret in use, with its derived keys.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        match &self.rotation {
+            Some(rotation) => rotation.current(),
+            None => self.initial.clone(),
+        }
     }
 
     /// The key this client's token is cached under.
-    fn key(&self) -> &CacheKey {
-        self.key
-            .get_or_init(|| CacheKey::new(&self.profile, &self.creds))
+    fn key(&self) -> CacheKey {
+        self.snapshot().key(&self.profile).clone()
+    }
+
+    /// The secret for a fetch: the rotating source consulted (`reread`: the
+    /// file read even if it looks unchanged), a new secret taken on (the
+    /// cached token dropped), a failure warned about and the last good secret
+    /// kept, or, with none ever, the fetch's error.
+    async fn credential(&self, reread: bool) -> Result<Arc<Snapshot>> {
+        let current = self.snapshot();
+        let Some(rotation) = &self.rotation else {
+            return Ok(current);
+        };
+        let failure = match rotation.check(&current, reread).await {
+            Found::Same => return Ok(current),
+            Found::New(secret) => {
+                let creds = Credentials {
+                    client_id: current.creds.client_id.clone(),
+                    client_secret: secret,
+                };
+                match crate::profile::check_sendable(&self.profile, &creds) {
+                    Ok(()) => {
+                        let next = Arc::new(Snapshot::new(creds, true));
+                        rotation.replace(next.clone());
+                        self.drop_token();
+                        if current.good {
+                            log::info!(
+                                "tokenwell: {} gave a new secret; the cached token is dropped",
+                                rotation.what()
+                            );
+                        }
+                        return Ok(next);
+                    }
+                    Err(e) => e,
+                }
+            }
+            Found::Failed(e) => e,
+        };
+        let failure = failure.redacted(&self.redactor());
+        if current.good {
+            log::warn!(
+                "tokenwell: {} failed ({failure}); keeping the last good secret",
+                rotation.what()
+            );
+            Ok(current)
+        } else {
+            Err(Error::config(format!("no client secret yet: {failure}")))
+        }
+    }
+
+    /// Forgets the cached token (the secret it was fetched with is gone).
+    fn drop_token(&self) {
+        let mut st = self.lock();
+        st.current = None;
+        self.current.store(None);
     }
 
     /// The lease for `c` if it is fresh at `now` (before its refresh point).
@@ -715,21 +803,37 @@ impl Inner {
 
     /// The token, whether it came from the store, and the endpoint's status.
     async fn fetch_once(&self, fetch_id: u64) -> Result<(Cached, bool, Option<u16>)> {
+        let snapshot = self.credential(false).await?;
         match &self.shared {
-            Some(shared) => self.fetch_shared(shared, fetch_id).await,
+            Some(shared) => self.fetch_shared(shared, snapshot, fetch_id).await,
             None => {
-                let fetched = self.fetch_endpoint().await?;
+                let fetched = self.fetch_endpoint(snapshot).await?;
                 Ok((fetched.cached, false, Some(fetched.status)))
             }
         }
     }
 
+    /// The token endpoint asked with `snapshot`'s secret; on `invalid_client`
+    /// with a rotating secret, the source is read again and, only if it gives
+    /// another secret, asked once more with that one.
+    async fn fetch_endpoint(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
+        match self.request_token(snapshot.clone()).await {
+            Err(e) if e.kind() == ErrorKind::InvalidClient && self.rotation.is_some() => {
+                match self.credential(true).await {
+                    Ok(next) if !Arc::ptr_eq(&next, &snapshot) => self.request_token(next).await,
+                    _ => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// One request to the token endpoint: the token's cache entry, the token
     /// as another process would read it, and the HTTP status.
-    async fn fetch_endpoint(&self) -> Result<Fetched> {
+    async fn request_token(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
-        let req = request::build(&self.profile, &self.creds);
+        let req = request::build(&self.profile, &snapshot.creds);
         let url = &self.profile.token_url;
         log::debug!(
             "tokenwell: requesting a token from {}",
@@ -753,6 +857,7 @@ impl Inner {
             cached: self.cached(stored.clone(), Some(sent_at)),
             stored,
             status: resp.status,
+            snapshot,
         })
     }
 
@@ -795,6 +900,8 @@ struct Fetched {
     stored: StoredToken,
     /// The endpoint's HTTP status.
     status: u16,
+    /// The secret it was fetched with.
+    snapshot: Arc<Snapshot>,
 }
 
 impl std::fmt::Debug for TokenClient {
@@ -804,8 +911,8 @@ impl std::fmt::Debug for TokenClient {
                 "token_url",
                 &crate::redact::display_url(&self.inner.profile.token_url),
             )
-            .field("client_id", &self.inner.creds.client_id)
-            .field("client_secret", &self.inner.creds.client_secret)
+            .field("client_id", &self.inner.initial.creds.client_id)
+            .field("client_secret", &self.inner.snapshot().creds.client_secret)
             .finish_non_exhaustive()
     }
 }

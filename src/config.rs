@@ -83,9 +83,15 @@ pub struct TokenConfig {
     /// The client id.
     #[serde(alias = "clientId")]
     pub client_id: String,
-    /// The client secret; never printed.
-    #[serde(alias = "clientSecret")]
-    pub client_secret: Secret,
+    /// The client secret; never printed. Required unless `client_secret_file`
+    /// or a credential provider gives it.
+    #[serde(default, alias = "clientSecret")]
+    pub client_secret: Option<Secret>,
+    /// A file holding the client secret (one trailing newline is not part of
+    /// it), re-read when it changes: a Kubernetes secret volume rotates it
+    /// without a restart. Not with `client_secret`; not in WebAssembly.
+    #[serde(default, alias = "clientSecretFile")]
+    pub client_secret_file: Option<String>,
     /// `audience` body parameter (Deliverect has a per-environment default).
     #[serde(default)]
     pub audience: Option<String>,
@@ -145,6 +151,7 @@ impl std::fmt::Debug for TokenConfig {
             .field("token_url", &url(&self.token_url))
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
+            .field("client_secret_file", &self.client_secret_file)
             .field("audience", &self.audience)
             .field("scope", &self.scope)
             .field("ttl", &self.ttl)

@@ -136,6 +136,17 @@ fn unknown(what: &str, got: &str, allowed: &str) -> Error {
 impl Profile {
     /// Resolves a config: preset defaults, then the user's overrides.
     pub fn resolve(cfg: &TokenConfig) -> Result<(Profile, Credentials)> {
+        Self::resolve_with(cfg, false).map(|(profile, creds, _)| (profile, creds))
+    }
+
+    /// [`Profile::resolve`] for a client whose secret may come from a
+    /// credential provider (`provider`): then none is in the config, and the
+    /// credentials carry an empty secret until the provider gives one (the
+    /// third value says whether they hold a secret).
+    pub(crate) fn resolve_with(
+        cfg: &TokenConfig,
+        provider: bool,
+    ) -> Result<(Profile, Credentials, bool)> {
         let p = preset(cfg)?;
         let token_url = cfg.token_url.clone().unwrap_or(p.url);
         let url_field = match (&cfg.token_url, &cfg.base_url) {
@@ -146,9 +157,7 @@ impl Profile {
         if cfg.client_id.is_empty() {
             return Err(Error::config("client_id is empty"));
         }
-        if cfg.client_secret.is_empty() {
-            return Err(Error::config("client_secret is empty"));
-        }
+        let secret = crate::credential::initial_secret(cfg, provider)?;
         let names = &cfg.field_names;
         let name =
             |n: &Option<String>, default: &str| n.clone().unwrap_or_else(|| default.to_owned());
@@ -214,12 +223,13 @@ impl Profile {
             policy,
             http: cfg.http.clone(),
         };
+        let good = secret.is_some();
         let creds = Credentials {
             client_id: cfg.client_id.clone(),
-            client_secret: cfg.client_secret.clone(),
+            client_secret: secret.unwrap_or_else(|| Secret::new("")),
         };
         check_sendable(&profile, &creds)?;
-        Ok((profile, creds))
+        Ok((profile, creds, good))
     }
 }
 
@@ -273,7 +283,7 @@ fn check_header(name: &str, value: &str) -> Result<()> {
 /// name with control characters, a multipart value that could end its part
 /// (a line break, or the boundary), a client id that raw Basic credentials
 /// would split. Errors name the field, never its value.
-fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
+pub(crate) fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
     use std::borrow::Cow;
     let mut fields: Vec<(&str, Cow<'_, str>)> = Vec::new();
     if let Some((name, value)) = &profile.grant_type {

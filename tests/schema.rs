@@ -96,6 +96,7 @@ fn full_config() -> Value {
         "provider": "custom", "name": "billing", "environment": "production", "region": "eu",
         "base_url": "https://auth.example.com", "token_url": "https://auth.example.com/token",
         "client_id": "id", "client_secret": "s3cr3t-value",
+        "client_secret_file": "/run/secrets/tokenwell/client-secret",
         "audience": "https://api.example.com", "scope": "a b", "ttl": 3600,
         "grant_type": "client_credentials", "encoding": "json", "credentials": "basic",
         "basic_encoding": "form",
