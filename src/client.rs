@@ -645,6 +645,10 @@ impl Inner {
                     client_id: current.creds.client_id.clone(),
                     client_secret: secret,
                 };
+                // Every new secret is checked here before it is used. With
+                // `private_key_jwt` it is a PEM: turning it into a signing key
+                // (and refusing a key that does not fit) belongs here too, so
+                // a bad key keeps the last good one like an unreadable file.
                 match crate::profile::check_sendable(&self.profile, &creds) {
                     Ok(()) => {
                         let next = Arc::new(Snapshot::new(creds, true));
