@@ -14,13 +14,17 @@ use futures::future::{FutureExt, Shared};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
-use crate::credential::{CredentialProvider, Found, Rotation, Snapshot};
+use crate::credential::Snapshot;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::credential::{CredentialProvider, Found, Rotation};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink, FetchReason};
 use crate::expiry::{Backoff, Deadlines};
 use crate::fleet::{self, Timings};
 use crate::platform::{self, Host, Platform};
-use crate::profile::{Credentials, Profile};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::profile::Credentials;
+use crate::profile::Profile;
 use crate::redact::Redactor;
 use crate::runtime::{BoxFuture, Published, Spawn};
 use crate::secret::Secret;
@@ -48,7 +52,9 @@ struct Inner {
     /// The credentials the client was built with (its client id never changes).
     initial: Arc<Snapshot>,
     /// Where a secret that may change comes from (a file, a provider), with
-    /// the one in use; `None` when the config's is the only one.
+    /// the one in use; `None` when the config's is the only one (always in
+    /// WebAssembly: no files there, and a JS provider lives in the JS wrapper).
+    #[cfg(not(target_arch = "wasm32"))]
     rotation: Option<Box<Rotation>>,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
@@ -154,6 +160,7 @@ pub struct Builder {
     spawner: Option<Arc<dyn Spawn>>,
     store: Option<Arc<dyn Store>>,
     events: Option<Arc<dyn EventSink>>,
+    #[cfg(not(target_arch = "wasm32"))]
     provider: Option<Arc<dyn CredentialProvider>>,
 }
 
@@ -194,12 +201,14 @@ impl Builder {
     /// never on a cache hit. A new secret acts as a new client (the cached
     /// token is dropped; the cache key follows it); a failing provider keeps
     /// the last good secret. Any `Fn() -> Result<Secret>` is a provider.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn credential_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
         self.provider = Some(Arc::new(provider));
         self
     }
 
     /// [`Builder::credential_provider`] for a provider already shared.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn credential_provider_arc(mut self, provider: Arc<dyn CredentialProvider>) -> Self {
         self.provider = Some(provider);
         self
@@ -209,9 +218,15 @@ impl Builder {
     // One `Arc` for both targets: single-threaded wasm pays an atomic, not a second code path.
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn build(self) -> Result<TokenClient> {
-        let (profile, creds, good) = Profile::resolve_with(&self.config, self.provider.is_some())?;
+        #[cfg(not(target_arch = "wasm32"))]
+        let provider = self.provider;
+        // WebAssembly has neither files nor Rust providers (JS's live in the wrapper).
+        #[cfg(target_arch = "wasm32")]
+        let provider: Option<()> = None;
+        let (profile, creds, good) = Profile::resolve_with(&self.config, provider.is_some())?;
         let initial = Arc::new(Snapshot::new(creds, good));
-        let rotation = Rotation::new(&self.config, self.provider, &initial);
+        #[cfg(not(target_arch = "wasm32"))]
+        let rotation = Rotation::new(&self.config, provider, &initial);
         let transport = match self.transport {
             Some(t) => t,
             None => Host::default_transport(&profile.http)?,
@@ -250,6 +265,7 @@ impl Builder {
                 profile: share(profile),
                 name: self.config.name.clone().map(String::into_boxed_str),
                 initial,
+                #[cfg(not(target_arch = "wasm32"))]
                 rotation,
                 transport,
                 clock,
@@ -306,6 +322,7 @@ impl TokenClient {
             spawner: None,
             store: None,
             events: None,
+            #[cfg(not(target_arch = "wasm32"))]
             provider: None,
         }
     }
@@ -538,7 +555,10 @@ impl TokenClient {
     /// at most one per fetch).
     #[doc(hidden)]
     pub fn credential_file_stats(&self) -> u64 {
-        self.inner.rotation.as_ref().map_or(0, |r| r.stats())
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.inner.rotation.as_ref().map_or(0, |r| r.stats());
+        #[cfg(target_arch = "wasm32")]
+        0
     }
 
     /// The resolved profile (token URL, encoding, policy…).
@@ -617,6 +637,13 @@ impl Inner {
     }
 
     /// The secret in use, with its derived keys.
+    #[cfg(target_arch = "wasm32")]
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.initial.clone()
+    }
+
+    /// The secret in use, with its derived keys.
+    #[cfg(not(target_arch = "wasm32"))]
     fn snapshot(&self) -> Arc<Snapshot> {
         match &self.rotation {
             Some(rotation) => rotation.current(),
@@ -633,53 +660,46 @@ impl Inner {
     /// file read even if it looks unchanged), a new secret taken on (the
     /// cached token dropped), a failure warned about and the last good secret
     /// kept, or, with none ever, the fetch's error.
+    #[cfg(target_arch = "wasm32")]
+    async fn credential(&self, _: bool) -> Result<Arc<Snapshot>> {
+        Ok(self.initial.clone())
+    }
+
+    /// The secret for a fetch: the rotating source consulted (`reread`: the
+    /// file read even if it looks unchanged), a new secret taken on (the
+    /// cached token dropped), a failure warned about and the last good secret
+    /// kept, or, with none ever, the fetch's error.
+    #[cfg(not(target_arch = "wasm32"))]
     async fn credential(&self, reread: bool) -> Result<Arc<Snapshot>> {
         let current = self.snapshot();
         let Some(rotation) = &self.rotation else {
             return Ok(current);
         };
-        let failure = match rotation.check(&current, reread).await {
-            Found::Same => return Ok(current),
+        match rotation.check(&self.profile, &current, reread).await {
+            Found::Same => Ok(current),
             Found::New(secret) => {
                 let creds = Credentials {
                     client_id: current.creds.client_id.clone(),
                     client_secret: secret,
                 };
-                // Every new secret is checked here before it is used. With
-                // `private_key_jwt` it is a PEM: turning it into a signing key
-                // (and refusing a key that does not fit) belongs here too, so
-                // a bad key keeps the last good one like an unreadable file.
-                match crate::profile::check_sendable(&self.profile, &creds) {
-                    Ok(()) => {
-                        let next = Arc::new(Snapshot::new(creds, true));
-                        rotation.replace(next.clone());
-                        self.drop_token();
-                        if current.good {
-                            log::info!(
-                                "tokenwell: {} gave a new secret; the cached token is dropped",
-                                rotation.what()
-                            );
-                        }
-                        return Ok(next);
-                    }
-                    Err(e) => e,
-                }
+                let next = Arc::new(Snapshot::new(creds, true));
+                rotation.replace(next.clone());
+                self.drop_token();
+                Ok(next)
             }
-            Found::Failed(e) => e,
-        };
-        let failure = failure.redacted(&self.redactor());
-        if current.good {
-            log::warn!(
-                "tokenwell: {} failed ({failure}); keeping the last good secret",
-                rotation.what()
-            );
-            Ok(current)
-        } else {
-            Err(Error::config(format!("no client secret yet: {failure}")))
+            Found::Failed(failure) => {
+                let failure = failure.redacted(&self.redactor());
+                if !current.good {
+                    return Err(Error::config(format!("no client secret yet: {failure}")));
+                }
+                log::warn!("tokenwell: {failure}; keeping the last good secret");
+                Ok(current)
+            }
         }
     }
 
     /// Forgets the cached token (the secret it was fetched with is gone).
+    #[cfg(not(target_arch = "wasm32"))]
     fn drop_token(&self) {
         let mut st = self.lock();
         st.current = None;
@@ -820,16 +840,28 @@ impl Inner {
     /// The token endpoint asked with `snapshot`'s secret; on `invalid_client`
     /// with a rotating secret, the source is read again and, only if it gives
     /// another secret, asked once more with that one.
-    async fn fetch_endpoint(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
-        match self.request_token(snapshot.clone()).await {
-            Err(e) if e.kind() == ErrorKind::InvalidClient && self.rotation.is_some() => {
-                match self.credential(true).await {
-                    Ok(next) if !Arc::ptr_eq(&next, &snapshot) => self.request_token(next).await,
-                    _ => Err(e),
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn fetch_endpoint(&self, mut snapshot: Arc<Snapshot>) -> Result<Fetched> {
+        let mut may_retry = self.rotation.is_some();
+        loop {
+            match self.request_token(snapshot.clone()).await {
+                Err(e) if may_retry && e.kind() == ErrorKind::InvalidClient => {
+                    may_retry = false;
+                    match self.credential(true).await {
+                        Ok(next) if !Arc::ptr_eq(&next, &snapshot) => snapshot = next,
+                        _ => return Err(e),
+                    }
                 }
+                other => return other,
             }
-            other => other,
         }
+    }
+
+    /// The token endpoint asked with `snapshot`'s secret (WebAssembly: a
+    /// secret that never changes).
+    #[cfg(target_arch = "wasm32")]
+    async fn fetch_endpoint(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
+        self.request_token(snapshot).await
     }
 
     /// One request to the token endpoint: the token's cache entry, the token

@@ -16,12 +16,17 @@
 //! A file that cannot be read, or a provider that fails, keeps the last good
 //! secret and warns; with no good secret ever, the fetch fails with `config`.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::{Arc, Mutex};
 
 use crate::config::TokenConfig;
-use crate::error::{Error, ErrorKind, Result};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::error::ErrorKind;
+use crate::error::{Error, Result};
 use crate::fleet::Keys;
 use crate::profile::{Credentials, Profile};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::runtime::MaybeSendSync;
 use crate::secret::Secret;
 use crate::store::CacheKey;
@@ -34,15 +39,15 @@ use crate::store::CacheKey;
 ///
 /// Any `Fn() -> Result<Secret>` is one (it runs on the fetch's task: keep it
 /// quick, e.g. a read of memory another thread refreshes).
-#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
-#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+#[cfg(not(target_arch = "wasm32"))]
+#[async_trait::async_trait]
 pub trait CredentialProvider: MaybeSendSync {
     /// The current secret.
     async fn credential(&self) -> Result<Secret>;
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
-#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+#[cfg(not(target_arch = "wasm32"))]
+#[async_trait::async_trait]
 impl<F> CredentialProvider for F
 where
     F: Fn() -> Result<Secret> + MaybeSendSync,
@@ -57,6 +62,7 @@ where
 pub(crate) struct Snapshot {
     pub(crate) creds: Credentials,
     /// False while a provider has never given a secret (`creds` holds none).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) good: bool,
     /// Computed on first use: most clients never need it (no store, no
     /// `cache_key()` call), and it costs a SHA-256 and a string.
@@ -92,18 +98,16 @@ impl Snapshot {
 pub(crate) fn initial_secret(cfg: &TokenConfig, provider: bool) -> Result<Option<Secret>> {
     match (&cfg.client_secret, &cfg.client_secret_file, provider) {
         (Some(_), Some(_), _) => Err(Error::config(
-            "client_secret and client_secret_file are both given: keep one",
+            "client_secret and client_secret_file are both given",
         )),
         (Some(_), None, true) | (None, Some(_), true) => Err(Error::config(
-            "a credential provider replaces client_secret and client_secret_file: keep one",
+            "a credential provider replaces client_secret and client_secret_file",
         )),
         (Some(secret), None, false) if secret.is_empty() => {
             Err(Error::config("client_secret is empty"))
         }
         (Some(secret), None, false) => Ok(Some(secret.clone())),
-        (None, Some(path), false) => file::read(path)
-            .map(Some)
-            .map_err(|why| Error::config(format!("client_secret_file cannot be used: {why}"))),
+        (None, Some(path), false) => file::read(path).map(Some).map_err(file_error),
         (None, None, true) => Ok(None),
         (None, None, false) => Err(Error::config(
             "client_secret is missing (or give client_secret_file, or a credential provider)",
@@ -111,7 +115,9 @@ pub(crate) fn initial_secret(cfg: &TokenConfig, provider: bool) -> Result<Option
     }
 }
 
-/// A rotating source and what it saw last.
+/// A rotating source and what it saw last (not in WebAssembly: no files
+/// there, and a JS provider lives in the JS wrapper).
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) struct Rotation {
     source: Source,
     /// The secret in use, with its derived keys.
@@ -122,12 +128,15 @@ pub(crate) struct Rotation {
     stats: std::sync::atomic::AtomicU64,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 enum Source {
+    #[cfg(not(target_arch = "wasm32"))]
     File(String),
     Provider(Arc<dyn CredentialProvider>, u64),
 }
 
 /// What consulting the source found.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) enum Found {
     /// The secret in use.
     Same,
@@ -137,6 +146,7 @@ pub(crate) enum Found {
     Failed(Error),
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Rotation {
     /// The rotation of a client built from `cfg`, if its secret can change.
     pub(crate) fn new(
@@ -146,8 +156,10 @@ impl Rotation {
     ) -> Option<Box<Rotation>> {
         let source = match (provider, &cfg.client_secret_file) {
             (Some(p), _) => Source::Provider(p, cfg.http.timeout_ms),
+            #[cfg(not(target_arch = "wasm32"))]
             (None, Some(path)) => Source::File(path.clone()),
-            (None, None) => return None,
+            // In WebAssembly a file was refused when the config was resolved.
+            _ => return None,
         };
         // The file was read once already: its stamp is taken at the first fetch.
         Some(Box::new(Rotation {
@@ -170,18 +182,11 @@ impl Rotation {
         self.stats.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Where the secret comes from, for warnings.
-    pub(crate) fn what(&self) -> &'static str {
-        match self.source {
-            Source::File(_) => "client_secret_file",
-            Source::Provider(..) => "the credential provider",
-        }
-    }
-
     /// Consults the source against `current`. `reread`: read the file even if
     /// its stamp did not move (after an `invalid_client`), without a `stat`.
-    pub(crate) async fn check(&self, current: &Snapshot, reread: bool) -> Found {
+    pub(crate) async fn check(&self, profile: &Profile, current: &Snapshot, reread: bool) -> Found {
         let found = match &self.source {
+            #[cfg(not(target_arch = "wasm32"))]
             Source::File(path) => {
                 let stamp = if reread {
                     None
@@ -205,25 +210,37 @@ impl Rotation {
                 }
             }
             Source::Provider(provider, timeout_ms) => {
-                use futures::FutureExt;
-                let call = std::panic::AssertUnwindSafe(provider.credential()).catch_unwind();
-                match crate::platform::time_boxed(*timeout_ms, call).await {
-                    Some(Ok(Ok(secret))) if secret.is_empty() => Err(Error::config(
-                        "the credential provider returned an empty secret",
-                    )),
-                    Some(Ok(answer)) => answer,
-                    Some(Err(_)) => Err(Error::new(
-                        ErrorKind::Internal,
-                        "the credential provider panicked",
-                    )),
-                    None => Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!("the credential provider did not answer within {timeout_ms} ms"),
-                    )),
-                }
+                // A panic natively is the provider's failure; WebAssembly aborts on one.
+                #[cfg(not(target_arch = "wasm32"))]
+                let call = async {
+                    let call = std::panic::AssertUnwindSafe(provider.credential());
+                    futures::FutureExt::catch_unwind(call)
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Error::new(
+                                ErrorKind::Internal,
+                                "the credential provider panicked",
+                            ))
+                        })
+                };
+                #[cfg(target_arch = "wasm32")]
+                let call = provider.credential();
+                crate::platform::time_boxed(*timeout_ms, call)
+                    .await
+                    .unwrap_or_else(|| {
+                        Err(Error::new(
+                            ErrorKind::Timeout,
+                            format!(
+                                "the credential provider did not answer within {timeout_ms} ms"
+                            ),
+                        ))
+                    })
+                    .map_err(|e| {
+                        Error::new(e.kind(), format!("the credential provider failed ({e})"))
+                    })
             }
         };
-        match found {
+        match found.and_then(|secret| sendable(profile, secret)) {
             Ok(secret) if current.good && secret == current.creds.client_secret => Found::Same,
             Ok(secret) => Found::New(secret),
             Err(e) => Found::Failed(e),
@@ -235,6 +252,34 @@ fn file_error(why: String) -> Error {
     Error::config(format!("client_secret_file cannot be read: {why}"))
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+/// A new secret, if a request can carry it: not empty, and in a multipart body
+/// neither a line break nor the boundary (the rest of the request was checked
+/// when the client was built). With `private_key_jwt` the secret is a PEM:
+/// turning it into a signing key (and refusing a key that does not fit)
+/// belongs here too, so a bad key keeps the last good one like an unreadable
+/// file does.
+fn sendable(profile: &Profile, secret: Secret) -> Result<Secret> {
+    use crate::config::{CredentialsIn, Encoding};
+    let text = secret.expose();
+    let in_part =
+        profile.encoding == Encoding::Multipart && profile.credentials != CredentialsIn::Basic;
+    let boundary = crate::request::MULTIPART_BOUNDARY.as_bytes();
+    let breaks_part = text.contains(['\r', '\n'])
+        || text
+            .as_bytes()
+            .windows(boundary.len())
+            .any(|w| w == boundary);
+    if text.is_empty() || (in_part && breaks_part) {
+        Err(Error::config(
+            "the new client secret is empty, or cannot be sent in a multipart body",
+        ))
+    } else {
+        Ok(secret)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -286,18 +331,8 @@ mod file {
 mod file {
     use crate::secret::Secret;
 
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    pub(crate) struct Stamp;
-
-    const NO_FILES: &str =
-        "WebAssembly has no file system: pass a credentialProvider that reads the secret";
-
-    pub(crate) fn stamp(_: &str) -> Result<Stamp, String> {
-        Err(NO_FILES.into())
-    }
-
     pub(crate) fn read(_: &str) -> Result<Secret, String> {
-        Err(NO_FILES.into())
+        Err("no file system in WebAssembly: pass a credentialProvider".into())
     }
 }
 

@@ -60,6 +60,7 @@ pub mod mock;
 pub use client::{Builder, Lease, TokenClient, MAX_REUSE_MS};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Provider, TokenConfig};
+#[cfg(not(target_arch = "wasm32"))]
 pub use credential::CredentialProvider;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventKind, EventSink, FetchReason, LockOutcome, EVENTS};

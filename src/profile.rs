@@ -283,7 +283,7 @@ fn check_header(name: &str, value: &str) -> Result<()> {
 /// name with control characters, a multipart value that could end its part
 /// (a line break, or the boundary), a client id that raw Basic credentials
 /// would split. Errors name the field, never its value.
-pub(crate) fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
+fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
     use std::borrow::Cow;
     let mut fields: Vec<(&str, Cow<'_, str>)> = Vec::new();
     if let Some((name, value)) = &profile.grant_type {
