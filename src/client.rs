@@ -660,11 +660,6 @@ impl Inner {
     /// file read even if it looks unchanged), a new secret taken on (the
     /// cached token dropped), a failure warned about and the last good secret
     /// kept, or, with none ever, the fetch's error.
-    #[cfg(target_arch = "wasm32")]
-    async fn credential(&self, _: bool) -> Result<Arc<Snapshot>> {
-        Ok(self.initial.clone())
-    }
-
     /// The secret for a fetch: the rotating source consulted (`reread`: the
     /// file read even if it looks unchanged), a new secret taken on (the
     /// cached token dropped), a failure warned about and the last good secret
@@ -827,7 +822,10 @@ impl Inner {
 
     /// The token, whether it came from the store, and the endpoint's status.
     async fn fetch_once(&self, fetch_id: u64) -> Result<(Cached, bool, Option<u16>)> {
+        #[cfg(not(target_arch = "wasm32"))]
         let snapshot = self.credential(false).await?;
+        #[cfg(target_arch = "wasm32")]
+        let snapshot = self.initial.clone();
         match &self.shared {
             Some(shared) => self.fetch_shared(shared, snapshot, fetch_id).await,
             None => {

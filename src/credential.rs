@@ -67,7 +67,6 @@ pub(crate) struct Snapshot {
     /// Computed on first use: most clients never need it (no store, no
     /// `cache_key()` call), and it costs a SHA-256 and a string.
     key: OnceLock<CacheKey>,
-    keys: OnceLock<Keys>,
 }
 
 impl Snapshot {
@@ -76,7 +75,6 @@ impl Snapshot {
             creds,
             good,
             key: OnceLock::new(),
-            keys: OnceLock::new(),
         }
     }
 
@@ -85,10 +83,10 @@ impl Snapshot {
         self.key.get_or_init(|| CacheKey::new(profile, &self.creds))
     }
 
-    /// The fleet keys of [`Snapshot::key`] under `prefix`.
-    pub(crate) fn keys(&self, profile: &Profile, prefix: &str) -> &Keys {
-        self.keys
-            .get_or_init(|| Keys::new(prefix, self.key(profile)))
+    /// The fleet keys of [`Snapshot::key`] under `prefix` (two short strings,
+    /// made once per fetch: kept, they would cost every client two more).
+    pub(crate) fn keys(&self, profile: &Profile, prefix: &str) -> Keys {
+        Keys::new(prefix, self.key(profile))
     }
 }
 
@@ -96,6 +94,8 @@ impl Snapshot {
 /// of `client_secret_file`, or (with a provider, asked at the first fetch)
 /// none yet. Errors name the key, never a value.
 pub(crate) fn initial_secret(cfg: &TokenConfig, provider: bool) -> Result<Option<Secret>> {
+    // WebAssembly has no provider of the core's (a JS one lives in the wrapper).
+    let provider = provider && cfg!(not(target_arch = "wasm32"));
     match (&cfg.client_secret, &cfg.client_secret_file, provider) {
         (Some(_), Some(_), _) => Err(Error::config(
             "client_secret and client_secret_file are both given",
@@ -107,11 +107,14 @@ pub(crate) fn initial_secret(cfg: &TokenConfig, provider: bool) -> Result<Option
             Err(Error::config("client_secret is empty"))
         }
         (Some(secret), None, false) => Ok(Some(secret.clone())),
+        #[cfg(not(target_arch = "wasm32"))]
         (None, Some(path), false) => file::read(path).map(Some).map_err(file_error),
-        (None, None, true) => Ok(None),
-        (None, None, false) => Err(Error::config(
-            "client_secret is missing (or give client_secret_file, or a credential provider)",
+        #[cfg(target_arch = "wasm32")]
+        (None, Some(_), false) => Err(Error::config(
+            "client_secret_file: WebAssembly has no files; pass a credentialProvider",
         )),
+        (None, None, true) => Ok(None),
+        (None, None, false) => Err(Error::config("client_secret is missing")),
     }
 }
 
@@ -248,6 +251,7 @@ impl Rotation {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn file_error(why: String) -> Error {
     Error::config(format!("client_secret_file cannot be read: {why}"))
 }
@@ -284,7 +288,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The file system, natively; in WebAssembly every use is a `config` error.
+/// The file system (natively only: in WebAssembly a file is a `config` error).
 #[cfg(not(target_arch = "wasm32"))]
 mod file {
     use crate::secret::Secret;
@@ -324,15 +328,6 @@ mod file {
     fn reason(e: &std::io::Error) -> String {
         // The OS's words (e.g. "No such file or directory (os error 2)"): no path, no content.
         e.to_string()
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-mod file {
-    use crate::secret::Secret;
-
-    pub(crate) fn read(_: &str) -> Result<Secret, String> {
-        Err("no file system in WebAssembly: pass a credentialProvider".into())
     }
 }
 

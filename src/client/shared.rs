@@ -71,7 +71,7 @@ impl Inner {
         snapshot: Arc<Snapshot>,
         fetch_id: u64,
     ) -> Result<(Cached, bool, Option<u16>)> {
-        let keys = snapshot.keys(&self.profile, &shared.prefix);
+        let keys = &snapshot.keys(&self.profile, &shared.prefix);
         let lock_ttl = shared.timings.lock_ttl_ms;
         let began = self.clock.now_ms();
         let lock_event = |outcome| {
@@ -165,7 +165,7 @@ impl Inner {
     /// A token another client or process stored, if it opens, is fresh (newer
     /// than any we hold past its refresh point) and is not one we dropped.
     async fn adopt(&self, shared: &SharedStore, snapshot: &Snapshot) -> Option<Cached> {
-        let keys = snapshot.keys(&self.profile, &shared.prefix);
+        let keys = &snapshot.keys(&self.profile, &shared.prefix);
         let record = self.call(shared, keys, shared.record(keys)).await??;
         let secret = &snapshot.creds.client_secret;
         let Some(stored) = record::open(secret, snapshot.key(&self.profile), &record).await else {
@@ -199,7 +199,7 @@ impl Inner {
         let (secret, key) = (&snapshot.creds.client_secret, snapshot.key(&self.profile));
         let published = match record::seal(secret, key, stored).await {
             Ok(sealed) => {
-                let keys = snapshot.keys(&self.profile, &shared.prefix);
+                let keys = &snapshot.keys(&self.profile, &shared.prefix);
                 self.publish_sealed(shared, keys, stored, &sealed, owner)
                     .await
             }
@@ -251,7 +251,7 @@ impl Inner {
     /// and every other process waits on the lock until it is released or
     /// lapses).
     async fn release(&self, shared: &SharedStore, snapshot: &Snapshot, owner: &str) {
-        let keys = snapshot.keys(&self.profile, &shared.prefix);
+        let keys = &snapshot.keys(&self.profile, &shared.prefix);
         let unlock = shared.store.unlock(&keys.lock, owner);
         self.call_past_breaker(shared, keys, unlock, true).await;
     }
@@ -259,7 +259,7 @@ impl Inner {
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
     pub(super) async fn remove_shared(&self, shared: &SharedStore, token: &str) {
         let snapshot = self.snapshot();
-        let keys = snapshot.keys(&self.profile, &shared.prefix);
+        let keys = &snapshot.keys(&self.profile, &shared.prefix);
         let fingerprint = record::fingerprint(snapshot.key(&self.profile), token);
         self.call(
             shared,

@@ -18,8 +18,11 @@ data class TokenConfig @JvmOverloads constructor(
     val provider: String,
     /** The client id. */
     val clientId: String,
-    /** The client secret; never printed. */
-    val clientSecret: String,
+    /**
+     * The client secret; never printed. Null when [clientSecretFile] or a
+     * [CredentialProvider] ([TokenClientBuilder.credentialProvider]) gives it.
+     */
+    val clientSecret: String? = null,
     /** Preset environment (`staging`/`production`, `sandbox`/`production`). */
     val environment: String? = null,
     /** Preset region (Bringg: `eu`/`us`). */
@@ -58,6 +61,12 @@ data class TokenConfig @JvmOverloads constructor(
     val store: StoreOptions? = null,
     /** The client's name in metrics and traces (the `client` attribute; null: the provider). */
     val name: String? = null,
+    /**
+     * A file holding the client secret (one trailing newline is not part of
+     * it), re-read when it changes (a Kubernetes secret volume): at most one
+     * `stat` per token fetch, none on a cache hit. Not with [clientSecret].
+     */
+    val clientSecretFile: String? = null,
 ) {
     /** Body field names; each defaults to the RFC 6749 spelling. */
     data class FieldNames @JvmOverloads constructor(
