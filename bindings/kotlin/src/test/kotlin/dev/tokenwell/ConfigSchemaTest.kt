@@ -76,6 +76,7 @@ class ConfigSchemaTest {
             TokenConfig.Sentinel(listOf("127.0.0.1:26379"), "tokens"),
         ),
         name = "orders-deliveroo",
+        clientSecretFile = "/run/secrets/tokenwell/client-secret",
     )
 
     @Test
@@ -91,8 +92,9 @@ class ConfigSchemaTest {
         walk(json, "")
         val fromSchema = sortedSetOf<String>().also { schemaPaths(schema, "", it) }
         assertEquals(fromSchema, sent)
-        // And the core accepts it (but the store, which would need the CA file).
-        dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(full.copy(store = null)), null, null).close()
+        // And the core accepts it (but the store, which would need the CA file,
+        // and the secret file, which replaces the secret).
+        dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(full.copy(store = null, clientSecretFile = null)), null, null).close()
     }
 
     @Test
