@@ -8,19 +8,24 @@
 mod shared;
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 
 use futures::future::{FutureExt, Shared};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::TokenConfig;
+use crate::credential::Snapshot;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::credential::{CredentialProvider, Found, Rotation};
 use crate::discovery::Discovery;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, EventSink, FetchReason};
 use crate::expiry::{Backoff, Deadlines};
-use crate::fleet::{self, Keys, Timings};
+use crate::fleet::{self, Timings};
 use crate::platform::{self, Host, Platform};
-use crate::profile::{Credentials, Profile};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::profile::Credentials;
+use crate::profile::Profile;
 use crate::redact::Redactor;
 use crate::runtime::{BoxFuture, Published, Spawn};
 use crate::secret::Secret;
@@ -45,10 +50,13 @@ struct Inner {
     profile: Arc<Profile>,
     /// The configured name, if any (see [`TokenClient::name`]).
     name: Option<Box<str>>,
-    creds: Credentials,
-    /// Computed on first use: most clients never need it (no store, no
-    /// `cache_key()` call), and it costs a SHA-256 and a string per client.
-    key: OnceLock<CacheKey>,
+    /// The credentials the client was built with (its client id never changes).
+    initial: Arc<Snapshot>,
+    /// Where a secret that may change comes from (a file, a provider), with
+    /// the one in use; `None` when the config's is the only one (always in
+    /// WebAssembly: no files there, and a JS provider lives in the JS wrapper).
+    #[cfg(not(target_arch = "wasm32"))]
+    rotation: Option<Box<Rotation>>,
     transport: Arc<dyn Transport>,
     clock: Arc<dyn Clock>,
     spawner: Arc<dyn Spawn>,
@@ -155,6 +163,8 @@ pub struct Builder {
     spawner: Option<Arc<dyn Spawn>>,
     store: Option<Arc<dyn Store>>,
     events: Option<Arc<dyn EventSink>>,
+    #[cfg(not(target_arch = "wasm32"))]
+    provider: Option<Arc<dyn CredentialProvider>>,
 }
 
 impl Builder {
@@ -189,11 +199,37 @@ impl Builder {
         self
     }
 
+    /// Takes the client secret (with `private_key_jwt`, the private key's
+    /// PEM) from `provider` instead of the config: asked once per token fetch,
+    /// never on a cache hit. A new secret acts as a new client (the cached
+    /// token is dropped; the cache key follows it); a failing provider keeps
+    /// the last good secret. Any `Fn() -> Result<Secret>` is a provider.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn credential_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
+        self.provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// [`Builder::credential_provider`] for a provider already shared.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn credential_provider_arc(mut self, provider: Arc<dyn CredentialProvider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
     /// Validates the config and builds the client.
     // One `Arc` for both targets: single-threaded wasm pays an atomic, not a second code path.
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn build(self) -> Result<TokenClient> {
-        let (profile, creds) = Profile::resolve(&self.config)?;
+        #[cfg(not(target_arch = "wasm32"))]
+        let provider = self.provider;
+        // WebAssembly has neither files nor Rust providers (JS's live in the wrapper).
+        #[cfg(target_arch = "wasm32")]
+        let provider: Option<()> = None;
+        let (profile, creds, good) = Profile::resolve_with(&self.config, provider.is_some())?;
+        let initial = Arc::new(Snapshot::new(creds, good));
+        #[cfg(not(target_arch = "wasm32"))]
+        let rotation = Rotation::new(&self.config, provider, &initial);
         let transport = match self.transport {
             Some(t) => t,
             None => Host::default_transport(&profile.http)?,
@@ -219,13 +255,11 @@ impl Builder {
             .policy
             .refresh_jitter_ratio
             .unwrap_or(default_jitter);
-        let key = OnceLock::new();
         let shared = store.map(|store| {
             let prefix = fleet::key_prefix(&options);
-            let keys = Keys::new(prefix, key.get_or_init(|| CacheKey::new(&profile, &creds)));
             Box::new(SharedStore::new(
                 store,
-                keys,
+                prefix.into(),
                 Timings::new(&profile.http, &options),
             ))
         });
@@ -243,8 +277,9 @@ impl Builder {
             inner: Arc::new(Inner {
                 profile: share(profile),
                 name: self.config.name.clone().map(String::into_boxed_str),
-                creds,
-                key,
+                initial,
+                #[cfg(not(target_arch = "wasm32"))]
+                rotation,
                 transport,
                 clock,
                 spawner,
@@ -301,6 +336,8 @@ impl TokenClient {
             spawner: None,
             store: None,
             events: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            provider: None,
         }
     }
 
@@ -523,9 +560,19 @@ impl TokenClient {
         }
     }
 
-    /// The key this client's token is cached under.
-    pub fn cache_key(&self) -> &CacheKey {
+    /// The key this client's token is cached under (it follows a rotated secret).
+    pub fn cache_key(&self) -> CacheKey {
         self.inner.key()
+    }
+
+    /// `stat` calls made on `client_secret_file` so far (none on a cache hit,
+    /// at most one per fetch).
+    #[doc(hidden)]
+    pub fn credential_file_stats(&self) -> u64 {
+        #[cfg(not(target_arch = "wasm32"))]
+        return self.inner.rotation.as_ref().map_or(0, |r| r.stats());
+        #[cfg(target_arch = "wasm32")]
+        0
     }
 
     /// The resolved profile (token URL, encoding, policy…).
@@ -551,7 +598,7 @@ impl TokenClient {
 
     /// The client id.
     pub fn client_id(&self) -> &str {
-        &self.inner.creds.client_id
+        &self.inner.initial.creds.client_id
     }
 
     /// One line for `repr` / `toString` / `inspect` in every language: provider,
@@ -565,7 +612,7 @@ impl TokenClient {
             "provider={}, {url_key}={}, client_id={}, client_secret=[redacted]",
             self.inner.profile.provider.name(),
             crate::redact::display_url(&self.inner.profile.token_url),
-            self.inner.creds.client_id
+            self.inner.initial.creds.client_id
         )
     }
 
@@ -603,13 +650,70 @@ impl Inner {
     /// per failure: it is the largest part of a client (every form and fragment
     /// of the secret) and a client that never fails never needs it.
     fn redactor(&self) -> Redactor {
-        Redactor::new(&self.creds.client_id, self.creds.client_secret.expose())
+        let creds = &self.snapshot().creds;
+        Redactor::new(&creds.client_id, creds.client_secret.expose())
+    }
+
+    /// The secret in use, with its derived keys.
+    #[cfg(target_arch = "wasm32")]
+    fn snapshot(&self) -> Arc<Snapshot> {
+        self.initial.clone()
+    }
+
+    /// The secret in use, with its derived keys.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn snapshot(&self) -> Arc<Snapshot> {
+        match &self.rotation {
+            Some(rotation) => rotation.current(),
+            None => self.initial.clone(),
+        }
     }
 
     /// The key this client's token is cached under.
-    fn key(&self) -> &CacheKey {
-        self.key
-            .get_or_init(|| CacheKey::new(&self.profile, &self.creds))
+    fn key(&self) -> CacheKey {
+        self.snapshot().key(&self.profile).clone()
+    }
+
+    /// The secret for a fetch: the rotating source consulted (`reread`: the
+    /// file read even if it looks unchanged), a new secret taken on (the
+    /// cached token dropped), a failure warned about and the last good secret
+    /// kept, or, with none ever, the fetch's error.
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn credential(&self, reread: bool) -> Result<Arc<Snapshot>> {
+        let current = self.snapshot();
+        let Some(rotation) = &self.rotation else {
+            return Ok(current);
+        };
+        match rotation.check(&self.profile, &current, reread).await {
+            Found::Same => Ok(current),
+            Found::New(secret) => {
+                let creds = Credentials {
+                    client_id: current.creds.client_id.clone(),
+                    client_secret: secret,
+                    assertion: current.creds.assertion.clone(),
+                };
+                let next = Arc::new(Snapshot::new(creds, true));
+                rotation.replace(next.clone());
+                self.drop_token();
+                Ok(next)
+            }
+            Found::Failed(failure) => {
+                let failure = failure.redacted(&self.redactor());
+                if !current.good {
+                    return Err(Error::config(format!("no client secret yet: {failure}")));
+                }
+                log::warn!("tokenwell: {failure}; keeping the last good secret");
+                Ok(current)
+            }
+        }
+    }
+
+    /// Forgets the cached token (the secret it was fetched with is gone).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn drop_token(&self) {
+        let mut st = self.lock();
+        st.current = None;
+        self.current.store(None);
     }
 
     /// The lease for `c` if it is fresh at `now` (before its refresh point).
@@ -733,18 +837,49 @@ impl Inner {
 
     /// The token, whether it came from the store, and the endpoint's status.
     async fn fetch_once(&self, fetch_id: u64) -> Result<(Cached, bool, Option<u16>)> {
+        #[cfg(not(target_arch = "wasm32"))]
+        let snapshot = self.credential(false).await?;
+        #[cfg(target_arch = "wasm32")]
+        let snapshot = self.initial.clone();
         match &self.shared {
-            Some(shared) => self.fetch_shared(shared, fetch_id).await,
+            Some(shared) => self.fetch_shared(shared, snapshot, fetch_id).await,
             None => {
-                let fetched = self.fetch_endpoint().await?;
+                let fetched = self.fetch_endpoint(snapshot).await?;
                 Ok((fetched.cached, false, Some(fetched.status)))
             }
         }
     }
 
+    /// The token endpoint asked with `snapshot`'s secret; on `invalid_client`
+    /// with a rotating secret, the source is read again and, only if it gives
+    /// another secret, asked once more with that one.
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn fetch_endpoint(&self, mut snapshot: Arc<Snapshot>) -> Result<Fetched> {
+        let mut may_retry = self.rotation.is_some();
+        loop {
+            match self.request_token(snapshot.clone()).await {
+                Err(e) if may_retry && e.kind() == ErrorKind::InvalidClient => {
+                    may_retry = false;
+                    match self.credential(true).await {
+                        Ok(next) if !Arc::ptr_eq(&next, &snapshot) => snapshot = next,
+                        _ => return Err(e),
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The token endpoint asked with `snapshot`'s secret (WebAssembly: a
+    /// secret that never changes).
+    #[cfg(target_arch = "wasm32")]
+    async fn fetch_endpoint(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
+        self.request_token(snapshot).await
+    }
+
     /// One request to the token endpoint: the token's cache entry, the token
     /// as another process would read it, and the HTTP status.
-    async fn fetch_endpoint(&self) -> Result<Fetched> {
+    async fn request_token(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let endpoint = match &self.discovery {
@@ -752,9 +887,9 @@ impl Inner {
             None => None,
         };
         let url = endpoint.as_deref().unwrap_or(&self.profile.token_url);
-        let mut req = match &self.creds.assertion {
+        let creds = &snapshot.creds;
+        let mut req = match &creds.assertion {
             Some(assertion) => {
-                let creds = &self.creds;
                 // The machine's wall clock, not the injected one: the server
                 // checks `iat` and `exp` against real time.
                 let signed = assertion
@@ -762,7 +897,7 @@ impl Inner {
                     .await?;
                 request::build_signed(&self.profile, creds, &signed)
             }
-            None => request::build(&self.profile, &self.creds),
+            None => request::build(&self.profile, creds),
         };
         if let Some(endpoint) = endpoint {
             req.url = endpoint;
@@ -790,6 +925,7 @@ impl Inner {
             cached: self.cached(stored.clone(), Some(sent_at)),
             stored,
             status: resp.status,
+            snapshot,
         })
     }
 
@@ -832,6 +968,8 @@ struct Fetched {
     stored: StoredToken,
     /// The endpoint's HTTP status.
     status: u16,
+    /// The secret it was fetched with.
+    snapshot: Arc<Snapshot>,
 }
 
 impl std::fmt::Debug for TokenClient {
@@ -841,8 +979,8 @@ impl std::fmt::Debug for TokenClient {
                 "token_url",
                 &crate::redact::display_url(&self.inner.profile.token_url),
             )
-            .field("client_id", &self.inner.creds.client_id)
-            .field("client_secret", &self.inner.creds.client_secret)
+            .field("client_id", &self.inner.initial.creds.client_id)
+            .field("client_secret", &self.inner.snapshot().creds.client_secret)
             .finish_non_exhaustive()
     }
 }

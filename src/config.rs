@@ -169,10 +169,16 @@ pub struct TokenConfig {
     /// The client id.
     #[serde(alias = "clientId")]
     pub client_id: String,
-    /// The client secret; never printed. Required, but with
-    /// `credentials: "private_key_jwt"`, where it is refused.
+    /// The client secret; never printed. Required unless `client_secret_file`
+    /// or a credential provider gives it; refused with
+    /// `credentials: "private_key_jwt"`.
     #[serde(default, alias = "clientSecret")]
-    pub client_secret: Secret,
+    pub client_secret: Option<Secret>,
+    /// A file holding the client secret (one trailing newline is not part of
+    /// it), re-read when it changes: a Kubernetes secret volume rotates it
+    /// without a restart. Not with `client_secret`; not in WebAssembly.
+    #[serde(default, alias = "clientSecretFile")]
+    pub client_secret_file: Option<String>,
     /// `private_key_jwt`: the PKCS#8 PEM private key (`-----BEGIN PRIVATE
     /// KEY-----`); never printed. Exactly one of this and `private_key_file`.
     #[serde(default, alias = "privateKey")]
@@ -253,6 +259,7 @@ impl std::fmt::Debug for TokenConfig {
             .field("discovery_ttl_secs", &self.discovery_ttl_secs)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
+            .field("client_secret_file", &self.client_secret_file)
             .field("private_key", &self.private_key)
             .field("private_key_file", &self.private_key_file)
             .field("certificate_file", &self.certificate_file)

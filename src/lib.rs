@@ -28,6 +28,7 @@ mod b64;
 mod client;
 mod clock;
 pub mod config;
+mod credential;
 pub mod discovery;
 mod error;
 mod events;
@@ -61,6 +62,8 @@ pub mod mock;
 pub use client::{Builder, Lease, TokenClient, MAX_REUSE_MS};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Provider, TokenConfig};
+#[cfg(not(target_arch = "wasm32"))]
+pub use credential::CredentialProvider;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventKind, EventSink, FetchReason, LockOutcome, EVENTS};
 pub use response::MAX_RESPONSE_BYTES;

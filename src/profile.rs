@@ -161,6 +161,17 @@ fn unknown(what: &str, got: &str, allowed: &str) -> Error {
 impl Profile {
     /// Resolves a config: preset defaults, then the user's overrides.
     pub fn resolve(cfg: &TokenConfig) -> Result<(Profile, Credentials)> {
+        Self::resolve_with(cfg, false).map(|(profile, creds, _)| (profile, creds))
+    }
+
+    /// [`Profile::resolve`] for a client whose secret may come from a
+    /// credential provider (`provider`): then none is in the config, and the
+    /// credentials carry an empty secret until the provider gives one (the
+    /// third value says whether they hold a secret).
+    pub(crate) fn resolve_with(
+        cfg: &TokenConfig,
+        provider: bool,
+    ) -> Result<(Profile, Credentials, bool)> {
         let p = preset(cfg)?;
         let discovery_ttl_secs = crate::discovery::check_config(cfg)?;
         let token_url = match &cfg.issuer {
@@ -182,16 +193,17 @@ impl Profile {
             return Err(Error::config("client_id is empty"));
         }
         let method = cfg.credentials.unwrap_or(p.credentials);
-        if method == CredentialsIn::PrivateKeyJwt {
-            if !cfg.client_secret.is_empty() {
+        let secret = if method == CredentialsIn::PrivateKeyJwt {
+            if cfg.client_secret.is_some() || cfg.client_secret_file.is_some() || provider {
                 return Err(Error::config(
                     "client_secret is not used with credentials \"private_key_jwt\" (the \
                      private key authenticates the client): remove it",
                 ));
             }
-        } else if cfg.client_secret.is_empty() {
-            return Err(Error::config("client_secret is empty"));
-        }
+            Some(Secret::new(""))
+        } else {
+            crate::credential::initial_secret(cfg, provider)?
+        };
         crate::assertion::check_unused(cfg, method)?;
         let assertion = if method.is_assertion() {
             let assertion = crate::assertion::Assertion::resolve(cfg, method)?;
@@ -266,13 +278,14 @@ impl Profile {
             policy,
             http: cfg.http.clone(),
         };
+        let good = secret.is_some();
         let creds = Credentials {
             client_id: cfg.client_id.clone(),
-            client_secret: cfg.client_secret.clone(),
+            client_secret: secret.unwrap_or_else(|| Secret::new("")),
             assertion,
         };
         check_sendable(&profile, &creds)?;
-        Ok((profile, creds))
+        Ok((profile, creds, good))
     }
 }
 

@@ -296,7 +296,7 @@ fn assertion_settings_are_checked() {
     );
     assert!(text.contains("key_id is only used with"), "{text}");
     assert!(config_error(json!({"credentials": "client_secret_jwt"}))
-        .contains("client_secret is empty"));
+        .contains("client_secret is missing"));
     // The RFC 8414 names of the secret methods are accepted.
     for (name, basic) in [("client_secret_basic", true), ("client_secret_post", false)] {
         let (profile, _) =

@@ -226,7 +226,7 @@ async fn past_the_ttl_the_metadata_is_read_again_in_the_background() {
         "https://id.example/token2"
     );
     assert_eq!(transport.gets(), 2);
-    assert_eq!(c.cache_key(), &key);
+    assert_eq!(c.cache_key(), key);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

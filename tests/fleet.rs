@@ -164,7 +164,7 @@ async fn an_oversized_record_is_a_miss_and_is_replaced() {
         .on_event(events.clone())
         .build()
         .unwrap();
-    let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, &a.cache_key());
     let huge = StoredToken {
         access_token: "h".repeat(record::MAX_RECORD_BYTES).into(),
         token_type: "Bearer".into(),
@@ -172,7 +172,7 @@ async fn an_oversized_record_is_a_miss_and_is_replaced() {
         issued_unix_ms: tokenwell::SystemClock.unix_ms(),
         lifetime_ms: 3_600_000,
     };
-    let sealed = record::seal(&SECRET.into(), a.cache_key(), &huge)
+    let sealed = record::seal(&SECRET.into(), &a.cache_key(), &huge)
         .await
         .unwrap();
     assert!(sealed.len() > record::MAX_RECORD_BYTES);
@@ -284,12 +284,12 @@ async fn waiters_adopt_the_holders_token_and_fetch_themselves_if_it_died() {
     let memory = Arc::new(MemoryStore::new());
     let store: Arc<dyn Store> = memory.clone();
     let probe = client(&endpoint, &store, None);
-    let keys = Keys::new(fleet::DEFAULT_PREFIX, probe.cache_key());
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, &probe.cache_key());
     // Another process holds the lock and publishes 300 ms later.
     assert!(memory.try_lock(&keys.lock, "other", 60_000).await.unwrap());
     let publisher = {
         let memory = memory.clone();
-        let key = probe.cache_key().clone();
+        let key = probe.cache_key();
         let token_key = keys.token.clone();
         let lock = keys.lock.clone();
         tokio::spawn(async move {
@@ -352,7 +352,7 @@ async fn waiters_adopt_the_holders_token_and_fetch_themselves_if_it_died() {
     .build()
     .unwrap();
     events.0.lock().unwrap().clear();
-    let keys = Keys::new(fleet::DEFAULT_PREFIX, fast.cache_key());
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, &fast.cache_key());
     let lock_ttl = 100 + 100 + fleet::LOCK_MARGIN_MS;
     assert!(memory.try_lock(&keys.lock, "dead", lock_ttl).await.unwrap());
     let started = Instant::now();
@@ -400,7 +400,7 @@ async fn records_are_sealed_and_tenants_never_read_each_other() {
     let a = client(&endpoint, &store, None);
     let token = a.token().await.unwrap();
     a.settle().await;
-    let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, &a.cache_key());
     let raw = memory.get(&keys.token).await.unwrap().expect("published");
     assert!(
         !raw.contains(token.secret()) && !raw.contains(SECRET),
@@ -416,20 +416,20 @@ async fn records_are_sealed_and_tenants_never_read_each_other() {
         .build()
         .unwrap();
     assert_ne!(a.cache_key(), b.cache_key());
-    let b_keys = Keys::new(fleet::DEFAULT_PREFIX, b.cache_key());
+    let b_keys = Keys::new(fleet::DEFAULT_PREFIX, &b.cache_key());
     memory.put(&b_keys.token, &raw, 60_000).await.unwrap();
     assert_eq!(b.token().await.unwrap().secret(), "tok-2");
     assert!(
-        record::open(&"other-secret-77aa".into(), b.cache_key(), &raw)
+        record::open(&"other-secret-77aa".into(), &b.cache_key(), &raw)
             .await
             .is_none()
     );
     // Tampering with the clear header breaks the seal.
     let tampered = raw.replacen(|c: char| c.is_ascii_digit(), "9", 1);
-    assert!(record::open(&SECRET.into(), a.cache_key(), &tampered)
+    assert!(record::open(&SECRET.into(), &a.cache_key(), &tampered)
         .await
         .is_none());
-    assert!(record::open(&SECRET.into(), a.cache_key(), &raw)
+    assert!(record::open(&SECRET.into(), &a.cache_key(), &raw)
         .await
         .is_some());
 }
@@ -556,7 +556,7 @@ async fn the_sealed_record_format_has_a_known_answer() {
     let nonce: [u8; 12] = hex(vector["nonce_hex"].as_str().unwrap())
         .try_into()
         .unwrap();
-    let sealed = record::seal_with_nonce(&secret.into(), probe.cache_key(), &stored, nonce)
+    let sealed = record::seal_with_nonce(&secret.into(), &probe.cache_key(), &stored, nonce)
         .await
         .unwrap();
     if std::env::var_os("TOKENWELL_BLESS").is_some() {
@@ -575,7 +575,7 @@ async fn the_sealed_record_format_has_a_known_answer() {
         vector["cache_key_hex"].as_str().unwrap()
     );
     assert_eq!(sealed, vector["record"].as_str().unwrap());
-    let opened = record::open(&secret.into(), probe.cache_key(), &sealed)
+    let opened = record::open(&secret.into(), &probe.cache_key(), &sealed)
         .await
         .unwrap();
     assert_eq!(opened, stored);

@@ -429,7 +429,7 @@ async fn redis_holds_sealed_records_and_tenants_stay_apart() {
     let a = client(&endpoint, &redis.url(), SECRET);
     let token = a.token().await.unwrap();
     a.settle().await;
-    let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, &a.cache_key());
     let stored = get(&mut raw, &keys.token).expect("published");
     assert!(!stored.contains(token.secret()), "{stored}");
     assert!(!stored.contains(SECRET) && !stored.contains("redis-client"));
@@ -442,7 +442,7 @@ async fn redis_holds_sealed_records_and_tenants_stay_apart() {
     let b_token = b.token().await.unwrap();
     b.settle().await;
     assert_ne!(b_token, token);
-    let b_keys = Keys::new(fleet::DEFAULT_PREFIX, b.cache_key());
+    let b_keys = Keys::new(fleet::DEFAULT_PREFIX, &b.cache_key());
     assert_ne!(b_keys.token, keys.token);
     let all: Vec<String> = redis::cmd("KEYS")
         .arg("tokenwell:*")
@@ -596,7 +596,7 @@ async fn three_cold_clients(endpoint: &Arc<Endpoint>, url: &str, raw: &mut redis
         );
         assert_eq!(token.secret(), format!("tok-{n}"));
         assert!(took < COLD_BUDGET, "cold client {n} took {took:?}");
-        let keys = Keys::new(fleet::DEFAULT_PREFIX, c.cache_key());
+        let keys = Keys::new(fleet::DEFAULT_PREFIX, &c.cache_key());
         assert_eq!(get(raw, &keys.lock), None, "the lock was released");
     }
     assert_eq!(endpoint.count(), 3);
@@ -1272,7 +1272,7 @@ async fn a_readonly_answer_makes_the_client_ask_the_sentinels_again() {
     assert_eq!(b.token().await.unwrap(), fresh, "shared on the new primary");
     assert_eq!(endpoint.count(), before + 1, "one fetch for both");
     let mut on_second = access.connect(second.port).unwrap();
-    let keys = Keys::new(fleet::DEFAULT_PREFIX, a.cache_key());
+    let keys = Keys::new(fleet::DEFAULT_PREFIX, &a.cache_key());
     assert!(
         get(&mut on_second, &keys.token).is_some(),
         "published there"

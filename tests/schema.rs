@@ -97,6 +97,7 @@ fn full_config() -> Value {
         "base_url": "https://auth.example.com", "token_url": "https://auth.example.com/token",
         "issuer": "https://auth.example.com", "discovery_ttl_secs": 86400,
         "client_id": "id", "client_secret": "s3cr3t-value",
+        "client_secret_file": "/run/secrets/tokenwell/client-secret",
         "audience": "https://api.example.com", "scope": "a b", "ttl": 3600,
         "grant_type": "client_credentials", "encoding": "json", "credentials": "basic",
         "basic_encoding": "form",

@@ -459,6 +459,12 @@ class Observer {
 export class TokenClient {
   #core;
   #memo;
+  // With a credentialProvider: what builds a core for a secret, the secret in
+  // use (null: none yet) and the provider (see #secretFor).
+  #rebuild = null;
+  #secret = null;
+  #provider = null;
+  #timeoutMs = 0;
   // Null until an onEvent callback or an instrumentation observes this client:
   // then the memo's hits are counted and the core's events delivered.
   #observer = null;
@@ -479,9 +485,12 @@ export class TokenClient {
     if (options === null || typeof options !== 'object') {
       throw new TokenwellError('config', 'config: the options must be an object', { detail: 'the options must be an object' });
     }
-    const { clock, store, waitUntil, dangerouslyAllowBrowser, onEvent, ...config } = options;
+    const { clock, store, waitUntil, dangerouslyAllowBrowser, onEvent, credentialProvider, ...config } = options;
     if (onEvent !== undefined && typeof onEvent !== 'function') {
       throw new TokenwellError('config', 'config: onEvent must be a function', { detail: 'onEvent must be a function' });
+    }
+    if (credentialProvider !== undefined && typeof credentialProvider !== 'function') {
+      throw new TokenwellError('config', 'config: credentialProvider must be a function', { detail: 'credentialProvider must be a function' });
     }
     if (clock !== undefined && !(clock instanceof ManualClock)) {
       throw new TokenwellError('config', 'config: clock must be a ManualClock', { detail: 'clock must be a ManualClock' });
@@ -509,13 +518,24 @@ export class TokenClient {
     // collected, and with it the core, even with an onEvent that holds it.
     const relay = { observer: null };
     this.#relay = relay;
+    const coreOptions = { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil,
+          onEvent: (fields) => relay.observer?.deref()?.receive(fields) };
+    if (credentialProvider !== undefined) {
+      for (const key of ['clientSecret', 'client_secret', 'clientSecretFile', 'client_secret_file']) {
+        if (config[key] !== undefined) {
+          throw new TokenwellError('config', `config: a credentialProvider replaces ${key}`, { detail: `a credentialProvider replaces ${key}` });
+        }
+      }
+      // Until the provider answers, a core that is never asked for a token (its
+      // secret is no secret): the first token() asks the provider first.
+      this.#provider = credentialProvider;
+      this.#rebuild = (secret) => new WasmClient({ ...config, clientSecret: secret },
+        clock ? ManualClock._handle(clock) : undefined, coreOptions);
+      this.#timeoutMs = config.http?.timeoutMs ?? config.http?.timeout_ms ?? 15_000;
+    }
     try {
-      this.#core = new WasmClient(
-        config,
-        clock ? ManualClock._handle(clock) : undefined,
-        { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil,
-          onEvent: (fields) => relay.observer?.deref()?.receive(fields) },
-      );
+      this.#core = this.#rebuild ? this.#rebuild('tokenwell-no-secret-yet')
+        : new WasmClient(config, clock ? ManualClock._handle(clock) : undefined, coreOptions);
     } catch (e) {
       throw toTokenwellError(e);
     }
@@ -595,14 +615,64 @@ export class TokenClient {
         return entry;
       }
     }
-    const begun = memo.begin();
+    if (this.#provider !== null && (this.#secret === null || !this.#core.status()[2])) {
+      // No usable token: this call waits for a fetch, which takes the provider's secret.
+      await this.#secretFor();
+    }
+    let begun = memo.begin();
     let lease;
     try {
       lease = await keepAlive(this.#core.lease(hookOf(waitUntil)));
     } catch (e) {
-      throw toTokenwellError(e);
+      // invalid_client: the provider asked once more, and one retry only with a new secret.
+      const error = toTokenwellError(e);
+      if (this.#provider === null || error.code !== 'invalid_client' || !(await this.#secretFor())) throw error;
+      begun = memo.begin();
+      try {
+        lease = await keepAlive(this.#core.lease(hookOf(waitUntil)));
+      } catch (again) {
+        throw toTokenwellError(again);
+      }
     }
     return memo.remember(begun, new AccessToken(lease), lease.reuseForMs);
+  }
+
+  /**
+   * Asks the credentialProvider (time-boxed by `http.timeoutMs`); a new secret
+   * makes a new core (the cached token, its cache key and the memo go with the
+   * old one). A failure keeps the last good secret and warns (the error's class
+   * only); with none ever, it is the caller's `config` error. Whether the secret changed.
+   */
+  async #secretFor() {
+    let secret;
+    try {
+      let timer;
+      const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), this.#timeoutMs); });
+      try {
+        secret = await Promise.race([Promise.resolve().then(() => this.#provider()), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (typeof secret !== 'string' || secret === '') throw new TypeError('not a non-empty string');
+    } catch (e) {
+      const why = `the credential provider failed (${e?.name ?? typeof e})`;
+      if (this.#secret === null) throw new TokenwellError('config', `config: no client secret yet: ${why}`, { detail: `no client secret yet: ${why}` });
+      console.warn(`tokenwell: ${why}; keeping the last good secret`);
+      return false;
+    }
+    if (secret === this.#secret) return false;
+    let core;
+    try {
+      core = this.#rebuild(secret);
+    } catch (e) {
+      if (this.#secret === null) throw toTokenwellError(e);
+      console.warn('tokenwell: the credential provider gave a secret the config cannot use; keeping the last good secret');
+      return false;
+    }
+    this.#core = core;
+    this.#secret = secret;
+    this.#memo.invalidate();
+    return true;
   }
 
   /**

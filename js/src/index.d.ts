@@ -192,8 +192,13 @@ export interface TokenConfig {
   /** How long the issuer's metadata is reused, in seconds (at least 1; default 86400). */
   discoveryTtlSecs?: number;
   clientId: string;
-  /** Required, but with `credentials: 'private_key_jwt'` (where it is refused). */
+  /** Required unless `clientSecretFile` (native bindings only) or a `credentialProvider` gives it; refused with `credentials: 'private_key_jwt'`. */
   clientSecret?: string;
+  /**
+   * A file holding the client secret, re-read when it changes (Python, Kotlin,
+   * Rust). Refused in WebAssembly: in JS pass a `credentialProvider` that reads it.
+   */
+  clientSecretFile?: string;
   /**
    * `private_key_jwt`: the PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`, RSA of at
    * least 2048 bits or EC P-256); never printed. PKCS#1, SEC1 and encrypted keys are refused
@@ -284,6 +289,17 @@ export interface TokenClientOptions extends Omit<TokenConfig, 'store'> {
    * logged once (`console.warn`, the error's class name only) and ignored.
    */
   onEvent?: (event: TokenwellEvent) => void | Promise<void>;
+  /**
+   * Gives the client secret instead of `clientSecret` (e.g. read from a
+   * secrets manager or a mounted file): called when a call has no usable token
+   * to return (the first, after `invalidate`, after expiry), and once more after
+   * an `invalid_client` answer (one retry, only with a new secret); never on a
+   * cache hit, within `http.timeoutMs`. A new secret acts as a new client (the
+   * cached token is dropped, the cache key follows it); if it throws, rejects or
+   * times out, the last good secret is kept and a warning logged (the error's
+   * class only). With none ever, `token()` rejects with `config`.
+   */
+  credentialProvider?: () => string | Promise<string>;
 }
 
 /** Why a fetch ran: a first token, refresh-ahead, after an API's 401, an expired token, or adopted from the shared store. */

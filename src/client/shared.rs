@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::{Cached, Inner};
+use crate::credential::Snapshot;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, LockOutcome};
 use crate::fleet::{self, record, Breaker, Keys, Timings};
@@ -16,7 +17,8 @@ use crate::store::{Store, StoredToken};
 /// A client's shared store and its protocol state.
 pub(super) struct SharedStore {
     pub(super) store: Arc<dyn Store>,
-    pub(super) keys: Keys,
+    /// The key prefix; the keys themselves follow the secret ([`Snapshot::keys`]).
+    pub(super) prefix: Box<str>,
     pub(super) timings: Timings,
     breaker: Mutex<Breaker>,
     /// The fingerprint of the last record read that did not open for these
@@ -26,10 +28,10 @@ pub(super) struct SharedStore {
 }
 
 impl SharedStore {
-    pub(super) fn new(store: Arc<dyn Store>, keys: Keys, timings: Timings) -> SharedStore {
+    pub(super) fn new(store: Arc<dyn Store>, prefix: Box<str>, timings: Timings) -> SharedStore {
         SharedStore {
             store,
-            keys,
+            prefix,
             timings,
             breaker: Mutex::new(Breaker::default()),
             unreadable: Mutex::new(None),
@@ -38,8 +40,8 @@ impl SharedStore {
 
     /// The token's record; one over [`record::MAX_RECORD_BYTES`] is a store
     /// error (a miss), whatever store returned it.
-    async fn record(&self) -> Result<Option<String>> {
-        match self.store.get(&self.keys.token).await? {
+    async fn record(&self, keys: &Keys) -> Result<Option<String>> {
+        match self.store.get(&keys.token).await? {
             Some(stored) if stored.len() > record::MAX_RECORD_BYTES => Err(Error::new(
                 ErrorKind::Store,
                 format!(
@@ -66,8 +68,10 @@ impl Inner {
     pub(super) async fn fetch_shared(
         &self,
         shared: &SharedStore,
+        snapshot: Arc<Snapshot>,
         fetch_id: u64,
     ) -> Result<(Cached, bool, Option<u16>)> {
+        let keys = &snapshot.keys(&self.profile, &shared.prefix);
         let lock_ttl = shared.timings.lock_ttl_ms;
         let began = self.clock.now_ms();
         let lock_event = |outcome| {
@@ -87,7 +91,7 @@ impl Inner {
             .saturating_add(shared.timings.lock_wait_ms);
         let mut attempt = 0;
         loop {
-            if let Some(cached) = self.adopt(shared).await {
+            if let Some(cached) = self.adopt(shared, &snapshot).await {
                 if waited {
                     lock_event(LockOutcome::Adopted);
                 }
@@ -97,15 +101,15 @@ impl Inner {
                 break;
             }
             let owner = fleet::owner_id();
-            let lock = shared.store.try_lock(&shared.keys.lock, &owner, lock_ttl);
-            match self.call(shared, lock).await {
+            let lock = shared.store.try_lock(&keys.lock, &owner, lock_ttl);
+            match self.call(shared, keys, lock).await {
                 Some(true) => {
                     lock_event(if waited {
                         LockOutcome::Waited
                     } else {
                         LockOutcome::Won
                     });
-                    return self.fetch_holding(shared, &owner).await;
+                    return self.fetch_holding(shared, &snapshot, &owner).await;
                 }
                 // Another process fetches: wait for its token.
                 Some(false) if self.clock.now_ms() < give_up_at => waited = true,
@@ -118,8 +122,9 @@ impl Inner {
             Host::sleep(fleet::poll_delay_ms(attempt, platform::random_unit())).await;
             attempt += 1;
         }
-        let fetched = self.fetch_endpoint().await?;
-        self.publish(shared, &fetched.stored, None).await;
+        let fetched = self.fetch_endpoint(snapshot.clone()).await?;
+        self.publish(shared, &fetched.snapshot, &fetched.stored, None)
+            .await;
         Ok((fetched.cached, false, Some(fetched.status)))
     }
 
@@ -129,19 +134,29 @@ impl Inner {
     async fn fetch_holding(
         &self,
         shared: &SharedStore,
+        snapshot: &Arc<Snapshot>,
         owner: &str,
     ) -> Result<(Cached, bool, Option<u16>)> {
-        if let Some(cached) = self.adopt(shared).await {
-            self.release(shared, owner).await;
+        if let Some(cached) = self.adopt(shared, snapshot).await {
+            self.release(shared, snapshot, owner).await;
             return Ok((cached, true, None));
         }
-        match self.fetch_endpoint().await {
+        match self.fetch_endpoint(snapshot.clone()).await {
+            // Fetched with the secret the lock was taken for.
+            Ok(fetched) if Arc::ptr_eq(&fetched.snapshot, snapshot) => {
+                self.publish(shared, snapshot, &fetched.stored, Some(owner))
+                    .await;
+                Ok((fetched.cached, false, Some(fetched.status)))
+            }
+            // With a secret read again on the way: its token goes under its own key.
             Ok(fetched) => {
-                self.publish(shared, &fetched.stored, Some(owner)).await;
+                self.release(shared, snapshot, owner).await;
+                self.publish(shared, &fetched.snapshot, &fetched.stored, None)
+                    .await;
                 Ok((fetched.cached, false, Some(fetched.status)))
             }
             Err(e) => {
-                self.release(shared, owner).await;
+                self.release(shared, snapshot, owner).await;
                 Err(e)
             }
         }
@@ -149,10 +164,11 @@ impl Inner {
 
     /// A token another client or process stored, if it opens, is fresh (newer
     /// than any we hold past its refresh point) and is not one we dropped.
-    async fn adopt(&self, shared: &SharedStore) -> Option<Cached> {
-        let record = self.call(shared, shared.record()).await??;
-        let Some(stored) = record::open(self.creds.key_material(), self.key(), &record).await
-        else {
+    async fn adopt(&self, shared: &SharedStore, snapshot: &Snapshot) -> Option<Cached> {
+        let keys = &snapshot.keys(&self.profile, &shared.prefix);
+        let record = self.call(shared, keys, shared.record(keys)).await??;
+        let secret = snapshot.creds.key_material();
+        let Some(stored) = record::open(secret, snapshot.key(&self.profile), &record).await else {
             // Not ours to read: replaced by our next publish, whatever its header says.
             let fingerprint = record::header(&record).map(|h| h.fingerprint.to_owned());
             *lock_ignoring_poison(&shared.unreadable) = fingerprint;
@@ -173,16 +189,27 @@ impl Inner {
     /// Seals and publishes a fetched token (releasing `owner`'s lock). If the
     /// publish fails, the lock is released on its own (else every other
     /// process would wait for it to lapse).
-    async fn publish(&self, shared: &SharedStore, stored: &StoredToken, owner: Option<&str>) {
-        let published = match record::seal(self.creds.key_material(), self.key(), stored).await {
-            Ok(sealed) => self.publish_sealed(shared, stored, &sealed, owner).await,
+    async fn publish(
+        &self,
+        shared: &SharedStore,
+        snapshot: &Snapshot,
+        stored: &StoredToken,
+        owner: Option<&str>,
+    ) {
+        let (secret, key) = (snapshot.creds.key_material(), snapshot.key(&self.profile));
+        let published = match record::seal(secret, key, stored).await {
+            Ok(sealed) => {
+                let keys = &snapshot.keys(&self.profile, &shared.prefix);
+                self.publish_sealed(shared, keys, stored, &sealed, owner)
+                    .await
+            }
             Err(e) => {
                 self.store_failed(e);
                 false
             }
         };
         if let (false, Some(owner)) = (published, owner) {
-            self.release(shared, owner).await;
+            self.release(shared, snapshot, owner).await;
         }
     }
 
@@ -190,6 +217,7 @@ impl Inner {
     async fn publish_sealed(
         &self,
         shared: &SharedStore,
+        keys: &Keys,
         stored: &StoredToken,
         sealed: &str,
         owner: Option<&str>,
@@ -200,20 +228,19 @@ impl Inner {
         // keeps the later of the two as always.
         let unreadable = lock_ignoring_poison(&shared.unreadable).take();
         if let Some(fingerprint) = unreadable {
-            let remove = shared.store.remove_if(&shared.keys.token, &fingerprint);
-            self.call(shared, remove).await;
+            let remove = shared.store.remove_if(&keys.token, &fingerprint);
+            self.call(shared, keys, remove).await;
         }
         // Kept by the store until the token expires.
         let left = stored
             .expires_unix_ms()
             .saturating_sub(self.clock.unix_ms());
         let ttl = u64::try_from(left).unwrap_or(0).max(1_000);
-        let release = owner.map(|o| (shared.keys.lock.as_str(), o));
+        let release = owner.map(|o| (keys.lock.as_str(), o));
         self.call(
             shared,
-            shared
-                .store
-                .publish(&shared.keys.token, sealed, ttl, release),
+            keys,
+            shared.store.publish(&keys.token, sealed, ttl, release),
         )
         .await
         .is_some()
@@ -223,17 +250,21 @@ impl Inner {
     /// breaker is open (the lock was taken moments ago, so the store was up,
     /// and every other process waits on the lock until it is released or
     /// lapses).
-    async fn release(&self, shared: &SharedStore, owner: &str) {
-        let unlock = shared.store.unlock(&shared.keys.lock, owner);
-        self.call_past_breaker(shared, unlock, true).await;
+    async fn release(&self, shared: &SharedStore, snapshot: &Snapshot, owner: &str) {
+        let keys = &snapshot.keys(&self.profile, &shared.prefix);
+        let unlock = shared.store.unlock(&keys.lock, owner);
+        self.call_past_breaker(shared, keys, unlock, true).await;
     }
 
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
     pub(super) async fn remove_shared(&self, shared: &SharedStore, token: &str) {
-        let fingerprint = record::fingerprint(self.key(), token);
+        let snapshot = self.snapshot();
+        let keys = &snapshot.keys(&self.profile, &shared.prefix);
+        let fingerprint = record::fingerprint(snapshot.key(&self.profile), token);
         self.call(
             shared,
-            shared.store.remove_if(&shared.keys.token, &fingerprint),
+            keys,
+            shared.store.remove_if(&keys.token, &fingerprint),
         )
         .await;
     }
@@ -243,15 +274,17 @@ impl Inner {
     async fn call<T>(
         &self,
         shared: &SharedStore,
+        keys: &Keys,
         op: impl Future<Output = Result<T>>,
     ) -> Option<T> {
-        self.call_past_breaker(shared, op, false).await
+        self.call_past_breaker(shared, keys, op, false).await
     }
 
     /// [`Inner::call`], made even while the breaker is open if `past_breaker`.
     async fn call_past_breaker<T>(
         &self,
         shared: &SharedStore,
+        keys: &Keys,
         op: impl Future<Output = Result<T>>,
         past_breaker: bool,
     ) -> Option<T> {
@@ -277,7 +310,7 @@ impl Inner {
                     // It cannot publish nor release a lock atomically: a
                     // failing store at once, never a lock someone holds.
                     breaker().trip(now);
-                    warn_scripts_refused(&shared.keys);
+                    warn_scripts_refused(keys);
                 } else if breaker().failure(now) {
                     log::warn!(
                         "tokenwell: the token store keeps failing; not asking it for a while"

@@ -535,7 +535,10 @@ pub(super) mod tests {
 
     fn outcome(r: Result<TokenConfig>) -> String {
         match r {
-            Ok(c) => format!("ok {c:?} {}", c.client_secret.expose()),
+            Ok(c) => format!(
+                "ok {c:?} {}",
+                c.client_secret.as_ref().map_or("", |s| s.expose())
+            ),
             Err(e) => format!("err {e}"),
         }
     }

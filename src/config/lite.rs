@@ -163,6 +163,7 @@ const TOKEN_CONFIG: &Fields = &[
     ("discovery_ttl_secs", "discoveryTtlSecs"),
     ("client_id", "clientId"),
     ("client_secret", "clientSecret"),
+    ("client_secret_file", "clientSecretFile"),
     ("private_key", "privateKey"),
     ("private_key_file", "privateKeyFile"),
     ("certificate_file", "certificateFile"),
@@ -189,7 +190,7 @@ fn token_config(value: &Value) -> R<TokenConfig> {
     let (mut name, mut environment, mut region) = (None, None, None);
     let (mut base_url, mut token_url) = (None, None);
     let (mut issuer, mut discovery_ttl_secs) = (None, None);
-    let (mut private_key, mut private_key_file) = (None, None);
+    let (mut private_key, mut private_key_file, mut client_secret_file) = (None, None, None);
     let (mut certificate_file, mut key_id, mut assertion) = (None, None, None);
     let (mut audience, mut scope, mut ttl, mut grant_type) = (None, None, None, None);
     let (mut encoding, mut credentials, mut basic_encoding) = (None, None, Default::default());
@@ -208,25 +209,26 @@ fn token_config(value: &Value) -> R<TokenConfig> {
             6 => issuer = opt_string(v)?,
             7 => discovery_ttl_secs = opt(v, uint)?,
             8 => client_id = Some(string(v)?),
-            9 => client_secret = Some(Secret::from(string(v)?)),
-            10 => private_key = opt(v, |v| string(v).map(Secret::from))?,
-            11 => private_key_file = opt_string(v)?,
-            12 => certificate_file = opt_string(v)?,
-            13 => key_id = opt_string(v)?,
-            14 => assertion = opt(v, assertion_options)?,
-            15 => audience = opt_string(v)?,
-            16 => scope = opt_string(v)?,
-            17 => ttl = opt(v, uint)?,
-            18 => grant_type = opt_string(v)?,
-            19 => encoding = opt(v, derived)?,
-            20 => credentials = opt(v, derived)?,
-            21 => basic_encoding = derived(v)?,
-            22 => field_names = field_names_of(v)?,
-            23 => extra_params = map(v, |v| Ok(v.clone()))?,
-            24 => headers = map(v, string)?,
-            25 => response = response_mapping(v)?,
-            26 => policy = policy_of(v)?,
-            27 => http = http_options(v)?,
+            9 => client_secret = opt(v, |v| string(v).map(Secret::from))?,
+            10 => client_secret_file = opt_string(v)?,
+            11 => private_key = opt(v, |v| string(v).map(Secret::from))?,
+            12 => private_key_file = opt_string(v)?,
+            13 => certificate_file = opt_string(v)?,
+            14 => key_id = opt_string(v)?,
+            15 => assertion = opt(v, assertion_options)?,
+            16 => audience = opt_string(v)?,
+            17 => scope = opt_string(v)?,
+            18 => ttl = opt(v, uint)?,
+            19 => grant_type = opt_string(v)?,
+            20 => encoding = opt(v, derived)?,
+            21 => credentials = opt(v, derived)?,
+            22 => basic_encoding = derived(v)?,
+            23 => field_names = field_names_of(v)?,
+            24 => extra_params = map(v, |v| Ok(v.clone()))?,
+            25 => headers = map(v, string)?,
+            26 => response = response_mapping(v)?,
+            27 => policy = policy_of(v)?,
+            28 => http = http_options(v)?,
             _ => store = opt(v, store_options)?,
         }
         Ok(())
@@ -239,7 +241,8 @@ fn token_config(value: &Value) -> R<TokenConfig> {
         base_url,
         token_url,
         client_id: required(client_id, "client_id")?,
-        client_secret: client_secret.unwrap_or_default(),
+        client_secret,
+        client_secret_file,
         issuer,
         discovery_ttl_secs,
         private_key,
@@ -476,8 +479,8 @@ mod tests {
         match r {
             // The Debug form leaves out secrets and the maps' values.
             Ok(c) => format!(
-                "ok {c:?} {} {:?} {:?} {:?}",
-                c.client_secret.expose(),
+                "ok {c:?} {:?} {:?} {:?} {:?}",
+                c.client_secret.as_ref().map(|s| s.expose()),
                 c.extra_params,
                 c.headers,
                 c.store

@@ -6,6 +6,8 @@
 //! - `POST /__admin/reset` → clears requests, script and fault
 //! - `POST /__admin/script` with `{"responses": [ScriptedResponse...]}` → appends
 //! - `GET|POST /__admin/config` with `{"lifetime_secs"?, "latency_ms"?, "fault"?}` → reads or changes settings
+//! - `POST /__admin/rotate` with `{"client_secret": "..."}` → the accepted client's
+//!   new secret; the old one is refused from then on (needs `--client-id`)
 
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
@@ -35,10 +37,13 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Resp {
             Ok(json!({ "ok": true }))
         }
         ("/__admin/script", &Method::POST) => script(shared, &body),
+        ("/__admin/rotate", &Method::POST) => rotate(shared, &body),
         ("/__admin/config", &Method::GET) => Ok(config_json(&shared.lock().config)),
         ("/__admin/config", &Method::POST) => set_config(shared, &body),
         ("/__admin/requests", _) => return method_not_allowed("GET"),
-        ("/__admin/reset" | "/__admin/script", _) => return method_not_allowed("POST"),
+        ("/__admin/reset" | "/__admin/script" | "/__admin/rotate", _) => {
+            return method_not_allowed("POST")
+        }
         ("/__admin/config", _) => return method_not_allowed("GET, POST"),
         _ => return not_found(&path),
     };
@@ -74,6 +79,25 @@ fn script(shared: &Shared, body: &[u8]) -> Result<Value, String> {
     let mut state = shared.lock();
     state.script.extend(responses);
     Ok(json!({ "queued": state.script.len() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    client_secret: String,
+}
+
+/// A new secret for the accepted client (never echoed back).
+fn rotate(shared: &Shared, body: &[u8]) -> Result<Value, String> {
+    let RotateBody { client_secret } = serde_json::from_slice(body)
+        .map_err(|_| r#"expected {"client_secret": "<non-empty string>"}"#.to_owned())?;
+    if client_secret.is_empty() {
+        return Err("client_secret is empty".into());
+    }
+    if !shared.rotate_secret(&client_secret) {
+        return Err("the mock accepts any client: start it with a client id and secret".into());
+    }
+    Ok(json!({ "rotated": true }))
 }
 
 /// Applies every given setting, or none if any is invalid. Absent keys keep

@@ -86,7 +86,8 @@ pub(crate) fn verify(
         .unwrap_or_default();
     let signed = match alg {
         "HS256" => {
-            let secret = match &shared.credentials {
+            let accepted = shared.accepted();
+            let secret = match &accepted {
                 Some((_, secret)) => secret.as_str(),
                 None => HS256_SECRET,
             };
@@ -105,7 +106,7 @@ pub(crate) fn verify(
     if claim("iss") != client_id || claim("sub") != client_id {
         return Err(invalid_client("iss and sub must be the client_id"));
     }
-    if let Some((want, _)) = &shared.credentials {
+    if let Some((want, _)) = shared.accepted() {
         if *want != client_id {
             return Err(invalid_client("unknown client"));
         }

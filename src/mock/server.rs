@@ -120,6 +120,13 @@ impl MockServer {
         self.shared.lock().config.lifetime_secs = lifetime_secs;
     }
 
+    /// Gives the accepted client (`MockOptions::credentials`) a new secret;
+    /// the old one is refused from now on (`invalid_client`). `false` when the
+    /// mock accepts any pair.
+    pub fn rotate_secret(&self, secret: &str) -> bool {
+        self.shared.rotate_secret(secret)
+    }
+
     /// Stops accepting connections, lets in-flight requests finish (for up to
     /// 10 seconds) and closes idle connections.
     pub async fn shutdown(self) {

@@ -26,8 +26,9 @@ pub(crate) struct State {
 }
 
 pub(crate) struct Shared {
-    /// Fixed for the server's life: the only accepted pair, if any.
-    pub credentials: Option<(String, String)>,
+    /// The only accepted pair, if any. Its secret changes only by
+    /// [`Shared::rotate_secret`].
+    credentials: Mutex<Option<(String, String)>>,
     state: Mutex<State>,
     /// Never reset, so tokens stay unique across `reset()`.
     next_token: AtomicU64,
@@ -36,7 +37,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn new(opts: &MockOptions) -> Self {
         Shared {
-            credentials: opts.credentials.clone(),
+            credentials: Mutex::new(opts.credentials.clone()),
             state: Mutex::new(State {
                 config: Config {
                     lifetime_secs: opts.lifetime_secs,
@@ -69,11 +70,32 @@ impl Shared {
         self.next_token.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// The only accepted pair (client id, secret), if any.
+    pub fn accepted(&self) -> Option<(String, String)> {
+        let credentials = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
+        credentials.clone()
+    }
+
     /// Whether the pair is acceptable: non-empty, and equal to the configured pair if any.
     pub fn credentials_match(&self, id: &str, secret: &str) -> bool {
-        match &self.credentials {
+        let credentials = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
+        match &*credentials {
             Some((want_id, want_secret)) => id == want_id && secret == want_secret,
             None => !id.is_empty() && !secret.is_empty(),
+        }
+    }
+
+    /// Replaces the accepted client's secret, as Bringg does when a new key is
+    /// generated: the old one is refused from now on. `false` (nothing
+    /// changed) when the mock accepts any pair.
+    pub fn rotate_secret(&self, secret: &str) -> bool {
+        let mut credentials = self.credentials.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *credentials {
+            Some((_, want_secret)) => {
+                *want_secret = secret.to_owned();
+                true
+            }
+            None => false,
         }
     }
 }

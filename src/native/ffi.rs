@@ -8,7 +8,9 @@ use std::sync::Arc;
 use futures::executor::block_on;
 
 use super::events::{EventListener, ListenerSink, Lookups};
-use super::foreign::{ForeignStore, ForeignStoreAdapter};
+use super::foreign::{
+    ForeignCredentialProvider, ForeignCredentials, ForeignStore, ForeignStoreAdapter,
+};
 use crate::fleet::Keys;
 use crate::store::Store;
 use crate::{Error, ManualClock, MemoryStore, TokenClient, TokenConfig};
@@ -146,6 +148,22 @@ pub fn store_keys(config_json: String) -> Result<CoreStoreKeys, TokenwellError> 
     })
 }
 
+/// The first store given, of any kind.
+fn any_store(
+    store: Option<Arc<CoreStore>>,
+    foreign_store: Option<Arc<dyn ForeignStore>>,
+    queued_store: Option<QueuedStore>,
+) -> Option<Arc<dyn Store>> {
+    match (store, foreign_store, queued_store) {
+        (Some(s), _, _) => Some(s.0.clone()),
+        (None, Some(f), _) => Some(Arc::new(ForeignStoreAdapter::new(f))),
+        (None, None, Some(q)) => Some(Arc::new(ForeignStoreAdapter::queued(
+            q.store_id, q.has_lock,
+        ))),
+        (None, None, None) => None,
+    }
+}
+
 /// A Python store run by Python threads (see [`CoreClient::with_queued_store`]).
 #[derive(uniffi::Record)]
 pub struct QueuedStore {
@@ -169,7 +187,7 @@ impl CoreClient {
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<dyn Store>>,
     ) -> Result<Arc<Self>, TokenwellError> {
-        Self::build_with(config_json, clock, store, None)
+        Self::build_with(config_json, clock, store, None, None)
     }
 
     fn build_with(
@@ -177,6 +195,7 @@ impl CoreClient {
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<dyn Store>>,
         listener: Option<Arc<dyn EventListener>>,
+        provider: Option<ForeignCredentials>,
     ) -> Result<Arc<Self>, TokenwellError> {
         let text = std::str::from_utf8(config_json).map_err(|e| {
             Error::config(format!("config is not UTF-8 (byte {})", e.valid_up_to()))
@@ -190,6 +209,9 @@ impl CoreClient {
         builder = builder.clock(clock.clone());
         if let Some(store) = store {
             builder = builder.store(store);
+        }
+        if let Some(provider) = provider {
+            builder = builder.credential_provider(provider);
         }
         let events = listener.map(|l| Arc::new(ListenerSink::new(l, clock)));
         if let Some(sink) = &events {
@@ -278,15 +300,34 @@ impl CoreClient {
         queued_store: Option<QueuedStore>,
         listener: Arc<dyn EventListener>,
     ) -> Result<Arc<Self>, TokenwellError> {
-        let store: Option<Arc<dyn Store>> = match (store, foreign_store, queued_store) {
-            (Some(s), _, _) => Some(s.0.clone()),
-            (None, Some(f), _) => Some(Arc::new(ForeignStoreAdapter::new(f))),
-            (None, None, Some(q)) => Some(Arc::new(ForeignStoreAdapter::queued(
-                q.store_id, q.has_lock,
-            ))),
-            (None, None, None) => None,
+        let store = any_store(store, foreign_store, queued_store);
+        Self::build_with(config_json, clock, store, Some(listener), None)
+    }
+
+    /// Like [`CoreClient::with_listener`] (the listener optional), taking the
+    /// client secret from a credential provider instead of the config: a
+    /// Kotlin one ([`ForeignCredentialProvider`], run on the store pool) or a
+    /// Python one that the Python threads run, found by `queued_provider`
+    /// (see [`super::foreign::next_store_call`]). Neither: the config's secret.
+    #[uniffi::constructor]
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_credential_provider(
+        config_json: &[u8],
+        clock: Option<Arc<CoreClock>>,
+        store: Option<Arc<CoreStore>>,
+        foreign_store: Option<Arc<dyn ForeignStore>>,
+        queued_store: Option<QueuedStore>,
+        listener: Option<Arc<dyn EventListener>>,
+        provider: Option<Arc<dyn ForeignCredentialProvider>>,
+        queued_provider: Option<u64>,
+    ) -> Result<Arc<Self>, TokenwellError> {
+        let store = any_store(store, foreign_store, queued_store);
+        let provider = match (provider, queued_provider) {
+            (Some(p), _) => Some(ForeignCredentials::new(p)),
+            (None, Some(id)) => Some(ForeignCredentials::queued(id)),
+            (None, None) => None,
         };
-        Self::build_with(config_json, clock, store, Some(listener))
+        Self::build_with(config_json, clock, store, listener, provider)
     }
 
     /// The number its listener's events carry in

@@ -51,6 +51,8 @@ use futures::channel::oneshot;
 
 use super::process::Process;
 use crate::error::{Error, ErrorKind, Result};
+use crate::records::Redacted;
+use crate::secret::Secret;
 use crate::store::{record_with_fingerprint, Store};
 
 /// Calls in flight (queued or running) per store at most; past it, a call is
@@ -100,6 +102,18 @@ pub trait ForeignStore: Send + Sync {
 
     /// Releases `lock` if `owner` still holds it.
     fn unlock(&self, lock: String, owner: String) -> std::result::Result<(), ForeignStoreError>;
+}
+
+/// A credential provider written in another language: the client secret (or,
+/// with `private_key_jwt`, the private key's PKCS#8 PEM), asked once per token
+/// fetch and never on a cache hit. Run like a store's calls: on the pool
+/// (Kotlin) or by the Python threads, time-boxed by `http.timeout_ms`, with at
+/// most [`MAX_CALLS_IN_FLIGHT`] calls in flight; a failure keeps the last good
+/// secret.
+#[uniffi::export(with_foreign)]
+pub trait ForeignCredentialProvider: Send + Sync {
+    /// The current secret.
+    fn credential(&self) -> std::result::Result<String, ForeignStoreError>;
 }
 
 /// A foreign store's failure. The wrappers report the exception's type only
@@ -172,13 +186,18 @@ pub enum StoreCall {
         /// Who releases it.
         owner: String,
     },
+    /// See [`ForeignCredentialProvider::credential`] (the id is the provider's).
+    Credential,
 }
 
 impl StoreCall {
     /// Whether running the call is pointless once nobody waits for it (a read,
     /// or a lock nobody would use or release).
     fn only_for_its_answer(&self) -> bool {
-        matches!(self, StoreCall::Get { .. } | StoreCall::TryLock { .. })
+        matches!(
+            self,
+            StoreCall::Get { .. } | StoreCall::TryLock { .. } | StoreCall::Credential
+        )
     }
 
     fn run_on(self, store: &dyn ForeignStore) -> StoreAnswer {
@@ -202,6 +221,9 @@ impl StoreCall {
             StoreCall::Unlock { lock, owner } => {
                 store.unlock(lock, owner).map(|()| StoreAnswer::Done)
             }
+            StoreCall::Credential => Ok(StoreAnswer::Failed {
+                reason: "a store gives no credential".into(),
+            }),
         };
         answer.unwrap_or_else(|ForeignStoreError::Failed { reason }| StoreAnswer::Failed { reason })
     }
@@ -222,6 +244,11 @@ pub enum StoreAnswer {
     },
     /// A `put`, `remove_if` or `unlock` returned.
     Done,
+    /// The answer of a credential provider (never shown by `Debug`).
+    Secret {
+        /// The secret.
+        secret: Redacted,
+    },
     /// The store failed; `reason` names what failed, never a secret (e.g. the
     /// exception's class name).
     Failed {
@@ -386,13 +413,13 @@ pub struct OwnStores {
 
 #[derive(Default)]
 struct Pool {
-    calls: VecDeque<(Arc<dyn ForeignStore>, Job)>,
+    calls: VecDeque<(Foreign, Job)>,
     started: usize,
     idle: usize,
 }
 
 impl OwnStores {
-    fn run_pooled(&'static self, store: Arc<dyn ForeignStore>, job: Job) {
+    fn run_pooled(&'static self, store: Foreign, job: Job) {
         let mut pool = lock(&self.pooled);
         pool.calls.push_back((store, job));
         // One thread per queued call that no idle thread will take, up to the bound.
@@ -432,23 +459,118 @@ impl OwnStores {
                 done,
                 _permit,
             } = job;
-            let answer =
-                catch_unwind(AssertUnwindSafe(|| call.run_on(&*store))).unwrap_or_else(|_| {
-                    StoreAnswer::Failed {
-                        reason: "the store panicked".into(),
-                    }
-                });
+            let answer = catch_unwind(AssertUnwindSafe(|| match &store {
+                Foreign::Store(store) => call.run_on(&**store),
+                Foreign::Provider(provider) => match provider.credential() {
+                    Ok(secret) => StoreAnswer::Secret {
+                        secret: Redacted(secret),
+                    },
+                    Err(ForeignStoreError::Failed { reason }) => StoreAnswer::Failed { reason },
+                },
+            }))
+            .unwrap_or_else(|_| StoreAnswer::Failed {
+                reason: "the store panicked".into(),
+            });
             let _ = done.send(answer);
         }
     }
 }
 
-/// Where a client's store calls go.
+/// A uniffi foreign object (Kotlin) the pool runs calls on.
+#[derive(Clone)]
+enum Foreign {
+    Store(Arc<dyn ForeignStore>),
+    Provider(Arc<dyn ForeignCredentialProvider>),
+}
+
+/// Where a client's store (or credential provider) calls go.
 enum Backend {
-    /// A uniffi foreign store (Kotlin), run on the pool.
-    Foreign(Arc<dyn ForeignStore>),
-    /// A Python store, known to the Python threads by this id.
+    /// A uniffi foreign object (Kotlin), run on the pool.
+    Foreign(Foreign),
+    /// A Python object, known to the Python threads by this id.
     Queued(u64),
+}
+
+impl Backend {
+    /// Hands one call to the object's threads and awaits its answer; the
+    /// calls in flight counted against `bound_key`.
+    async fn call(&self, bound_key: u64, call: StoreCall) -> Result<StoreAnswer> {
+        let process = Process::current()?;
+        let Some(permit) = Permit::take(process.own_stores(), bound_key) else {
+            return Err(Error::new(
+                ErrorKind::Store,
+                format!("the store already has {MAX_CALLS_IN_FLIGHT} calls in flight"),
+            ));
+        };
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            call,
+            done,
+            _permit: permit,
+        };
+        match self {
+            Backend::Foreign(target) => process.own_stores().run_pooled(target.clone(), job),
+            Backend::Queued(store_id) => {
+                let call = job.call.clone();
+                process.own_stores().queued.push(Arc::new(PendingStoreCall {
+                    store_id: *store_id,
+                    job: Mutex::new(Some(job)),
+                    call,
+                }))
+            }
+        }
+        match answer.await {
+            Ok(StoreAnswer::Failed { reason }) => Err(Error::new(
+                ErrorKind::Store,
+                ForeignStoreError::Failed { reason }.to_string(),
+            )),
+            Ok(answer) => Ok(answer),
+            Err(_) => Err(Error::new(ErrorKind::Store, "the store call was dropped")),
+        }
+    }
+}
+
+/// A credential provider in Kotlin or Python as a core [`CredentialProvider`].
+pub struct ForeignCredentials {
+    backend: Backend,
+    bound_key: u64,
+}
+
+impl ForeignCredentials {
+    /// A uniffi provider (Kotlin), run on the pool.
+    pub fn new(provider: Arc<dyn ForeignCredentialProvider>) -> Self {
+        ForeignCredentials {
+            backend: Backend::Foreign(Foreign::Provider(provider)),
+            bound_key: NEXT_FOREIGN_KEY.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// The Python provider the Python threads know as `provider_id`.
+    pub fn queued(provider_id: u64) -> Self {
+        ForeignCredentials {
+            backend: Backend::Queued(provider_id),
+            bound_key: provider_id,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::credential::CredentialProvider for ForeignCredentials {
+    async fn credential(&self) -> Result<Secret> {
+        let answer = self.backend.call(self.bound_key, StoreCall::Credential);
+        match answer.await {
+            Ok(StoreAnswer::Secret { secret }) => Ok(Secret::from(secret.0)),
+            Ok(_) => Err(Error::config(
+                "the credential provider gave an answer of the wrong kind",
+            )),
+            // "the store failed: <exception type>": said of the provider.
+            Err(e) => Err(Error::new(
+                e.kind(),
+                e.to_string()
+                    .replacen("the store", "the credential provider", 1),
+            )),
+        }
+    }
 }
 
 /// A user's own store as a core [`Store`].
@@ -476,7 +598,7 @@ impl ForeignStoreAdapter {
     pub fn new(foreign: Arc<dyn ForeignStore>) -> Self {
         let has_lock = catch_unwind(AssertUnwindSafe(|| foreign.has_lock())).unwrap_or(false);
         ForeignStoreAdapter {
-            backend: Backend::Foreign(foreign),
+            backend: Backend::Foreign(Foreign::Store(foreign)),
             has_lock,
             bound_key: NEXT_FOREIGN_KEY.fetch_add(1, Ordering::Relaxed),
         }
@@ -494,38 +616,7 @@ impl ForeignStoreAdapter {
 
     /// Hands one call to the store's threads and awaits its answer.
     async fn call(&self, call: StoreCall) -> Result<StoreAnswer> {
-        let process = Process::current()?;
-        let Some(permit) = Permit::take(process.own_stores(), self.bound_key) else {
-            return Err(Error::new(
-                ErrorKind::Store,
-                format!("the store already has {MAX_CALLS_IN_FLIGHT} calls in flight"),
-            ));
-        };
-        let (done, answer) = oneshot::channel();
-        let job = Job {
-            call,
-            done,
-            _permit: permit,
-        };
-        match &self.backend {
-            Backend::Foreign(store) => process.own_stores().run_pooled(store.clone(), job),
-            Backend::Queued(store_id) => {
-                let call = job.call.clone();
-                process.own_stores().queued.push(Arc::new(PendingStoreCall {
-                    store_id: *store_id,
-                    job: Mutex::new(Some(job)),
-                    call,
-                }))
-            }
-        }
-        match answer.await {
-            Ok(StoreAnswer::Failed { reason }) => Err(Error::new(
-                ErrorKind::Store,
-                ForeignStoreError::Failed { reason }.to_string(),
-            )),
-            Ok(answer) => Ok(answer),
-            Err(_) => Err(Error::new(ErrorKind::Store, "the store call was dropped")),
-        }
+        self.backend.call(self.bound_key, call).await
     }
 
     async fn call_for_nothing(&self, call: StoreCall) -> Result<()> {

@@ -11,6 +11,7 @@ costs tens of nanoseconds).
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import json
 import logging
 import threading
@@ -244,9 +245,16 @@ class TokenClient:
     ``on_event`` (a callable taking a :class:`tokenwell.Event`, or a list of
     them, e.g. a :class:`tokenwell.otel.OpenTelemetry`) receives the client's
     events on a tokenwell thread, never on the fetch path; see :mod:`tokenwell._events`.
+
+    ``credential_provider`` (a plain callable returning ``str``; an ``async def``
+    is refused) gives the client secret instead of ``client_secret``: called on
+    a tokenwell thread once per token fetch, never on a cache hit, within
+    ``http.timeout_ms``. A new secret acts as a new client (the cached token is
+    dropped); if it raises, the last good secret is kept and a warning logged.
+    ``client_secret_file=`` is the same for a file (a Kubernetes secret volume).
     """
 
-    __slots__ = ("_core", "_now", "_memo", "_last", "_store_bridge", "_observed", "_memo_hits", "_listener", "__weakref__")
+    __slots__ = ("_core", "_now", "_memo", "_last", "_store_bridge", "_credential_bridge", "_observed", "_memo_hits", "_listener", "__weakref__")
 
     def __init__(
         self,
@@ -258,6 +266,7 @@ class TokenClient:
         clock: Optional[ManualClock] = None,
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, Mapping[str, Any], None] = None,
         on_event: Optional[_events.OnEvent] = None,
+        credential_provider: Optional[Callable[[], str]] = None,
         **options: Any,
     ) -> None:
         config: Dict[str, Any] = {"provider": provider}
@@ -271,7 +280,7 @@ class TokenClient:
         if isinstance(store, Mapping):  # the config's `store` section (Redis), not a store object
             config["store"] = dict(store)
             store = None
-        self._init(config, clock, store, on_event)
+        self._init(config, clock, store, on_event, credential_provider)
 
     @classmethod
     def from_config(
@@ -281,11 +290,12 @@ class TokenClient:
         clock: Optional[ManualClock] = None,
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, None] = None,
         on_event: Optional[_events.OnEvent] = None,
+        credential_provider: Optional[Callable[[], str]] = None,
     ) -> "TokenClient":
         """A client from a config mapping, or its JSON text (the schema every
         tokenwell binding accepts)."""
         self = cls.__new__(cls)
-        self._init(config, clock, store, on_event)
+        self._init(config, clock, store, on_event, credential_provider)
         return self
 
     def _init(
@@ -294,6 +304,7 @@ class TokenClient:
         clock: Optional[ManualClock],
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, None],
         on_event: Optional[_events.OnEvent] = None,
+        credential_provider: Optional[Callable[[], str]] = None,
     ) -> None:
         self._observed = False  # with on_event: the memo's hits are counted
         self._memo_hits = 0
@@ -316,14 +327,24 @@ class TokenClient:
                 "store must be a tokenwell.MemoryStore or a tokenwell.Store (an object with "
                 "get, put and remove_if methods)"
             )
+        if credential_provider is not None:
+            if not callable(credential_provider):
+                raise TypeError("credential_provider must be a callable returning the secret (str)")
+            if inspect.iscoroutinefunction(credential_provider) or inspect.iscoroutinefunction(
+                getattr(credential_provider, "__call__", None)
+            ):
+                raise TypeError(
+                    "credential_provider must be a plain callable returning str, not an async def "
+                    "(it runs on a tokenwell thread: read the secret synchronously)"
+                )
         _logging.sync_level()  # the `tokenwell` logger's level may have changed
         clock_core = clock._core if clock is not None else None
         # The core borrows the bytes for the call. A lone surrogate in a JSON text
         # passes as bytes that are not UTF-8: the core's ConfigError, not an encoder's.
         config_utf8 = config_json.encode("utf-8", "surrogatepass")
         try:
-            if on_event is not None:
-                core = self._init_observed(config_utf8, clock_core, store, on_event)
+            if on_event is not None or credential_provider is not None:
+                core = self._init_observed(config_utf8, clock_core, store, on_event, credential_provider)
             elif store is None and clock is None:
                 # The one-argument constructor: each optional one costs a foreign call.
                 core = _gen.CoreClient.from_config(config_utf8)
@@ -442,18 +463,33 @@ class TokenClient:
     # -- observability
 
     def _init_observed(
-        self, config_utf8: bytes, clock_core: Any, store: Any, on_event: _events.OnEvent
+        self,
+        config_utf8: bytes,
+        clock_core: Any,
+        store: Any,
+        on_event: Optional[_events.OnEvent],
+        credential_provider: Optional[Callable[[], str]] = None,
     ) -> Any:
-        self._listener = listener = _events.listener_for(self, on_event)
+        listener = _events.listener_for(self, on_event) if on_event is not None else None
+        self._listener = listener
         memory = store._core if isinstance(store, MemoryStore) else None
         queued = None
         if store is not None and memory is None:
             bridge = _store.bridge_for(store)
             queued = _gen.QueuedStore(store_id=bridge.id, has_lock=bridge.has_lock)
             self._store_bridge = bridge  # found by id while this client lives
-        core = _gen.CoreClient.with_listener(config_utf8, clock_core, memory, None, queued, listener)
-        _events.register(core, listener)
-        self._observed = True
+        if credential_provider is not None:
+            credentials = _store.CredentialBridge(credential_provider)
+            self._credential_bridge = credentials  # found by id while this client lives
+            core = _gen.CoreClient.with_credential_provider(
+                config_utf8, clock_core, memory, None, queued, listener, None, credentials.id
+            )
+        else:
+            assert listener is not None
+            core = _gen.CoreClient.with_listener(config_utf8, clock_core, memory, None, queued, listener)
+        if listener is not None:
+            _events.register(core, listener)
+            self._observed = True
         return core
 
     @property

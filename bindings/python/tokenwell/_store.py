@@ -33,12 +33,13 @@ import itertools
 import os
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Awaitable, Optional, Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Protocol, Union, runtime_checkable
 
 if TYPE_CHECKING:  # asyncio is imported by the first async store's call, not by `import tokenwell`
     import asyncio
 
 from ._ffi import tokenwell as _generated
+from ._redacted import Redacted
 
 __all__ = ["Store", "LockingStore", "AsyncStore", "AsyncLockingStore"]
 
@@ -248,6 +249,42 @@ class StoreBridge:
 
     def __repr__(self) -> str:
         return f"StoreBridge({type(self._store).__name__}, lock={self.has_lock})"
+
+
+class CredentialBridge:
+    """The core's view of a ``credential_provider=`` callable: the pool threads
+    find it by ``id`` (in the same table as the stores) and call it once per
+    token fetch. Anything but a non-empty ``str`` back, or any exception, is a
+    failure naming the exception's type only; the core then keeps the last good
+    secret."""
+
+    __slots__ = ("_provider", "id", "__weakref__")
+
+    def __init__(self, provider: Callable[[], str]) -> None:
+        self._provider = provider
+        self.id = next(_IDS)
+        _BRIDGES[self.id] = self  # type: ignore[assignment]
+        _POOL.ensure()
+
+    def answer(self, call: Any) -> Any:
+        """The provider's answer to ``call``, as a ``_gen.StoreAnswer``."""
+        if not isinstance(call, _gen.StoreCall.CREDENTIAL):
+            return _failed("a credential provider has no store calls")
+        try:
+            value = self._provider()
+            if inspect.isawaitable(value):
+                close = getattr(value, "close", None)
+                if callable(close):
+                    close()
+                return _failed("credential_provider returned an awaitable, not str")
+            if not isinstance(value, str):
+                return _failed(f"credential_provider returned {type(value).__name__}, not str")
+            return _gen.StoreAnswer.SECRET(Redacted(str.__str__(value)))
+        except BaseException as e:  # noqa: BLE001 - no exception may escape the guard
+            return _failed(f"credential_provider raised {type(e).__name__}")
+
+    def __repr__(self) -> str:
+        return "CredentialBridge()"
 
 
 _IDS = itertools.count(1)

@@ -17,5 +17,7 @@ export function adminClient(url) {
     script: (responses) => call('POST', '/__admin/script', { responses }),
     requests: () => call('GET', '/__admin/requests'),
     async count() { return (await call('GET', '/__admin/requests')).count; },
+    /** The accepted client's new secret; the old one is refused from then on. */
+    rotate: (clientSecret) => call('POST', '/__admin/rotate', { client_secret: clientSecret }),
   };
 }

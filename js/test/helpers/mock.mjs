@@ -18,9 +18,9 @@ export function mockBinary() {
   return bin;
 }
 
-/** Starts the mock; resolves to { url, admin, substitute, stop }. */
-export async function startMock() {
-  const child = spawn(mockBinary(), ['mock', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts the mock (with `args`, e.g. its one accepted client); resolves to { url, admin, substitute, stop }. */
+export async function startMock(args = []) {
+  const child = spawn(mockBinary(), ['mock', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('mock did not start within 10 s')), 10_000);

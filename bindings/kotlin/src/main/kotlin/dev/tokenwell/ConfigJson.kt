@@ -42,6 +42,7 @@ internal object ConfigJson {
             put("name", c.name)
             put("client_id", c.clientId)
             put("client_secret", c.clientSecret)
+            put("client_secret_file", c.clientSecretFile)
             put("environment", c.environment)
             put("region", c.region)
             put("base_url", c.baseUrl)

@@ -201,8 +201,22 @@ class TokenClient private constructor(
             foreignStore: ForeignStoreBridge?,
             listeners: List<TokenEventListener>,
             observers: List<TokenClientObserver>,
+            credentials: CredentialProvider? = null,
         ): TokenClient {
             val utf8 = { if (config != null) ConfigJson.utf8(config) else ConfigJson.utf8(configJson!!) }
+            if (credentials != null) {
+                val bridge = if (listeners.isEmpty() && observers.isEmpty()) null else EventBridge(listeners, observers)
+                val provider = CredentialProviderBridge(credentials)
+                return TokenClient(
+                    clock,
+                    {
+                        CoreClient.withCredentialProvider(
+                            utf8(), clock?.core, memoryStore?.core, foreignStore, null, bridge, provider, null,
+                        )
+                    },
+                    bridge,
+                )
+            }
             if (listeners.isEmpty() && observers.isEmpty()) {
                 if (foreignStore == null) {
                     if (config != null) return TokenClient(config, clock, memoryStore)
@@ -234,6 +248,7 @@ class TokenClientBuilder internal constructor(private val config: TokenConfig?, 
     private var clock: ManualClock? = null
     private var memoryStore: MemoryStore? = null
     private var foreignStore: ForeignStoreBridge? = null
+    private var credentials: CredentialProvider? = null
     private val listeners = mutableListOf<TokenEventListener>()
     private val observers = mutableListOf<TokenClientObserver>()
 
@@ -255,9 +270,16 @@ class TokenClientBuilder internal constructor(private val config: TokenConfig?, 
     /** Metrics or traces for the client (OpenTelemetry, Micrometer); may be given several times. */
     fun observer(observer: TokenClientObserver) = apply { observers += observer }
 
+    /**
+     * Takes the client secret from [provider] instead of the config (which then
+     * has neither `clientSecret` nor `clientSecretFile`); see [CredentialProvider].
+     */
+    fun credentialProvider(provider: CredentialProvider) = apply { credentials = provider }
+
     /** The client. */
     @Throws(TokenwellException::class)
-    fun build(): TokenClient = TokenClient.build(config, configJson, clock, memoryStore, foreignStore, listeners.toList(), observers.toList())
+    fun build(): TokenClient =
+        TokenClient.build(config, configJson, clock, memoryStore, foreignStore, listeners.toList(), observers.toList(), credentials)
 }
 
 /**

@@ -22,8 +22,11 @@ data class TokenConfig @JvmOverloads constructor(
     val provider: String,
     /** The client id. */
     val clientId: String,
-    /** The client secret; never printed. Required, but with `private_key_jwt` (where it is refused). */
-    val clientSecret: String?,
+    /**
+     * The client secret; never printed. Null when [clientSecretFile] or a
+     * [CredentialProvider] ([TokenClientBuilder.credentialProvider]) gives it.
+     */
+    val clientSecret: String? = null,
     /** Preset environment (`staging`/`production`, `sandbox`/`production`). */
     val environment: String? = null,
     /** Preset region (Bringg: `eu`/`us`). */
@@ -83,6 +86,12 @@ data class TokenConfig @JvmOverloads constructor(
     val keyId: String? = null,
     /** The client assertion's algorithm, audience and lifetime (null = the core's defaults). */
     val assertion: Assertion? = null,
+    /**
+     * A file holding the client secret (one trailing newline is not part of
+     * it), re-read when it changes (a Kubernetes secret volume): at most one
+     * `stat` per token fetch, none on a cache hit. Not with [clientSecret].
+     */
+    val clientSecretFile: String? = null,
 ) {
     /**
      * A client assertion: [algorithm] `RS256`, `PS256`, `ES256` or `HS256` (default

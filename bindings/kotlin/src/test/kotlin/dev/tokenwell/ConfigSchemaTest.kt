@@ -78,6 +78,7 @@ class ConfigSchemaTest {
         name = "orders-deliveroo",
         issuer = "https://a.example", discoveryTtlSecs = 3600, privateKey = "-----BEGIN PRIVATE KEY-----", privateKeyFile = "/k.pem",
         certificateFile = "/c.pem", keyId = "k1", assertion = TokenConfig.Assertion("PS256", "issuer", 120),
+        clientSecretFile = "/run/secrets/tokenwell/client-secret",
     )
 
     @Test
@@ -94,10 +95,10 @@ class ConfigSchemaTest {
         val fromSchema = sortedSetOf<String>().also { schemaPaths(schema, "", it) }
         assertEquals(fromSchema, sent)
         // And the core accepts it (but the store, which would need the CA file, the
-        // issuer, which replaces the token URL, and the private_key_jwt keys, which
-        // a secret method refuses).
+        // issuer, which replaces the token URL, the private_key_jwt keys, which a
+        // secret method refuses, and the secret file, which replaces the secret).
         val secretOnly = full.copy(
-            store = null, issuer = null, discoveryTtlSecs = null,
+            store = null, issuer = null, discoveryTtlSecs = null, clientSecretFile = null,
             privateKey = null, privateKeyFile = null, certificateFile = null, keyId = null, assertion = null,
         )
         dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(secretOnly), null, null).close()

@@ -39,6 +39,11 @@ class MockProvider private constructor(private val process: Process, val url: St
 
     fun requests(): JsonNode = JSON.readTree(admin("GET", "/__admin/requests", null))
 
+    /** The accepted client's new secret (a mock started with one); the old one is refused from then on. */
+    fun rotate(clientSecret: String) {
+        admin("POST", "/__admin/rotate", JSON.writeValueAsString(mapOf("client_secret" to clientSecret)))
+    }
+
     fun requestCount(): Int = requests()["count"].asInt()
 
     private fun admin(method: String, path: String, body: String?): String {
@@ -67,8 +72,9 @@ class MockProvider private constructor(private val process: Process, val url: St
             return file
         }
 
-        fun start(): MockProvider {
-            val process = ProcessBuilder(binary().path, "mock", "--port", "0")
+        /** Starts the mock; `args`, e.g. `--client-id`/`--client-secret` (its one accepted client). */
+        fun start(vararg args: String): MockProvider {
+            val process = ProcessBuilder(binary().path, "mock", "--port", "0", *args)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start()
             val reader = BufferedReader(InputStreamReader(process.inputStream))

@@ -1,0 +1,35 @@
+package dev.tokenwell
+
+import dev.tokenwell.ffi.ForeignCredentialProvider
+import dev.tokenwell.ffi.ForeignStoreException
+
+/**
+ * Gives the client secret (with `private_key_jwt`, the private key's PKCS#8
+ * PEM) instead of the config, e.g. from a secrets manager's local cache:
+ *
+ * ```kotlin
+ * TokenClient.builder(config).credentialProvider { secrets.current("partner") }.build()
+ * ```
+ *
+ * Called once per token fetch, never on a cache hit, on a tokenwell thread and
+ * time-boxed by the config's `http.timeoutMs`. A new secret acts as a new client
+ * (the cached token is dropped). If it throws, the last good secret is kept and
+ * a warning logged (the exception's class name only); with none ever, the fetch
+ * fails with [TokenwellException.Config].
+ */
+fun interface CredentialProvider {
+    /** The current secret. */
+    fun credential(): String
+}
+
+/** A [CredentialProvider] as the core's foreign provider: any throw a failure naming its class. */
+internal class CredentialProviderBridge(private val provider: CredentialProvider) : ForeignCredentialProvider {
+    override fun credential(): String =
+        try {
+            provider.credential()
+        } catch (e: Throwable) {
+            throw ForeignStoreException.Failed("credentialProvider threw ${e.javaClass.name}")
+        }
+
+    override fun toString(): String = "CredentialProviderBridge()"
+}
