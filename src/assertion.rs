@@ -310,6 +310,18 @@ impl Assertion {
         })
     }
 
+    /// These settings with another private key (a rotated `private_key_file`):
+    /// a `config` error if `pem` is not a key this assertion's algorithm signs
+    /// with.
+    pub fn with_key(&self, pem: &str, field: &str) -> Result<Self> {
+        let key = parse_private_key(pem, field)?;
+        key_algorithm(&key, Some(self.algorithm))?;
+        Ok(Assertion {
+            key: Some(key),
+            ..self.clone()
+        })
+    }
+
     /// The signing input (`header.claims`, base64url) for `client_id` sending
     /// to `token_endpoint` at `now_secs` (Unix seconds) with the token id `jti`.
     pub fn signing_input(

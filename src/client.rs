@@ -24,7 +24,6 @@ use crate::expiry::{Backoff, Deadlines};
 use crate::fleet::{self, Timings};
 use crate::platform::{self, Host, Platform};
 #[cfg(not(target_arch = "wasm32"))]
-use crate::profile::Credentials;
 use crate::profile::Profile;
 use crate::redact::Redactor;
 use crate::runtime::{BoxFuture, Published, Spawn};
@@ -686,12 +685,7 @@ impl Inner {
         };
         match rotation.check(&self.profile, &current, reread).await {
             Found::Same => Ok(current),
-            Found::New(secret) => {
-                let creds = Credentials {
-                    client_id: current.creds.client_id.clone(),
-                    client_secret: secret,
-                    assertion: current.creds.assertion.clone(),
-                };
+            Found::New(creds) => {
                 let next = Arc::new(Snapshot::new(creds, true));
                 rotation.replace(next.clone());
                 self.drop_token();

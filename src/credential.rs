@@ -2,7 +2,9 @@
 //!
 //! Three sources: the config's `client_secret` (fixed), `client_secret_file`
 //! (re-read when the file changes) and a [`CredentialProvider`] the
-//! application passes. A rotating source is consulted once per fetch, never on
+//! application passes. With `private_key_jwt`, `private_key_file` rotates the
+//! same way: a new key is read, checked against the assertion's algorithm and
+//! fingerprinted as the one the client was built with was. A rotating source is consulted once per fetch, never on
 //! a cache hit: a file costs one `stat` (its modification time, size and inode;
 //! read again only when one of them moved), a provider one call, time-boxed.
 //!
@@ -31,8 +33,8 @@ use crate::runtime::MaybeSendSync;
 use crate::secret::Secret;
 use crate::store::CacheKey;
 
-/// Gives the client's current secret: the client secret, or (with
-/// `private_key_jwt`) the private key's PKCS#8 PEM. Asked at most once per
+/// Gives the client's current secret (not with `private_key_jwt`, whose key
+/// rotates through `private_key_file`). Asked at most once per
 /// token fetch, never on a cache hit, and time-boxed by `http.timeout_ms`.
 /// A failure keeps the last good secret; its message is logged, so it must
 /// not carry the secret.
@@ -108,7 +110,9 @@ pub(crate) fn initial_secret(cfg: &TokenConfig, provider: bool) -> Result<Option
         }
         (Some(secret), None, false) => Ok(Some(secret.clone())),
         #[cfg(not(target_arch = "wasm32"))]
-        (None, Some(path), false) => file::read(path).map(Some).map_err(file_error),
+        (None, Some(path), false) => file::read(path)
+            .map(Some)
+            .map_err(|why| file_error(false, why)),
         #[cfg(target_arch = "wasm32")]
         (None, Some(_), false) => Err(Error::config(
             "client_secret_file: WebAssembly has no files; pass a credentialProvider",
@@ -133,8 +137,12 @@ pub(crate) struct Rotation {
 
 #[cfg(not(target_arch = "wasm32"))]
 enum Source {
+    /// A file: the client secret's, or (`key`) the private key's.
     #[cfg(not(target_arch = "wasm32"))]
-    File(String),
+    File {
+        path: String,
+        key: bool,
+    },
     Provider(Arc<dyn CredentialProvider>, u64),
 }
 
@@ -143,8 +151,8 @@ enum Source {
 pub(crate) enum Found {
     /// The secret in use.
     Same,
-    /// Another secret.
-    New(Secret),
+    /// Other credentials (another secret, or another private key).
+    New(Credentials),
     /// No secret: the reason, without the secret.
     Failed(Error),
 }
@@ -157,10 +165,27 @@ impl Rotation {
         provider: Option<Arc<dyn CredentialProvider>>,
         initial: &Arc<Snapshot>,
     ) -> Option<Box<Rotation>> {
-        let source = match (provider, &cfg.client_secret_file) {
-            (Some(p), _) => Source::Provider(p, cfg.http.timeout_ms),
+        let key_file = match initial
+            .creds
+            .assertion
+            .as_ref()
+            .and_then(|a| a.key.as_ref())
+        {
+            Some(_) => cfg.private_key_file.as_ref(),
+            None => None,
+        };
+        let source = match (provider, &cfg.client_secret_file, key_file) {
+            (Some(p), _, _) => Source::Provider(p, cfg.http.timeout_ms),
             #[cfg(not(target_arch = "wasm32"))]
-            (None, Some(path)) => Source::File(path.clone()),
+            (None, Some(path), _) => Source::File {
+                path: path.clone(),
+                key: false,
+            },
+            #[cfg(not(target_arch = "wasm32"))]
+            (None, None, Some(path)) => Source::File {
+                path: path.clone(),
+                key: true,
+            },
             // In WebAssembly a file was refused when the config was resolved.
             _ => return None,
         };
@@ -190,7 +215,7 @@ impl Rotation {
     pub(crate) async fn check(&self, profile: &Profile, current: &Snapshot, reread: bool) -> Found {
         let found = match &self.source {
             #[cfg(not(target_arch = "wasm32"))]
-            Source::File(path) => {
+            Source::File { path, key } => {
                 let stamp = if reread {
                     None
                 } else {
@@ -198,7 +223,7 @@ impl Rotation {
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     match file::stamp(path) {
                         Ok(stamp) => Some(stamp),
-                        Err(why) => return Found::Failed(file_error(why)),
+                        Err(why) => return Found::Failed(file_error(*key, why)),
                     }
                 };
                 if stamp.is_some() && *lock(&self.seen) == stamp && current.good {
@@ -209,7 +234,7 @@ impl Rotation {
                         *lock(&self.seen) = stamp;
                         Ok(secret)
                     }
-                    Err(why) => Err(file_error(why)),
+                    Err(why) => Err(file_error(*key, why)),
                 }
             }
             Source::Provider(provider, timeout_ms) => {
@@ -243,17 +268,38 @@ impl Rotation {
                     })
             }
         };
-        match found.and_then(|secret| sendable(profile, secret)) {
-            Ok(secret) if current.good && secret == current.creds.client_secret => Found::Same,
-            Ok(secret) => Found::New(secret),
+        let creds = &current.creds;
+        let found = found.and_then(|secret| match &creds.assertion {
+            Some(assertion) if assertion.key.is_some() => {
+                let rotated = assertion.with_key(secret.expose(), "private_key_file")?;
+                Ok(Credentials {
+                    client_id: creds.client_id.clone(),
+                    client_secret: creds.client_secret.clone(),
+                    assertion: Some(Arc::new(rotated)),
+                })
+            }
+            _ => Ok(Credentials {
+                client_id: creds.client_id.clone(),
+                client_secret: sendable(profile, secret)?,
+                assertion: creds.assertion.clone(),
+            }),
+        });
+        match found {
+            Ok(next) if current.good && next.key_material() == creds.key_material() => Found::Same,
+            Ok(next) => Found::New(next),
             Err(e) => Found::Failed(e),
         }
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn file_error(why: String) -> Error {
-    Error::config(format!("client_secret_file cannot be read: {why}"))
+fn file_error(key: bool, why: String) -> Error {
+    let name = if key {
+        "private_key_file"
+    } else {
+        "client_secret_file"
+    };
+    Error::config(format!("{name} cannot be read: {why}"))
 }
 
 #[cfg(not(target_arch = "wasm32"))]

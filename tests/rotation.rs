@@ -526,3 +526,48 @@ async fn against_the_mock_a_rotated_secret_is_picked_up_without_a_restart() {
     assert_ne!(t1.secret(), t2.secret());
     server.shutdown().await;
 }
+
+/// A private key file rotates as a secret file does: a new key signs the next
+/// fetch, and the client is a new one (its cache key follows the key's
+/// fingerprint). The mock knows `rsa2048`, not `rsa2048-other`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_private_key_file_signs_the_next_fetch_without_a_restart() {
+    let key = |name: &str| {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc/keys/");
+        std::fs::read_to_string(format!("{dir}{name}")).unwrap()
+    };
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let file = SecretFile::new("key", &key("rsa2048.pk8.pem"));
+    let cfg = TokenConfig::from_value(serde_json::json!({
+        "provider": "custom", "token_url": format!("{}/assertion/token", server.url()),
+        "client_id": "assertion-client", "encoding": "form",
+        "credentials": "private_key_jwt", "private_key_file": file.path(),
+        "policy": {"backoff_initial_ms": 50, "backoff_max_ms": 50},
+    }))
+    .unwrap();
+    let c = TokenClient::new(cfg).unwrap();
+    let t1 = c.token().await.unwrap();
+    let first_key = c.cache_key();
+
+    // A key the server does not know: refused, and the re-read finds the same.
+    file.write(&key("rsa2048-other.pk8.pem"));
+    assert!(c.invalidate(t1.secret()));
+    let e = c.token().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidClient);
+    assert_ne!(c.cache_key(), first_key);
+    assert!(!e.to_string().contains("PRIVATE KEY"));
+
+    // A key that does not fit the assertion's algorithm (RS256) keeps the last good one.
+    file.write(&key("ec256.pk8.pem"));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let e = c.token().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidClient, "{e}");
+
+    // The known key again: tokens without a restart, under the first cache key.
+    file.write(&key("rsa2048.pk8.pem"));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let t2 = c.token().await.unwrap();
+    assert_ne!(t1.secret(), t2.secret());
+    assert_eq!(c.cache_key(), first_key);
+    server.shutdown().await;
+}

@@ -104,8 +104,8 @@ pub trait ForeignStore: Send + Sync {
     fn unlock(&self, lock: String, owner: String) -> std::result::Result<(), ForeignStoreError>;
 }
 
-/// A credential provider written in another language: the client secret (or,
-/// with `private_key_jwt`, the private key's PKCS#8 PEM), asked once per token
+/// A credential provider written in another language: the client secret (not
+/// with `private_key_jwt`, whose key rotates through its file), asked once per token
 /// fetch and never on a cache hit. Run like a store's calls: on the pool
 /// (Kotlin) or by the Python threads, time-boxed by `http.timeout_ms`, with at
 /// most [`MAX_CALLS_IN_FLIGHT`] calls in flight; a failure keeps the last good

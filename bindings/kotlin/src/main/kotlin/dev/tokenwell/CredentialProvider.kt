@@ -4,8 +4,9 @@ import dev.tokenwell.ffi.ForeignCredentialProvider
 import dev.tokenwell.ffi.ForeignStoreException
 
 /**
- * Gives the client secret (with `private_key_jwt`, the private key's PKCS#8
- * PEM) instead of the config, e.g. from a secrets manager's local cache:
+ * Gives the client secret instead of the config (not with `private_key_jwt`,
+ * whose key rotates through `privateKeyFile`), e.g. from a secrets manager's
+ * local cache:
  *
  * ```kotlin
  * TokenClient.builder(config).credentialProvider { secrets.current("partner") }.build()
