@@ -23,7 +23,6 @@ use crate::events::{Event, EventSink, FetchReason};
 use crate::expiry::{Backoff, Deadlines};
 use crate::fleet::{self, Timings};
 use crate::platform::{self, Host, Platform};
-#[cfg(not(target_arch = "wasm32"))]
 use crate::profile::Profile;
 use crate::redact::Redactor;
 use crate::runtime::{BoxFuture, Published, Spawn};
