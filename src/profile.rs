@@ -194,7 +194,13 @@ impl Profile {
         }
         let method = cfg.credentials.unwrap_or(p.credentials);
         let secret = if method == CredentialsIn::PrivateKeyJwt {
-            if cfg.client_secret.is_some() || cfg.client_secret_file.is_some() || provider {
+            if provider {
+                return Err(Error::config(
+                    "a credential provider gives a client secret, which credentials \
+                     \"private_key_jwt\" does not use: rotate the key with private_key_file",
+                ));
+            }
+            if cfg.client_secret.is_some() || cfg.client_secret_file.is_some() {
                 return Err(Error::config(
                     "client_secret is not used with credentials \"private_key_jwt\" (the \
                      private key authenticates the client): remove it",

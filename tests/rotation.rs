@@ -451,6 +451,23 @@ fn construction_errors_name_the_key_never_the_content() {
         with_provider.to_string().contains("credential provider"),
         "{with_provider}"
     );
+
+    // A private key rotates through its file, not through a provider.
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc/keys/");
+    let key_file = format!("{keys}rsa2048.pk8.pem");
+    let key_provider = TokenClient::builder(config(serde_json::json!({
+        "credentials": "private_key_jwt", "private_key_file": key_file,
+    })))
+    .credential_provider(|| -> Result<Secret> { Ok("x".into()) })
+    .build()
+    .unwrap_err();
+    assert_eq!(key_provider.kind(), ErrorKind::Config);
+    assert!(
+        key_provider
+            .to_string()
+            .contains("rotate the key with private_key_file"),
+        "{key_provider}"
+    );
 }
 
 #[tokio::test]
