@@ -255,23 +255,43 @@ pub struct Assertion {
 
 impl Assertion {
     /// Resolves a config's assertion settings for `method` (an assertion
-    /// method).
-    pub fn resolve(cfg: &TokenConfig, method: CredentialsIn) -> Result<Self> {
+    /// method). `provider`: a credential provider gives the private key at
+    /// the first fetch, so the algorithm cannot come from the key and must be
+    /// configured.
+    pub fn resolve(cfg: &TokenConfig, method: CredentialsIn, provider: bool) -> Result<Self> {
+        use AssertionAlgorithm::*;
         let options = cfg.assertion.clone().unwrap_or_default();
         let key = match method {
+            CredentialsIn::PrivateKeyJwt if provider => {
+                if cfg.private_key.is_some() || cfg.private_key_file.is_some() {
+                    return Err(Error::config(
+                        "a credential provider replaces private_key and private_key_file",
+                    ));
+                }
+                None
+            }
             CredentialsIn::PrivateKeyJwt => Some(read_key(cfg)?),
             _ => None,
         };
-        let algorithm = match (&key, options.algorithm) {
-            (None, None | Some(AssertionAlgorithm::HS256)) => AssertionAlgorithm::HS256,
-            (None, Some(other)) => {
+        let algorithm = match (method, &key, options.algorithm) {
+            (CredentialsIn::PrivateKeyJwt, Some(key), algorithm) => key_algorithm(key, algorithm)?,
+            (CredentialsIn::PrivateKeyJwt, None, Some(HS256)) => return Err(hs256_needs_a_secret()),
+            (CredentialsIn::PrivateKeyJwt, None, Some(algorithm)) => algorithm,
+            (CredentialsIn::PrivateKeyJwt, None, None) => {
+                return Err(Error::config(
+                    "credentials \"private_key_jwt\" with a credential provider needs \
+                     assertion.algorithm (RS256, PS256 or ES256): the key is unknown until the \
+                     first fetch",
+                ))
+            }
+            (_, _, None | Some(HS256)) => HS256,
+            (_, _, Some(other)) => {
                 return Err(Error::config(format!(
                     "assertion.algorithm {}: client_secret_jwt signs with HS256 only (RS256, \
                      PS256 and ES256 are private_key_jwt's)",
                     other.name()
                 )))
             }
-            (Some(key), algorithm) => key_algorithm(key, algorithm)?,
         };
         let audience = match options.audience.as_deref() {
             None | Some("token_endpoint") => None,
@@ -308,6 +328,12 @@ impl Assertion {
             x5t_s256,
             key,
         })
+    }
+
+    /// Whether a private key signs (`private_key_jwt`), rather than the
+    /// client secret (`client_secret_jwt`).
+    pub fn uses_private_key(&self) -> bool {
+        self.algorithm != AssertionAlgorithm::HS256
     }
 
     /// These settings with another private key (a rotated `private_key_file`):
@@ -382,6 +408,9 @@ impl Assertion {
     ) -> Result<String> {
         let input = self.signing_input(client_id, token_endpoint, now_secs, jti);
         let signature = match &self.key {
+            None if self.uses_private_key() => {
+                return Err(Error::config("no private key yet"));
+            }
             None => hmac_sha256(secret.expose().as_bytes(), input.as_bytes()).to_vec(),
             Some(key) => {
                 Host::sign(
@@ -472,10 +501,7 @@ fn key_algorithm(
         (KeyKind::Rsa(_), None) => Ok(RS256),
         (KeyKind::P256, None) => Ok(ES256),
         (KeyKind::Rsa(_), Some(a @ (RS256 | PS256))) | (KeyKind::P256, Some(a @ ES256)) => Ok(a),
-        (_, Some(HS256)) => Err(Error::config(
-            "assertion.algorithm HS256 is client_secret_jwt's (keyed by the client secret); \
-             private_key_jwt signs with RS256, PS256 or ES256",
-        )),
+        (_, Some(HS256)) => Err(hs256_needs_a_secret()),
         (KeyKind::Rsa(_), Some(_)) => Err(Error::config(format!(
             "assertion.algorithm ES256 needs an EC P-256 key, and the private key is an RSA \
              key: use RS256 or PS256, or {NEW_EC}"
@@ -486,6 +512,13 @@ fn key_algorithm(
             a.name()
         ))),
     }
+}
+
+fn hs256_needs_a_secret() -> Error {
+    Error::config(
+        "assertion.algorithm HS256 is client_secret_jwt's (keyed by the client secret); \
+         private_key_jwt signs with RS256, PS256 or ES256",
+    )
 }
 
 /// A file's text (a key or certificate); its path may be named, its contents never.

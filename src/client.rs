@@ -163,6 +163,10 @@ pub struct Builder {
     events: Option<Arc<dyn EventSink>>,
     #[cfg(not(target_arch = "wasm32"))]
     provider: Option<Arc<dyn CredentialProvider>>,
+    /// WebAssembly: the JS wrapper's credential provider gives the secret (or
+    /// key), by building another client with it; this one has none.
+    #[cfg(target_arch = "wasm32")]
+    provider: bool,
 }
 
 impl Builder {
@@ -215,15 +219,23 @@ impl Builder {
         self
     }
 
+    /// A client for the JS wrapper's credential provider before it has
+    /// answered: the config gives no secret (nor, with `private_key_jwt`, key),
+    /// and the wrapper asks for no token until it builds one that does.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn provider_in_wrapper(mut self) -> Self {
+        self.provider = true;
+        self
+    }
+
     /// Validates the config and builds the client.
     // One `Arc` for both targets: single-threaded wasm pays an atomic, not a second code path.
     #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
     pub fn build(self) -> Result<TokenClient> {
         #[cfg(not(target_arch = "wasm32"))]
         let provider = self.provider;
-        // WebAssembly has neither files nor Rust providers (JS's live in the wrapper).
         #[cfg(target_arch = "wasm32")]
-        let provider: Option<()> = None;
+        let provider = self.provider.then_some(());
         let (profile, creds, good) = Profile::resolve_with(&self.config, provider.is_some())?;
         let initial = Arc::new(Snapshot::new(creds, good));
         #[cfg(not(target_arch = "wasm32"))]
@@ -336,6 +348,8 @@ impl TokenClient {
             events: None,
             #[cfg(not(target_arch = "wasm32"))]
             provider: None,
+            #[cfg(target_arch = "wasm32")]
+            provider: false,
         }
     }
 
@@ -693,7 +707,11 @@ impl Inner {
             Found::Failed(failure) => {
                 let failure = failure.redacted(&self.redactor());
                 if !current.good {
-                    return Err(Error::config(format!("no client secret yet: {failure}")));
+                    let what = match &current.creds.assertion {
+                        Some(a) if a.uses_private_key() => "private key",
+                        _ => "client secret",
+                    };
+                    return Err(Error::config(format!("no {what} yet: {failure}")));
                 }
                 log::warn!("tokenwell: {failure}; keeping the last good secret");
                 Ok(current)

@@ -2,9 +2,10 @@
 //!
 //! Three sources: the config's `client_secret` (fixed), `client_secret_file`
 //! (re-read when the file changes) and a [`CredentialProvider`] the
-//! application passes. With `private_key_jwt`, `private_key_file` rotates the
-//! same way: a new key is read, checked against the assertion's algorithm and
-//! fingerprinted as the one the client was built with was. A rotating source is consulted once per fetch, never on
+//! application passes. With `private_key_jwt`, `private_key_file` or a
+//! provider gives the key the same way: a new key is read, checked against the
+//! assertion's algorithm and fingerprinted as the one the client was built
+//! with was. A rotating source is consulted once per fetch, never on
 //! a cache hit: a file costs one `stat` (its modification time, size and inode;
 //! read again only when one of them moved), a provider one call, time-boxed.
 //!
@@ -33,11 +34,12 @@ use crate::runtime::MaybeSendSync;
 use crate::secret::Secret;
 use crate::store::CacheKey;
 
-/// Gives the client's current secret (not with `private_key_jwt`, whose key
-/// rotates through `private_key_file`). Asked at most once per
-/// token fetch, never on a cache hit, and time-boxed by `http.timeout_ms`.
-/// A failure keeps the last good secret; its message is logged, so it must
-/// not carry the secret.
+/// Gives the client's current secret or, with `private_key_jwt`, its private
+/// key (PKCS#8 PEM; `assertion.algorithm` must then be configured). Asked at
+/// most once per token fetch, never on a cache hit, and time-boxed by
+/// `http.timeout_ms`. A failure, or a key the algorithm cannot sign with,
+/// keeps the last good one; its message is logged, so it must not carry the
+/// secret.
 ///
 /// Any `Fn() -> Result<Secret>` is one (it runs on the fetch's task: keep it
 /// quick, e.g. a read of memory another thread refreshes).
@@ -96,8 +98,6 @@ impl Snapshot {
 /// of `client_secret_file`, or (with a provider, asked at the first fetch)
 /// none yet. Errors name the key, never a value.
 pub(crate) fn initial_secret(cfg: &TokenConfig, provider: bool) -> Result<Option<Secret>> {
-    // WebAssembly has no provider of the core's (a JS one lives in the wrapper).
-    let provider = provider && cfg!(not(target_arch = "wasm32"));
     match (&cfg.client_secret, &cfg.client_secret_file, provider) {
         (Some(_), Some(_), _) => Err(Error::config(
             "client_secret and client_secret_file are both given",
@@ -269,9 +269,13 @@ impl Rotation {
             }
         };
         let creds = &current.creds;
+        let key_source = match self.source {
+            Source::Provider(..) => "the credential provider's private key",
+            Source::File { .. } => "private_key_file",
+        };
         let found = found.and_then(|secret| match &creds.assertion {
-            Some(assertion) if assertion.key.is_some() => {
-                let rotated = assertion.with_key(secret.expose(), "private_key_file")?;
+            Some(assertion) if assertion.uses_private_key() => {
+                let rotated = assertion.with_key(secret.expose(), key_source)?;
                 Ok(Credentials {
                     client_id: creds.client_id.clone(),
                     client_secret: creds.client_secret.clone(),

@@ -194,25 +194,20 @@ impl Profile {
         }
         let method = cfg.credentials.unwrap_or(p.credentials);
         let secret = if method == CredentialsIn::PrivateKeyJwt {
-            if provider {
-                return Err(Error::config(
-                    "a credential provider gives a client secret, which credentials \
-                     \"private_key_jwt\" does not use: rotate the key with private_key_file",
-                ));
-            }
             if cfg.client_secret.is_some() || cfg.client_secret_file.is_some() {
                 return Err(Error::config(
                     "client_secret is not used with credentials \"private_key_jwt\" (the \
                      private key authenticates the client): remove it",
                 ));
             }
-            Some(Secret::new(""))
+            // A provider gives the key at the first fetch; until then there is none.
+            (!provider).then(|| Secret::new(""))
         } else {
             crate::credential::initial_secret(cfg, provider)?
         };
         crate::assertion::check_unused(cfg, method)?;
         let assertion = if method.is_assertion() {
-            let assertion = crate::assertion::Assertion::resolve(cfg, method)?;
+            let assertion = crate::assertion::Assertion::resolve(cfg, method, provider)?;
             Some(std::sync::Arc::new(assertion))
         } else {
             None

@@ -452,22 +452,37 @@ fn construction_errors_name_the_key_never_the_content() {
         "{with_provider}"
     );
 
-    // A private key rotates through its file, not through a provider.
+    // A provider that gives the private key replaces the key's keys, and the
+    // algorithm cannot come from a key that is not there yet.
     let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc/keys/");
     let key_file = format!("{keys}rsa2048.pk8.pem");
-    let key_provider = TokenClient::builder(config(serde_json::json!({
-        "credentials": "private_key_jwt", "private_key_file": key_file,
-    })))
-    .credential_provider(|| -> Result<Secret> { Ok("x".into()) })
-    .build()
-    .unwrap_err();
-    assert_eq!(key_provider.kind(), ErrorKind::Config);
-    assert!(
-        key_provider
-            .to_string()
-            .contains("rotate the key with private_key_file"),
-        "{key_provider}"
-    );
+    let key_provider = |extra: serde_json::Value| {
+        let mut v = serde_json::json!({"credentials": "private_key_jwt"});
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let mut cfg = config(v);
+        cfg.client_secret = None;
+        TokenClient::builder(cfg)
+            .credential_provider(|| -> Result<Secret> { Ok("x".into()) })
+            .build()
+            .unwrap_err()
+    };
+    for (extra, says) in [
+        (
+            serde_json::json!({"private_key_file": key_file, "assertion": {"algorithm": "RS256"}}),
+            "a credential provider replaces private_key and private_key_file",
+        ),
+        (serde_json::json!({}), "needs assertion.algorithm"),
+        (
+            serde_json::json!({"assertion": {"algorithm": "HS256"}}),
+            "HS256 is client_secret_jwt's",
+        ),
+    ] {
+        let e = key_provider(extra);
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.to_string().contains(says), "{e}");
+    }
 }
 
 #[tokio::test]
@@ -582,6 +597,71 @@ async fn a_rotated_private_key_file_signs_the_next_fetch_without_a_restart() {
 
     // The known key again: tokens without a restart, under the first cache key.
     file.write(&key("rsa2048.pk8.pem"));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let t2 = c.token().await.unwrap();
+    assert_ne!(t1.secret(), t2.secret());
+    assert_eq!(c.cache_key(), first_key);
+    server.shutdown().await;
+}
+
+/// A private key from a credential provider: it signs the first fetch, a new
+/// one rotates the client (its cache key follows the key's fingerprint), and
+/// one the algorithm cannot sign with keeps the last good key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_key_from_a_provider_signs_and_rotates() {
+    let key = |name: &str| {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc/keys/");
+        std::fs::read_to_string(format!("{dir}{name}")).unwrap()
+    };
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let current = Arc::new(Mutex::new(None::<String>));
+    let provided = current.clone();
+    let cfg = TokenConfig::from_value(serde_json::json!({
+        "provider": "custom", "token_url": format!("{}/assertion/token", server.url()),
+        "client_id": "assertion-client", "encoding": "form",
+        "credentials": "private_key_jwt", "assertion": {"algorithm": "RS256"},
+        "policy": {"backoff_initial_ms": 50, "backoff_max_ms": 50},
+    }))
+    .unwrap();
+    let c = TokenClient::builder(cfg)
+        .credential_provider(move || -> Result<Secret> {
+            match provided.lock().unwrap().clone() {
+                Some(pem) => Ok(Secret::from(pem)),
+                None => Err(tokenwell::Error::new(
+                    ErrorKind::Internal,
+                    "vault is sealed",
+                )),
+            }
+        })
+        .build()
+        .unwrap();
+
+    // No key ever: the fetch fails, typed, saying what is missing.
+    let e = c.token().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config);
+    assert!(e.to_string().contains("no private key yet"), "{e}");
+
+    *current.lock().unwrap() = Some(key("rsa2048.pk8.pem"));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await; // past the backoff
+    let t1 = c.token().await.unwrap();
+    let first_key = c.cache_key();
+
+    // A key the server does not know: a new client, refused by the server.
+    *current.lock().unwrap() = Some(key("rsa2048-other.pk8.pem"));
+    assert!(c.invalidate(t1.secret()));
+    let e = c.token().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidClient);
+    assert_ne!(c.cache_key(), first_key);
+
+    // An EC key cannot sign RS256: refused, and never quoted.
+    *current.lock().unwrap() = Some(key("ec256.pk8.pem"));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let e = c.token().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidClient, "{e}");
+    assert!(!e.to_string().contains("PRIVATE KEY"), "{e}");
+
+    // The known key again: a token without a restart, under the first cache key.
+    *current.lock().unwrap() = Some(key("rsa2048.pk8.pem"));
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let t2 = c.token().await.unwrap();
     assert_ne!(t1.secret(), t2.secret());

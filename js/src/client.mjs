@@ -463,6 +463,8 @@ export class TokenClient {
   // use (null: none yet) and the provider (see #secretFor).
   #rebuild = null;
   #secret = null;
+  // The config key the provider's value goes to: clientSecret, or privateKey.
+  #keyField = 'clientSecret';
   #provider = null;
   #timeoutMs = 0;
   // Null until an onEvent callback or an instrumentation observes this client:
@@ -526,16 +528,19 @@ export class TokenClient {
           throw new TokenwellError('config', `config: a credentialProvider replaces ${key}`, { detail: `a credentialProvider replaces ${key}` });
         }
       }
-      // Until the provider answers, a core that is never asked for a token (its
-      // secret is no secret): the first token() asks the provider first.
+      // The provider gives the client secret or, with private_key_jwt, the private key.
+      const field = config.credentials === 'private_key_jwt' ? 'privateKey' : 'clientSecret';
+      this.#keyField = field;
       this.#provider = credentialProvider;
-      this.#rebuild = (secret) => new WasmClient({ ...config, clientSecret: secret },
+      this.#rebuild = (secret) => new WasmClient({ ...config, [field]: secret },
         clock ? ManualClock._handle(clock) : undefined, coreOptions);
       this.#timeoutMs = config.http?.timeoutMs ?? config.http?.timeout_ms ?? 15_000;
     }
     try {
-      this.#core = this.#rebuild ? this.#rebuild('tokenwell-no-secret-yet')
-        : new WasmClient(config, clock ? ManualClock._handle(clock) : undefined, coreOptions);
+      // Until the provider answers, a core without a secret (or key), never
+      // asked for a token: the first token() asks the provider first.
+      this.#core = new WasmClient(config, clock ? ManualClock._handle(clock) : undefined,
+        this.#rebuild ? { ...coreOptions, credentialProvider: true } : coreOptions);
     } catch (e) {
       throw toTokenwellError(e);
     }
@@ -656,7 +661,10 @@ export class TokenClient {
       if (typeof secret !== 'string' || secret === '') throw new TypeError('not a non-empty string');
     } catch (e) {
       const why = `the credential provider failed (${e?.name ?? typeof e})`;
-      if (this.#secret === null) throw new TokenwellError('config', `config: no client secret yet: ${why}`, { detail: `no client secret yet: ${why}` });
+      if (this.#secret === null) {
+        const what = this.#keyField === 'privateKey' ? 'private key' : 'client secret';
+        throw new TokenwellError('config', `config: no ${what} yet: ${why}`, { detail: `no ${what} yet: ${why}` });
+      }
       console.warn(`tokenwell: ${why}; keeping the last good secret`);
       return false;
     }

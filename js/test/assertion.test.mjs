@@ -102,3 +102,37 @@ test('the private key never shows', () => {
     assert.ok(!text.includes(body.slice(0, 40)), text);
   }
 });
+
+test('private_key_jwt with a credentialProvider: the provider gives the key, a new key rotates the client', async () => {
+  await mock.admin.reset();
+  // The key is unknown until the first fetch, so the algorithm must be configured.
+  assert.throws(() => new TokenClient(config({ credentials: 'private_key_jwt', credentialProvider: () => key('rsa2048.pk8.pem') })),
+    (e) => e instanceof TokenwellError && e.code === 'config' && /assertion\.algorithm/.test(e.message));
+  assert.throws(() => new TokenClient(config({ credentials: 'private_key_jwt', assertion: { algorithm: 'RS256' },
+    privateKey: key('rsa2048.pk8.pem'), credentialProvider: () => key('rsa2048.pk8.pem') })),
+  (e) => e.code === 'config' && /replaces private_key/.test(e.message) && !e.message.includes('PRIVATE KEY'));
+
+  let pem = null;
+  let calls = 0;
+  const client = new TokenClient(config({
+    credentials: 'private_key_jwt', assertion: { algorithm: 'RS256' },
+    credentialProvider: () => { calls++; if (pem === null) throw new Error('vault sealed'); return pem; },
+  }));
+  await assert.rejects(client.token(), (e) => e.code === 'config' && /no private key yet/.test(e.message));
+
+  pem = key('rsa2048.pk8.pem');
+  const first = await client.token();
+  const [header] = await recordedAssertion();
+  assert.equal(header.alg, 'RS256');
+  assert.equal((await client.token()).accessToken, first.accessToken);
+
+  // A key the server does not know: a new client, refused.
+  pem = key('rsa2048-other.pk8.pem');
+  client.invalidate(first.accessToken);
+  await assert.rejects(client.token(), (e) => e.code === 'invalid_client' && !e.message.includes('PRIVATE KEY'));
+
+  pem = key('rsa2048.pk8.pem');
+  const second = await client.token();
+  assert.notEqual(second.accessToken, first.accessToken);
+  assert.ok(calls >= 4);
+});

@@ -131,10 +131,13 @@ pub struct WasmClient {
 #[wasm_bindgen]
 impl WasmClient {
     /// Builds a client from a config object (the schema every binding accepts,
-    /// snake_case or camelCase keys), an optional manual clock, and options (`{ dangerouslyAllowBrowser?: boolean, jsStore?: StoreBridge,
-    /// waitUntil?: (p) => void }`: a JS store's bridge, see `super::store`). Throws a
-    /// `TokenwellError` record (`code: "config"`) on a bad config, and in a
-    /// browser page unless `dangerouslyAllowBrowser` is `true`.
+    /// snake_case or camelCase keys), an optional manual clock, and options
+    /// (`{ dangerouslyAllowBrowser?: boolean, jsStore?: StoreBridge, waitUntil?:
+    /// (p) => void, onEvent?: Function, credentialProvider?: true }`: `jsStore`
+    /// a JS store's bridge, see `super::store`; `credentialProvider` a client
+    /// with no secret or key yet, the wrapper's provider gives it later).
+    /// Throws a `TokenwellError` record (`code: "config"`) on a bad config, and
+    /// in a browser page unless `dangerouslyAllowBrowser` is `true`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         config: &JsValue,
@@ -185,6 +188,9 @@ impl WasmClient {
             #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
             let adapter = Arc::new(adapter);
             builder = builder.store(adapter);
+        }
+        if Reflect::get(options, &"credentialProvider".into()).is_ok_and(|v| v.is_truthy()) {
+            builder = builder.provider_in_wrapper();
         }
         let wait_until = option("waitUntil").and_then(|f| f.dyn_into::<Function>().ok());
         builder = builder.spawner(super::WaitUntilSpawner::shared(wait_until));

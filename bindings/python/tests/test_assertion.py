@@ -128,3 +128,37 @@ def test_the_private_key_never_shows(mock: Any) -> None:
     body = next(line for line in pem.splitlines() if line and not line.startswith("-----"))
     for text in (repr(client), str(client)):
         assert body[:40] not in text
+
+
+def test_a_credential_provider_gives_the_private_key_and_rotates_it(mock: Any) -> None:
+    with pytest.raises(tokenwell.ConfigError, match=r"assertion\.algorithm"):
+        TokenClient.from_config(config(mock, credentials="private_key_jwt"), credential_provider=lambda: key("rsa2048.pk8.pem"))
+    current: Dict[str, Any] = {"pem": None}
+
+    def provider() -> str:
+        if current["pem"] is None:
+            raise RuntimeError("vault sealed")
+        return str(current["pem"])
+
+    client = TokenClient.from_config(
+        config(mock, credentials="private_key_jwt", assertion={"algorithm": "RS256"}, policy={"backoff_initial_ms": 20, "backoff_max_ms": 20}),
+        credential_provider=provider,
+    )
+    with pytest.raises(tokenwell.ConfigError, match="no private key yet"):
+        client.token()
+    current["pem"] = key("rsa2048.pk8.pem")
+    time.sleep(0.05)  # past the backoff
+    first = client.token()
+    header, _, data, signature = recorded(mock)
+    assert header == {"alg": "RS256", "typ": "JWT"}
+    verify("RS256", key("rsa2048.pub.pem"), data, signature)
+
+    # A key the server does not know: a new client, refused; the known one again works.
+    current["pem"] = key("rsa2048-other.pk8.pem")
+    client.invalidate(first)
+    with pytest.raises(tokenwell.InvalidClientError) as err:
+        client.token()
+    assert "PRIVATE KEY" not in str(err.value)
+    current["pem"] = key("rsa2048.pk8.pem")
+    time.sleep(0.05)
+    assert client.token().access_token != first.access_token

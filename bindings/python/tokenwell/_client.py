@@ -247,7 +247,9 @@ class TokenClient:
     events on a tokenwell thread, never on the fetch path; see :mod:`tokenwell._events`.
 
     ``credential_provider`` (a plain callable returning ``str``; an ``async def``
-    is refused) gives the client secret instead of ``client_secret``: called on
+    is refused) gives the client secret instead of ``client_secret`` (with
+    ``private_key_jwt``, the private key's PEM, and ``assertion.algorithm`` must
+    be set): called on
     a tokenwell thread once per token fetch, never on a cache hit, within
     ``http.timeout_ms``. A new secret acts as a new client (the cached token is
     dropped); if it raises, the last good secret is kept and a warning logged.

@@ -4,9 +4,9 @@ import dev.tokenwell.ffi.ForeignCredentialProvider
 import dev.tokenwell.ffi.ForeignStoreException
 
 /**
- * Gives the client secret instead of the config (not with `private_key_jwt`,
- * whose key rotates through `privateKeyFile`), e.g. from a secrets manager's
- * local cache:
+ * Gives the client secret instead of the config (with `private_key_jwt`, the
+ * private key's PKCS#8 PEM, and `assertion.algorithm` must be set), e.g. from a
+ * secrets manager's local cache:
  *
  * ```kotlin
  * TokenClient.builder(config).credentialProvider { secrets.current("partner") }.build()
@@ -19,7 +19,7 @@ import dev.tokenwell.ffi.ForeignStoreException
  * fails with [TokenwellException.Config].
  */
 fun interface CredentialProvider {
-    /** The current secret. */
+    /** The current secret (or private key). */
     fun credential(): String
 }
 

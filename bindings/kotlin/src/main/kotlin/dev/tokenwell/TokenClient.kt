@@ -271,8 +271,9 @@ class TokenClientBuilder internal constructor(private val config: TokenConfig?, 
     fun observer(observer: TokenClientObserver) = apply { observers += observer }
 
     /**
-     * Takes the client secret from [provider] instead of the config (which then
-     * has neither `clientSecret` nor `clientSecretFile`); see [CredentialProvider].
+     * Takes the client secret (or, with `private_key_jwt`, the private key) from
+     * [provider] instead of the config (which then has none of `clientSecret`,
+     * `clientSecretFile`, `privateKey`, `privateKeyFile`); see [CredentialProvider].
      */
     fun credentialProvider(provider: CredentialProvider) = apply { credentials = provider }
 

@@ -125,4 +125,38 @@ class AssertionTest : WithMockProvider() {
             }
         }
     }
+
+    @Test
+    fun `a credential provider gives the private key, and a new one rotates the client`() {
+        val noAlgorithm = assertThrows<TokenwellException.Config> {
+            TokenClient.builder(config("private_key_jwt")).credentialProvider { key("rsa2048.pk8.pem") }.build()
+        }
+        assertTrue("assertion.algorithm" in noAlgorithm.message!!, noAlgorithm.message)
+        mock.reset()
+        val pem = java.util.concurrent.atomic.AtomicReference<String?>(null)
+        val config = config("private_key_jwt", assertion = TokenConfig.Assertion("RS256"))
+            .copy(policy = TokenConfig.Policy(backoffInitialMs = 20, backoffMaxMs = 20))
+        TokenClient.builder(config).credentialProvider { checkNotNull(pem.get()) { "vault sealed" } }.build().use { client ->
+            val none = assertThrows<TokenwellException.Config> { client.tokenBlocking() }
+            assertTrue("no private key yet" in none.message!!, none.message)
+            pem.set(key("rsa2048.pk8.pem"))
+            Thread.sleep(50) // past the backoff
+            val first = client.tokenBlocking()
+            val (header, _, input, signature) = recorded()
+            assertEquals("RS256", (header as com.fasterxml.jackson.databind.JsonNode)["alg"].asText())
+            val v = Signature.getInstance("SHA256withRSA")
+            v.initVerify(publicKey("rsa2048.pub.pem", "RSA"))
+            v.update(input as ByteArray)
+            assertTrue(v.verify(signature as ByteArray))
+
+            // A key the server does not know: a new client, refused; the known one again works.
+            pem.set(key("rsa2048-other.pk8.pem"))
+            client.invalidate(first.accessToken)
+            val refused = assertThrows<TokenwellException.InvalidClient> { client.tokenBlocking() }
+            assertFalse("PRIVATE KEY" in refused.toString())
+            pem.set(key("rsa2048.pk8.pem"))
+            Thread.sleep(50)
+            assertTrue(client.tokenBlocking().accessToken != first.accessToken)
+        }
+    }
 }
