@@ -5,7 +5,7 @@
 // This file only memoises the core's own answer: a lease says for how many
 // milliseconds asking again would return the same token with no side effect, so
 // until then the token is served without crossing into WebAssembly.
-import { ErrorKind, WasmClient, WasmClock, errorKindFlags, initSync, storeKeys as coreStoreKeys } from './glue.mjs';
+import { ErrorKind, WasmClient, WasmClock, errorKindFlags, initSync, setSigner, storeKeys as coreStoreKeys } from './glue.mjs';
 import { EVENTS } from './tables.mjs';
 
 // Each entry (index.mjs, workerd.mjs, deno.mjs) calls initCore once on load. A
@@ -15,7 +15,22 @@ let initialised = false;
 /** @internal Instantiates the core from its compiled WebAssembly.Module. */
 export function initCore(module) {
   initSync({ module });
+  setSigner(sign);
   initialised = true;
+}
+
+// Client assertion signatures (private_key_jwt), for the core: its key in PKCS#8
+// (DER) and the JWS signing input in, the JWS signature out (ECDSA's is already
+// `r || s`). The runtime's WebCrypto signs; the core decides everything else.
+const SIGN_ALGORITHMS = {
+  RS256: [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }],
+  PS256: [{ name: 'RSA-PSS', hash: 'SHA-256' }, { name: 'RSA-PSS', saltLength: 32 }],
+  ES256: [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }],
+};
+async function sign(alg, pkcs8, input) {
+  const [importAlgorithm, signAlgorithm] = SIGN_ALGORITHMS[alg];
+  const key = await crypto.subtle.importKey('pkcs8', pkcs8, importAlgorithm, false, ['sign']);
+  return new Uint8Array(await crypto.subtle.sign(signAlgorithm, key, input));
 }
 function requireCore() {
   if (!initialised) {

@@ -1,29 +1,30 @@
-//! Client assertion signatures in WebAssembly: the runtime's WebCrypto imports
-//! the PKCS#8 key and signs (ECDSA's output is already JWS's `r || s`).
+//! Client assertion signatures in WebAssembly: the package's JS glue
+//! (`js/src/client.mjs`, handed over once through `setSigner`) imports the
+//! PKCS#8 key into the runtime's WebCrypto and signs (ECDSA's output is already
+//! JWS's `r || s`). The algorithm dictionaries live in that JS function, which
+//! does not count toward the module's size.
 
-use js_sys::{Array, Object, Uint8Array};
+use std::cell::OnceCell;
+
+use js_sys::{Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
-use super::seal::{object, settle};
 use crate::config::AssertionAlgorithm;
 use crate::error::{Error, Result};
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = importKey, catch)]
-    fn import_key(
-        format: &str,
-        key: &Uint8Array,
-        algorithm: &Object,
-        extractable: bool,
-        usages: &Array,
-    ) -> std::result::Result<js_sys::Promise, JsValue>;
-    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = sign, catch)]
-    fn subtle_sign(
-        algorithm: &Object,
-        key: &JsValue,
-        data: &Uint8Array,
-    ) -> std::result::Result<js_sys::Promise, JsValue>;
+thread_local! {
+    static SIGNER: OnceCell<Function> = const { OnceCell::new() };
+}
+
+/// Sets the function that signs: `(alg, pkcs8, input) => Promise<Uint8Array>`,
+/// `alg` one of `RS256`, `PS256`, `ES256`. The first call wins.
+#[wasm_bindgen(js_name = setSigner)]
+pub fn set_signer(signer: Function) {
+    SIGNER.with(|cell| {
+        let _ = cell.set(signer);
+    });
 }
 
 pub(super) async fn sign(
@@ -31,34 +32,20 @@ pub(super) async fn sign(
     pkcs8: std::sync::Arc<[u8]>,
     message: Vec<u8>,
 ) -> Result<Vec<u8>> {
-    let sha256 = || JsValue::from("SHA-256");
-    let (import, params) = match algorithm {
-        AssertionAlgorithm::PS256 => (
-            object(&[("name", "RSA-PSS".into()), ("hash", sha256())]),
-            object(&[("name", "RSA-PSS".into()), ("saltLength", 32.into())]),
-        ),
-        AssertionAlgorithm::ES256 => (
-            object(&[("name", "ECDSA".into()), ("namedCurve", "P-256".into())]),
-            object(&[("name", "ECDSA".into()), ("hash", sha256())]),
-        ),
-        _ => (
-            object(&[("name", "RSASSA-PKCS1-v1_5".into()), ("hash", sha256())]),
-            object(&[("name", "RSASSA-PKCS1-v1_5".into())]),
-        ),
-    };
-    let run = async {
-        let key = settle(import_key(
-            "pkcs8",
+    let promise = SIGNER.with(|cell| {
+        cell.get().ok_or(JsValue::UNDEFINED)?.call3(
+            &JsValue::NULL,
+            &algorithm.name().into(),
             &Uint8Array::from(&pkcs8[..]),
-            &import,
-            false,
-            &Array::of1(&"sign".into()),
-        ))
-        .await?;
-        let out = settle(subtle_sign(&params, &key, &Uint8Array::from(&message[..]))).await?;
-        Ok::<_, JsValue>(Uint8Array::new(&out).to_vec())
-    };
+            &Uint8Array::from(&message[..]),
+        )
+    });
+    let run = async { JsFuture::from(promise?.unchecked_into::<Promise>()).await };
     // No detail: it would be the runtime's words about the key.
-    run.await
-        .map_err(|_| Error::config("the private key cannot sign (WebCrypto refuses it)"))
+    match run.await {
+        Ok(out) => Ok(Uint8Array::new(&out).to_vec()),
+        Err(_) => Err(Error::config(
+            "the private key cannot sign (WebCrypto refuses it)",
+        )),
+    }
 }
