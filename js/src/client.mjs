@@ -36,7 +36,8 @@ async function aesGcm(usage, ikm, salt, info, nonce, aad, data) {
     { name: 'AES-GCM', length: 256 }, false, [usage]);
   return new Uint8Array(await crypto.subtle[usage]({ name: 'AES-GCM', iv: nonce, additionalData: aad }, key, data));
 }
-const WEB_CRYPTO = {
+/** @internal The core's WebCrypto calls, for a core instantiated from glue.mjs directly (the benches). */
+export const WEB_CRYPTO = {
   async sign(alg, pkcs8, input) {
     [pkcs8, input] = [pkcs8.slice(), input.slice()];
     const [importAlgorithm, signAlgorithm] = SIGN_ALGORITHMS[alg];
