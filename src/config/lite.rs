@@ -41,7 +41,7 @@ fn visit(
     mut set: impl FnMut(usize, &Value) -> R<()>,
 ) -> R<()> {
     let Value::Object(object) = value else {
-        return Err(Error::invalid_type(de::unexpected(value), &expecting));
+        return Err(invalid_type(value, expecting));
     };
     let mut seen = 0u64;
     for (key, value) in object {
@@ -77,6 +77,13 @@ fn unknown_field(key: &str, fields: &Fields) -> Error {
     Error::custom(format!("unknown field `{key}`, expected {expected}"))
 }
 
+/// serde's `invalid type` error, in one place for every reader here.
+#[cold]
+#[inline(never)]
+fn invalid_type(value: &Value, expected: &'static str) -> Error {
+    Error::invalid_type(de::unexpected(value), &expected)
+}
+
 /// A required field the object left out.
 fn required<T>(field: Option<T>, name: &'static str) -> R<T> {
     field.ok_or_else(|| Error::missing_field(name))
@@ -99,7 +106,7 @@ fn derived<T: DeserializeOwned>(value: &Value) -> R<T> {
 fn string(value: &Value) -> R<String> {
     match value {
         Value::String(s) => Ok(s.clone()),
-        other => Err(Error::invalid_type(de::unexpected(other), &"a string")),
+        other => Err(invalid_type(other, "a string")),
     }
 }
 
@@ -114,9 +121,9 @@ fn uint(value: &Value) -> R<u64> {
         Value::Number(n) => match (n.as_u64(), n.as_i64()) {
             (Some(u), _) => Ok(u),
             (None, Some(_)) => Err(Error::invalid_value(de::unexpected(value), &"u64")),
-            _ => Err(Error::invalid_type(de::unexpected(value), &"u64")),
+            _ => Err(invalid_type(value, "u64")),
         },
-        other => Err(Error::invalid_type(de::unexpected(other), &"u64")),
+        other => Err(invalid_type(other, "u64")),
     }
 }
 
@@ -124,7 +131,7 @@ fn uint(value: &Value) -> R<u64> {
 fn float(value: &Value) -> R<f64> {
     match value {
         Value::Number(n) => Ok(n.as_f64().unwrap_or_default()),
-        other => Err(Error::invalid_type(de::unexpected(other), &"f64")),
+        other => Err(invalid_type(other, "f64")),
     }
 }
 
@@ -139,7 +146,7 @@ fn map<V>(value: &Value, read: impl Fn(&Value) -> R<V>) -> R<BTreeMap<String, V>
             }
             Ok(map)
         }
-        other => Err(Error::invalid_type(de::unexpected(other), &"a map")),
+        other => Err(invalid_type(other, "a map")),
     }
 }
 
@@ -148,7 +155,7 @@ fn map<V>(value: &Value, read: impl Fn(&Value) -> R<V>) -> R<BTreeMap<String, V>
 fn strings(value: &Value) -> R<Vec<String>> {
     match value {
         Value::Array(a) => a.iter().map(string).collect(),
-        other => Err(Error::invalid_type(de::unexpected(other), &"a sequence")),
+        other => Err(invalid_type(other, "a sequence")),
     }
 }
 
