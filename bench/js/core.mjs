@@ -7,5 +7,7 @@ import { readFileSync } from 'node:fs';
 export async function coreGlue(dist) {
   const glue = await import(new URL('glue.mjs', dist));
   glue.initSync({ module: new WebAssembly.Module(readFileSync(new URL('tokenwell_bg.wasm', dist))) });
+  // The WebCrypto calls the package's entries hand the core (signing, sealing).
+  glue.setCrypto((await import(new URL('client.mjs', dist))).WEB_CRYPTO);
   return glue;
 }

@@ -5,7 +5,7 @@
 // This file only memoises the core's own answer: a lease says for how many
 // milliseconds asking again would return the same token with no side effect, so
 // until then the token is served without crossing into WebAssembly.
-import { ErrorKind, WasmClient, WasmClock, errorKindFlags, initSync, storeKeys as coreStoreKeys } from './glue.mjs';
+import { ErrorKind, WasmClient, WasmClock, errorKindFlags, initSync, setCrypto, storeKeys as coreStoreKeys } from './glue.mjs';
 import { EVENTS } from './tables.mjs';
 
 // Each entry (index.mjs, workerd.mjs, deno.mjs) calls initCore once on load. A
@@ -15,8 +15,38 @@ let initialised = false;
 /** @internal Instantiates the core from its compiled WebAssembly.Module. */
 export function initCore(module) {
   initSync({ module });
+  setCrypto(WEB_CRYPTO);
   initialised = true;
 }
+
+// The core's WebCrypto calls (the core decides everything else): client
+// assertion signatures (private_key_jwt: a PKCS#8 key and the JWS signing input
+// in, the JWS signature out; ECDSA's is already `r || s`) and the sealing of
+// shared records (AES-256-GCM under an HKDF-SHA256 key). The byte arguments are
+// views of the core's memory, valid only during the call: each is copied first.
+const SIGN_ALGORITHMS = {
+  RS256: [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }],
+  PS256: [{ name: 'RSA-PSS', hash: 'SHA-256' }, { name: 'RSA-PSS', saltLength: 32 }],
+  ES256: [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }],
+};
+async function aesGcm(usage, ikm, salt, info, nonce, aad, data) {
+  [ikm, salt, info, nonce, aad, data] = [ikm, salt, info, nonce, aad, data].map((b) => b.slice());
+  const base = await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveKey']);
+  const key = await crypto.subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt, info }, base,
+    { name: 'AES-GCM', length: 256 }, false, [usage]);
+  return new Uint8Array(await crypto.subtle[usage]({ name: 'AES-GCM', iv: nonce, additionalData: aad }, key, data));
+}
+/** @internal The core's WebCrypto calls, for a core instantiated from glue.mjs directly (the benches). */
+export const WEB_CRYPTO = {
+  async sign(alg, pkcs8, input) {
+    [pkcs8, input] = [pkcs8.slice(), input.slice()];
+    const [importAlgorithm, signAlgorithm] = SIGN_ALGORITHMS[alg];
+    const key = await crypto.subtle.importKey('pkcs8', pkcs8, importAlgorithm, false, ['sign']);
+    return new Uint8Array(await crypto.subtle.sign(signAlgorithm, key, input));
+  },
+  seal: (...args) => aesGcm('encrypt', ...args),
+  open: (...args) => aesGcm('decrypt', ...args),
+};
 function requireCore() {
   if (!initialised) {
     const detail = "the WebAssembly core was not initialised: import 'tokenwell' through its package entry (a bundler may have dropped the entry's initialisation)";

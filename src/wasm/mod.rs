@@ -8,9 +8,8 @@
 mod console;
 mod exports;
 mod fetch;
-mod seal;
-mod sign;
 mod store;
+mod webcrypto;
 
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -211,7 +210,7 @@ impl Platform for Wasm {
         aad: Vec<u8>,
         plaintext: Vec<u8>,
     ) -> BoxFuture<'static, Result<Vec<u8>>> {
-        Box::pin(seal::seal(ikm, info, nonce, aad, plaintext))
+        Box::pin(webcrypto::seal(ikm, info, nonce, aad, plaintext))
     }
 
     fn sign(
@@ -219,7 +218,7 @@ impl Platform for Wasm {
         pkcs8: std::sync::Arc<[u8]>,
         message: Vec<u8>,
     ) -> BoxFuture<'static, Result<Vec<u8>>> {
-        Box::pin(sign::sign(algorithm, pkcs8, message))
+        Box::pin(webcrypto::sign(algorithm, pkcs8, message))
     }
 
     fn open(
@@ -229,7 +228,7 @@ impl Platform for Wasm {
         aad: Vec<u8>,
         sealed: Vec<u8>,
     ) -> BoxFuture<'static, Result<Vec<u8>>> {
-        Box::pin(seal::open(ikm, info, nonce, aad, sealed))
+        Box::pin(webcrypto::open(ikm, info, nonce, aad, sealed))
     }
 }
 
