@@ -86,8 +86,7 @@ impl Minter {
         ];
         if let Some((key, _)) = unused.iter().find(|(_, set)| *set) {
             return Err(Error::config(format!(
-                "{key} is not used with provider \"doordash\" (it signs its own JWT with \
-                 developer_id, key_id and signing_secret)"
+                "{key} is not used with provider \"doordash\" (it signs its own JWT)"
             )));
         }
         let required = |value: Option<&str>, key: &str| match value {
@@ -100,25 +99,24 @@ impl Minter {
             .signing_secret
             .clone()
             .ok_or_else(|| Error::config("provider doordash needs signing_secret"))?;
-        // DoorDash shows the secret unpadded; a padded copy is accepted too.
-        let key = crate::b64::decode_url_safe(secret.expose().trim_end_matches('='))
+        // DoorDash shows the secret unpadded; a padded copy is accepted too
+        // (bytewise: a char pattern brings a searcher into the WebAssembly).
+        let text = secret.expose().as_bytes();
+        let end = text.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+        let key = std::str::from_utf8(&text[..end])
+            .ok()
+            .and_then(crate::b64::decode_url_safe)
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                Error::config("signing_secret is not base64url (as DoorDash's portal shows it)")
-            })?;
+            .ok_or_else(|| Error::config("signing_secret is not base64url"))?;
         let options = cfg.assertion.clone().unwrap_or_default();
-        if options.algorithm.is_some() || options.audience.is_some() {
-            return Err(Error::config(
-                "provider doordash signs HS256 for the audience \"doordash\": only \
-                 assertion.lifetime_secs applies",
-            ));
-        }
         let lifetime_secs = options.lifetime_secs.unwrap_or(MAX_LIFETIME_SECS);
-        if !(MIN_LIFETIME_SECS..=MAX_LIFETIME_SECS).contains(&lifetime_secs) {
-            return Err(Error::config(format!(
-                "assertion.lifetime_secs must be {MIN_LIFETIME_SECS} to {MAX_LIFETIME_SECS} with \
-                 provider doordash (its JWT lasts at most 30 minutes)"
-            )));
+        if options.algorithm.is_some()
+            || options.audience.is_some()
+            || !(MIN_LIFETIME_SECS..=MAX_LIFETIME_SECS).contains(&lifetime_secs)
+        {
+            return Err(Error::config(
+                "provider doordash takes assertion.lifetime_secs only, 60 to 1800 (30 minutes)",
+            ));
         }
         let minter = Minter {
             developer_id,
