@@ -429,7 +429,7 @@ impl Assertion {
 }
 
 /// `,"name":"value"` (no comma first), the value JSON-escaped.
-fn push_member(out: &mut Vec<u8>, name: &str, value: &str) {
+pub(crate) fn push_member(out: &mut Vec<u8>, name: &str, value: &str) {
     if out.len() > 1 {
         out.push(b',');
     }

@@ -251,6 +251,8 @@ impl Builder {
         };
         let options = self.config.store.clone().unwrap_or_default();
         let store = match (self.store, &options.redis_url) {
+            // A token minted locally is never shared: each process mints its own.
+            _ if profile.mints_locally() => None,
             (Some(store), _) => Some(store),
             (None, Some(url)) => Some(Host::redis_store(&options, url)?),
             (None, None) => None,
@@ -852,6 +854,9 @@ impl Inner {
         let snapshot = self.credential(false).await?;
         #[cfg(target_arch = "wasm32")]
         let snapshot = self.initial.clone();
+        if let Some(minter) = &snapshot.creds.minter {
+            return Ok((self.mint(minter), false, None));
+        }
         match &self.shared {
             Some(shared) => self.fetch_shared(shared, snapshot, fetch_id).await,
             None => {
@@ -938,6 +943,25 @@ impl Inner {
             status: resp.status,
             snapshot,
         })
+    }
+
+    /// A token minted here instead of requested: no transport, no store; its
+    /// `iat` from the machine's wall clock (the platform checks it against
+    /// real time), its schedule from the injected clock.
+    fn mint(&self, minter: &crate::doordash::Minter) -> Cached {
+        let sent_at = self.clock.now_ms();
+        let stored = StoredToken {
+            access_token: minter.mint(Host::unix_ms().div_euclid(1000)),
+            token_type: "Bearer".into(),
+            scope: None,
+            issued_unix_ms: self.clock.unix_ms(),
+            lifetime_ms: minter.cache_lifetime_ms(),
+        };
+        log::debug!(
+            "tokenwell: minted a token valid for {} ms",
+            stored.lifetime_ms
+        );
+        self.cached(stored, Some(sent_at))
     }
 
     /// The cache entry of a token: scheduled from `sent_at` on the monotonic

@@ -166,8 +166,8 @@ pub struct TokenConfig {
     #[serde(default, alias = "discoveryTtlSecs")]
     #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub discovery_ttl_secs: Option<u64>,
-    /// The client id.
-    #[serde(alias = "clientId")]
+    /// The client id. Required, except with `doordash` (which has none).
+    #[serde(default, alias = "clientId")]
     pub client_id: String,
     /// The client secret; never printed. Required unless `client_secret_file`
     /// or a credential provider gives it; refused with
@@ -192,7 +192,8 @@ pub struct TokenConfig {
     /// only).
     #[serde(default, alias = "certificateFile")]
     pub certificate_file: Option<String>,
-    /// The assertion's `kid` header (the key's id at the server).
+    /// The assertion's `kid` header (the key's id at the server); with
+    /// `doordash`, the key id of the signing secret.
     #[serde(default, alias = "keyId")]
     pub key_id: Option<String>,
     /// The client assertion's algorithm, audience and lifetime.
@@ -239,8 +240,17 @@ pub struct TokenConfig {
     #[serde(default)]
     pub http: HttpOptions,
     /// A store shared by a fleet of processes (one token for all of them).
+    /// Not used with `doordash`: every process mints its own JWT.
     #[serde(default)]
     pub store: Option<StoreOptions>,
+    /// `doordash`: the developer id (the JWT's `iss`).
+    #[serde(default, alias = "developerId")]
+    pub developer_id: Option<String>,
+    /// `doordash`: the signing secret as DoorDash shows it (base64url); never
+    /// printed. The JWT's key id is `key_id`, its lifetime
+    /// `assertion.lifetime_secs` (60 to 1800, default 1800).
+    #[serde(default, alias = "signingSecret")]
+    pub signing_secret: Option<Secret>,
 }
 
 /// No secret, no value of a URL's query, of a header or of an extra body
@@ -279,6 +289,8 @@ impl std::fmt::Debug for TokenConfig {
             .field("policy", &self.policy)
             .field("http", &self.http)
             .field("store", &self.store)
+            .field("developer_id", &self.developer_id)
+            .field("signing_secret", &self.signing_secret)
             .finish()
     }
 }

@@ -280,12 +280,14 @@ impl Rotation {
                     client_id: creds.client_id.clone(),
                     client_secret: creds.client_secret.clone(),
                     assertion: Some(Arc::new(rotated)),
+                    minter: None,
                 })
             }
             _ => Ok(Credentials {
                 client_id: creds.client_id.clone(),
                 client_secret: sendable(profile, secret)?,
                 assertion: creds.assertion.clone(),
+                minter: creds.minter.clone(),
             }),
         });
         match found {

@@ -30,6 +30,7 @@ mod clock;
 pub mod config;
 mod credential;
 pub mod discovery;
+pub mod doordash;
 mod error;
 mod events;
 pub mod expiry;

@@ -102,6 +102,22 @@ pub const PRESETS: &[Preset] = &[
         grant_type: "client_credentials",
         audience_is_host: false,
     },
+    // DoorDash Drive, "JWTs" (developer.doordash.com/en-US/docs/drive/reference/JWTs):
+    // no token endpoint, the client signs its own JWT (see doordash.rs). The
+    // host is the Drive API's; it names the client in the cache key and status
+    // and is never asked for a token.
+    Preset {
+        name: "doordash",
+        host_key: Some("environment"),
+        hosts: &[("production", "https://openapi.doordash.com")],
+        default_host: Some("production"),
+        required: None,
+        path: "",
+        encoding: Encoding::Json,
+        credentials: CredentialsIn::Body,
+        grant_type: "",
+        audience_is_host: false,
+    },
     // Anything else, described in full by the config (RFC 6749 §4.4 defaults).
     Preset {
         name: "custom",

@@ -87,6 +87,9 @@ pub struct Credentials {
     /// The client assertion's settings, with `client_secret_jwt` and
     /// `private_key_jwt`.
     pub assertion: Option<std::sync::Arc<crate::assertion::Assertion>>,
+    /// What mints the token locally (`doordash`; the client secret is then the
+    /// signing secret as configured).
+    pub minter: Option<std::sync::Arc<crate::doordash::Minter>>,
 }
 
 impl Credentials {
@@ -159,6 +162,14 @@ fn unknown(what: &str, got: &str, allowed: &str) -> Error {
 }
 
 impl Profile {
+    /// Whether the client mints its tokens itself (`doordash`) instead of
+    /// requesting them: such a token costs no request, so it is never shared
+    /// through a store (each process mints its own) and never counted against
+    /// a request budget. The one place that decides it.
+    pub fn mints_locally(&self) -> bool {
+        self.provider.name() == crate::doordash::PROVIDER
+    }
+
     /// Resolves a config: preset defaults, then the user's overrides.
     pub fn resolve(cfg: &TokenConfig) -> Result<(Profile, Credentials)> {
         Self::resolve_with(cfg, false).map(|(profile, creds, _)| (profile, creds))
@@ -189,11 +200,14 @@ impl Profile {
                 token_url
             }
         };
-        if cfg.client_id.is_empty() {
+        let local = crate::doordash::Minter::resolve(cfg, provider)?;
+        if cfg.client_id.is_empty() && local.is_none() {
             return Err(Error::config("client_id is empty"));
         }
         let method = cfg.credentials.unwrap_or(p.credentials);
-        let secret = if method == CredentialsIn::PrivateKeyJwt {
+        let secret = if let Some((_, signing_secret)) = &local {
+            Some(signing_secret.clone())
+        } else if method == CredentialsIn::PrivateKeyJwt {
             if cfg.client_secret.is_some() || cfg.client_secret_file.is_some() {
                 return Err(Error::config(
                     "client_secret is not used with credentials \"private_key_jwt\" (the \
@@ -205,8 +219,10 @@ impl Profile {
         } else {
             crate::credential::initial_secret(cfg, provider)?
         };
-        crate::assertion::check_unused(cfg, method)?;
-        let assertion = if method.is_assertion() {
+        if local.is_none() {
+            crate::assertion::check_unused(cfg, method)?;
+        }
+        let assertion = if local.is_none() && method.is_assertion() {
             let assertion = crate::assertion::Assertion::resolve(cfg, method, provider)?;
             Some(std::sync::Arc::new(assertion))
         } else {
@@ -280,10 +296,15 @@ impl Profile {
             http: cfg.http.clone(),
         };
         let good = secret.is_some();
+        let minter = local.map(|(minter, _)| std::sync::Arc::new(minter));
         let creds = Credentials {
-            client_id: cfg.client_id.clone(),
+            client_id: match &minter {
+                Some(minter) => minter.developer_id().to_owned(),
+                None => cfg.client_id.clone(),
+            },
             client_secret: secret.unwrap_or_else(|| Secret::new("")),
             assertion,
+            minter,
         };
         check_sendable(&profile, &creds)?;
         Ok((profile, creds, good))

@@ -482,6 +482,44 @@ async fn a_private_key_never_shows() {
     );
 }
 
+/// A DoorDash signing secret is a secret like the client secret: never in
+/// `describe`, `Debug`, a log line or an error, in its configured (base64url)
+/// or decoded form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signing_secret_never_shows() {
+    let log = captured_log();
+    let (secret, decoded) = (
+        "c2lnbmluZy1zZWNyZXQtY2FuYXJ5LXZhbHVl",
+        "signing-secret-canary-value",
+    );
+    let value = serde_json::json!({
+        "provider": "doordash", "developer_id": "dev-1", "key_id": "key-1",
+        "signing_secret": secret,
+    });
+    let config = TokenConfig::from_value(value.clone()).unwrap();
+    let (profile, creds) = tokenwell::profile::Profile::resolve(&config).unwrap();
+    let c = TokenClient::builder(config.clone()).build().unwrap();
+    c.token().await.unwrap();
+    let mut long = value.clone();
+    long["assertion"] = serde_json::json!({"lifetime_secs": 3600});
+    let err = TokenClient::new(TokenConfig::from_value(long).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("assertion.lifetime_secs"), "{err}");
+    let logged = log.0.lock().unwrap().clone();
+    assert!(logged.contains("minted a token"), "{logged}");
+    let seen = format!(
+        "{} {c:?} {config:?} {config:#?} {profile:?} {creds:?} {creds:#?} {err} {err:?} {logged}",
+        c.describe()
+    );
+    assert!(
+        !seen.contains(secret) && !seen.contains(decoded),
+        "the signing secret leaked:\n{seen}"
+    );
+    assert!(
+        seen.contains("signing_secret: Some(Secret([redacted]))"),
+        "{seen}"
+    );
+}
+
 /// A transport with a bug: it panics mid-request.
 struct Panicking;
 

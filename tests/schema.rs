@@ -120,7 +120,8 @@ fn full_config() -> Value {
         "store": {"redis_url": "rediss://:pw@cache.internal:6380/0", "key_prefix": "acme",
                   "timeout_ms": 300, "lock_wait_ms": 5000, "ca_file": "/etc/ssl/private-ca.pem",
                   "cluster_nodes": ["cache-1.internal:6380"],
-                  "sentinel": {"nodes": ["sentinel-1.internal:26379"], "service": "tokens"}}
+                  "sentinel": {"nodes": ["sentinel-1.internal:26379"], "service": "tokens"}},
+        "developer_id": "dev-1", "signing_secret": "c2lnbmluZw"
     })
 }
 

@@ -170,7 +170,7 @@ export interface CallOptions {
   waitUntil?: WaitUntil;
 }
 
-export type Provider = 'deliverect' | 'bringg' | 'passport' | 'deliveroo' | 'custom';
+export type Provider = 'deliverect' | 'bringg' | 'passport' | 'deliveroo' | 'doordash' | 'custom';
 
 /** The config schema every tokenwell binding accepts (camelCase shown; snake_case works too). */
 export interface TokenConfig {
@@ -191,7 +191,8 @@ export interface TokenConfig {
   issuer?: string;
   /** How long the issuer's metadata is reused, in seconds (at least 1; default 86400). */
   discoveryTtlSecs?: number;
-  clientId: string;
+  /** Required, except with `doordash` (which has `developerId` instead). */
+  clientId?: string;
   /** Required unless `clientSecretFile` (native bindings only) or a `credentialProvider` gives it; refused with `credentials: 'private_key_jwt'`. */
   clientSecret?: string;
   /**
@@ -256,6 +257,14 @@ export interface TokenConfig {
     redisUrl?: string; keyPrefix?: string; timeoutMs?: number; lockWaitMs?: number; caFile?: string;
     clusterNodes?: string[]; sentinel?: { nodes: string[]; service: string };
   };
+  /** `doordash`: the developer id (the JWT's `iss`); the key id is `keyId`. */
+  developerId?: string;
+  /**
+   * `doordash`: the signing secret as DoorDash shows it (base64url); never printed. The
+   * client mints its own JWT (HS256, lifetime `assertion.lifetimeSecs`, 60 to 1800 s,
+   * default 1800); a store is not used (each process mints its own).
+   */
+  signingSecret?: string;
 }
 
 /** The config's store settings (see TokenConfig.store) with the store itself as `use`. */

@@ -190,6 +190,8 @@ const TOKEN_CONFIG: &Fields = &[
     ("policy", "policy"),
     ("http", "http"),
     ("store", "store"),
+    ("developer_id", "developerId"),
+    ("signing_secret", "signingSecret"),
 ];
 
 fn token_config(value: &Value) -> R<TokenConfig> {
@@ -205,6 +207,7 @@ fn token_config(value: &Value) -> R<TokenConfig> {
     let mut headers = BTreeMap::new();
     let (mut response, mut policy) = (ResponseMapping::default(), Policy::default());
     let (mut http, mut store) = (HttpOptions::default(), None);
+    let (mut developer_id, mut signing_secret) = (None, None);
     visit(value, "struct TokenConfig", TOKEN_CONFIG, |i, v| {
         match i {
             0 => provider = Some(derived(v)?),
@@ -236,7 +239,9 @@ fn token_config(value: &Value) -> R<TokenConfig> {
             26 => response = response_mapping(v)?,
             27 => policy = policy_of(v)?,
             28 => http = http_options(v)?,
-            _ => store = opt(v, store_options)?,
+            29 => store = opt(v, store_options)?,
+            30 => developer_id = opt_string(v)?,
+            _ => signing_secret = opt(v, |v| string(v).map(Secret::from))?,
         }
         Ok(())
     })?;
@@ -247,7 +252,7 @@ fn token_config(value: &Value) -> R<TokenConfig> {
         region,
         base_url,
         token_url,
-        client_id: required(client_id, "client_id")?,
+        client_id: client_id.unwrap_or_default(),
         client_secret,
         client_secret_file,
         issuer,
@@ -271,6 +276,8 @@ fn token_config(value: &Value) -> R<TokenConfig> {
         policy,
         http,
         store,
+        developer_id,
+        signing_secret,
     })
 }
 

@@ -6,6 +6,8 @@
 //! - `POST /__admin/reset` → clears requests, script and fault
 //! - `POST /__admin/script` with `{"responses": [ScriptedResponse...]}` → appends
 //! - `GET|POST /__admin/config` with `{"lifetime_secs"?, "latency_ms"?, "fault"?}` → reads or changes settings
+//! - `GET|POST /__admin/doordash` with `{"reject_next": n}` → the DoorDash API
+//!   route's `{"calls", "accepted", "reject_next"}`; the next `n` calls answer 401
 //! - `POST /__admin/rotate` with `{"client_secret": "..."}` → the accepted client's
 //!   new secret; the old one is refused from then on (needs `--client-id`)
 
@@ -38,6 +40,8 @@ pub(crate) async fn handle(shared: &Shared, req: Request<Incoming>) -> Resp {
         }
         ("/__admin/script", &Method::POST) => script(shared, &body),
         ("/__admin/rotate", &Method::POST) => rotate(shared, &body),
+        ("/__admin/doordash", &Method::GET) => super::doordash::admin(shared, None),
+        ("/__admin/doordash", &Method::POST) => super::doordash::admin(shared, Some(&body)),
         ("/__admin/config", &Method::GET) => Ok(config_json(&shared.lock().config)),
         ("/__admin/config", &Method::POST) => set_config(shared, &body),
         ("/__admin/requests", _) => return method_not_allowed("GET"),

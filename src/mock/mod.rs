@@ -11,6 +11,7 @@
 //! | `POST /deliveroo/oauth2/token` | Deliveroo | HTTP Basic credentials, form body `grant_type=client_credentials` only |
 //! | `POST /assertion/token` | a server of RFC 7523 client assertions | form body with `client_id`, `client_assertion_type`, `client_assertion` (RS256/PS256/ES256 by the test keys in `tests/oidc/keys`, HS256 by the client secret), no secret |
 //! | `POST /custom/{*rest}` | anything | no validation |
+//! | `* /doordash/drive/v2/{*rest}` | DoorDash Drive's API (no token endpoint) | `Authorization: Bearer <jwt>` minted by the client, verified as `doordash.rs` says; 401 otherwise |
 //! | `GET …/.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server/…` | issuer metadata | see `metadata.rs` |
 //!
 //! Tests steer it through [`MockServer`] (in process) or through the JSON admin
@@ -22,6 +23,7 @@
 mod admin;
 mod assertion;
 mod cli;
+mod doordash;
 mod faults;
 mod http;
 mod jwt;
@@ -39,6 +41,10 @@ use serde::{Deserialize, Serialize};
 
 pub use assertion::HS256_SECRET;
 pub use cli::{run_cli, MockArgs};
+pub use doordash::{
+    DEVELOPER_ID as DOORDASH_DEVELOPER_ID, KEY_ID as DOORDASH_KEY_ID,
+    SIGNING_SECRET as DOORDASH_SIGNING_SECRET,
+};
 pub use faults::WireFault;
 pub use server::MockServer;
 

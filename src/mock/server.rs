@@ -127,6 +127,13 @@ impl MockServer {
         self.shared.rotate_secret(secret)
     }
 
+    /// The DoorDash API route's counters (`calls`, `accepted`, `reject_next`);
+    /// with `reject_next`, the next that many calls answer 401.
+    pub fn doordash(&self, reject_next: Option<u64>) -> serde_json::Value {
+        let body = reject_next.map(|n| serde_json::json!({ "reject_next": n }).to_string());
+        super::doordash::admin(&self.shared, body.as_deref().map(str::as_bytes)).unwrap_or_default()
+    }
+
     /// Stops accepting connections, lets in-flight requests finish (for up to
     /// 10 seconds) and closes idle connections.
     pub async fn shutdown(self) {
@@ -236,6 +243,8 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Reply {
     let path = req.uri().path();
     if path == "/__admin" || path.starts_with("/__admin/") {
         admin::handle(shared, req).await.into()
+    } else if path.starts_with(super::doordash::PREFIX) {
+        super::doordash::handle(shared, req).await.into()
     } else if super::metadata::is_metadata_path(path) {
         super::metadata::handle(shared, req).await.into()
     } else if let Some(provider) = Provider::from_path(path) {

@@ -23,6 +23,17 @@ pub(crate) struct State {
     pub assertion_ids: std::collections::HashSet<String>,
     /// The path of every metadata request, in order.
     pub metadata: Vec<String>,
+    /// The DoorDash API route's counters.
+    pub doordash: DoorDash,
+}
+
+/// Calls to the DoorDash API route since the last reset.
+#[derive(Default)]
+pub(crate) struct DoorDash {
+    pub calls: u64,
+    pub accepted: u64,
+    /// Calls still to answer 401 whatever their JWT.
+    pub reject_next: u64,
 }
 
 pub(crate) struct Shared {
@@ -63,6 +74,7 @@ impl Shared {
         state.metadata.clear();
         state.script.clear();
         state.assertion_ids.clear();
+        state.doordash = Default::default();
         state.config.fault = None;
     }
 

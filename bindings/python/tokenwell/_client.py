@@ -231,7 +231,10 @@ class TokenClient:
     ``private_key_file=`` (optionally ``key_id=``, ``certificate_file=`` and
     ``assertion={"algorithm": "PS256", "audience": "token_endpoint",
     "lifetime_secs": 60}``), or with ``credentials="client_secret_jwt"`` (HS256
-    keyed by ``client_secret``).
+    keyed by ``client_secret``). DoorDash Drive has no token endpoint:
+    ``TokenClient("doordash", developer_id=..., key_id=..., signing_secret=...)``
+    mints its own JWT (cached and refreshed like a fetched token, never shared
+    through a store; lifetime ``assertion={"lifetime_secs": 1800}``, at most 30 min).
 
     Thread-safe and asyncio-friendly: share one client per set of credentials.
     ``clock`` (a :class:`ManualClock`) is for tests. ``store`` shares tokens

@@ -324,16 +324,120 @@ async fn demo() -> Result<(), String> {
             row.lifetime_s, row.hits, row.stampede, row.refresh, row.expiry
         );
     }
+    println!("{}", doordash_row(&mock).await?);
     println!(
         "\n1000 hits: requests made by 1000 token() calls on a warm cache, and the mean cost of one.\n\
          100 at once: requests made by 100 concurrent token() calls on a cold cache.\n\
          at 80% lifetime / after expiry: a virtual clock jumps ahead; the first caller at 80% gets the\n\
-         current token while one background refresh runs; after expiry callers wait for one new fetch."
+         current token while one background refresh runs; after expiry callers wait for one new fetch.\n\
+         doordash has no token endpoint: the client mints its JWT (counted as mints, never requests),\n\
+         and the mock's Drive API route verifies it."
     );
     // The probes are processes: wait for them off the runtime that serves the mock.
     tokio::task::block_in_place(|| fleet_demo::run(&mock))?;
     mock.shutdown().await;
     Ok(())
+}
+
+/// DoorDash Drive: the same story counted in mints (the client signs its own
+/// JWT, no request), then the JWT used at the mock's Drive API route, revoked
+/// there (401), invalidated and minted anew.
+async fn doordash_row(mock: &MockServer) -> Result<String, String> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokenwell::mock::{DOORDASH_DEVELOPER_ID, DOORDASH_KEY_ID, DOORDASH_SIGNING_SECRET};
+    let err = |e: tokenwell::Error| e.to_string();
+    let config = TokenConfig::from_value(serde_json::json!({
+        "provider": "doordash", "developer_id": DOORDASH_DEVELOPER_ID,
+        "key_id": DOORDASH_KEY_ID, "signing_secret": DOORDASH_SIGNING_SECRET,
+    }))
+    .map_err(err)?;
+    let mints = Arc::new(AtomicUsize::new(0));
+    let counter = mints.clone();
+    let clock = Arc::new(ManualClock::new(SystemClock.unix_ms()));
+    let client = TokenClient::builder(config)
+        .clock(clock.clone())
+        .on_event(Arc::new(move |e: &tokenwell::Event| {
+            if matches!(e, tokenwell::Event::Fetched { .. }) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        }))
+        .build()
+        .map_err(err)?;
+    let minted = || mints.load(Ordering::SeqCst);
+    let requests_before = mock.request_count();
+    let calls = (0..100).map(|_| {
+        let c = client.clone();
+        tokio::spawn(async move { c.token().await })
+    });
+    for r in futures::future::join_all(calls).await {
+        r.map_err(|e| e.to_string())?.map_err(err)?;
+    }
+    let stampede = format!("{} mint", minted());
+    let t1 = client.token().await.map_err(err)?;
+    let lifetime_ms = (t1.expires_at_unix_ms() - clock.unix_ms()) as u64;
+    let start = Instant::now();
+    for _ in 0..1000 {
+        client.token().await.map_err(err)?;
+    }
+    let hits = format!(
+        "{} mint, {} ns",
+        minted() - 1,
+        start.elapsed().as_nanos() / 1000
+    );
+    let http = reqwest::Client::new();
+    let url = format!("{}/doordash/drive/v2/deliveries/demo-1", mock.url());
+    let call = |token: String| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            match http.get(url).bearer_auth(token).send().await {
+                Ok(resp) => resp.status().as_u16(),
+                Err(_) => 0,
+            }
+        }
+    };
+    let accepted = call(t1.secret().to_owned()).await;
+    mock.doordash(Some(1));
+    let revoked = call(t1.secret().to_owned()).await;
+    client.invalidate(t1.secret());
+    let before = minted();
+    let t2 = client.token().await.map_err(err)?;
+    let again = call(t2.secret().to_owned()).await;
+    let after_401 = minted() - before;
+    clock.advance(lifetime_ms * 8 / 10);
+    let before = minted();
+    let served = client.token().await.map_err(err)?;
+    client.settle().await;
+    let n = minted() - before;
+    let refresh = format!(
+        "{}, {n} mint",
+        if served == t2 && n == 1 {
+            "old, then new"
+        } else {
+            "UNEXPECTED"
+        }
+    );
+    clock.advance(lifetime_ms * 2);
+    let before = minted();
+    client.token().await.map_err(err)?;
+    let n = minted() - before;
+    let expiry = format!(
+        "{}, {n} mint",
+        if n == 1 { "waited, new" } else { "UNEXPECTED" }
+    );
+    Ok(format!(
+        "{:<11} {:<33} {:>8}s {:>14} {:>13} {:>22} {:>20}\n\
+         {:<11} Drive API: {accepted}; revoked: {revoked}; invalidate, {after_401} mint: {again}; \
+         token requests: {}",
+        "doordash",
+        "HS256 JWT minted, no endpoint",
+        (lifetime_ms as f64 / 1000.0).round() as u64,
+        hits,
+        stampede,
+        refresh,
+        expiry,
+        "",
+        mock.request_count() - requests_before,
+    ))
 }
 
 struct Row {

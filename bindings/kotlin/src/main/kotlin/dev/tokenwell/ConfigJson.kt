@@ -60,6 +60,8 @@ internal object ConfigJson {
             put("private_key_file", c.privateKeyFile)
             put("certificate_file", c.certificateFile)
             put("key_id", c.keyId)
+            put("developer_id", c.developerId)
+            put("signing_secret", c.signingSecret)
             c.assertion?.let { a ->
                 obj("assertion") {
                     put("algorithm", a.algorithm)

@@ -18,10 +18,10 @@ package dev.tokenwell
  * `credentials = "client_secret_jwt"` (HS256 keyed by [clientSecret]).
  */
 data class TokenConfig @JvmOverloads constructor(
-    /** `deliverect`, `bringg`, `passport`, `deliveroo` or `custom`. */
+    /** `deliverect`, `bringg`, `passport`, `deliveroo`, `doordash` or `custom`. */
     val provider: String,
-    /** The client id. */
-    val clientId: String,
+    /** The client id (empty with `doordash`, which has [developerId] instead). */
+    val clientId: String = "",
     /**
      * The client secret; never printed. Null when [clientSecretFile] or a
      * [CredentialProvider] ([TokenClientBuilder.credentialProvider]) gives it.
@@ -92,6 +92,13 @@ data class TokenConfig @JvmOverloads constructor(
      * `stat` per token fetch, none on a cache hit. Not with [clientSecret].
      */
     val clientSecretFile: String? = null,
+    /** `doordash`: the developer id (the JWT's `iss`); its key id is [keyId]. */
+    val developerId: String? = null,
+    /**
+     * `doordash`: the signing secret as DoorDash shows it (base64url); never printed.
+     * The client mints its own JWT with it, lifetime [Assertion.lifetimeSecs] (60 to 1800).
+     */
+    val signingSecret: String? = null,
 ) {
     /**
      * A client assertion: [algorithm] `RS256`, `PS256`, `ES256` or `HS256` (default
@@ -183,6 +190,8 @@ data class TokenConfig @JvmOverloads constructor(
         privateKey?.let { append(", privateKey=[redacted]") }
         privateKeyFile?.let { append(", privateKeyFile=").append(it) }
         keyId?.let { append(", keyId=").append(it) }
+        developerId?.let { append(", developerId=").append(it) }
+        signingSecret?.let { append(", signingSecret=[redacted]") }
         append(", clientSecret=[redacted])")
     }
 

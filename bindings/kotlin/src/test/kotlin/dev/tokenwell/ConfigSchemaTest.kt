@@ -79,6 +79,7 @@ class ConfigSchemaTest {
         issuer = "https://a.example", discoveryTtlSecs = 3600, privateKey = "-----BEGIN PRIVATE KEY-----", privateKeyFile = "/k.pem",
         certificateFile = "/c.pem", keyId = "k1", assertion = TokenConfig.Assertion("PS256", "issuer", 120),
         clientSecretFile = "/run/secrets/tokenwell/client-secret",
+        developerId = "dev-1", signingSecret = "c2lnbmluZw",
     )
 
     @Test
@@ -96,10 +97,12 @@ class ConfigSchemaTest {
         assertEquals(fromSchema, sent)
         // And the core accepts it (but the store, which would need the CA file, the
         // issuer, which replaces the token URL, the private_key_jwt keys, which a
-        // secret method refuses, and the secret file, which replaces the secret).
+        // secret method refuses, the secret file, which replaces the secret, and
+        // doordash's keys, which other providers refuse).
         val secretOnly = full.copy(
             store = null, issuer = null, discoveryTtlSecs = null, clientSecretFile = null,
             privateKey = null, privateKeyFile = null, certificateFile = null, keyId = null, assertion = null,
+            developerId = null, signingSecret = null,
         )
         dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(secretOnly), null, null).close()
     }
