@@ -35,6 +35,7 @@ mod events;
 pub mod expiry;
 pub mod fleet;
 pub mod metrics;
+mod mtls;
 pub mod profile;
 #[cfg(any(feature = "ffi", target_arch = "wasm32"))]
 mod records;

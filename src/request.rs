@@ -63,6 +63,10 @@ fn build_with(profile: &Profile, creds: &Credentials, assertion: Option<&str>) -
             creds.client_secret.expose().to_owned(),
         ));
     }
+    // Mutual TLS: the certificate authenticates the client, the id names it.
+    if profile.credentials.is_mtls() {
+        fields.push((&profile.client_id_field, creds.client_id.clone()));
+    }
     if let (true, Some(assertion)) = (profile.credentials.is_assertion(), assertion) {
         fields.push((&profile.client_id_field, creds.client_id.clone()));
         let assertion_type = crate::assertion::ASSERTION_TYPE.to_owned();

@@ -110,6 +110,15 @@ fn string(value: &Value) -> R<String> {
     }
 }
 
+/// serde's `bool` (the native-only `http.ca_only`).
+#[cfg(not(target_arch = "wasm32"))]
+fn boolean(value: &Value) -> R<bool> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(invalid_type(other, "a boolean")),
+    }
+}
+
 fn opt_string(value: &Value) -> R<Option<String>> {
     opt(value, string)
 }
@@ -458,9 +467,16 @@ fn policy_of(value: &Value) -> R<Policy> {
     Ok(policy)
 }
 
+/// The native-only keys are listed in WebAssembly too, to be refused by name.
 const HTTP_OPTIONS: &Fields = &[
     ("connect_timeout_ms", "connectTimeoutMs"),
     ("timeout_ms", "timeoutMs"),
+    ("proxy", "proxy"),
+    ("no_proxy", "noProxy"),
+    ("ca_file", "caFile"),
+    ("ca_only", "caOnly"),
+    ("client_cert_file", "clientCertFile"),
+    ("client_key_file", "clientKeyFile"),
 ];
 
 /// `#[serde(default)]` on the struct, as `Policy`.
@@ -469,7 +485,26 @@ fn http_options(value: &Value) -> R<HttpOptions> {
     visit(value, "struct HttpOptions", HTTP_OPTIONS, |i, v| {
         match i {
             0 => http.connect_timeout_ms = uint(v)?,
-            _ => http.timeout_ms = uint(v)?,
+            1 => http.timeout_ms = uint(v)?,
+            #[cfg(target_arch = "wasm32")]
+            _ => {
+                return Err(Error::custom(format_args!(
+                    "http.{} is not available in JS; pass a `fetch` that does it",
+                    HTTP_OPTIONS[i].0
+                )))
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            2 => http.proxy = opt(v, |v| string(v).map(Secret::from))?,
+            #[cfg(not(target_arch = "wasm32"))]
+            3 => http.no_proxy = opt_string(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            4 => http.ca_file = opt_string(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            5 => http.ca_only = boolean(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            6 => http.client_cert_file = opt_string(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            _ => http.client_key_file = opt_string(v)?,
         }
         Ok(())
     })?;
