@@ -144,14 +144,15 @@ pub fn parse_metadata(body: &[u8], issuer: &str, credentials: CredentialsIn) -> 
             listed.join(", ")
         )));
     }
-    let alias = doc
-        .get("mtls_endpoint_aliases")
-        .and_then(|a| a.get("token_endpoint"))
-        .and_then(Value::as_str);
-    if let (true, Some(alias)) = (credentials.is_mtls(), alias) {
-        checked_as("mtls_endpoint_aliases.token_endpoint", alias)?;
-        return Ok(alias.to_owned());
-    }
+    const ALIAS: &str = "mtls_endpoint_aliases.token_endpoint";
+    let alias = crate::response::lookup(&doc, ALIAS).and_then(Value::as_str);
+    let endpoint = match alias {
+        Some(alias) if credentials.is_mtls() => {
+            checked_as(ALIAS, alias)?;
+            alias
+        }
+        _ => endpoint,
+    };
     Ok(endpoint.to_owned())
 }
 

@@ -13,8 +13,7 @@ use crate::secret::Secret;
 pub(crate) fn key_material(cfg: &TokenConfig, provider: bool) -> Result<Secret> {
     if provider || cfg.client_secret.is_some() || cfg.client_secret_file.is_some() {
         return Err(Error::config(
-            "a client secret (or credential provider) is not used with mutual TLS \
-             credentials (the client certificate authenticates the client): remove it",
+            "client_secret is not used with mutual TLS: remove it",
         ));
     }
     #[cfg(not(target_arch = "wasm32"))]

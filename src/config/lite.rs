@@ -467,7 +467,13 @@ fn policy_of(value: &Value) -> R<Policy> {
     Ok(policy)
 }
 
-/// The native-only keys are listed in WebAssembly too, to be refused by name.
+#[cfg(target_arch = "wasm32")]
+const HTTP_OPTIONS: &Fields = &[
+    ("connect_timeout_ms", "connectTimeoutMs"),
+    ("timeout_ms", "timeoutMs"),
+];
+
+#[cfg(not(target_arch = "wasm32"))]
 const HTTP_OPTIONS: &Fields = &[
     ("connect_timeout_ms", "connectTimeoutMs"),
     ("timeout_ms", "timeoutMs"),
@@ -479,20 +485,14 @@ const HTTP_OPTIONS: &Fields = &[
     ("client_key_file", "clientKeyFile"),
 ];
 
-/// `#[serde(default)]` on the struct, as `Policy`.
+/// `#[serde(default)]` on the struct, as `Policy`. The proxy, CA and client
+/// certificate keys are native only: WebAssembly refuses them as unknown keys
+/// (in JS they are the `fetch`'s).
 fn http_options(value: &Value) -> R<HttpOptions> {
     let mut http = HttpOptions::default();
     visit(value, "struct HttpOptions", HTTP_OPTIONS, |i, v| {
         match i {
             0 => http.connect_timeout_ms = uint(v)?,
-            1 => http.timeout_ms = uint(v)?,
-            #[cfg(target_arch = "wasm32")]
-            _ => {
-                return Err(Error::custom(format_args!(
-                    "http.{} is not available in JS; pass a `fetch` that does it",
-                    HTTP_OPTIONS[i].0
-                )))
-            }
             #[cfg(not(target_arch = "wasm32"))]
             2 => http.proxy = opt(v, |v| string(v).map(Secret::from))?,
             #[cfg(not(target_arch = "wasm32"))]
@@ -504,7 +504,8 @@ fn http_options(value: &Value) -> R<HttpOptions> {
             #[cfg(not(target_arch = "wasm32"))]
             6 => http.client_cert_file = opt_string(v)?,
             #[cfg(not(target_arch = "wasm32"))]
-            _ => http.client_key_file = opt_string(v)?,
+            7 => http.client_key_file = opt_string(v)?,
+            _ => http.timeout_ms = uint(v)?,
         }
         Ok(())
     })?;
