@@ -35,10 +35,13 @@ pub struct Issued {
 impl Pki {
     /// A fresh CA named `name`, its PEM at `ca.pem` in a new directory.
     pub fn new(name: &str) -> Pki {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
         let dir = std::env::temp_dir().join(format!(
-            "tokenwell-tls-{name}-{}-{:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
+            "tokenwell-tls-{name}-{}-{nanos}",
+            std::process::id()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
