@@ -50,6 +50,12 @@ pub enum CredentialsIn {
     /// A client assertion signed with `private_key` (RS256, PS256 or ES256);
     /// no client secret.
     PrivateKeyJwt,
+    /// Mutual TLS with a certificate a CA issued (RFC 8705): `client_id` in
+    /// the body, no secret; the certificate is `http.client_cert_file`'s.
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate registered at the server
+    /// (RFC 8705), as `tls_client_auth`.
+    SelfSignedTlsClientAuth,
 }
 
 impl CredentialsIn {
@@ -58,6 +64,15 @@ impl CredentialsIn {
         matches!(
             self,
             CredentialsIn::ClientSecretJwt | CredentialsIn::PrivateKeyJwt
+        )
+    }
+
+    /// Whether the client authenticates by mutual TLS (`client_id` in the
+    /// body, no secret).
+    pub fn is_mtls(self) -> bool {
+        matches!(
+            self,
+            CredentialsIn::TlsClientAuth | CredentialsIn::SelfSignedTlsClientAuth
         )
     }
 
@@ -236,7 +251,7 @@ pub struct TokenConfig {
     /// Expiry, refresh and backoff policy.
     #[serde(default)]
     pub policy: Policy,
-    /// Transport timeouts.
+    /// Transport timeouts, proxy, CAs and client certificate.
     #[serde(default)]
     pub http: HttpOptions,
     /// A store shared by a fleet of processes (one token for all of them).
@@ -472,7 +487,8 @@ impl Default for Policy {
 }
 
 /// Transport timeouts (native: both; WebAssembly: `timeout_ms` only, `fetch` has
-/// no connect timeout).
+/// no connect timeout), and natively the proxy, CAs and client certificate (in
+/// WebAssembly those are the `fetch`'s: a `config` error here).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
@@ -484,6 +500,41 @@ pub struct HttpOptions {
     /// 2147483647). Default 15000.
     #[serde(alias = "timeoutMs")]
     pub timeout_ms: u64,
+    /// The proxy every request goes through: `http://`, `https://` or
+    /// `socks5://` URL, e.g. `http://user:password@proxy.internal:3128`; its
+    /// user and password are a secret, never printed. Default: the
+    /// `HTTPS_PROXY` / `ALL_PROXY` environment variables (and `NO_PROXY`).
+    /// Native only (in JS, pass a `fetch` that uses the proxy).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub proxy: Option<Secret>,
+    /// Hosts reached without `proxy`, comma-separated (`NO_PROXY`'s form: a
+    /// domain also covers its subdomains, `*` every host; IP addresses and
+    /// CIDR blocks too). Only with `proxy`. Native only.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(alias = "noProxy")]
+    pub no_proxy: Option<String>,
+    /// A PEM file of CA certificates trusted for the token endpoint (and the
+    /// issuer's metadata), in addition to the system's roots (see `ca_only`).
+    /// A regular file of at most 1 MiB. Native only.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(alias = "caFile")]
+    pub ca_file: Option<String>,
+    /// Trust only `ca_file`'s certificates, not the system's roots. Default
+    /// false. Native only.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(alias = "caOnly")]
+    pub ca_only: bool,
+    /// Mutual TLS: the PEM certificate (chain) this client presents, the
+    /// first certificate its own. With `client_key_file`. Native only (in
+    /// JS, pass a `fetch` that does mutual TLS).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(alias = "clientCertFile")]
+    pub client_cert_file: Option<String>,
+    /// Mutual TLS: the PEM private key (PKCS#8, PKCS#1 or SEC1) of
+    /// `client_cert_file`'s certificate; a secret, never printed. Native only.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(alias = "clientKeyFile")]
+    pub client_key_file: Option<String>,
 }
 
 impl Default for HttpOptions {
@@ -491,6 +542,18 @@ impl Default for HttpOptions {
         HttpOptions {
             connect_timeout_ms: 5_000,
             timeout_ms: 15_000,
+            #[cfg(not(target_arch = "wasm32"))]
+            proxy: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            no_proxy: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            ca_file: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            ca_only: false,
+            #[cfg(not(target_arch = "wasm32"))]
+            client_cert_file: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            client_key_file: None,
         }
     }
 }

@@ -103,13 +103,16 @@ fn method_names(credentials: CredentialsIn) -> &'static [&'static str] {
         CredentialsIn::Both => &["client_secret_basic", "client_secret_post"],
         CredentialsIn::ClientSecretJwt => &["client_secret_jwt"],
         CredentialsIn::PrivateKeyJwt => &["private_key_jwt"],
+        CredentialsIn::TlsClientAuth => &["tls_client_auth"],
+        CredentialsIn::SelfSignedTlsClientAuth => &["self_signed_tls_client_auth"],
     }
 }
 
 /// Reads a metadata document: its `issuer` must be `issuer` exactly, its
 /// `token_endpoint` must pass the token URL's rule, and its
 /// `token_endpoint_auth_methods_supported` (absent: `client_secret_basic`)
-/// must list the configured method. Returns the token endpoint.
+/// must list the configured method. Returns the token endpoint: with mutual
+/// TLS, its `mtls_endpoint_aliases` entry when there is one (RFC 8705 §5).
 pub fn parse_metadata(body: &[u8], issuer: &str, credentials: CredentialsIn) -> Result<String> {
     let doc: Value = serde_json::from_slice(body).unwrap_or_default();
     let text = |key: &str| doc.get(key).and_then(Value::as_str);
@@ -141,6 +144,15 @@ pub fn parse_metadata(body: &[u8], issuer: &str, credentials: CredentialsIn) -> 
             listed.join(", ")
         )));
     }
+    const ALIAS: &str = "mtls_endpoint_aliases.token_endpoint";
+    let alias = crate::response::lookup(&doc, ALIAS).and_then(Value::as_str);
+    let endpoint = match alias {
+        Some(alias) if credentials.is_mtls() => {
+            checked_as(ALIAS, alias)?;
+            alias
+        }
+        _ => endpoint,
+    };
     Ok(endpoint.to_owned())
 }
 
@@ -349,6 +361,44 @@ mod tests {
         assert!(
             e.detail().contains("client_secret_basic")
                 && e.detail().contains("[client_secret_post, private_key_jwt]"),
+            "{}",
+            e.detail()
+        );
+    }
+
+    #[test]
+    fn mutual_tls_uses_the_mtls_endpoint_alias() {
+        let body = doc(serde_json::json!({
+            "issuer": ISSUER,
+            "token_endpoint": "https://id.example/t1/token",
+            "token_endpoint_auth_methods_supported": ["tls_client_auth", "private_key_jwt"],
+            "mtls_endpoint_aliases": {"token_endpoint": "https://mtls.id.example/t1/token"},
+        }));
+        let mtls = parse_metadata(&body, ISSUER, CredentialsIn::TlsClientAuth).unwrap();
+        assert_eq!(mtls, "https://mtls.id.example/t1/token");
+        // Only mutual TLS goes to the alias.
+        let jwt = parse_metadata(&body, ISSUER, CredentialsIn::PrivateKeyJwt).unwrap();
+        assert_eq!(jwt, "https://id.example/t1/token");
+        let e = parse_metadata(&body, ISSUER, CredentialsIn::SelfSignedTlsClientAuth);
+        assert!(e
+            .unwrap_err()
+            .detail()
+            .contains("self_signed_tls_client_auth"));
+        // Without an alias, the token endpoint; an alias is held to its rule.
+        let plain = doc(serde_json::json!({
+            "issuer": ISSUER, "token_endpoint": "https://id.example/t1/token",
+            "token_endpoint_auth_methods_supported": ["tls_client_auth"],
+        }));
+        let endpoint = parse_metadata(&plain, ISSUER, CredentialsIn::TlsClientAuth).unwrap();
+        assert_eq!(endpoint, "https://id.example/t1/token");
+        let bad = doc(serde_json::json!({
+            "issuer": ISSUER, "token_endpoint": "https://id.example/t1/token",
+            "token_endpoint_auth_methods_supported": ["tls_client_auth"],
+            "mtls_endpoint_aliases": {"token_endpoint": "http://mtls.id.example/token"},
+        }));
+        let e = parse_metadata(&bad, ISSUER, CredentialsIn::TlsClientAuth).unwrap_err();
+        assert!(
+            e.detail().contains("mtls_endpoint_aliases"),
             "{}",
             e.detail()
         );

@@ -36,6 +36,7 @@ mod events;
 pub mod expiry;
 pub mod fleet;
 pub mod metrics;
+mod mtls;
 pub mod profile;
 #[cfg(any(feature = "ffi", target_arch = "wasm32"))]
 mod records;

@@ -95,7 +95,8 @@ pub struct Credentials {
 impl Credentials {
     /// What the cache key and the shared store's sealing key derive from: the
     /// private key's fingerprint with `private_key_jwt`, the client secret
-    /// otherwise. Either way the store never sees it.
+    /// otherwise (with mutual TLS, where no secret is sent, `client_secret`
+    /// holds the client key's fingerprint). Either way the store never sees it.
     pub fn key_material(&self) -> &Secret {
         match self.assertion.as_ref().and_then(|a| a.key.as_ref()) {
             Some(key) => key.fingerprint(),
@@ -216,6 +217,8 @@ impl Profile {
             }
             // A provider gives the key at the first fetch; until then there is none.
             (!provider).then(|| Secret::new(""))
+        } else if method.is_mtls() {
+            Some(crate::mtls::key_material(cfg, provider)?)
         } else {
             crate::credential::initial_secret(cfg, provider)?
         };
@@ -372,8 +375,10 @@ fn check_sendable(profile: &Profile, creds: &Credentials) -> Result<()> {
         let secret = creds.client_secret.expose();
         fields.push((&profile.client_secret_field, Cow::Borrowed(secret)));
     }
-    if profile.credentials.is_assertion() {
+    if profile.credentials.is_assertion() || profile.credentials.is_mtls() {
         fields.push((&profile.client_id_field, Cow::Borrowed(&creds.client_id)));
+    }
+    if profile.credentials.is_assertion() {
         let assertion_type = crate::assertion::ASSERTION_TYPE;
         fields.push(("client_assertion_type", Cow::Borrowed(assertion_type)));
         // The assertion itself is base64url and dots: only its name can clash.

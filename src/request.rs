@@ -63,8 +63,12 @@ fn build_with(profile: &Profile, creds: &Credentials, assertion: Option<&str>) -
             creds.client_secret.expose().to_owned(),
         ));
     }
-    if let (true, Some(assertion)) = (profile.credentials.is_assertion(), assertion) {
+    let assertion = assertion.filter(|_| profile.credentials.is_assertion());
+    // Mutual TLS: the certificate authenticates the client, the id names it.
+    if assertion.is_some() || profile.credentials.is_mtls() {
         fields.push((&profile.client_id_field, creds.client_id.clone()));
+    }
+    if let Some(assertion) = assertion {
         let assertion_type = crate::assertion::ASSERTION_TYPE.to_owned();
         fields.push(("client_assertion_type", assertion_type));
         fields.push(("client_assertion", assertion.to_owned()));

@@ -441,7 +441,7 @@ fn jwt_exp_ms(token: &str) -> Option<i64> {
 }
 
 /// Follows a dotted path (`token.accessToken`).
-fn lookup<'a>(json: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn lookup<'a>(json: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(json, |v, key| v.get(key))
 }
 

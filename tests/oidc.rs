@@ -11,6 +11,8 @@
 
 #[path = "common/oidc.rs"]
 mod oidc;
+#[path = "common/tls.rs"]
+mod tls;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -195,6 +197,66 @@ fn every_client_of_the_table_gets_tokens_the_server_honours() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(ran > 0, "no row ran");
+}
+
+/// Mutual TLS client authentication (RFC 8705 `tls_client_auth`): the launcher
+/// serves HTTPS asking for a client certificate of a test CA, and advertises
+/// that endpoint as the metadata's `mtls_endpoint_aliases`. Discovery picks the
+/// alias; the server verifies the certificate and its subject, and its
+/// introspection reports the token active. A certificate of another subject is
+/// refused.
+#[test]
+fn mutual_tls_client_auth_gets_a_token_the_server_honours() {
+    let pki = tls::Pki::new("oidc");
+    pki.server(); // server.crt and server.key, as the launcher reads them
+    let dir = tls::path(&pki.dir);
+    let Some(launcher) = Launcher::start_with(&[("TOKENWELL_OIDC_MTLS_DIR", &dir)]) else {
+        return;
+    };
+    let alias = launcher
+        .mtls_origin
+        .clone()
+        .expect("the launcher serves mTLS");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = |cert: &tls::Issued| {
+        let config = serde_json::json!({
+            "provider": "custom", "issuer": launcher.issuer, "client_id": "mtls-client",
+            "credentials": "tls_client_auth",
+            "http": {"ca_file": tls::path(&pki.ca()), "client_cert_file": tls::path(&cert.cert),
+                "client_key_file": tls::path(&cert.key)},
+        });
+        TokenClient::new(TokenConfig::from_value(config).unwrap()).unwrap()
+    };
+    let token = rt
+        .block_on(client(&pki.client("mtls-client")).token())
+        .unwrap_or_else(|e| panic!("tls_client_auth via {alias}: {e}"));
+    let table = oidc::table();
+    let server = Server {
+        launcher: &launcher,
+        introspector: (
+            table["introspector"]["client_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            table["introspector"]["client_secret"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        ),
+        http: reqwest::Client::new(),
+        rt,
+    };
+    let info = server.introspect(token.secret());
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(info["client_id"], "mtls-client", "{info}");
+    let e = server
+        .rt
+        .block_on(client(&pki.client("intruder")).token())
+        .unwrap_err();
+    assert!(e.detail().contains("invalid_client"), "{e}");
 }
 
 /// The table and the pending list name only features the runners know.

@@ -228,7 +228,7 @@ export interface TokenConfig {
    * both; or a signed client assertion (RFC 7523): `client_secret_jwt` (HS256 with
    * the secret) or `private_key_jwt` (RS256, PS256 or ES256 with `privateKey`).
    */
-  credentials?: 'body' | 'basic' | 'both' | 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+  credentials?: 'body' | 'basic' | 'both' | 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
   /** How HTTP Basic credentials are written: form-encoded first (RFC 6749, the default) or raw. */
   basicEncoding?: 'form' | 'raw';
   fieldNames?: { clientId?: string; clientSecret?: string; grantType?: string; audience?: string; scope?: string; ttl?: string };
@@ -242,8 +242,16 @@ export interface TokenConfig {
     refreshRatio?: number; skewRatio?: number; maxSkewSecs?: number; defaultLifetimeSecs?: number;
     backoffInitialMs?: number; backoffMaxMs?: number; refreshJitterRatio?: number;
   };
-  /** Timeouts in ms, each 1 to 2147483647 (defaults 5000 and 15000; `fetch` has no connect timeout). */
-  http?: { connectTimeoutMs?: number; timeoutMs?: number };
+  /**
+   * Timeouts in ms, each 1 to 2147483647 (defaults 5000 and 15000; `fetch` has no connect timeout).
+   * `proxy`, `noProxy`, `caFile`, `caOnly`, `clientCertFile` and `clientKeyFile` are native only
+   * (Python, Kotlin, Rust): in JS each is a config error ("not available in JS; pass a `fetch`
+   * that does it"): the `fetch` you pass holds the proxy, the CAs and the client certificate.
+   */
+  http?: {
+    connectTimeoutMs?: number; timeoutMs?: number;
+    proxy?: never; noProxy?: never; caFile?: never; caOnly?: never; clientCertFile?: never; clientKeyFile?: never;
+  };
   /**
    * The shared store's settings: `keyPrefix` (default `tokenwell`), `timeoutMs`
    * (each store call's time-box, default 300) and `lockWaitMs` (how long a cold

@@ -618,7 +618,9 @@ pub(super) mod tests {
             "headers": {"x-a": "b"},
             "response": {"access_token": "a.b", "success": {"path": "ok", "equals": true}},
             "policy": {"refresh_ratio": 0.5, "maxSkewSecs": 10},
-            "http": {"timeoutMs": 100}
+            "http": {"timeoutMs": 100, "proxy": "http://u:p@proxy.example:3128",
+                "noProxy": "a.example", "ca_file": "ca.pem", "caOnly": true,
+                "client_cert_file": "c.pem", "clientKeyFile": "k.pem"}
         })];
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();

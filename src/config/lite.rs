@@ -110,6 +110,15 @@ fn string(value: &Value) -> R<String> {
     }
 }
 
+/// serde's `bool` (the native-only `http.ca_only`).
+#[cfg(not(target_arch = "wasm32"))]
+fn boolean(value: &Value) -> R<bool> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        other => Err(invalid_type(other, "a boolean")),
+    }
+}
+
 fn opt_string(value: &Value) -> R<Option<String>> {
     opt(value, string)
 }
@@ -465,17 +474,44 @@ fn policy_of(value: &Value) -> R<Policy> {
     Ok(policy)
 }
 
+#[cfg(target_arch = "wasm32")]
 const HTTP_OPTIONS: &Fields = &[
     ("connect_timeout_ms", "connectTimeoutMs"),
     ("timeout_ms", "timeoutMs"),
 ];
 
-/// `#[serde(default)]` on the struct, as `Policy`.
+#[cfg(not(target_arch = "wasm32"))]
+const HTTP_OPTIONS: &Fields = &[
+    ("connect_timeout_ms", "connectTimeoutMs"),
+    ("timeout_ms", "timeoutMs"),
+    ("proxy", "proxy"),
+    ("no_proxy", "noProxy"),
+    ("ca_file", "caFile"),
+    ("ca_only", "caOnly"),
+    ("client_cert_file", "clientCertFile"),
+    ("client_key_file", "clientKeyFile"),
+];
+
+/// `#[serde(default)]` on the struct, as `Policy`. The proxy, CA and client
+/// certificate keys are native only: WebAssembly refuses them as unknown keys
+/// (in JS they are the `fetch`'s).
 fn http_options(value: &Value) -> R<HttpOptions> {
     let mut http = HttpOptions::default();
     visit(value, "struct HttpOptions", HTTP_OPTIONS, |i, v| {
         match i {
             0 => http.connect_timeout_ms = uint(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            2 => http.proxy = opt(v, |v| string(v).map(Secret::from))?,
+            #[cfg(not(target_arch = "wasm32"))]
+            3 => http.no_proxy = opt_string(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            4 => http.ca_file = opt_string(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            5 => http.ca_only = boolean(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            6 => http.client_cert_file = opt_string(v)?,
+            #[cfg(not(target_arch = "wasm32"))]
+            7 => http.client_key_file = opt_string(v)?,
             _ => http.timeout_ms = uint(v)?,
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! The native adapter: reqwest over rustls for HTTP, tokio for background
 //! fetches, both owned per process (see [`process`]) so that a fork is safe.
 
+pub mod network;
 pub mod process;
 pub mod redis;
 mod seal;

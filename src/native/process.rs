@@ -14,12 +14,11 @@
 //! Clients hold none of this; they look it up on each fetch. A client built in
 //! the parent therefore works in the child, and so do clients built there.
 
+use super::network::Network;
+use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
-use std::time::Duration;
-
-use crate::error::{Error, Result};
 
 /// Bumped in every forked child (see [`on_fork_child`]).
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -30,9 +29,10 @@ static CURRENT: AtomicPtr<Process> = AtomicPtr::new(std::ptr::null_mut());
 pub struct Process {
     generation: u64,
     runtime: tokio::runtime::Runtime,
-    /// One HTTP client (TLS configuration and connection pool) per connect
-    /// timeout: reqwest takes the whole-request timeout per request.
-    http: Mutex<HashMap<u64, reqwest::Client>>,
+    /// One HTTP client (TLS configuration and connection pool) per distinct
+    /// connect timeout, proxy, CA set and client certificate (see
+    /// [`Network::key`]): reqwest takes the whole-request timeout per request.
+    http: Mutex<HashMap<[u8; 32], reqwest::Client>>,
     /// The threads and queue that run own stores' calls, apart from the
     /// runtime's blocking pool (host-name lookups must never wait behind them).
     #[cfg(feature = "ffi")]
@@ -104,28 +104,34 @@ impl Process {
         self.generation
     }
 
-    /// The shared HTTP client for `connect_timeout_ms`: never follows
+    /// The shared HTTP client for `network`'s settings: never follows
     /// redirects (a redirect would carry the credentials to another URL).
-    pub fn http_client(&self, connect_timeout_ms: u64) -> Result<reqwest::Client> {
+    pub fn http_client(&self, network: &Network) -> Result<reqwest::Client> {
         let mut clients = self.http.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(client) = clients.get(&connect_timeout_ms) {
+        if let Some(client) = clients.get(&network.key()) {
             return Ok(client.clone());
         }
         // reqwest registers its connector with the runtime it is built in.
         let _guard = self.runtime.enter();
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(connect_timeout_ms))
+        let client = network
+            .builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("tokenwell/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
-                Error::config(format!(
+                let error = Error::config(format!(
                     "cannot build the HTTP client: {}",
                     super::transport::chain(&e)
-                ))
+                ));
+                network.scrub(error)
             })?;
-        clients.insert(connect_timeout_ms, client.clone());
+        clients.insert(network.key(), client.clone());
         Ok(client)
+    }
+
+    /// How many distinct HTTP clients this process holds (for tests).
+    pub fn http_clients(&self) -> usize {
+        self.http.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 

@@ -736,7 +736,7 @@ fn read_ca(path: &str) -> Result<Vec<u8>> {
 /// A regular file's bytes, if it has at most `limit` of them; else why not
 /// (never the contents). Opened without blocking (a FIFO put in the file's
 /// place after a check must not block either), then checked on the open file.
-fn read_small_file(path: &str, limit: u64) -> std::result::Result<Vec<u8>, String> {
+pub(super) fn read_small_file(path: &str, limit: u64) -> std::result::Result<Vec<u8>, String> {
     use std::io::Read;
     let mut open = std::fs::OpenOptions::new();
     open.read(true);

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::network::Network;
 use super::process::Process;
 use crate::config::HttpOptions;
 use crate::error::{Error, ErrorKind, Result};
@@ -11,7 +12,7 @@ use crate::transport::Transport;
 
 /// The native transport. It holds only its settings: the HTTP client (TLS
 /// configuration and connection pool, shared by every client in the process
-/// with the same connect timeout) and the runtime it runs on are the current
+/// with the same network settings) and the runtime it runs on are the current
 /// process's, looked up per request, so a forked child never uses the parent's.
 ///
 /// Requests run as tasks on that runtime: a shared fetch may be polled by
@@ -19,18 +20,20 @@ use crate::transport::Transport;
 /// any runtime, where reqwest cannot do I/O.
 #[derive(Clone, Debug)]
 pub struct ReqwestTransport {
-    connect_timeout_ms: u64,
+    network: Network,
     timeout: Duration,
 }
 
 impl ReqwestTransport {
-    /// A transport with the given timeouts that never follows redirects (a
-    /// redirect would carry the credentials to another URL).
+    /// A transport with the given timeouts, proxy, CAs and client certificate
+    /// that never follows redirects (a redirect would carry the credentials to
+    /// another URL). A file that cannot be read or used is a `config` error.
     pub fn new(http: &HttpOptions) -> Result<Self> {
+        let network = Network::new(http)?;
         // Built now, so a client that cannot work fails at construction.
-        Process::current()?.http_client(http.connect_timeout_ms)?;
+        Process::current()?.http_client(&network)?;
         Ok(ReqwestTransport {
-            connect_timeout_ms: http.connect_timeout_ms,
+            network,
             timeout: Duration::from_millis(http.timeout_ms),
         })
     }
@@ -40,7 +43,7 @@ impl ReqwestTransport {
 impl Transport for ReqwestTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
         let process = Process::current()?;
-        let client = process.http_client(self.connect_timeout_ms)?;
+        let client = process.http_client(&self.network)?;
         process
             .runtime()
             .spawn(send_on(client, self.timeout, request))
@@ -51,6 +54,7 @@ impl Transport for ReqwestTransport {
                     "the HTTP task panicked or was cancelled",
                 )
             })?
+            .map_err(|e| self.network.scrub(e))
     }
 }
 

@@ -61,11 +61,19 @@ pub struct Launcher {
     pub token_endpoint: String,
     pub introspection_endpoint: String,
     pub admin: String,
+    /// The HTTPS origin asking for client certificates (with `TOKENWELL_OIDC_MTLS_DIR`).
+    pub mtls_origin: Option<String>,
 }
 
 impl Launcher {
     /// Starts the launcher and waits for its line (20 s at most).
     pub fn start() -> Option<Launcher> {
+        Launcher::start_with(&[])
+    }
+
+    /// [`Launcher::start`] with these environment variables (e.g.
+    /// `TOKENWELL_OIDC_MTLS_DIR`: see server.mjs).
+    pub fn start_with(env: &[(&str, &str)]) -> Option<Launcher> {
         if !dir()
             .join("node_modules/oidc-provider/package.json")
             .is_file()
@@ -80,6 +88,7 @@ impl Launcher {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .envs(env.iter().copied())
             .spawn();
         let mut child = match spawned {
             Ok(child) => child,
@@ -108,6 +117,7 @@ impl Launcher {
             token_endpoint: field("token_endpoint"),
             introspection_endpoint: field("introspection_endpoint"),
             admin: field("admin"),
+            mtls_origin: info["mtls_origin"].as_str().map(str::to_owned),
             child,
         })
     }

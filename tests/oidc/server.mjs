@@ -16,7 +16,14 @@
 // list, so their secret can change while the server runs:
 //   PUT {admin}/clients/{client_id}/secret   (body: the new secret)
 // After that the old secret gets `invalid_client`. Loopback only, like the rest.
+//
+// With TOKENWELL_OIDC_MTLS_DIR set (a directory holding ca.pem, server.crt and
+// server.key) it also serves HTTPS on a second port, asking for a client
+// certificate that CA signed, advertises that port's token endpoint as the
+// metadata's `mtls_endpoint_aliases`, and knows one more client: `mtls-client`
+// (`tls_client_auth`, subject `CN=mtls-client`). The line then has `mtls_origin`.
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createHash, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -133,13 +140,45 @@ staticClients.push(clientMetadata({
   token_endpoint_auth_method: 'client_secret_basic',
 }));
 
+async function listen(server) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return server.address().port;
+}
+
 const http = createServer();
-await new Promise((resolve, reject) => {
-  http.once('error', reject);
-  http.listen(0, '127.0.0.1', resolve);
-});
-const origin = `http://127.0.0.1:${http.address().port}`;
+const origin = `http://127.0.0.1:${await listen(http)}`;
 const issuer = `${origin}${prefix}`;
+
+// Mutual TLS (opt-in): the socket's verified certificate authenticates the client.
+const mtlsDir = process.env.TOKENWELL_OIDC_MTLS_DIR;
+let https;
+let mtlsOrigin;
+let mtls = { enabled: false };
+if (mtlsDir) {
+  const file = (name) => readFileSync(join(mtlsDir, name));
+  https = createHttpsServer({
+    key: file('server.key'), cert: file('server.crt'), ca: file('ca.pem'),
+    requestCert: true, rejectUnauthorized: false,
+  });
+  mtlsOrigin = `https://127.0.0.1:${await listen(https)}`;
+  const peer = (ctx) => ctx.req.socket.getPeerX509Certificate?.();
+  mtls = {
+    enabled: true,
+    tlsClientAuth: true,
+    getCertificate: (ctx) => peer(ctx)?.toString(),
+    certificateAuthorized: (ctx) => ctx.req.socket.authorized === true,
+    certificateSubjectMatches: (ctx, property, expected) => property === 'tls_client_auth_subject_dn'
+      && peer(ctx)?.subject.trim() === expected,
+  };
+  staticClients.push(clientMetadata({
+    client_id: 'mtls-client',
+    token_endpoint_auth_method: 'tls_client_auth',
+    tls_client_auth_subject_dn: 'CN=mtls-client',
+  }));
+}
 
 const provider = new Provider(issuer, {
   adapter: MemoryAdapter,
@@ -153,7 +192,12 @@ const provider = new Provider(issuer, {
     // Opaque tokens without an audience: the token endpoint needs no `resource`.
     resourceIndicators: { enabled: false },
     devInteractions: { enabled: false },
+    mTLS: mtls,
   },
+  ...(mtlsOrigin && {
+    discovery: { mtls_endpoint_aliases: { token_endpoint: `${mtlsOrigin}${prefix}/token` } },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none', 'tls_client_auth'],
+  }),
   scopes: ['api:read', 'api:write'],
   ttl: { ClientCredentials: 600 },
   // The launcher serves no browser: no consent, no login, no sessions.
@@ -185,7 +229,7 @@ async function adminRoute(req, res) {
   res.writeHead(204).end();
 }
 
-http.on('request', (req, res) => {
+function serve(req, res) {
   if (req.url.startsWith('/_admin/')) {
     adminRoute(req, res).catch(() => res.writeHead(500).end());
   } else if (prefix && !(req.url === prefix || req.url.startsWith(`${prefix}/`))) {
@@ -198,9 +242,13 @@ http.on('request', (req, res) => {
     }
     callback(req, res);
   }
-});
+}
+http.on('request', serve);
+https?.on('request', serve);
 
 function stop() {
+  https?.closeAllConnections();
+  https?.close();
   http.closeAllConnections();
   http.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();
@@ -216,4 +264,5 @@ process.stdout.write(`${JSON.stringify({
   token_endpoint: `${issuer}/token`,
   introspection_endpoint: `${issuer}/token/introspection`,
   admin,
+  ...(mtlsOrigin && { mtls_origin: mtlsOrigin }),
 })}\n`);

@@ -108,10 +108,19 @@ internal object ConfigJson {
                     put("refresh_jitter_ratio", p.refreshJitterRatio)
                 }
             }
-            c.http?.let { h ->
+            val h = c.http
+            // The JVM's proxy properties stand in for a proxy the config does not set.
+            val jvm = if (h?.proxy == null) JvmNetwork.proxy() else null
+            if (h != null || jvm != null) {
                 obj("http") {
-                    put("connect_timeout_ms", h.connectTimeoutMs)
-                    put("timeout_ms", h.timeoutMs)
+                    put("connect_timeout_ms", h?.connectTimeoutMs)
+                    put("timeout_ms", h?.timeoutMs)
+                    put("proxy", h?.proxy ?: jvm?.url)
+                    put("no_proxy", h?.noProxy ?: jvm?.noProxy)
+                    put("ca_file", h?.caFile)
+                    put("ca_only", h?.caOnly)
+                    put("client_cert_file", h?.clientCertFile)
+                    put("client_key_file", h?.clientKeyFile)
                 }
             }
             c.store?.let { s ->

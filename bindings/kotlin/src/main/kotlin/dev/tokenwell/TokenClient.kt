@@ -191,7 +191,8 @@ class TokenClient private constructor(
          * framework binds it: nested maps, lists, strings, numbers, booleans.
          */
         @JvmStatic
-        fun builderFromMap(config: Map<String, Any?>): TokenClientBuilder = builderFromJson(ConfigJson.write(config))
+        fun builderFromMap(config: Map<String, Any?>): TokenClientBuilder =
+            builderFromJson(ConfigJson.write(JvmNetwork.withProxy(config)))
 
         internal fun build(
             config: TokenConfig?,

@@ -48,7 +48,9 @@ data class TokenConfig @JvmOverloads constructor(
     /**
      * How the client authenticates: `body` (alias `client_secret_post`), `basic`
      * (alias `client_secret_basic`), `both`, or a signed client assertion:
-     * `client_secret_jwt` (HS256) or `private_key_jwt` (RS256, PS256, ES256).
+     * `client_secret_jwt` (HS256) or `private_key_jwt` (RS256, PS256, ES256); or
+     * mutual TLS (RFC 8705): `tls_client_auth` or `self_signed_tls_client_auth`
+     * with [HttpOptions.clientCertFile] and [HttpOptions.clientKeyFile].
      */
     val credentials: String? = null,
     /** How HTTP Basic credentials are written: `form` (RFC 6749, the default) or `raw`. */
@@ -171,11 +173,31 @@ data class TokenConfig @JvmOverloads constructor(
     /** The sentinels (`host:port`) to ask for the primary monitored as [service]. */
     data class Sentinel(val nodes: List<String>, val service: String)
 
-    /** Transport timeouts (null = the core's default). */
+    /**
+     * Transport timeouts, proxy, CAs and client certificate (null = the core's
+     * default). [proxy] (`http://user:password@proxy.internal:3128`) may carry a
+     * password: never printed. Without it, the JVM's `https.proxyHost`,
+     * `https.proxyPort` and `http.nonProxyHosts` system properties give the
+     * proxy (then the `HTTPS_PROXY` / `NO_PROXY` environment variables).
+     * [caFile] (PEM) adds CAs to the system's roots ([caOnly]: replaces them);
+     * [clientCertFile] and [clientKeyFile] (PEM) are the mutual TLS identity.
+     */
     data class HttpOptions @JvmOverloads constructor(
         val connectTimeoutMs: Long? = null,
         val timeoutMs: Long? = null,
-    )
+        val proxy: String? = null,
+        val noProxy: String? = null,
+        val caFile: String? = null,
+        val caOnly: Boolean? = null,
+        val clientCertFile: String? = null,
+        val clientKeyFile: String? = null,
+    ) {
+        /** Without the proxy URL (it may carry a password). */
+        override fun toString(): String =
+            "HttpOptions(connectTimeoutMs=$connectTimeoutMs, timeoutMs=$timeoutMs, " +
+                "proxy=${proxy?.let { "[redacted]" }}, noProxy=$noProxy, caFile=$caFile, caOnly=$caOnly, " +
+                "clientCertFile=$clientCertFile, clientKeyFile=$clientKeyFile)"
+    }
 
     /** The config without the secret. */
     override fun toString(): String = buildString {

@@ -70,7 +70,9 @@ class ConfigSchemaTest {
         extraParams = mapOf("userAccessType" to "X", "n" to 1), headers = mapOf("x-partner" to "acme"),
         response = TokenConfig.ResponseMapping("a", "b", "c", "d", "e", "f", TokenConfig.SuccessCheck("status", "OK")),
         policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1),
-        http = TokenConfig.HttpOptions(5000, 15000),
+        http = TokenConfig.HttpOptions(
+            5000, 15000, "http://proxy.internal:3128", "internal.example", "/ca.pem", false, "/c.pem", "/k.pem",
+        ),
         store = TokenConfig.StoreOptions(
             "redis://127.0.0.1:1/0", "acme", 300, "/nonexistent-ca.pem", 5000, listOf("127.0.0.1:7000"),
             TokenConfig.Sentinel(listOf("127.0.0.1:26379"), "tokens"),
@@ -97,12 +99,14 @@ class ConfigSchemaTest {
         assertEquals(fromSchema, sent)
         // And the core accepts it (but the store, which would need the CA file, the
         // issuer, which replaces the token URL, the private_key_jwt keys, which a
-        // secret method refuses, the secret file, which replaces the secret, and
-        // doordash's keys, which other providers refuse).
+        // secret method refuses, the secret file, which replaces the secret,
+        // doordash's keys, which other providers refuse, and the CA and client
+        // certificate files, which do not exist).
         val secretOnly = full.copy(
             store = null, issuer = null, discoveryTtlSecs = null, clientSecretFile = null,
             privateKey = null, privateKeyFile = null, certificateFile = null, keyId = null, assertion = null,
             developerId = null, signingSecret = null,
+            http = full.http!!.copy(caFile = null, caOnly = null, clientCertFile = null, clientKeyFile = null),
         )
         dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(secretOnly), null, null).close()
     }
