@@ -132,7 +132,7 @@ pub struct WasmClient {
 impl WasmClient {
     /// Builds a client from a config object (the schema every binding accepts,
     /// snake_case or camelCase keys), an optional manual clock, and options (`{ dangerouslyAllowBrowser?: boolean, jsStore?: StoreBridge,
-    /// waitUntil?: (p) => void }`: a JS store's bridge, see `super::store`). Throws a
+    /// waitUntil?: (p) => void, fetch?: typeof fetch }`: a JS store's bridge, see `super::store`). Throws a
     /// `TokenwellError` record (`code: "config"`) on a bad config, and in a
     /// browser page unless `dangerouslyAllowBrowser` is `true`.
     #[wasm_bindgen(constructor)]
@@ -156,7 +156,9 @@ impl WasmClient {
             .and_then(|s| s.as_string())
             .ok_or_else(|| error_to_js(Error::config("the config must be an object")))?;
         super::console::install();
-        let mut builder = TokenClient::builder(TokenConfig::from_json(&json).map_err(error_to_js)?);
+        let config = TokenConfig::from_json(&json).map_err(error_to_js)?;
+        let http = config.http.clone();
+        let mut builder = TokenClient::builder(config);
         let clock: Arc<dyn crate::Clock> = match clock {
             Some(clock) => clock.0,
             None => Arc::new(crate::SystemClock),
@@ -185,6 +187,11 @@ impl WasmClient {
             #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
             let adapter = Arc::new(adapter);
             builder = builder.store(adapter);
+        }
+        if let Some(fetch) = option("fetch").and_then(|f| f.dyn_into::<Function>().ok()) {
+            #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
+            let transport = Arc::new(super::FetchTransport::new(&http, Some(fetch)));
+            builder = builder.transport(transport);
         }
         let wait_until = option("waitUntil").and_then(|f| f.dyn_into::<Function>().ok());
         builder = builder.spawner(super::WaitUntilSpawner::shared(wait_until));
