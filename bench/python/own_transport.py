@@ -16,7 +16,7 @@ import requests
 
 from tokenwell import TokenClient
 
-CALLS = 200_000
+CALLS = 100_000
 
 
 def run(url: str, transport: object) -> tuple[float, float, int, int]:
