@@ -510,14 +510,27 @@ export class TokenClient {
    *   upstashStore, denoKvStore, workersKvStore, durableObjectStore; or the
    *   config's store settings with the store as `use`:
    *   `{ use: redisStore(redis), keyPrefix, timeoutMs }`), `waitUntil`
-   *   (a Worker's `(p) => ctx.waitUntil(p)`: background work is handed to it) and
-   *   `dangerouslyAllowBrowser`.
+   *   (a Worker's `(p) => ctx.waitUntil(p)`: background work is handed to it),
+   *   `fetch` (the application's own fetch-compatible function: undici's `fetch`
+   *   with a dispatcher, a Workers mTLS binding's `fetch`; called with the
+   *   core's request and `redirect: "manual"`, read within the core's limits)
+   *   and `dangerouslyAllowBrowser`.
    */
   constructor(options) {
     if (options === null || typeof options !== 'object') {
       throw new TokenwellError('config', 'config: the options must be an object', { detail: 'the options must be an object' });
     }
-    const { clock, store, waitUntil, dangerouslyAllowBrowser, onEvent, credentialProvider, ...config } = options;
+    const { clock, store, waitUntil, dangerouslyAllowBrowser, onEvent, credentialProvider, fetch, ...config } = options;
+    if (fetch !== undefined && typeof fetch !== 'function') {
+      throw new TokenwellError('config', 'config: fetch must be a function', { detail: 'fetch must be a function' });
+    }
+    // Mutual TLS needs a client certificate on the connection: WebAssembly has
+    // no TLS of its own, so it comes with the application's fetch.
+    const auth = config.credentials;
+    if (fetch === undefined && (auth === 'tls_client_auth' || auth === 'self_signed_tls_client_auth')) {
+      const detail = `credentials ${auth} needs the fetch option: a fetch that presents the client certificate (Node: undici's fetch with an Agent({ connect: { cert, key } }) as dispatcher; Workers: an mTLS certificate binding's fetch)`;
+      throw new TokenwellError('config', `config: ${detail}`, { detail });
+    }
     if (onEvent !== undefined && typeof onEvent !== 'function') {
       throw new TokenwellError('config', 'config: onEvent must be a function', { detail: 'onEvent must be a function' });
     }
@@ -550,7 +563,7 @@ export class TokenClient {
     // collected, and with it the core, even with an onEvent that holds it.
     const relay = { observer: null };
     this.#relay = relay;
-    const coreOptions = { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil,
+    const coreOptions = { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil, fetch,
           onEvent: (fields) => relay.observer?.deref()?.receive(fields) };
     if (credentialProvider !== undefined) {
       for (const key of ['clientSecret', 'client_secret', 'clientSecretFile', 'client_secret_file']) {

@@ -317,6 +317,19 @@ export interface TokenClientOptions extends Omit<TokenConfig, 'store'> {
    * class only). With none ever, `token()` rejects with `config`.
    */
   credentialProvider?: () => string | Promise<string>;
+  /**
+   * The application's own fetch-compatible function, instead of the global
+   * `fetch`: undici's `fetch` with a `dispatcher` (a proxy, a CA, a client
+   * certificate), a Workers mTLS certificate binding's `fetch` (bound:
+   * `(url, init) => env.CERT.fetch(url, init)`), a test double returning a
+   * `Response`. Called with the core's request (`method`, `headers`, `body`,
+   * `redirect: "manual"`, an abort `signal`): its `authorization` header or
+   * its body carries the client secret, so an instrumented fetch must redact
+   * them. The core keeps its timeout and limits. Required (a `config` error
+   * without it) with `credentials: "tls_client_auth"` or
+   * `"self_signed_tls_client_auth"`.
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
 }
 
 /** Why a fetch ran: a first token, refresh-ahead, after an API's 401, an expired token, or adopted from the shared store. */

@@ -42,13 +42,20 @@ function withinHang(promise) {
   return Promise.race([promise, hang]).finally(() => clearTimeout(timer));
 }
 
-for (const entry of catalogue.faults) {
-  test(`fault ${entry.name}`, async () => {
+// The runtime's fetch, and the application's own (the `fetch` option): a
+// fetch-compatible function that counts its calls and hands them on.
+let ownCalls = 0;
+const ownFetch = (url, init) => { ownCalls += 1; return globalThis.fetch(url, init); };
+
+for (const [entry, own] of catalogue.faults.flatMap((e) => [[e, false], [e, true]])) {
+  test(`fault ${entry.name}${own ? ' (own fetch)' : ''}`, async () => {
     for (const key of Object.keys(entry)) assert.ok(KEYS.has(key), `unknown key ${key}`);
     const fault = mock.substitute(entry);
     await mock.admin.reset();
-    const client = new TokenClient({ ...mock.substitute(catalogue.config), ...fault.config });
+    const client = new TokenClient({ ...mock.substitute(catalogue.config), ...fault.config,
+      ...(own ? { fetch: ownFetch } : {}) });
     await mock.admin.script(fault.script);
+    const callsBefore = ownCalls;
 
     const started = performance.now();
     const { result: error, lines } = await capturing(() => withinHang(client.token()).then(
@@ -72,5 +79,6 @@ for (const entry of catalogue.faults) {
       `took ${Math.round(ms)} ms, not within ${fault.min_ms ?? 0}..${fault.max_ms}`);
     const { requests } = await mock.admin.requests();
     assert.deepEqual(requests.map((r) => r.path), fault.paths, 'the paths the mock saw');
+    assert.equal(ownCalls - callsBefore, own ? 1 : 0, 'calls of the own fetch');
   });
 }

@@ -11,6 +11,7 @@ use super::events::{EventListener, ListenerSink, Lookups};
 use super::foreign::{
     ForeignCredentialProvider, ForeignCredentials, ForeignStore, ForeignStoreAdapter,
 };
+use super::foreign_transport::{ForeignTransport, ForeignTransportAdapter};
 use crate::fleet::Keys;
 use crate::store::Store;
 use crate::{Error, ManualClock, MemoryStore, TokenClient, TokenConfig};
@@ -173,6 +174,16 @@ pub struct QueuedStore {
     pub has_lock: bool,
 }
 
+/// Which transport a client sends with.
+enum Transport {
+    /// reqwest.
+    BuiltIn,
+    /// A Kotlin adapter, run on the store pool.
+    Foreign(Arc<dyn ForeignTransport>),
+    /// A Python adapter, run by the Python threads.
+    Queued(u64),
+}
+
 /// The core client, as Python and Kotlin see it.
 #[derive(uniffi::Object)]
 pub struct CoreClient {
@@ -187,7 +198,7 @@ impl CoreClient {
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<dyn Store>>,
     ) -> Result<Arc<Self>, TokenwellError> {
-        Self::build_with(config_json, clock, store, None, None)
+        Self::build_with(config_json, clock, store, None, None, Transport::BuiltIn)
     }
 
     fn build_with(
@@ -196,11 +207,13 @@ impl CoreClient {
         store: Option<Arc<dyn Store>>,
         listener: Option<Arc<dyn EventListener>>,
         provider: Option<ForeignCredentials>,
+        transport: Transport,
     ) -> Result<Arc<Self>, TokenwellError> {
         let text = std::str::from_utf8(config_json).map_err(|e| {
             Error::config(format!("config is not UTF-8 (byte {})", e.valid_up_to()))
         })?;
         let config = TokenConfig::from_json(text)?;
+        let http = config.http.clone();
         let mut builder = TokenClient::builder(config);
         let clock: Arc<dyn crate::Clock> = match clock {
             Some(clock) => clock.0.clone(),
@@ -212,6 +225,17 @@ impl CoreClient {
         }
         if let Some(provider) = provider {
             builder = builder.credential_provider(provider);
+        }
+        match transport {
+            Transport::BuiltIn => {}
+            Transport::Foreign(t) => {
+                let adapter = ForeignTransportAdapter::new(t, &http);
+                builder = builder.transport(Arc::new(adapter));
+            }
+            Transport::Queued(id) => {
+                let adapter = ForeignTransportAdapter::queued(id, &http);
+                builder = builder.transport(Arc::new(adapter));
+            }
         }
         let events = listener.map(|l| Arc::new(ListenerSink::new(l, clock)));
         if let Some(sink) = &events {
@@ -301,7 +325,14 @@ impl CoreClient {
         listener: Arc<dyn EventListener>,
     ) -> Result<Arc<Self>, TokenwellError> {
         let store = any_store(store, foreign_store, queued_store);
-        Self::build_with(config_json, clock, store, Some(listener), None)
+        Self::build_with(
+            config_json,
+            clock,
+            store,
+            Some(listener),
+            None,
+            Transport::BuiltIn,
+        )
     }
 
     /// Like [`CoreClient::with_listener`] (the listener optional), taking the
@@ -327,7 +358,48 @@ impl CoreClient {
             (None, Some(id)) => Some(ForeignCredentials::queued(id)),
             (None, None) => None,
         };
-        Self::build_with(config_json, clock, store, listener, provider)
+        Self::build_with(
+            config_json,
+            clock,
+            store,
+            listener,
+            provider,
+            Transport::BuiltIn,
+        )
+    }
+
+    /// Like [`CoreClient::with_credential_provider`] (the provider optional),
+    /// sending through the application's own HTTP client instead of the
+    /// built-in one: a Kotlin adapter ([`ForeignTransport`], run on the store
+    /// pool) or a Python one that the Python threads run, found by
+    /// `queued_transport` (see [`super::foreign_transport`]). Neither: the
+    /// built-in transport.
+    #[uniffi::constructor]
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_transport(
+        config_json: &[u8],
+        clock: Option<Arc<CoreClock>>,
+        store: Option<Arc<CoreStore>>,
+        foreign_store: Option<Arc<dyn ForeignStore>>,
+        queued_store: Option<QueuedStore>,
+        listener: Option<Arc<dyn EventListener>>,
+        provider: Option<Arc<dyn ForeignCredentialProvider>>,
+        queued_provider: Option<u64>,
+        transport: Option<Arc<dyn ForeignTransport>>,
+        queued_transport: Option<u64>,
+    ) -> Result<Arc<Self>, TokenwellError> {
+        let store = any_store(store, foreign_store, queued_store);
+        let provider = match (provider, queued_provider) {
+            (Some(p), _) => Some(ForeignCredentials::new(p)),
+            (None, Some(id)) => Some(ForeignCredentials::queued(id)),
+            (None, None) => None,
+        };
+        let transport = match (transport, queued_transport) {
+            (Some(t), _) => Transport::Foreign(t),
+            (None, Some(id)) => Transport::Queued(id),
+            (None, None) => Transport::BuiltIn,
+        };
+        Self::build_with(config_json, clock, store, listener, provider, transport)
     }
 
     /// The number its listener's events carry in

@@ -55,6 +55,10 @@ use crate::records::Redacted;
 use crate::secret::Secret;
 use crate::store::{record_with_fingerprint, Store};
 
+pub use super::foreign_transport::{
+    ForeignHeader, ForeignRequest, ForeignResponse, ForeignTransport, ForeignTransportError,
+};
+
 /// Calls in flight (queued or running) per store at most; past it, a call is
 /// an immediate store failure. Room for a process's concurrent cold clients
 /// on one store (each makes one call at a time) and for calls still running
@@ -188,6 +192,11 @@ pub enum StoreCall {
     },
     /// See [`ForeignCredentialProvider::credential`] (the id is the provider's).
     Credential,
+    /// See [`ForeignTransport::send`] (the id is the transport's).
+    Send {
+        /// The request, limits and timeouts included.
+        request: ForeignRequest,
+    },
 }
 
 impl StoreCall {
@@ -196,7 +205,10 @@ impl StoreCall {
     fn only_for_its_answer(&self) -> bool {
         matches!(
             self,
-            StoreCall::Get { .. } | StoreCall::TryLock { .. } | StoreCall::Credential
+            StoreCall::Get { .. }
+                | StoreCall::TryLock { .. }
+                | StoreCall::Credential
+                | StoreCall::Send { .. }
         )
     }
 
@@ -221,8 +233,8 @@ impl StoreCall {
             StoreCall::Unlock { lock, owner } => {
                 store.unlock(lock, owner).map(|()| StoreAnswer::Done)
             }
-            StoreCall::Credential => Ok(StoreAnswer::Failed {
-                reason: "a store gives no credential".into(),
+            StoreCall::Credential | StoreCall::Send { .. } => Ok(StoreAnswer::Failed {
+                reason: "a store gives no credential and sends no request".into(),
             }),
         };
         answer.unwrap_or_else(|ForeignStoreError::Failed { reason }| StoreAnswer::Failed { reason })
@@ -248,6 +260,16 @@ pub enum StoreAnswer {
     Secret {
         /// The secret.
         secret: Redacted,
+    },
+    /// The answer of a transport (see [`ForeignTransport::send`]).
+    Response {
+        /// The response as read, within the request's limits.
+        response: ForeignResponse,
+    },
+    /// A transport sent nothing or read no complete response.
+    Unsent {
+        /// Why.
+        error: ForeignTransportError,
     },
     /// The store failed; `reason` names what failed, never a secret (e.g. the
     /// exception's class name).
@@ -467,6 +489,15 @@ impl OwnStores {
                     },
                     Err(ForeignStoreError::Failed { reason }) => StoreAnswer::Failed { reason },
                 },
+                Foreign::Transport(transport) => match call {
+                    StoreCall::Send { request } => match transport.send(request) {
+                        Ok(response) => StoreAnswer::Response { response },
+                        Err(error) => StoreAnswer::Unsent { error },
+                    },
+                    _ => StoreAnswer::Failed {
+                        reason: "a transport only sends requests".into(),
+                    },
+                },
             }))
             .unwrap_or_else(|_| StoreAnswer::Failed {
                 reason: "the store panicked".into(),
@@ -478,13 +509,14 @@ impl OwnStores {
 
 /// A uniffi foreign object (Kotlin) the pool runs calls on.
 #[derive(Clone)]
-enum Foreign {
+pub(super) enum Foreign {
     Store(Arc<dyn ForeignStore>),
     Provider(Arc<dyn ForeignCredentialProvider>),
+    Transport(Arc<dyn ForeignTransport>),
 }
 
-/// Where a client's store (or credential provider) calls go.
-enum Backend {
+/// Where a client's store (or credential provider, or transport) calls go.
+pub(super) enum Backend {
     /// A uniffi foreign object (Kotlin), run on the pool.
     Foreign(Foreign),
     /// A Python object, known to the Python threads by this id.
@@ -494,7 +526,7 @@ enum Backend {
 impl Backend {
     /// Hands one call to the object's threads and awaits its answer; the
     /// calls in flight counted against `bound_key`.
-    async fn call(&self, bound_key: u64, call: StoreCall) -> Result<StoreAnswer> {
+    pub(super) async fn call(&self, bound_key: u64, call: StoreCall) -> Result<StoreAnswer> {
         let process = Process::current()?;
         let Some(permit) = Permit::take(process.own_stores(), bound_key) else {
             return Err(Error::new(
@@ -583,7 +615,7 @@ pub struct ForeignStoreAdapter {
 }
 
 /// Keys of uniffi stores' bounds, apart from Python's ids (counted from 1).
-static NEXT_FOREIGN_KEY: AtomicU64 = AtomicU64::new(1 << 63);
+pub(super) static NEXT_FOREIGN_KEY: AtomicU64 = AtomicU64::new(1 << 63);
 
 impl fmt::Debug for ForeignStoreAdapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -15,6 +15,8 @@ pub mod ffi;
 #[cfg(feature = "ffi")]
 pub mod foreign;
 #[cfg(feature = "ffi")]
+pub mod foreign_transport;
+#[cfg(feature = "ffi")]
 pub mod logging;
 
 use std::sync::{Arc, OnceLock};

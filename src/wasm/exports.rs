@@ -133,11 +133,12 @@ impl WasmClient {
     /// Builds a client from a config object (the schema every binding accepts,
     /// snake_case or camelCase keys), an optional manual clock, and options
     /// (`{ dangerouslyAllowBrowser?: boolean, jsStore?: StoreBridge, waitUntil?:
-    /// (p) => void, onEvent?: Function, credentialProvider?: true }`: `jsStore`
-    /// a JS store's bridge, see `super::store`; `credentialProvider` a client
-    /// with no secret or key yet, the wrapper's provider gives it later).
-    /// Throws a `TokenwellError` record (`code: "config"`) on a bad config, and
-    /// in a browser page unless `dangerouslyAllowBrowser` is `true`.
+    /// (p) => void, onEvent?: Function, fetch?: typeof fetch, credentialProvider?:
+    /// true }`: `jsStore` a JS store's bridge, see `super::store`; `fetch` the
+    /// application's own; `credentialProvider` a client with no secret or key
+    /// yet, the wrapper's provider gives it later). Throws a `TokenwellError`
+    /// record (`code: "config"`) on a bad config, and in a browser page unless
+    /// `dangerouslyAllowBrowser` is `true`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         config: &JsValue,
@@ -159,7 +160,9 @@ impl WasmClient {
             .and_then(|s| s.as_string())
             .ok_or_else(|| error_to_js(Error::config("the config must be an object")))?;
         super::console::install();
-        let mut builder = TokenClient::builder(TokenConfig::from_json(&json).map_err(error_to_js)?);
+        let config = TokenConfig::from_json(&json).map_err(error_to_js)?;
+        let http = config.http.clone();
+        let mut builder = TokenClient::builder(config);
         let clock: Arc<dyn crate::Clock> = match clock {
             Some(clock) => clock.0,
             None => Arc::new(crate::SystemClock),
@@ -191,6 +194,11 @@ impl WasmClient {
         }
         if Reflect::get(options, &"credentialProvider".into()).is_ok_and(|v| v.is_truthy()) {
             builder = builder.provider_in_wrapper();
+        }
+        if let Some(fetch) = option("fetch").and_then(|f| f.dyn_into::<Function>().ok()) {
+            #[allow(clippy::arc_with_non_send_sync)] // single-threaded wasm
+            let transport = Arc::new(super::FetchTransport::new(&http, Some(fetch)));
+            builder = builder.transport(transport);
         }
         let wait_until = option("waitUntil").and_then(|f| f.dyn_into::<Function>().ok());
         builder = builder.spawner(super::WaitUntilSpawner::shared(wait_until));

@@ -59,18 +59,22 @@ extern "C" {
 }
 
 /// The WebAssembly transport: the runtime's own `fetch` (Node ≥ 18, Deno, Bun,
-/// Cloudflare workerd), looked up on `globalThis` at each request.
+/// Cloudflare workerd), looked up on `globalThis` at each request, or the
+/// application's (the JS `fetch` option: undici with a dispatcher, a Workers
+/// mTLS binding's `fetch`), called alike: same init, same limits, same codes.
 #[derive(Clone, Debug)]
 pub struct FetchTransport {
     timeout_ms: u64,
+    fetch: Option<Function>,
 }
 
 impl FetchTransport {
     /// A transport that gives up after `http.timeout_ms` (headers and body;
-    /// `fetch` has no separate connect timeout).
-    pub fn new(http: &HttpOptions) -> Self {
+    /// `fetch` has no separate connect timeout), calling `fetch` if given.
+    pub fn new(http: &HttpOptions, fetch: Option<Function>) -> Self {
         FetchTransport {
             timeout_ms: http.timeout_ms,
+            fetch,
         }
     }
 }
@@ -116,8 +120,8 @@ impl Clone for AbortController {
 #[async_trait::async_trait(?Send)]
 impl Transport for FetchTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse> {
-        let fetch = super::global_property("fetch")
-            .and_then(|f| f.dyn_into::<Function>().ok())
+        let fetch = (self.fetch.clone())
+            .or_else(|| super::global_property("fetch").and_then(|f| f.dyn_into().ok()))
             .ok_or_else(|| Error::new(ErrorKind::Network, "this runtime has no global fetch"))?;
         let controller = AbortController::new().map_err(|e| {
             Error::new(

@@ -167,7 +167,7 @@ impl Platform for Wasm {
     }
 
     fn default_transport(http: &HttpOptions) -> Result<Arc<dyn Transport>> {
-        Ok(Arc::new(FetchTransport::new(http)))
+        Ok(Arc::new(FetchTransport::new(http, None)))
     }
 
     fn default_spawner() -> Result<Arc<dyn Spawn>> {

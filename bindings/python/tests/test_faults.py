@@ -42,13 +42,41 @@ def token_outcome(client: TokenClient) -> Any:
     return outcome[0]
 
 
+_OWN: Dict[str, Any] = {}
+
+
+def own_client(kind: str) -> Any:
+    """The application's own HTTP client (``transport=``), or None (the built-in
+    one): one per kind for every fault, as an application shares one."""
+    if kind not in _OWN:
+        _OWN[kind] = new_client(kind)
+    return _OWN[kind]
+
+
+def new_client(kind: str) -> Any:
+    if kind == "httpx":
+        import httpx
+
+        return httpx.Client(follow_redirects=True)  # the adapter never follows them
+    if kind == "httpx_async":
+        import httpx
+
+        return httpx.AsyncClient(follow_redirects=True)
+    if kind == "requests":
+        import requests
+
+        return requests.Session()
+    return None
+
+
+@pytest.mark.parametrize("transport", ["built-in", "httpx", "httpx_async", "requests"])
 @pytest.mark.parametrize("entry", CATALOGUE["faults"], ids=[f["name"] for f in CATALOGUE["faults"]])
-def test_fault(mock: Any, entry: Dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_fault(mock: Any, entry: Dict[str, Any], transport: str, caplog: pytest.LogCaptureFixture) -> None:
     assert set(entry) <= KEYS, f"unknown keys {sorted(set(entry) - KEYS)}"
     caplog.set_level(logging.DEBUG, logger="tokenwell")
     fault = mock.substitute(entry)
     config = {**mock.substitute(CATALOGUE["config"]), **fault.get("config", {})}
-    client = TokenClient.from_config(config)
+    client = TokenClient.from_config(config, transport=own_client(transport))
     mock.script(fault["script"])
 
     started = time.monotonic()

@@ -235,7 +235,7 @@ def record_of(step: Dict[str, Any]) -> str:
     return str(json.loads((VECTORS / step["record_file"]).read_text())["record"])
 
 
-def run_vector(mock: Any, vector: Dict[str, Any], mode: str) -> None:
+def run_vector(mock: Any, vector: Dict[str, Any], mode: str, transport: Any = None) -> None:
     check_shape(vector)
     clock = ManualClock((vector.get("clock") or {}).get("unix_ms", DEFAULT_UNIX_MS))
     # On the manual clock: records' time-to-live and locks run on vector time.
@@ -252,7 +252,7 @@ def run_vector(mock: Any, vector: Dict[str, Any], mode: str) -> None:
         if isinstance(secret, str):
             secrets.append(secret)
         try:
-            client = TokenClient.from_config(cfg, clock=clock, store=store)
+            client = TokenClient.from_config(cfg, clock=clock, store=store, transport=transport)
         except Exception as e:  # noqa: BLE001
             if "expect_build_error" in vector:
                 check_error(e, vector["expect_build_error"], secrets)
@@ -395,3 +395,33 @@ def test_vector(mock: Any, path: Path, mode: str) -> None:
     vector = json.loads(path.read_text())
     assert vector.get("name") == path.stem, "a vector's name is its file name"
     run_vector(mock, vector, mode)
+
+
+# The application's own HTTP client (``transport=``) in place of the built-in
+# one: every vector once more (blocking calls), through httpx and requests in
+# turn (the fault catalogue runs through both, and httpx.AsyncClient, in full).
+_OWN: Dict[str, Any] = {}
+
+
+def own_client(kind: str) -> Any:
+    """One client per kind for every vector, as an application shares one."""
+    if kind not in _OWN:
+        if kind == "httpx":
+            import httpx
+
+            # Configured to follow redirects: the adapter asks it not to, per call.
+            _OWN[kind] = httpx.Client(follow_redirects=True)
+        else:
+            import requests
+
+            _OWN[kind] = requests.Session()
+    return _OWN[kind]
+
+
+OWN_CASES = [(path, ("httpx", "requests")[i % 2]) for i, path in enumerate(FILES)]
+
+
+@pytest.mark.parametrize(("path", "kind"), OWN_CASES, ids=[f"{p.stem}-{k}" for p, k in OWN_CASES])
+def test_vector_through_own_client(mock: Any, path: Path, kind: str) -> None:
+    vector = json.loads(path.read_text())
+    run_vector(mock, vector, "sync", transport=own_client(kind))

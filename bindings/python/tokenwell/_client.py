@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, NoReturn, Optional, Tuple, Type, Union
 
-from . import _errors, _events, _guards, _logging, _store
+from . import _errors, _events, _guards, _logging, _store, _transport
 from ._errors import ConfigError, TokenwellError
 from ._ffi import tokenwell as _generated
 
@@ -257,9 +257,15 @@ class TokenClient:
     ``http.timeout_ms``. A new secret acts as a new client (the cached token is
     dropped); if it raises, the last good secret is kept and a warning logged.
     ``client_secret_file=`` is the same for a file (a Kubernetes secret volume).
+
+    ``transport`` (an ``httpx.Client``, an ``httpx.AsyncClient`` or a
+    ``requests.Session``) sends the token requests through your own HTTP client:
+    its proxy, CA bundle and event hooks, never its redirects or its ``auth``.
+    Its hooks see the client secret (the ``Authorization`` header or the body of
+    the request to the token URL): redact them. See :mod:`tokenwell._transport`.
     """
 
-    __slots__ = ("_core", "_now", "_memo", "_last", "_store_bridge", "_credential_bridge", "_observed", "_memo_hits", "_listener", "__weakref__")
+    __slots__ = ("_core", "_now", "_memo", "_last", "_store_bridge", "_credential_bridge", "_transport_bridge", "_observed", "_memo_hits", "_listener", "__weakref__")
 
     def __init__(
         self,
@@ -272,6 +278,7 @@ class TokenClient:
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, Mapping[str, Any], None] = None,
         on_event: Optional[_events.OnEvent] = None,
         credential_provider: Optional[Callable[[], str]] = None,
+        transport: Any = None,
         **options: Any,
     ) -> None:
         config: Dict[str, Any] = {"provider": provider}
@@ -285,7 +292,7 @@ class TokenClient:
         if isinstance(store, Mapping):  # the config's `store` section (Redis), not a store object
             config["store"] = dict(store)
             store = None
-        self._init(config, clock, store, on_event, credential_provider)
+        self._init(config, clock, store, on_event, credential_provider, transport)
 
     @classmethod
     def from_config(
@@ -296,11 +303,12 @@ class TokenClient:
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, None] = None,
         on_event: Optional[_events.OnEvent] = None,
         credential_provider: Optional[Callable[[], str]] = None,
+        transport: Any = None,
     ) -> "TokenClient":
         """A client from a config mapping, or its JSON text (the schema every
         tokenwell binding accepts)."""
         self = cls.__new__(cls)
-        self._init(config, clock, store, on_event, credential_provider)
+        self._init(config, clock, store, on_event, credential_provider, transport)
         return self
 
     def _init(
@@ -310,6 +318,7 @@ class TokenClient:
         store: Union[MemoryStore, _store.Store, _store.AsyncStore, None],
         on_event: Optional[_events.OnEvent] = None,
         credential_provider: Optional[Callable[[], str]] = None,
+        transport: Any = None,
     ) -> None:
         self._observed = False  # with on_event: the memo's hits are counted
         self._memo_hits = 0
@@ -342,14 +351,16 @@ class TokenClient:
                     "credential_provider must be a plain callable returning str, not an async def "
                     "(it runs on a tokenwell thread: read the secret synchronously)"
                 )
+        if transport is not None and not _transport.is_transport(transport):
+            raise TypeError("transport must be an httpx.Client, an httpx.AsyncClient or a requests.Session")
         _logging.sync_level()  # the `tokenwell` logger's level may have changed
         clock_core = clock._core if clock is not None else None
         # The core borrows the bytes for the call. A lone surrogate in a JSON text
         # passes as bytes that are not UTF-8: the core's ConfigError, not an encoder's.
         config_utf8 = config_json.encode("utf-8", "surrogatepass")
         try:
-            if on_event is not None or credential_provider is not None:
-                core = self._init_observed(config_utf8, clock_core, store, on_event, credential_provider)
+            if on_event is not None or credential_provider is not None or transport is not None:
+                core = self._init_observed(config_utf8, clock_core, store, on_event, credential_provider, transport)
             elif store is None and clock is None:
                 # The one-argument constructor: each optional one costs a foreign call.
                 core = _gen.CoreClient.from_config(config_utf8)
@@ -474,6 +485,7 @@ class TokenClient:
         store: Any,
         on_event: Optional[_events.OnEvent],
         credential_provider: Optional[Callable[[], str]] = None,
+        transport: Any = None,
     ) -> Any:
         listener = _events.listener_for(self, on_event) if on_event is not None else None
         self._listener = listener
@@ -483,11 +495,20 @@ class TokenClient:
             bridge = _store.bridge_for(store)
             queued = _gen.QueuedStore(store_id=bridge.id, has_lock=bridge.has_lock)
             self._store_bridge = bridge  # found by id while this client lives
+        credentials_id = None
         if credential_provider is not None:
             credentials = _store.CredentialBridge(credential_provider)
             self._credential_bridge = credentials  # found by id while this client lives
+            credentials_id = credentials.id
+        if transport is not None:
+            bridge = _transport.TransportBridge(transport)
+            self._transport_bridge = bridge  # found by id while this client lives
+            core = _gen.CoreClient.with_transport(
+                config_utf8, clock_core, memory, None, queued, listener, None, credentials_id, None, bridge.id
+            )
+        elif credential_provider is not None:
             core = _gen.CoreClient.with_credential_provider(
-                config_utf8, clock_core, memory, None, queued, listener, None, credentials.id
+                config_utf8, clock_core, memory, None, queued, listener, None, credentials_id
             )
         else:
             assert listener is not None

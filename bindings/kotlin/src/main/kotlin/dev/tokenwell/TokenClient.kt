@@ -2,6 +2,8 @@ package dev.tokenwell
 
 import dev.tokenwell.ffi.CoreClient
 import dev.tokenwell.ffi.CoreLease
+import dev.tokenwell.ffi.ForeignTransport
+import java.net.http.HttpClient
 import java.util.concurrent.atomic.LongAdder
 import kotlin.coroutines.ContinuationInterceptor
 import kotlinx.coroutines.CoroutineDispatcher
@@ -203,8 +205,22 @@ class TokenClient private constructor(
             listeners: List<TokenEventListener>,
             observers: List<TokenClientObserver>,
             credentials: CredentialProvider? = null,
+            transport: ForeignTransport? = null,
         ): TokenClient {
             val utf8 = { if (config != null) ConfigJson.utf8(config) else ConfigJson.utf8(configJson!!) }
+            if (transport != null) {
+                val bridge = if (listeners.isEmpty() && observers.isEmpty()) null else EventBridge(listeners, observers)
+                val provider = credentials?.let { CredentialProviderBridge(it) }
+                return TokenClient(
+                    clock,
+                    {
+                        CoreClient.withTransport(
+                            utf8(), clock?.core, memoryStore?.core, foreignStore, null, bridge, provider, null, transport, null,
+                        )
+                    },
+                    bridge,
+                )
+            }
             if (credentials != null) {
                 val bridge = if (listeners.isEmpty() && observers.isEmpty()) null else EventBridge(listeners, observers)
                 val provider = CredentialProviderBridge(credentials)
@@ -250,6 +266,7 @@ class TokenClientBuilder internal constructor(private val config: TokenConfig?, 
     private var memoryStore: MemoryStore? = null
     private var foreignStore: ForeignStoreBridge? = null
     private var credentials: CredentialProvider? = null
+    private var transport: ForeignTransport? = null
     private val listeners = mutableListOf<TokenEventListener>()
     private val observers = mutableListOf<TokenClientObserver>()
 
@@ -278,10 +295,30 @@ class TokenClientBuilder internal constructor(private val config: TokenConfig?, 
      */
     fun credentialProvider(provider: CredentialProvider) = apply { credentials = provider }
 
+    /**
+     * Sends the token requests through the application's own OkHttp client (its
+     * proxy, trust store, client certificate, interceptors and pool) instead of
+     * the built-in one. It must not follow redirects (a [TokenwellException.Config]
+     * here otherwise): `client.newBuilder().followRedirects(false).followSslRedirects(false).build()`
+     * shares the rest. Its interceptors see the client secret (the `Authorization`
+     * header or the body of the request to the token URL): redact them.
+     */
+    @Throws(TokenwellException::class)
+    fun okHttpClient(client: okhttp3.OkHttpClient) = apply { transport = OkHttpTransport(client) }
+
+    /**
+     * Sends the token requests through the application's own `java.net.http.HttpClient`
+     * (its proxy selector and SSL context) instead of the built-in
+     * one. Its `followRedirects()` must be `NEVER` (the default; a
+     * [TokenwellException.Config] here otherwise). Its connect timeout is its own.
+     */
+    @Throws(TokenwellException::class)
+    fun javaHttpClient(client: HttpClient) = apply { transport = JavaHttpTransport(client) }
+
     /** The client. */
     @Throws(TokenwellException::class)
     fun build(): TokenClient =
-        TokenClient.build(config, configJson, clock, memoryStore, foreignStore, listeners.toList(), observers.toList(), credentials)
+        TokenClient.build(config, configJson, clock, memoryStore, foreignStore, listeners.toList(), observers.toList(), credentials, transport)
 }
 
 /**

@@ -24,21 +24,29 @@ class FaultsTest : WithMockProvider() {
     private val forbidden: List<String> = catalogue["forbidden"].map { it.asText() }
 
     @TestFactory
-    fun everyFault(): List<DynamicTest> = catalogue["faults"].map { entry ->
-        DynamicTest.dynamicTest(entry["name"].asText()) {
-            mock.reset()
-            run(entry)
+    fun everyFault(): List<DynamicTest> = listOf(null, "okhttp", "java.net.http").flatMap { own ->
+        catalogue["faults"].map { entry ->
+            DynamicTest.dynamicTest(entry["name"].asText() + (own?.let { " ($it)" } ?: "")) {
+                mock.reset()
+                run(entry, own)
+            }
         }
     }
 
-    private fun run(entry: JsonNode) {
+    private fun client(config: TokenConfig, own: String?): TokenClient = when (own) {
+        null -> TokenClient(config)
+        "okhttp" -> TokenClient.builder(config).okHttpClient(VectorsTest.OWN_OKHTTP).build()
+        else -> TokenClient.builder(config).javaHttpClient(VectorsTest.OWN_JAVA_HTTP).build()
+    }
+
+    private fun run(entry: JsonNode, own: String?) {
         val known = setOf("name", "what", "config", "script", "expect_error", "max_ms", "min_ms", "paths")
         entry.fieldNames().forEach { check(it in known) { "unknown key $it" } }
         val fault = VectorsTest.substitute(entry, mock.url)
         val config = VectorsTest.substitute(catalogue["config"], mock.url) as ObjectNode
         fault["config"]?.properties()?.forEach { (key, value) -> config.set<JsonNode>(key, value) }
         val logged = Captured.entries.size
-        TokenClient(VectorsTest.toConfig(config)).use { client ->
+        client(VectorsTest.toConfig(config), own).use { client ->
             mock.script(fault["script"])
             val started = System.nanoTime()
             val got = outcome(client)

@@ -41,6 +41,23 @@ class VectorsTest : WithMockProvider() {
         }
     }
 
+    /**
+     * Every vector once more through the application's own HTTP client (the
+     * builder's okHttpClient and javaHttpClient in turn) in place of the
+     * built-in one; the fault catalogue runs through both in full.
+     */
+    @TestFactory
+    fun throughOwnClient(): List<DynamicTest> {
+        val files = dir.listFiles { f -> f.name.endsWith(".json") }.orEmpty().sortedBy { it.name }
+        return files.mapIndexed { i, file ->
+            val own = if (i % 2 == 0) "okhttp" else "java.net.http"
+            DynamicTest.dynamicTest("${file.nameWithoutExtension} ($own)") {
+                mock.reset()
+                run(MockProvider.JSON.readTree(file), own)
+            }
+        }
+    }
+
     /** What a vector does in the background and in the store, besides its clients. */
     private class Context(
         val store: MemoryStore?,
@@ -69,7 +86,7 @@ class VectorsTest : WithMockProvider() {
         }
     }
 
-    private fun run(v: JsonNode) {
+    private fun run(v: JsonNode, own: String? = null) {
         checkShape(v)
         val clock = ManualClock(v.path("clock").path("unix_ms").asLong(ManualClock.DEFAULT_UNIX_MS))
         // On the manual clock: records' time-to-live and locks run on vector time.
@@ -90,7 +107,7 @@ class VectorsTest : WithMockProvider() {
                 cfg["client_secret"]?.takeIf { it.isTextual }?.let { secrets += it.asText() }
                 if (store != null && !v.has("expect_build_error")) keys[name] = storeKeys(MockProvider.JSON.writeValueAsString(cfg))
                 val built = try {
-                    Result.success(TokenClient(toConfig(cfg), clock, store))
+                    Result.success(build(toConfig(cfg), clock, store, own))
                 } catch (e: TokenwellException) {
                     Result.failure(e)
                 }
@@ -119,6 +136,14 @@ class VectorsTest : WithMockProvider() {
             store?.close()
             clock.close()
         }
+    }
+
+    private fun build(config: TokenConfig, clock: ManualClock, store: MemoryStore?, own: String?): TokenClient {
+        if (own == null) return TokenClient(config, clock, store)
+        val builder = TokenClient.builder(config).clock(clock)
+        if (store != null) builder.store(store)
+        if (own == "okhttp") builder.okHttpClient(OWN_OKHTTP) else builder.javaHttpClient(OWN_JAVA_HTTP)
+        return builder.build()
     }
 
     private fun step(
@@ -257,6 +282,11 @@ class VectorsTest : WithMockProvider() {
     }
 
     companion object {
+        /** The application's own clients, shared by every vector (as an application shares one). */
+        val OWN_OKHTTP: okhttp3.OkHttpClient = okhttp3.OkHttpClient.Builder()
+            .followRedirects(false).followSslRedirects(false).build()
+        val OWN_JAVA_HTTP: java.net.http.HttpClient = java.net.http.HttpClient.newHttpClient()
+
         /** Every op with the keys it may have (besides `op`): the vectors' README. */
         val STEP_KEYS = mapOf(
             "token" to setOf("client", "expect", "expect_error"),
