@@ -108,6 +108,7 @@ struct Preset {
     credentials: CredentialsIn,
     grant_type: &'static str,
     audience: Option<String>,
+    table: &'static crate::presets::Preset,
 }
 
 /// Applies the config's provider, host choice and `base_url` to its preset.
@@ -122,6 +123,18 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
             };
             match chosen.or(p.default_host) {
                 Some(name) => match p.hosts.iter().find(|(n, _)| *n == name) {
+                    // Not guessed: the config gives it.
+                    Some((_, origin)) if *origin == crate::presets::UNDOCUMENTED_HOST => {
+                        let given = cfg.base_url.is_some() || cfg.token_url.is_some();
+                        if !given && cfg.issuer.is_none() {
+                            return Err(Error::config(format!(
+                                "provider {} documents no {key} {} host: set base_url",
+                                p.name,
+                                Quoted(name)
+                            )));
+                        }
+                        None
+                    }
                     Some((_, origin)) => Some(*origin),
                     None => {
                         let names: Vec<_> = p.hosts.iter().map(|(n, _)| *n).collect();
@@ -148,6 +161,7 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
         credentials: p.credentials,
         grant_type: p.grant_type,
         audience: host.filter(|_| p.audience_is_host).map(str::to_owned),
+        table: p,
     })
 }
 
@@ -232,13 +246,25 @@ impl Profile {
         if let Some(aud) = cfg.audience.clone().or(p.audience) {
             params.push((name(&names.audience, "audience"), aud.into()));
         }
-        if let Some(scope) = &cfg.scope {
-            params.push((name(&names.scope, "scope"), scope.clone().into()));
+        let scope = cfg.scope.as_deref().or(p.table.scope);
+        if p.table.scope_required && scope.is_none_or(str::is_empty) {
+            return Err(Error::config(format!(
+                "provider {} needs scope (the platform issues a token per scope set)",
+                p.table.name
+            )));
+        }
+        if let Some(scope) = scope {
+            params.push((name(&names.scope, "scope"), scope.into()));
         }
         if let Some(ttl) = cfg.ttl {
             params.push((name(&names.ttl, "ttl"), ttl.into()));
         }
-        for (k, v) in &cfg.extra_params {
+        // The preset's fixed parameters, unless the config gives its own value.
+        let mut extras = cfg.extra_params.clone();
+        for (k, v) in p.table.extra_params {
+            extras.entry((*k).to_owned()).or_insert_with(|| (*v).into());
+        }
+        for (k, v) in &extras {
             if v.is_object() || v.is_array() || v.is_null() {
                 return Err(Error::config(format!(
                     "extra_params.{k} must be a string, number or boolean"
@@ -261,7 +287,7 @@ impl Profile {
             headers.push((k.to_ascii_lowercase(), v.clone()));
         }
 
-        let policy = cfg.policy.clone();
+        let policy = preset_policy(cfg.policy.clone(), p.table);
         check_policy(&policy)?;
         check_timeouts(cfg)?;
         #[cfg(not(target_arch = "wasm32"))]
@@ -275,12 +301,12 @@ impl Profile {
             encoding: cfg.encoding.unwrap_or(p.encoding),
             credentials: method,
             basic_encoding: cfg.basic_encoding,
-            client_id_field: name(&names.client_id, "client_id"),
-            client_secret_field: name(&names.client_secret, "client_secret"),
+            client_id_field: name(&names.client_id, p.table.id_fields.0),
+            client_secret_field: name(&names.client_secret, p.table.id_fields.1),
             grant_type,
             params,
             headers,
-            response: cfg.response.clone(),
+            response: preset_response(&cfg.response, &p.table.response),
             policy,
             http: cfg.http.clone(),
         };
@@ -506,11 +532,52 @@ fn check_store_topology(store: Option<&crate::config::StoreOptions>) -> Result<(
     }
 }
 
+/// The config's response mapping, each path it leaves out taken from the preset.
+fn preset_response(
+    cfg: &ResponseMapping,
+    preset: &crate::presets::PresetResponse,
+) -> ResponseMapping {
+    let or = |given: &Option<String>, default: Option<&str>| {
+        given.clone().or_else(|| default.map(str::to_owned))
+    };
+    ResponseMapping {
+        access_token: or(&cfg.access_token, preset.access_token),
+        token_type: or(&cfg.token_type, preset.token_type),
+        expires_in: or(&cfg.expires_in, preset.expires_in),
+        success: cfg.success.clone().or_else(|| {
+            preset
+                .success
+                .map(|(path, equals)| crate::config::SuccessCheck {
+                    path: path.to_owned(),
+                    equals: equals.into(),
+                })
+        }),
+        ..cfg.clone()
+    }
+}
+
+/// The config's policy over the preset's: its refresh window unless the config
+/// sets one, its default lifetime unless the config's differs from the default.
+fn preset_policy(mut policy: Policy, preset: &crate::presets::Preset) -> Policy {
+    policy.refresh_window_secs = policy.refresh_window_secs.or(preset.refresh_window_secs);
+    if let Some(secs) = preset.default_lifetime_secs {
+        if policy.default_lifetime_secs == Policy::default().default_lifetime_secs {
+            policy.default_lifetime_secs = secs;
+        }
+    }
+    policy
+}
+
 fn check_policy(p: &Policy) -> Result<()> {
     let ratio = |r: f64| (0.0..=1.0).contains(&r);
     let jitter = p.refresh_jitter_ratio.unwrap_or(0.0);
     if !ratio(p.refresh_ratio) || !ratio(p.skew_ratio) || !ratio(jitter) {
         return Err(Error::config("policy ratios must be between 0 and 1"));
+    }
+    if p.refresh_window_secs == Some(0) {
+        return Err(Error::config(
+            "policy.refresh_window_secs must be at least 1",
+        ));
     }
     if p.backoff_initial_ms == 0 || p.backoff_max_ms < p.backoff_initial_ms {
         return Err(Error::config(

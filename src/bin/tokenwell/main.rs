@@ -58,7 +58,7 @@ struct ProbeArgs {
 
 #[derive(clap::Args)]
 struct TokenArgs {
-    /// Preset: deliverect, bringg, passport, deliveroo (or use --config).
+    /// Preset: deliverect, bringg, passport, deliveroo, uber, stuart, toast (or use --config).
     #[arg(long)]
     provider: Option<String>,
     /// Preset environment (staging/production, sandbox/production).
