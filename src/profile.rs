@@ -123,19 +123,8 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
             };
             match chosen.or(p.default_host) {
                 Some(name) => match p.hosts.iter().find(|(n, _)| *n == name) {
-                    // Not guessed: the config gives it.
-                    Some((_, origin)) if *origin == crate::presets::UNDOCUMENTED_HOST => {
-                        let given = cfg.base_url.is_some() || cfg.token_url.is_some();
-                        if !given && cfg.issuer.is_none() {
-                            return Err(Error::config(format!(
-                                "provider {} documents no {key} {} host: set base_url",
-                                p.name,
-                                Quoted(name)
-                            )));
-                        }
-                        None
-                    }
-                    Some((_, origin)) => Some(*origin),
+                    // An undocumented host is not guessed: `base_url` gives it.
+                    Some((_, origin)) => Some(*origin).filter(|o| !o.is_empty()),
                     None => {
                         let names: Vec<_> = p.hosts.iter().map(|(n, _)| *n).collect();
                         return Err(unknown(key, name, &names.join(", ")));
@@ -151,7 +140,8 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
         (None, _) if cfg.issuer.is_some() => String::new(),
         (None, Some(base)) => format!("{base}{}", p.path),
         (None, None) => {
-            let key = p.required.unwrap_or("token_url");
+            // A preset with hosts gets here only for an undocumented one.
+            let key = p.required.unwrap_or("base_url");
             return Err(Error::config(format!("provider {} needs {key}", p.name)));
         }
     };
@@ -248,10 +238,8 @@ impl Profile {
         }
         let scope = cfg.scope.as_deref().or(p.table.scope);
         if p.table.scope_required && scope.is_none_or(str::is_empty) {
-            return Err(Error::config(format!(
-                "provider {} needs scope (the platform issues a token per scope set)",
-                p.table.name
-            )));
+            let name = p.table.name;
+            return Err(Error::config(format!("provider {name} needs scope")));
         }
         if let Some(scope) = scope {
             params.push((name(&names.scope, "scope"), scope.into()));
@@ -259,18 +247,19 @@ impl Profile {
         if let Some(ttl) = cfg.ttl {
             params.push((name(&names.ttl, "ttl"), ttl.into()));
         }
-        // The preset's fixed parameters, unless the config gives its own value.
-        let mut extras = cfg.extra_params.clone();
-        for (k, v) in p.table.extra_params {
-            extras.entry((*k).to_owned()).or_insert_with(|| (*v).into());
-        }
-        for (k, v) in &extras {
+        for (k, v) in &cfg.extra_params {
             if v.is_object() || v.is_array() || v.is_null() {
                 return Err(Error::config(format!(
                     "extra_params.{k} must be a string, number or boolean"
                 )));
             }
             params.push((k.clone(), v.clone()));
+        }
+        // The preset's fixed parameters, unless the config gives its own value.
+        for (k, v) in p.table.extra_params {
+            if !cfg.extra_params.contains_key(*k) {
+                params.push(((*k).to_owned(), (*v).into()));
+            }
         }
 
         let mut headers = Vec::new();

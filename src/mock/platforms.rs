@@ -40,6 +40,13 @@ pub(crate) struct PlatformState {
     toast_current: HashMap<String, (String, u64)>,
 }
 
+impl PlatformState {
+    /// Forgets the request times (an hour passed), keeping the tokens.
+    pub(crate) fn forget_request_times(&mut self) {
+        self.requests.clear();
+    }
+}
+
 /// Uber: a form (or multipart) body with the credentials, `grant_type` and a
 /// non-empty `scope`; JSON is refused.
 pub(crate) fn uber(headers: &HeaderMap, body: &[u8]) -> Parsed {
@@ -179,7 +186,9 @@ pub(crate) fn uber_success(shared: &Shared, client_id: &str, lifetime: u64, id: 
 /// Stuart's success: a JWT-shaped token of about [`STUART_TOKEN_BYTES`].
 pub(crate) fn stuart_success(client_id: &str, now: u64, lifetime: u64, id: u64) -> Value {
     let short = super::jwt::token(client_id, now, now.saturating_add(lifetime), id);
-    let pad = "x".repeat(STUART_TOKEN_BYTES.saturating_sub(short.len()));
+    // The claim grows by 4/3 in base64url, plus `,"pad":""`.
+    let room = STUART_TOKEN_BYTES.saturating_sub(short.len()) * 3 / 4;
+    let pad = "x".repeat(room.saturating_sub(12));
     json!({
         "access_token": super::jwt::token_with(client_id, now, now.saturating_add(lifetime), id, &pad),
         "token_type": "Bearer",
@@ -228,7 +237,7 @@ pub(crate) fn toast_success(
 }
 
 /// `GET /uber/ping` and `GET /stuart/ping`: an API call made with a token.
-/// 200 for one of Uber's live tokens (or any Stuart token the mock issued),
+/// 200 for one of Uber's live tokens (or any JWT-shaped token, for Stuart),
 /// 401 otherwise: an Uber token invalidated by newer ones answers 401.
 pub(crate) fn ping(shared: &Shared, platform: &str, headers: &HeaderMap) -> Resp {
     let token = headers
@@ -243,7 +252,7 @@ pub(crate) fn ping(shared: &Shared, platform: &str, headers: &HeaderMap) -> Resp
             .uber_live
             .values()
             .any(|live| live.iter().any(|t| t == token)),
-        _ => token.len() >= STUART_TOKEN_BYTES && token.split('.').count() == 3,
+        _ => token.starts_with("eyJ") && token.split('.').count() == 3,
     };
     if live {
         json_response(

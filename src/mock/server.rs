@@ -126,6 +126,12 @@ impl MockServer {
         self.shared.lock().config.toast_rate_limit = on;
     }
 
+    /// Forgets when the platforms' recent token requests came (as if an hour
+    /// had passed), keeping the tokens they issued.
+    pub fn forget_request_times(&self) {
+        self.shared.lock().platforms.forget_request_times();
+    }
+
     /// Gives the accepted client (`MockOptions::credentials`) a new secret;
     /// the old one is refused from now on (`invalid_client`). `false` when the
     /// mock accepts any pair.
