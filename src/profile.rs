@@ -605,6 +605,85 @@ mod tests {
     }
 
     #[test]
+    fn a_preset_supplies_defaults_the_config_overrides() {
+        let resolve = |json: &str| {
+            let cfg = TokenConfig::from_json(json).unwrap();
+            Profile::resolve(&cfg).map(|(p, _)| p)
+        };
+        let toast = resolve(r#"{"provider":"toast","client_id":"i","client_secret":"s"}"#).unwrap();
+        assert_eq!(
+            toast.token_url,
+            "https://ws-api.toasttab.com/authentication/v1/authentication/login"
+        );
+        assert_eq!(
+            (toast.client_id_field.as_str(), toast.grant_type.as_ref()),
+            ("clientId", None)
+        );
+        assert_eq!(
+            toast.params,
+            [("userAccessType".to_owned(), "TOAST_MACHINE_CLIENT".into())]
+        );
+        assert_eq!(
+            toast.response.access_token.as_deref(),
+            Some("token.accessToken")
+        );
+        assert_eq!(toast.response.success.as_ref().unwrap().equals, "SUCCESS");
+        assert_eq!(toast.policy.refresh_window_secs, Some(60));
+        assert_eq!(toast.policy.default_lifetime_secs, 86_400);
+        let own = resolve(
+            r#"{"provider":"toast","client_id":"i","client_secret":"s",
+                "extra_params":{"userAccessType":"TOAST_OTHER"},"response":{"access_token":"t"},
+                "field_names":{"client_id":"id"},
+                "policy":{"refresh_window_secs":120,"default_lifetime_secs":600}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            own.params,
+            [("userAccessType".to_owned(), "TOAST_OTHER".into())]
+        );
+        assert_eq!(own.response.access_token.as_deref(), Some("t"));
+        assert_eq!(own.response.expires_in.as_deref(), Some("token.expiresIn"));
+        assert_eq!(own.client_id_field, "id");
+        assert_eq!(own.policy.refresh_window_secs, Some(120));
+        assert_eq!(own.policy.default_lifetime_secs, 600);
+        let stuart =
+            resolve(r#"{"provider":"stuart","client_id":"i","client_secret":"s"}"#).unwrap();
+        assert_eq!(stuart.params, [("scope".to_owned(), "api".into())]);
+        assert_eq!(stuart.token_url, "https://api.stuart.com/oauth/token");
+        assert_eq!(stuart.policy.refresh_window_secs, None);
+        // Uber: scope is required, and the error names it.
+        for scope in ["", r#","scope":"""#] {
+            let json =
+                format!(r#"{{"provider":"uber","client_id":"i","client_secret":"s"{scope}}}"#);
+            let e = resolve(&json).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config);
+            assert!(e.detail().contains("needs scope"), "{}", e.detail());
+        }
+        let uber = resolve(
+            r#"{"provider":"uber","client_id":"i","client_secret":"s","scope":"eats.store"}"#,
+        )
+        .unwrap();
+        assert_eq!(uber.token_url, "https://auth.uber.com/oauth/v2/token");
+        // Toast's sandbox host is not public: base_url gives it.
+        let e = resolve(
+            r#"{"provider":"toast","environment":"sandbox","client_id":"i","client_secret":"s"}"#,
+        )
+        .unwrap_err();
+        assert!(e.detail().contains("needs base_url"), "{}", e.detail());
+        let sandbox = resolve(
+            r#"{"provider":"toast","environment":"sandbox","base_url":"https://toast.example","client_id":"i","client_secret":"s"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            sandbox.token_url,
+            "https://toast.example/authentication/v1/authentication/login"
+        );
+        let e = resolve(r#"{"provider":"toast","client_id":"i","client_secret":"s","policy":{"refresh_window_secs":0}}"#)
+            .unwrap_err();
+        assert!(e.detail().contains("refresh_window_secs"), "{}", e.detail());
+    }
+
+    #[test]
     fn timeouts_are_between_1_ms_and_the_timer_limit() {
         let build = |extra: &str| {
             let json = format!(
