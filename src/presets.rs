@@ -29,6 +29,17 @@ pub struct Preset {
     pub grant_type: &'static str,
     /// Whether the chosen host's origin is sent as `audience`.
     pub audience_is_host: bool,
+    /// What the platform adds to RFC 6749: field names, fixed parameters,
+    /// scope, response paths, lifetime and refresh window (behind one pointer:
+    /// most presets share [`RFC6749_MORE`]).
+    pub more: &'static PresetMore,
+    /// The platform's documented token-request limit.
+    pub max_requests_per_hour: Option<u32>,
+}
+
+/// What a preset adds to RFC 6749 §4.4; each a default the config overrides.
+#[derive(Debug, PartialEq)]
+pub struct PresetMore {
     /// Body field names of the client id and the client secret.
     pub id_fields: (&'static str, &'static str),
     /// Fixed body parameters the platform requires (a config's `extra_params`
@@ -44,13 +55,11 @@ pub struct Preset {
     pub response: PresetResponse,
     /// The lifetime assumed when a response carries no expiry, in seconds (a
     /// config's `policy.default_lifetime_secs` other than the default wins).
-    pub default_lifetime_secs: Option<u64>,
+    pub default_lifetime_secs: Option<u32>,
     /// Refresh ahead only within this many seconds of the expiry
     /// (`policy.refresh_window_secs`, which a config overrides): for platforms
     /// that return the same token until its last moments.
-    pub refresh_window_secs: Option<u64>,
-    /// The platform's documented token-request limit.
-    pub max_requests_per_hour: Option<u32>,
+    pub refresh_window_secs: Option<u32>,
 }
 
 /// A preset's response paths (dotted) and success check; `None`: the RFC 6749
@@ -79,6 +88,12 @@ const RFC6749: Preset = Preset {
     credentials: CredentialsIn::Body,
     grant_type: "client_credentials",
     audience_is_host: false,
+    more: &RFC6749_MORE,
+    max_requests_per_hour: None,
+};
+
+/// Nothing beyond RFC 6749 §4.4.
+pub const RFC6749_MORE: PresetMore = PresetMore {
     id_fields: ("client_id", "client_secret"),
     extra_params: &[],
     scope: None,
@@ -91,7 +106,6 @@ const RFC6749: Preset = Preset {
     },
     default_lifetime_secs: None,
     refresh_window_secs: None,
-    max_requests_per_hour: None,
 };
 
 /// A host name whose origin is empty: the platform documents none, so the
@@ -185,8 +199,11 @@ pub const PRESETS: &[Preset] = &[
         hosts: &[("production", "https://auth.uber.com")],
         default_host: Some("production"),
         path: "/oauth/v2/token",
-        scope_required: true,
-        default_lifetime_secs: Some(30 * 24 * 3600),
+        more: &PresetMore {
+            scope_required: true,
+            default_lifetime_secs: Some(30 * 24 * 3600),
+            ..RFC6749_MORE
+        },
         max_requests_per_hour: Some(100),
         ..RFC6749
     },
@@ -202,8 +219,11 @@ pub const PRESETS: &[Preset] = &[
         ],
         default_host: Some("production"),
         path: "/oauth/token",
-        scope: Some("api"),
-        default_lifetime_secs: Some(30 * 24 * 3600),
+        more: &PresetMore {
+            scope: Some("api"),
+            default_lifetime_secs: Some(30 * 24 * 3600),
+            ..RFC6749_MORE
+        },
         ..RFC6749
     },
     // Toast, "Authentication" and "API authentication rate limit"
@@ -226,16 +246,20 @@ pub const PRESETS: &[Preset] = &[
         path: "/authentication/v1/authentication/login",
         encoding: Encoding::Json,
         grant_type: "",
-        id_fields: ("clientId", "clientSecret"),
-        extra_params: &[("userAccessType", "TOAST_MACHINE_CLIENT")],
-        response: PresetResponse {
-            access_token: Some("token.accessToken"),
-            expires_in: Some("token.expiresIn"),
-            token_type: Some("token.tokenType"),
-            success: Some(("status", "SUCCESS")),
+        more: &PresetMore {
+            id_fields: ("clientId", "clientSecret"),
+            extra_params: &[("userAccessType", "TOAST_MACHINE_CLIENT")],
+            scope: None,
+            scope_required: false,
+            response: PresetResponse {
+                access_token: Some("token.accessToken"),
+                expires_in: Some("token.expiresIn"),
+                token_type: Some("token.tokenType"),
+                success: Some(("status", "SUCCESS")),
+            },
+            default_lifetime_secs: Some(24 * 3600),
+            refresh_window_secs: Some(60),
         },
-        default_lifetime_secs: Some(24 * 3600),
-        refresh_window_secs: Some(60),
         max_requests_per_hour: Some(2),
         ..RFC6749
     },
@@ -256,8 +280,15 @@ pub const PRESETS: &[Preset] = &[
 ];
 
 /// A preset, named by a config's `provider`. Serialised as its name.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub struct Provider(&'static Preset);
+
+/// Presets have unique names: comparing them is enough.
+impl PartialEq for Provider {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name
+    }
+}
 
 impl Provider {
     /// The preset called `name`.
@@ -339,7 +370,11 @@ mod tests {
                 let origin = p.hosts.iter().find(|(n, _)| *n == default).map(|h| h.1);
                 assert_ne!(origin, Some(UNDOCUMENTED_HOST), "{}", p.name);
             }
-            assert!(!(p.scope_required && p.scope.is_some()), "{}", p.name);
+            assert!(
+                !(p.more.scope_required && p.more.scope.is_some()),
+                "{}",
+                p.name
+            );
             assert!(!p.name.is_empty());
         }
         assert!(Provider::named("nope").is_none());

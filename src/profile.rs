@@ -236,8 +236,8 @@ impl Profile {
         if let Some(aud) = cfg.audience.clone().or(p.audience) {
             params.push((name(&names.audience, "audience"), aud.into()));
         }
-        let scope = cfg.scope.as_deref().or(p.table.scope);
-        if p.table.scope_required && scope.is_none_or(str::is_empty) {
+        let scope = cfg.scope.as_deref().or(p.table.more.scope);
+        if p.table.more.scope_required && scope.is_none_or(str::is_empty) {
             let name = p.table.name;
             return Err(Error::config(format!("provider {name} needs scope")));
         }
@@ -256,7 +256,7 @@ impl Profile {
             params.push((k.clone(), v.clone()));
         }
         // The preset's fixed parameters, unless the config gives its own value.
-        for (k, v) in p.table.extra_params {
+        for (k, v) in p.table.more.extra_params {
             if !cfg.extra_params.contains_key(*k) {
                 params.push(((*k).to_owned(), (*v).into()));
             }
@@ -290,12 +290,12 @@ impl Profile {
             encoding: cfg.encoding.unwrap_or(p.encoding),
             credentials: method,
             basic_encoding: cfg.basic_encoding,
-            client_id_field: name(&names.client_id, p.table.id_fields.0),
-            client_secret_field: name(&names.client_secret, p.table.id_fields.1),
+            client_id_field: name(&names.client_id, p.table.more.id_fields.0),
+            client_secret_field: name(&names.client_secret, p.table.more.id_fields.1),
             grant_type,
             params,
             headers,
-            response: preset_response(&cfg.response, &p.table.response),
+            response: preset_response(&cfg.response, &p.table.more.response),
             policy,
             http: cfg.http.clone(),
         };
@@ -548,10 +548,12 @@ fn preset_response(
 /// The config's policy over the preset's: its refresh window unless the config
 /// sets one, its default lifetime unless the config's differs from the default.
 fn preset_policy(mut policy: Policy, preset: &crate::presets::Preset) -> Policy {
-    policy.refresh_window_secs = policy.refresh_window_secs.or(preset.refresh_window_secs);
-    if let Some(secs) = preset.default_lifetime_secs {
+    let more = preset.more;
+    let window = more.refresh_window_secs.map(u64::from);
+    policy.refresh_window_secs = policy.refresh_window_secs.or(window);
+    if let Some(secs) = more.default_lifetime_secs {
         if policy.default_lifetime_secs == Policy::default().default_lifetime_secs {
-            policy.default_lifetime_secs = secs;
+            policy.default_lifetime_secs = secs.into();
         }
     }
     policy
