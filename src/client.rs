@@ -982,7 +982,7 @@ impl Inner {
         if self.refresh_jitter > 0.0 {
             let span = stored.lifetime_ms as f64 * self.refresh_jitter;
             let early = (span * platform::random_unit()) as u64;
-            deadlines.refresh_at = deadlines.refresh_at.saturating_sub(early);
+            deadlines.refresh_earlier(policy, early);
         }
         let expires_unix = stored.expires_unix_ms();
         let token = AccessToken::new(

@@ -470,6 +470,14 @@ pub struct Policy {
     /// Default 0.1 with a shared store, 0 without.
     #[serde(alias = "refreshJitterRatio")]
     pub refresh_jitter_ratio: Option<f64>,
+    /// Refresh ahead only within this many seconds of the expiry, for servers
+    /// that return the same token until then (at least 1); a token received
+    /// already within it is not refreshed ahead (the server would return it
+    /// again), only fetched once no longer usable. Default: the preset's
+    /// (Toast: 60), else none.
+    #[serde(alias = "refreshWindowSecs")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
+    pub refresh_window_secs: Option<u64>,
 }
 
 impl Default for Policy {
@@ -482,6 +490,7 @@ impl Default for Policy {
             backoff_initial_ms: 1_000,
             backoff_max_ms: 60_000,
             refresh_jitter_ratio: None,
+            refresh_window_secs: None,
         }
     }
 }

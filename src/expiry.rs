@@ -65,14 +65,29 @@ impl Deadlines {
             .min(lifetime);
         let expires_at = sent_at.saturating_add(lifetime);
         let usable_until = expires_at.saturating_sub(skew);
-        let refresh_at = sent_at
-            .saturating_add(fraction(lifetime, policy.refresh_ratio))
-            .min(usable_until);
+        let by_ratio = sent_at.saturating_add(fraction(lifetime, policy.refresh_ratio));
+        let refresh_at = match window_start(policy, expires_at) {
+            // A token received within its window is the one the server hands
+            // out until it renews it: refreshing it ahead would fetch it again
+            // (and again), so it is fetched only once no longer usable.
+            Some(start) if start <= sent_at => usable_until,
+            Some(start) => by_ratio.max(start),
+            None => by_ratio,
+        }
+        .min(usable_until);
         Deadlines {
             refresh_at,
             usable_until,
             expires_at,
         }
+    }
+
+    /// Draws the refresh point up to `early_ms` earlier (a fleet's jitter),
+    /// never before the refresh window of `policy`.
+    pub fn refresh_earlier(&mut self, policy: &Policy, early_ms: u64) {
+        let floor = window_start(policy, self.expires_at).unwrap_or(0);
+        let earlier = self.refresh_at.saturating_sub(early_ms).max(floor);
+        self.refresh_at = earlier.min(self.refresh_at);
     }
 
     /// The schedule of a token issued `age_ms` before `now` (read from a shared
@@ -86,6 +101,12 @@ impl Deadlines {
             expires_at: at(d.expires_at),
         }
     }
+}
+
+/// Where `policy`'s refresh window begins for a token expiring at `expires_at`.
+fn window_start(policy: &Policy, expires_at: u64) -> Option<u64> {
+    let window = policy.refresh_window_secs?;
+    Some(expires_at.saturating_sub(window.saturating_mul(1000)))
 }
 
 /// Consecutive failures and the time before which no new attempt is made.
@@ -151,6 +172,31 @@ mod tests {
         let long = Deadlines::new(&p, 1_000, 86_400_000);
         assert_eq!(long.usable_until, 1_000 + 86_400_000 - 30_000);
         assert_eq!(long.refresh_at, 1_000 + 69_120_000);
+    }
+
+    #[test]
+    fn a_refresh_window_defers_refresh_to_the_last_seconds() {
+        let p = Policy {
+            refresh_window_secs: Some(60),
+            ..Policy::default()
+        };
+        let day = Deadlines::new(&p, 1_000, 86_400_000);
+        assert_eq!(day.refresh_at, 1_000 + 86_400_000 - 60_000);
+        assert_eq!(day.usable_until, 1_000 + 86_400_000 - 30_000);
+        // Received within its window: no refresh ahead, fetched when unusable.
+        let last = Deadlines::new(&p, 5_000, 60_000);
+        assert_eq!(last.refresh_at, last.usable_until);
+        assert_eq!(last.usable_until, 5_000 + 60_000 - 6_000);
+        // A short token whose window starts before the ratio's point keeps the ratio.
+        let short = Deadlines::new(&p, 0, 100_000);
+        assert_eq!(short.refresh_at, 80_000);
+        // Jitter never draws the refresh into the time before the window.
+        let mut jittered = day;
+        jittered.refresh_earlier(&p, 8_640_000);
+        assert_eq!(jittered.refresh_at, day.refresh_at);
+        let mut plain = Deadlines::new(&Policy::default(), 0, 86_400_000);
+        plain.refresh_earlier(&Policy::default(), 1_000);
+        assert_eq!(plain.refresh_at, 69_120_000 - 1_000);
     }
 
     #[test]

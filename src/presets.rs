@@ -29,7 +29,88 @@ pub struct Preset {
     pub grant_type: &'static str,
     /// Whether the chosen host's origin is sent as `audience`.
     pub audience_is_host: bool,
+    /// What the platform adds to RFC 6749: field names, fixed parameters,
+    /// scope, response paths, lifetime and refresh window (behind one pointer:
+    /// most presets share [`RFC6749_MORE`]).
+    pub more: &'static PresetMore,
+    /// The platform's documented token-request limit.
+    pub max_requests_per_hour: Option<u32>,
 }
+
+/// What a preset adds to RFC 6749 §4.4; each a default the config overrides.
+#[derive(Debug, PartialEq)]
+pub struct PresetMore {
+    /// Body field names of the client id and the client secret.
+    pub id_fields: (&'static str, &'static str),
+    /// Fixed body parameters the platform requires (a config's `extra_params`
+    /// of the same name wins).
+    pub extra_params: &'static [(&'static str, &'static str)],
+    /// The `scope` sent when the config gives none.
+    pub scope: Option<&'static str>,
+    /// Whether the config must give `scope` (the platform issues a token per
+    /// scope set and documents no default).
+    pub scope_required: bool,
+    /// Where the response carries the token, its lifetime and its type, and
+    /// the success check; the config's `response` overrides each.
+    pub response: PresetResponse,
+    /// The lifetime assumed when a response carries no expiry, in seconds (a
+    /// config's `policy.default_lifetime_secs` other than the default wins).
+    pub default_lifetime_secs: Option<u32>,
+    /// Refresh ahead only within this many seconds of the expiry
+    /// (`policy.refresh_window_secs`, which a config overrides): for platforms
+    /// that return the same token until its last moments.
+    pub refresh_window_secs: Option<u32>,
+}
+
+/// A preset's response paths (dotted) and success check; `None`: the RFC 6749
+/// name, or no check.
+#[derive(Debug, PartialEq)]
+pub struct PresetResponse {
+    /// Path of the access token.
+    pub access_token: Option<&'static str>,
+    /// Path of the relative lifetime in seconds.
+    pub expires_in: Option<&'static str>,
+    /// Path of the token type.
+    pub token_type: Option<&'static str>,
+    /// The response is a success only if the value at this path is this string.
+    pub success: Option<(&'static str, &'static str)>,
+}
+
+/// What a preset leaves as RFC 6749 §4.4 has it (the base of every entry).
+const RFC6749: Preset = Preset {
+    name: "",
+    host_key: None,
+    hosts: &[],
+    default_host: None,
+    required: None,
+    path: "",
+    encoding: Encoding::Form,
+    credentials: CredentialsIn::Body,
+    grant_type: "client_credentials",
+    audience_is_host: false,
+    more: &RFC6749_MORE,
+    max_requests_per_hour: None,
+};
+
+/// Nothing beyond RFC 6749 §4.4.
+pub const RFC6749_MORE: PresetMore = PresetMore {
+    id_fields: ("client_id", "client_secret"),
+    extra_params: &[],
+    scope: None,
+    scope_required: false,
+    response: PresetResponse {
+        access_token: None,
+        expires_in: None,
+        token_type: None,
+        success: None,
+    },
+    default_lifetime_secs: None,
+    refresh_window_secs: None,
+};
+
+/// A host name whose origin is empty: the platform documents none, so the
+/// config must give `base_url` (or `token_url`) to use it.
+pub const UNDOCUMENTED_HOST: &str = "";
 
 /// Every preset. The hosts are the ones integrators use where the docs leave
 /// them blank; `base_url` points a preset elsewhere (another region, the mock).
@@ -53,6 +134,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "token",
         audience_is_host: true,
+        ..RFC6749
     },
     // Bringg / Delivery Hub, "Authenticate Requests" (developers.bringg.com): the
     // example is `curl -F`, i.e. multipart, with an optional `ttl`.
@@ -70,6 +152,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "client_credentials",
         audience_is_host: false,
+        ..RFC6749
     },
     // A partner API on Laravel Passport ("Client Credentials Grant Tokens",
     // laravel.com/docs/passport): the host is the partner's own.
@@ -84,6 +167,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "client_credentials",
         audience_is_host: false,
+        ..RFC6749
     },
     // Deliveroo, "Authentication" (api-docs.deliveroo.com): HTTP Basic plus a
     // form body with only grant_type; 300 s tokens.
@@ -101,6 +185,83 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Basic,
         grant_type: "client_credentials",
         audience_is_host: false,
+        ..RFC6749
+    },
+    // Uber (Eats, Direct), "Authentication" (developer.uber.com/docs/deliveries/
+    // authentication, docs/eats/guides/authentication): a form body with the
+    // credentials, grant_type and a space-delimited `scope` (a token per scope
+    // set; no default, so the config must name it, e.g. `eats.deliveries`).
+    // Tokens last 30 days; 100 token requests per hour, then 429; past 100
+    // live tokens a new one invalidates the oldest.
+    Preset {
+        name: "uber",
+        host_key: Some("environment"),
+        hosts: &[("production", "https://auth.uber.com")],
+        default_host: Some("production"),
+        path: "/oauth/v2/token",
+        more: &PresetMore {
+            scope_required: true,
+            default_lifetime_secs: Some(30 * 24 * 3600),
+            ..RFC6749_MORE
+        },
+        max_requests_per_hour: Some(100),
+        ..RFC6749
+    },
+    // Stuart, "Authentication" (stuart.com/developers, api-docs.stuart.com):
+    // a form body with the credentials, grant_type and `scope=api`. Tokens
+    // last about a month and may be up to 8 KiB long (JWTs).
+    Preset {
+        name: "stuart",
+        host_key: Some("environment"),
+        hosts: &[
+            ("sandbox", "https://api.sandbox.stuart.com"),
+            ("production", "https://api.stuart.com"),
+        ],
+        default_host: Some("production"),
+        path: "/oauth/token",
+        more: &PresetMore {
+            scope: Some("api"),
+            default_lifetime_secs: Some(30 * 24 * 3600),
+            ..RFC6749_MORE
+        },
+        ..RFC6749
+    },
+    // Toast, "Authentication" and "API authentication rate limit"
+    // (doc.toasttab.com/doc/devguide/authentication.html,
+    // apiAuthenticationRateLimit.html, apiAuthTokenRefresh.html): JSON
+    // `clientId`, `clientSecret`, `userAccessType: TOAST_MACHINE_CLIENT`, no
+    // grant_type; the token at `token.accessToken`, its lifetime (about a day)
+    // at `token.expiresIn`, `status: "SUCCESS"`. The same token comes back
+    // until its last minute, so a refresh earlier than that only fetches it
+    // again; at most 2 token requests per hour. No sandbox host is public:
+    // `environment: "sandbox"` needs `base_url`.
+    Preset {
+        name: "toast",
+        host_key: Some("environment"),
+        hosts: &[
+            ("sandbox", UNDOCUMENTED_HOST),
+            ("production", "https://ws-api.toasttab.com"),
+        ],
+        default_host: Some("production"),
+        path: "/authentication/v1/authentication/login",
+        encoding: Encoding::Json,
+        grant_type: "",
+        more: &PresetMore {
+            id_fields: ("clientId", "clientSecret"),
+            extra_params: &[("userAccessType", "TOAST_MACHINE_CLIENT")],
+            scope: None,
+            scope_required: false,
+            response: PresetResponse {
+                access_token: Some("token.accessToken"),
+                expires_in: Some("token.expiresIn"),
+                token_type: Some("token.tokenType"),
+                success: Some(("status", "SUCCESS")),
+            },
+            default_lifetime_secs: Some(24 * 3600),
+            refresh_window_secs: Some(60),
+        },
+        max_requests_per_hour: Some(2),
+        ..RFC6749
     },
     // DoorDash Drive, "JWTs" (developer.doordash.com/en-US/docs/drive/reference/JWTs):
     // no token endpoint, the client signs its own JWT (see doordash.rs). The
@@ -117,6 +278,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "",
         audience_is_host: false,
+        ..RFC6749
     },
     // Anything else, described in full by the config (RFC 6749 §4.4 defaults).
     Preset {
@@ -130,12 +292,20 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "client_credentials",
         audience_is_host: false,
+        ..RFC6749
     },
 ];
 
 /// A preset, named by a config's `provider`. Serialised as its name.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub struct Provider(&'static Preset);
+
+/// Presets have unique names: comparing them is enough.
+impl PartialEq for Provider {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name
+    }
+}
 
 impl Provider {
     /// The preset called `name`.
@@ -210,8 +380,19 @@ mod tests {
                 assert!(p.hosts.iter().any(|(n, _)| *n == default), "{}", p.name);
             }
             for (_, origin) in p.hosts {
-                assert!(origin.starts_with("https://") && !origin.ends_with('/'));
+                let undocumented = *origin == UNDOCUMENTED_HOST;
+                assert!(undocumented || origin.starts_with("https://") && !origin.ends_with('/'));
             }
+            if let Some(default) = p.default_host {
+                let origin = p.hosts.iter().find(|(n, _)| *n == default).map(|h| h.1);
+                assert_ne!(origin, Some(UNDOCUMENTED_HOST), "{}", p.name);
+            }
+            assert!(
+                !(p.more.scope_required && p.more.scope.is_some()),
+                "{}",
+                p.name
+            );
+            assert!(!p.name.is_empty());
         }
         assert!(Provider::named("nope").is_none());
     }

@@ -112,6 +112,7 @@ struct Preset {
     credentials: CredentialsIn,
     grant_type: &'static str,
     audience: Option<String>,
+    table: &'static crate::presets::Preset,
 }
 
 /// Applies the config's provider, host choice and `base_url` to its preset.
@@ -126,7 +127,8 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
             };
             match chosen.or(p.default_host) {
                 Some(name) => match p.hosts.iter().find(|(n, _)| *n == name) {
-                    Some((_, origin)) => Some(*origin),
+                    // An undocumented host is not guessed: `base_url` gives it.
+                    Some((_, origin)) => Some(*origin).filter(|o| !o.is_empty()),
                     None => {
                         let names: Vec<_> = p.hosts.iter().map(|(n, _)| *n).collect();
                         return Err(unknown(key, name, &names.join(", ")));
@@ -142,7 +144,8 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
         (None, _) if cfg.issuer.is_some() => String::new(),
         (None, Some(base)) => format!("{base}{}", p.path),
         (None, None) => {
-            let key = p.required.unwrap_or("token_url");
+            // A preset with hosts gets here only for an undocumented one.
+            let key = p.required.unwrap_or("base_url");
             return Err(Error::config(format!("provider {} needs {key}", p.name)));
         }
     };
@@ -152,6 +155,7 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
         credentials: p.credentials,
         grant_type: p.grant_type,
         audience: host.filter(|_| p.audience_is_host).map(str::to_owned),
+        table: p,
     })
 }
 
@@ -246,8 +250,13 @@ impl Profile {
         if let Some(aud) = cfg.audience.clone().or(p.audience) {
             params.push((name(&names.audience, "audience"), aud.into()));
         }
-        if let Some(scope) = &cfg.scope {
-            params.push((name(&names.scope, "scope"), scope.clone().into()));
+        let scope = cfg.scope.as_deref().or(p.table.more.scope);
+        if p.table.more.scope_required && scope.is_none_or(str::is_empty) {
+            let name = p.table.name;
+            return Err(Error::config(format!("provider {name} needs scope")));
+        }
+        if let Some(scope) = scope {
+            params.push((name(&names.scope, "scope"), scope.into()));
         }
         if let Some(ttl) = cfg.ttl {
             params.push((name(&names.ttl, "ttl"), ttl.into()));
@@ -259,6 +268,12 @@ impl Profile {
                 )));
             }
             params.push((k.clone(), v.clone()));
+        }
+        // The preset's fixed parameters, unless the config gives its own value.
+        for (k, v) in p.table.more.extra_params {
+            if !cfg.extra_params.contains_key(*k) {
+                params.push(((*k).to_owned(), (*v).into()));
+            }
         }
 
         let mut headers = Vec::new();
@@ -275,7 +290,7 @@ impl Profile {
             headers.push((k.to_ascii_lowercase(), v.clone()));
         }
 
-        let policy = cfg.policy.clone();
+        let policy = preset_policy(cfg.policy.clone(), p.table);
         check_policy(&policy)?;
         check_timeouts(cfg)?;
         #[cfg(not(target_arch = "wasm32"))]
@@ -289,12 +304,12 @@ impl Profile {
             encoding: cfg.encoding.unwrap_or(p.encoding),
             credentials: method,
             basic_encoding: cfg.basic_encoding,
-            client_id_field: name(&names.client_id, "client_id"),
-            client_secret_field: name(&names.client_secret, "client_secret"),
+            client_id_field: name(&names.client_id, p.table.more.id_fields.0),
+            client_secret_field: name(&names.client_secret, p.table.more.id_fields.1),
             grant_type,
             params,
             headers,
-            response: cfg.response.clone(),
+            response: preset_response(&cfg.response, &p.table.more.response),
             policy,
             http: cfg.http.clone(),
         };
@@ -527,11 +542,54 @@ fn check_store_topology(store: Option<&crate::config::StoreOptions>) -> Result<(
     }
 }
 
+/// The config's response mapping, each path it leaves out taken from the preset.
+fn preset_response(
+    cfg: &ResponseMapping,
+    preset: &crate::presets::PresetResponse,
+) -> ResponseMapping {
+    let or = |given: &Option<String>, default: Option<&str>| {
+        given.clone().or_else(|| default.map(str::to_owned))
+    };
+    ResponseMapping {
+        access_token: or(&cfg.access_token, preset.access_token),
+        token_type: or(&cfg.token_type, preset.token_type),
+        expires_in: or(&cfg.expires_in, preset.expires_in),
+        success: cfg.success.clone().or_else(|| {
+            preset
+                .success
+                .map(|(path, equals)| crate::config::SuccessCheck {
+                    path: path.to_owned(),
+                    equals: equals.into(),
+                })
+        }),
+        ..cfg.clone()
+    }
+}
+
+/// The config's policy over the preset's: its refresh window unless the config
+/// sets one, its default lifetime unless the config's differs from the default.
+fn preset_policy(mut policy: Policy, preset: &crate::presets::Preset) -> Policy {
+    let more = preset.more;
+    let window = more.refresh_window_secs.map(u64::from);
+    policy.refresh_window_secs = policy.refresh_window_secs.or(window);
+    if let Some(secs) = more.default_lifetime_secs {
+        if policy.default_lifetime_secs == Policy::default().default_lifetime_secs {
+            policy.default_lifetime_secs = secs.into();
+        }
+    }
+    policy
+}
+
 fn check_policy(p: &Policy) -> Result<()> {
     let ratio = |r: f64| (0.0..=1.0).contains(&r);
     let jitter = p.refresh_jitter_ratio.unwrap_or(0.0);
     if !ratio(p.refresh_ratio) || !ratio(p.skew_ratio) || !ratio(jitter) {
         return Err(Error::config("policy ratios must be between 0 and 1"));
+    }
+    if p.refresh_window_secs == Some(0) {
+        return Err(Error::config(
+            "policy.refresh_window_secs must be at least 1",
+        ));
     }
     if p.backoff_initial_ms == 0 || p.backoff_max_ms < p.backoff_initial_ms {
         return Err(Error::config(
@@ -567,6 +625,85 @@ mod tests {
         }
         // With Basic credentials the id is not a body field: a provider may want it there too.
         build(r#""credentials":"basic","extra_params":{"client_id":"i"}"#).unwrap();
+    }
+
+    #[test]
+    fn a_preset_supplies_defaults_the_config_overrides() {
+        let resolve = |json: &str| {
+            let cfg = TokenConfig::from_json(json).unwrap();
+            Profile::resolve(&cfg).map(|(p, _)| p)
+        };
+        let toast = resolve(r#"{"provider":"toast","client_id":"i","client_secret":"s"}"#).unwrap();
+        assert_eq!(
+            toast.token_url,
+            "https://ws-api.toasttab.com/authentication/v1/authentication/login"
+        );
+        assert_eq!(
+            (toast.client_id_field.as_str(), toast.grant_type.as_ref()),
+            ("clientId", None)
+        );
+        assert_eq!(
+            toast.params,
+            [("userAccessType".to_owned(), "TOAST_MACHINE_CLIENT".into())]
+        );
+        assert_eq!(
+            toast.response.access_token.as_deref(),
+            Some("token.accessToken")
+        );
+        assert_eq!(toast.response.success.as_ref().unwrap().equals, "SUCCESS");
+        assert_eq!(toast.policy.refresh_window_secs, Some(60));
+        assert_eq!(toast.policy.default_lifetime_secs, 86_400);
+        let own = resolve(
+            r#"{"provider":"toast","client_id":"i","client_secret":"s",
+                "extra_params":{"userAccessType":"TOAST_OTHER"},"response":{"access_token":"t"},
+                "field_names":{"client_id":"id"},
+                "policy":{"refresh_window_secs":120,"default_lifetime_secs":600}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            own.params,
+            [("userAccessType".to_owned(), "TOAST_OTHER".into())]
+        );
+        assert_eq!(own.response.access_token.as_deref(), Some("t"));
+        assert_eq!(own.response.expires_in.as_deref(), Some("token.expiresIn"));
+        assert_eq!(own.client_id_field, "id");
+        assert_eq!(own.policy.refresh_window_secs, Some(120));
+        assert_eq!(own.policy.default_lifetime_secs, 600);
+        let stuart =
+            resolve(r#"{"provider":"stuart","client_id":"i","client_secret":"s"}"#).unwrap();
+        assert_eq!(stuart.params, [("scope".to_owned(), "api".into())]);
+        assert_eq!(stuart.token_url, "https://api.stuart.com/oauth/token");
+        assert_eq!(stuart.policy.refresh_window_secs, None);
+        // Uber: scope is required, and the error names it.
+        for scope in ["", r#","scope":"""#] {
+            let json =
+                format!(r#"{{"provider":"uber","client_id":"i","client_secret":"s"{scope}}}"#);
+            let e = resolve(&json).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Config);
+            assert!(e.detail().contains("needs scope"), "{}", e.detail());
+        }
+        let uber = resolve(
+            r#"{"provider":"uber","client_id":"i","client_secret":"s","scope":"eats.store"}"#,
+        )
+        .unwrap();
+        assert_eq!(uber.token_url, "https://auth.uber.com/oauth/v2/token");
+        // Toast's sandbox host is not public: base_url gives it.
+        let e = resolve(
+            r#"{"provider":"toast","environment":"sandbox","client_id":"i","client_secret":"s"}"#,
+        )
+        .unwrap_err();
+        assert!(e.detail().contains("needs base_url"), "{}", e.detail());
+        let sandbox = resolve(
+            r#"{"provider":"toast","environment":"sandbox","base_url":"https://toast.example","client_id":"i","client_secret":"s"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            sandbox.token_url,
+            "https://toast.example/authentication/v1/authentication/login"
+        );
+        let e = resolve(r#"{"provider":"toast","client_id":"i","client_secret":"s","policy":{"refresh_window_secs":0}}"#)
+            .unwrap_err();
+        assert!(e.detail().contains("refresh_window_secs"), "{}", e.detail());
     }
 
     #[test]

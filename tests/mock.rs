@@ -1128,7 +1128,7 @@ async fn admin_api_steers_the_mock() {
     .await;
     assert_eq!(
         reply.json(),
-        json!({ "fault": { "status": 502 }, "lifetime_secs": 5, "latency_ms": 0 })
+        json!({ "fault": { "status": 502 }, "lifetime_secs": 5, "latency_ms": 0, "toast_rate_limit": false })
     );
     assert_eq!(send(addr, "POST", "/custom/t", &[], b"").await.status, 502);
     admin(
@@ -1164,7 +1164,7 @@ async fn admin_api_steers_the_mock() {
     .await;
     assert_eq!(
         reply.json(),
-        json!({ "fault": null, "lifetime_secs": null, "latency_ms": 0 })
+        json!({ "fault": null, "lifetime_secs": null, "latency_ms": 0, "toast_rate_limit": false })
     );
     assert_eq!(
         send(addr, "POST", "/custom/t", &[], b"").await.json()["expires_in"],
@@ -1479,4 +1479,150 @@ fn cli_flags_parse() {
     );
     assert!(Cli::try_parse_from(["mock", "--fault-status", "500", "--fault-malformed"]).is_err());
     assert!(Cli::try_parse_from(["mock", "--client-id", "a"]).is_err());
+}
+
+const UBER: &str = "/uber/oauth/v2/token";
+const STUART: &str = "/stuart/oauth/token";
+const TOAST: &str = "/toast/authentication/v1/authentication/login";
+const UBER_FORM: &[u8] =
+    b"grant_type=client_credentials&client_id=cid&client_secret=sec&scope=eats.deliveries";
+
+fn toast_body() -> Value {
+    json!({"clientId": "cid", "clientSecret": "sec", "userAccessType": "TOAST_MACHINE_CLIENT"})
+}
+
+#[tokio::test]
+async fn uber_takes_a_form_with_scope_only() {
+    let mock = start().await;
+    let addr = mock.addr();
+    let ok = send(addr, "POST", UBER, &[FORM], UBER_FORM).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.json()["expires_in"], 30 * 24 * 3600);
+    let no_scope = b"grant_type=client_credentials&client_id=cid&client_secret=sec";
+    let reply = send(addr, "POST", UBER, &[FORM], no_scope).await;
+    assert_eq!(
+        (reply.status, reply.error()),
+        (400, "invalid_request".into())
+    );
+    assert!(reply.body.contains("scope"), "{}", reply.body);
+    let as_json = json!({"grant_type": "client_credentials", "client_id": "cid",
+        "client_secret": "sec", "scope": "eats.deliveries"});
+    let reply = post_json(addr, UBER, &[], &as_json).await;
+    assert_eq!(reply.status, 400, "JSON is refused: {}", reply.body);
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn uber_answers_429_past_100_requests_an_hour_and_drops_the_oldest_past_100_live_tokens() {
+    let mock = start().await;
+    let addr = mock.addr();
+    let mut tokens = Vec::new();
+    for _ in 0..100 {
+        let reply = send(addr, "POST", UBER, &[FORM], UBER_FORM).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        tokens.push(reply.json()["access_token"].as_str().unwrap().to_owned());
+    }
+    let ping = |token: String| async move {
+        let header = format!("Bearer {token}");
+        let headers = [("Authorization", header.as_str())];
+        send(addr, "GET", "/uber/ping", &headers, b"").await.status
+    };
+    assert_eq!(ping(tokens[0].clone()).await, 200);
+    let limited = send(addr, "POST", UBER, &[FORM], UBER_FORM).await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    let retry_after: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((3590..=3600).contains(&retry_after), "{retry_after}");
+    // Another client has its own hour.
+    let other = b"grant_type=client_credentials&client_id=other&client_secret=sec&scope=eats.store";
+    assert_eq!(send(addr, "POST", UBER, &[FORM], other).await.status, 200);
+    // An hour later: the 101st live token invalidates the oldest, only it.
+    mock.forget_request_times();
+    let reply = send(addr, "POST", UBER, &[FORM], UBER_FORM).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let newest = reply.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(ping(tokens[0].clone()).await, 401);
+    assert_eq!(ping(tokens[1].clone()).await, 200);
+    assert_eq!(ping(newest).await, 200);
+    assert_eq!(ping("mock_uber_never".into()).await, 401);
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn toast_hands_out_the_same_token_and_limits_2_an_hour_when_asked() {
+    let mock = start().await;
+    let addr = mock.addr();
+    let first = post_json(addr, TOAST, &[JSON], &toast_body()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let body = first.json();
+    assert_eq!(body["status"], "SUCCESS");
+    let token = body["token"]["accessToken"].as_str().unwrap().to_owned();
+    assert!((86_399..=86_400).contains(&body["token"]["expiresIn"].as_u64().unwrap()));
+    // Asked again: the same token, with what is left of its day.
+    for _ in 0..3 {
+        let again = post_json(addr, TOAST, &[JSON], &toast_body()).await.json();
+        assert_eq!(again["token"]["accessToken"], token.as_str());
+    }
+    // snake_case fields, a missing userAccessType, or a form are refused.
+    let snake = json!({"client_id": "cid", "client_secret": "sec",
+        "userAccessType": "TOAST_MACHINE_CLIENT"});
+    assert_eq!(post_json(addr, TOAST, &[JSON], &snake).await.status, 400);
+    let no_type = json!({"clientId": "cid", "clientSecret": "sec"});
+    assert_eq!(post_json(addr, TOAST, &[JSON], &no_type).await.status, 400);
+    let form = send(
+        addr,
+        "POST",
+        TOAST,
+        &[FORM],
+        b"clientId=cid&clientSecret=sec",
+    )
+    .await;
+    assert_eq!(form.status, 400);
+    // The device: past 2 requests an hour, a 429 (the 4 above were before it).
+    mock.set_toast_rate_limit(true);
+    assert_eq!(
+        post_json(addr, TOAST, &[JSON], &toast_body()).await.status,
+        200
+    );
+    assert_eq!(
+        post_json(addr, TOAST, &[JSON], &toast_body()).await.status,
+        200
+    );
+    let limited = post_json(addr, TOAST, &[JSON], &toast_body()).await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert!(limited.header("retry-after").is_some());
+    // A short lifetime: the last minute brings a new token.
+    mock.reset();
+    mock.set_lifetime_secs(Some(60));
+    let a = post_json(addr, TOAST, &[JSON], &toast_body()).await.json();
+    let b = post_json(addr, TOAST, &[JSON], &toast_body()).await.json();
+    assert_ne!(a["token"]["accessToken"], b["token"]["accessToken"]);
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn stuart_issues_8_kib_jwts_that_pass_as_an_authorization_header() {
+    let mock = start().await;
+    let addr = mock.addr();
+    let form = b"grant_type=client_credentials&client_id=cid&client_secret=sec&scope=api";
+    let reply = send(addr, "POST", STUART, &[FORM], form).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+    assert!((8_000..=8 * 1024).contains(&token.len()), "{}", token.len());
+    assert_eq!(jwt_claims(&token)["sub"], "cid");
+    let header = format!("Bearer {token}");
+    let ping = send(
+        addr,
+        "GET",
+        "/stuart/ping",
+        &[("Authorization", &header)],
+        b"",
+    )
+    .await;
+    assert_eq!(ping.status, 200, "{}", ping.body);
+    let no_scope = b"grant_type=client_credentials&client_id=cid&client_secret=sec";
+    assert_eq!(
+        send(addr, "POST", STUART, &[FORM], no_scope).await.status,
+        400
+    );
+    mock.shutdown().await;
 }

@@ -115,7 +115,7 @@ fn full_config() -> Value {
                      "success": {"path": "status", "equals": "SUCCESS"}},
         "policy": {"refresh_ratio": 0.8, "skew_ratio": 0.1, "max_skew_secs": 30,
                    "default_lifetime_secs": 300, "backoff_initial_ms": 1000, "backoff_max_ms": 60000,
-                   "refresh_jitter_ratio": 0.1},
+                   "refresh_jitter_ratio": 0.1, "refresh_window_secs": 60},
         "http": {"connect_timeout_ms": 5000, "timeout_ms": 15000,
             "proxy": "http://proxy.internal:3128", "no_proxy": "internal.example",
             "ca_file": "/etc/tokenwell/ca.pem", "ca_only": false,

@@ -520,6 +520,12 @@ export class TokenClient {
     if (options === null || typeof options !== 'object') {
       throw new TokenwellError('config', 'config: the options must be an object', { detail: 'the options must be an object' });
     }
+    // WebCrypto seals shared-store records, signs client assertions and draws
+    // the refresh jitter; Node 18 has it only behind a flag.
+    if (typeof globalThis.crypto?.subtle?.importKey !== 'function') {
+      const detail = 'this runtime has no WebCrypto (crypto.subtle): use Node 20 or later, or Node 18 with --experimental-global-webcrypto';
+      throw new TokenwellError('config', `config: ${detail}`, { detail });
+    }
     const { clock, store, waitUntil, dangerouslyAllowBrowser, onEvent, credentialProvider, fetch, ...config } = options;
     if (fetch !== undefined && typeof fetch !== 'function') {
       throw new TokenwellError('config', 'config: fetch must be a function', { detail: 'fetch must be a function' });

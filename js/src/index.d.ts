@@ -170,7 +170,8 @@ export interface CallOptions {
   waitUntil?: WaitUntil;
 }
 
-export type Provider = 'deliverect' | 'bringg' | 'passport' | 'deliveroo' | 'doordash' | 'custom';
+export type Provider =
+  | 'deliverect' | 'bringg' | 'passport' | 'deliveroo' | 'uber' | 'stuart' | 'toast' | 'doordash' | 'custom';
 
 /** The config schema every tokenwell binding accepts (camelCase shown; snake_case works too). */
 export interface TokenConfig {
@@ -241,6 +242,8 @@ export interface TokenConfig {
   policy?: {
     refreshRatio?: number; skewRatio?: number; maxSkewSecs?: number; defaultLifetimeSecs?: number;
     backoffInitialMs?: number; backoffMaxMs?: number; refreshJitterRatio?: number;
+    /** Refresh ahead only within this many seconds of the expiry (Toast's preset: 60). */
+    refreshWindowSecs?: number;
   };
   /**
    * Timeouts in ms, each 1 to 2147483647 (defaults 5000 and 15000; `fetch` has no connect timeout).

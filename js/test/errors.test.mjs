@@ -131,3 +131,22 @@ test('instanceof knows an error or token of the other build (ESM and CommonJS lo
     provider: 'custom', tokenUrl: `${mock.url}/custom/token`, clientId: 'c', clientSecret: 's', clock: new cjs.ManualClock(),
   }), (e) => e instanceof TokenwellError && e.code === 'config');
 });
+
+test('a runtime without WebCrypto (Node 18 without its flag) is refused at construction', () => {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+  Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true, writable: true });
+  let error;
+  try {
+    new TokenClient({ provider: 'custom', tokenUrl: 'https://auth.example/token', clientId: 'id', clientSecret: 's3cret-value' });
+  } catch (e) {
+    error = e;
+  } finally {
+    Object.defineProperty(globalThis, 'crypto', saved);
+  }
+  assert.ok(error instanceof TokenwellError, String(error));
+  assert.equal(error.code, 'config');
+  assert.match(error.detail, /crypto\.subtle/);
+  assert.ok(!String(error).includes('s3cret-value'));
+  // With WebCrypto back, the same options build a client.
+  new TokenClient({ provider: 'custom', tokenUrl: 'https://auth.example/token', clientId: 'id', clientSecret: 's3cret-value' });
+});

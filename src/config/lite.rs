@@ -454,6 +454,7 @@ const POLICY: &Fields = &[
     ("backoff_initial_ms", "backoffInitialMs"),
     ("backoff_max_ms", "backoffMaxMs"),
     ("refresh_jitter_ratio", "refreshJitterRatio"),
+    ("refresh_window_secs", "refreshWindowSecs"),
 ];
 
 /// `#[serde(default)]` on the struct: a field left out keeps `Policy::default()`'s value.
@@ -467,7 +468,8 @@ fn policy_of(value: &Value) -> R<Policy> {
             3 => policy.default_lifetime_secs = uint(v)?,
             4 => policy.backoff_initial_ms = uint(v)?,
             5 => policy.backoff_max_ms = uint(v)?,
-            _ => policy.refresh_jitter_ratio = opt(v, float)?,
+            6 => policy.refresh_jitter_ratio = opt(v, float)?,
+            _ => policy.refresh_window_secs = opt(v, uint)?,
         }
         Ok(())
     })?;
@@ -575,6 +577,10 @@ mod tests {
             json!({"provider": "custom", "client_id": "a", "client_secret": "b",
                 "encoding": {"json": null}, "credentials": {"basic": 1}}),
             json!({"provider": "custom", "client_id": "a", "client_secret": "b", "": 1}),
+            json!({"provider": "toast", "client_id": "a", "client_secret": "b",
+                "policy": {"refreshWindowSecs": 90}}),
+            json!({"provider": "uber", "client_id": "a", "client_secret": "b",
+                "policy": {"refresh_window_secs": -1}}),
             // An unknown key in every struct: the message lists the struct's
             // fields, so a field the derived impl reads and this one does not
             // fails here.

@@ -5,7 +5,8 @@
 //!   "metadata_count": m, "metadata": [path...]}` (token requests, then metadata requests)
 //! - `POST /__admin/reset` → clears requests, script and fault
 //! - `POST /__admin/script` with `{"responses": [ScriptedResponse...]}` → appends
-//! - `GET|POST /__admin/config` with `{"lifetime_secs"?, "latency_ms"?, "fault"?}` → reads or changes settings
+//! - `GET|POST /__admin/config` with `{"lifetime_secs"?, "latency_ms"?, "fault"?,
+//!   "toast_rate_limit"?}` → reads or changes settings
 //! - `GET|POST /__admin/doordash` with `{"reject_next": n}` → the DoorDash API
 //!   route's `{"calls", "accepted", "reject_next"}`; the next `n` calls answer 401
 //! - `POST /__admin/rotate` with `{"client_secret": "..."}` → the accepted client's
@@ -112,11 +113,18 @@ fn set_config(shared: &Shared, body: &[u8]) -> Result<Value, String> {
     let mut lifetime_secs = None;
     let mut latency_ms = None;
     let mut fault = None;
+    let mut toast_rate_limit = None;
     for (key, value) in &fields {
         match key.as_str() {
             "lifetime_secs" => lifetime_secs = Some(optional_u64(key, value)?),
             "latency_ms" => latency_ms = Some(optional_u64(key, value)?.unwrap_or(0)),
             "fault" => fault = Some(parse_fault(value)?),
+            "toast_rate_limit" => {
+                let on = value
+                    .as_bool()
+                    .ok_or("`toast_rate_limit` must be a boolean")?;
+                toast_rate_limit = Some(on);
+            }
             other => return Err(format!("unknown config key `{other}`")),
         }
     }
@@ -130,6 +138,9 @@ fn set_config(shared: &Shared, body: &[u8]) -> Result<Value, String> {
     }
     if let Some(fault) = fault {
         config.fault = fault;
+    }
+    if let Some(on) = toast_rate_limit {
+        config.toast_rate_limit = on;
     }
     Ok(config_json(config))
 }
@@ -178,5 +189,6 @@ fn config_json(config: &Config) -> Value {
         "lifetime_secs": config.lifetime_secs,
         "latency_ms": config.latency_ms,
         "fault": fault,
+        "toast_rate_limit": config.toast_rate_limit,
     })
 }

@@ -10,6 +10,9 @@
 //! | `POST /passport/api/oauth/token` | Laravel Passport | JSON body, `Accept: application/json` |
 //! | `POST /deliveroo/oauth2/token` | Deliveroo | HTTP Basic credentials, form body `grant_type=client_credentials` only |
 //! | `POST /assertion/token` | a server of RFC 7523 client assertions | form body with `client_id`, `client_assertion_type`, `client_assertion` (RS256/PS256/ES256 by the test keys in `tests/oidc/keys`, HS256 by the client secret), no secret |
+//! | `POST /uber/oauth/v2/token` | Uber (Eats, Direct) | form or multipart with `grant_type`, `client_id`, `client_secret` and a required `scope`; 429 past 100 requests an hour; past 100 live tokens the oldest is invalidated (`GET /uber/ping` answers 401 with it) |
+//! | `POST /stuart/oauth/token` | Stuart | form with `grant_type`, `client_id`, `client_secret`, `scope=api`; JWT-shaped tokens of about 8 KiB (`GET /stuart/ping` takes one as `Authorization`) |
+//! | `POST /toast/authentication/v1/authentication/login` | Toast | JSON `clientId`, `clientSecret`, `userAccessType: TOAST_MACHINE_CLIENT`; answers `{"token": {"accessToken", "expiresIn"}, "status": "SUCCESS"}`, the same token until its last minute; with `toast_rate_limit` on, 429 past 2 requests an hour |
 //! | `POST /custom/{*rest}` | anything | no validation |
 //! | `* /doordash/drive/v2/{*rest}` | DoorDash Drive's API (no token endpoint) | `Authorization: Bearer <jwt>` minted by the client, verified as `doordash.rs` says; 401 otherwise |
 //! | `GET …/.well-known/openid-configuration`, `GET /.well-known/oauth-authorization-server/…` | issuer metadata | see `metadata.rs` |
@@ -28,6 +31,7 @@ mod faults;
 mod http;
 mod jwt;
 mod metadata;
+mod platforms;
 mod providers;
 mod server;
 mod state;

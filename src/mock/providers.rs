@@ -16,6 +16,9 @@ pub(crate) enum Provider {
     Bringg,
     Passport,
     Deliveroo,
+    Uber,
+    Stuart,
+    Toast,
     Assertion,
     Custom,
 }
@@ -27,18 +30,24 @@ impl Provider {
             "/bringg/oauth/token" => Some(Provider::Bringg),
             "/passport/api/oauth/token" => Some(Provider::Passport),
             "/deliveroo/oauth2/token" => Some(Provider::Deliveroo),
+            "/uber/oauth/v2/token" => Some(Provider::Uber),
+            "/stuart/oauth/token" => Some(Provider::Stuart),
+            "/toast/authentication/v1/authentication/login" => Some(Provider::Toast),
             super::assertion::PATH => Some(Provider::Assertion),
             p if p.starts_with("/custom/") => Some(Provider::Custom),
             _ => None,
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Provider::Deliverect => "deliverect",
             Provider::Bringg => "bringg",
             Provider::Passport => "passport",
             Provider::Deliveroo => "deliveroo",
+            Provider::Uber => "uber",
+            Provider::Stuart => "stuart",
+            Provider::Toast => "toast",
             Provider::Assertion => "assertion",
             Provider::Custom => "custom",
         }
@@ -51,6 +60,8 @@ impl Provider {
             Provider::Bringg => 1_800,
             Provider::Passport | Provider::Assertion | Provider::Custom => 3_600,
             Provider::Deliveroo => 300,
+            Provider::Uber | Provider::Stuart => 30 * 24 * 3600,
+            Provider::Toast => 86_400,
         }
     }
 }
@@ -58,7 +69,7 @@ impl Provider {
 /// What a valid token request asked for.
 #[derive(Debug, Default)]
 pub(crate) struct Grant {
-    client_id: String,
+    pub(crate) client_id: String,
     /// Bringg's requested lifetime, which wins over every other setting.
     ttl: Option<u64>,
 }
@@ -71,8 +82,14 @@ pub(crate) struct Rejection {
     description: String,
 }
 
+impl Grant {
+    pub(crate) fn for_client(client_id: &str) -> Self {
+        grant(client_id, None)
+    }
+}
+
 impl Rejection {
-    fn invalid_request(description: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(description: impl Into<String>) -> Self {
         Rejection {
             status: StatusCode::BAD_REQUEST,
             error: "invalid_request",
@@ -80,7 +97,7 @@ impl Rejection {
         }
     }
 
-    fn unsupported_grant_type(description: impl Into<String>) -> Self {
+    pub(crate) fn unsupported_grant_type(description: impl Into<String>) -> Self {
         Rejection {
             status: StatusCode::BAD_REQUEST,
             error: "unsupported_grant_type",
@@ -113,6 +130,9 @@ pub(crate) fn validate(
         Provider::Bringg => bringg(headers, body)?,
         Provider::Passport => passport(headers, body)?,
         Provider::Deliveroo => deliveroo(headers, body)?,
+        Provider::Uber => super::platforms::uber(headers, body)?,
+        Provider::Stuart => super::platforms::stuart(headers, body)?,
+        Provider::Toast => super::platforms::toast(headers, body)?,
         Provider::Custom => return Ok(Grant::default()),
         Provider::Assertion => {
             let now = std::time::SystemTime::now()
@@ -133,7 +153,7 @@ pub(crate) fn validate(
 }
 
 /// A well-formed request: what it asked for, and the secret it presented.
-type Parsed = Result<(Grant, String), Rejection>;
+pub(crate) type Parsed = Result<(Grant, String), Rejection>;
 
 /// Rejects credentials other than the configured pair; runs after the format checks.
 fn check_client(shared: &Shared, id: &str, secret: &str) -> Result<(), Rejection> {
@@ -313,6 +333,7 @@ fn non_empty<'a>(name: &str, value: Option<&'a str>) -> Result<&'a str, Rejectio
 
 /// The provider's default success body for a token issued at `now` (Unix seconds).
 pub(crate) fn success_body(
+    shared: &Shared,
     provider: Provider,
     grant: &Grant,
     lifetime_override: Option<u64>,
@@ -348,6 +369,11 @@ pub(crate) fn success_body(
             "expires_in": lifetime,
             "token_type": "Bearer",
         }),
+        Provider::Uber => super::platforms::uber_success(shared, &grant.client_id, lifetime, id),
+        Provider::Stuart => super::platforms::stuart_success(&grant.client_id, now, lifetime, id),
+        Provider::Toast => {
+            super::platforms::toast_success(shared, &grant.client_id, now, lifetime, id)
+        }
         Provider::Assertion | Provider::Custom => json!({
             "access_token": opaque,
             "token_type": "Bearer",

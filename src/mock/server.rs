@@ -120,6 +120,18 @@ impl MockServer {
         self.shared.lock().config.lifetime_secs = lifetime_secs;
     }
 
+    /// Enforces (or stops enforcing) Toast's rule of 2 token requests per
+    /// client and hour: a 429 past them, as Toast's limit answers.
+    pub fn set_toast_rate_limit(&self, on: bool) {
+        self.shared.lock().config.toast_rate_limit = on;
+    }
+
+    /// Forgets when the platforms' recent token requests came (as if an hour
+    /// had passed), keeping the tokens they issued.
+    pub fn forget_request_times(&self) {
+        self.shared.lock().platforms.forget_request_times();
+    }
+
     /// Gives the accepted client (`MockOptions::credentials`) a new secret;
     /// the old one is refused from now on (`invalid_client`). `false` when the
     /// mock accepts any pair.
@@ -247,6 +259,12 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Reply {
         super::doordash::handle(shared, req).await.into()
     } else if super::metadata::is_metadata_path(path) {
         super::metadata::handle(shared, req).await.into()
+    } else if let Some(platform) = ["/uber/ping", "/stuart/ping"]
+        .iter()
+        .find(|p| **p == path)
+        .map(|p| &p[1..p.len() - 5])
+    {
+        super::platforms::ping(shared, platform, req.headers()).into()
     } else if let Some(provider) = Provider::from_path(path) {
         token::handle(shared, provider, req).await
     } else {

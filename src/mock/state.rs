@@ -12,6 +12,8 @@ pub(crate) struct Config {
     pub lifetime_secs: Option<u64>,
     pub latency_ms: u64,
     pub fault: Option<Fault>,
+    /// Toast's 2 token requests per hour enforced (a 429 past them).
+    pub toast_rate_limit: bool,
 }
 
 #[derive(Default)]
@@ -25,6 +27,8 @@ pub(crate) struct State {
     pub metadata: Vec<String>,
     /// The DoorDash API route's counters.
     pub doordash: DoorDash,
+    /// Uber's, Stuart's and Toast's memory of their clients.
+    pub platforms: super::platforms::PlatformState,
 }
 
 /// Calls to the DoorDash API route since the last reset.
@@ -54,6 +58,7 @@ impl Shared {
                     lifetime_secs: opts.lifetime_secs,
                     latency_ms: opts.latency_ms,
                     fault: opts.fault,
+                    toast_rate_limit: false,
                 },
                 ..State::default()
             }),
@@ -67,7 +72,8 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Forgets recorded requests, the script and the fault; keeps lifetime and latency.
+    /// Forgets recorded requests, the script, the fault, the platforms' memory
+    /// and Toast's limit; keeps lifetime and latency.
     pub fn reset(&self) {
         let mut state = self.lock();
         state.requests.clear();
@@ -76,6 +82,8 @@ impl Shared {
         state.assertion_ids.clear();
         state.doordash = Default::default();
         state.config.fault = None;
+        state.config.toast_rate_limit = false;
+        state.platforms = Default::default();
     }
 
     pub fn next_token_id(&self) -> u64 {

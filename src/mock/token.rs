@@ -73,6 +73,15 @@ pub(crate) async fn handle(shared: &Shared, provider: Provider, req: Request<Inc
             return rejection.into();
         }
     };
+    // The platform's hourly limit, before any scripted answer: a client past
+    // it gets the 429 the platform would send.
+    let now_secs = unix_secs(SystemTime::now());
+    if let Some(limited) =
+        super::platforms::over_limit(shared, provider.name(), &grant.client_id, now_secs)
+    {
+        sleep_ms(latency_ms).await;
+        return limited.into();
+    }
 
     let (answer, config) = {
         let mut state = shared.lock();
@@ -110,6 +119,7 @@ pub(crate) async fn handle(shared: &Shared, provider: Provider, req: Request<Inc
         ),
         Answer::Success(_) => {
             let body = providers::success_body(
+                shared,
                 provider,
                 &grant,
                 config.lifetime_secs,

@@ -345,6 +345,7 @@ mod tests {
         let http = HttpOptions {
             connect_timeout_ms: 1_000,
             timeout_ms,
+            ..HttpOptions::default()
         };
         (fixed.clone(), ForeignTransportAdapter::new(fixed, &http))
     }

@@ -106,6 +106,7 @@ internal object ConfigJson {
                     put("backoff_initial_ms", p.backoffInitialMs)
                     put("backoff_max_ms", p.backoffMaxMs)
                     put("refresh_jitter_ratio", p.refreshJitterRatio)
+                    put("refresh_window_secs", p.refreshWindowSecs)
                 }
             }
             val h = c.http

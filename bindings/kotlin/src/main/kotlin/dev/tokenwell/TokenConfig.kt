@@ -18,7 +18,7 @@ package dev.tokenwell
  * `credentials = "client_secret_jwt"` (HS256 keyed by [clientSecret]).
  */
 data class TokenConfig @JvmOverloads constructor(
-    /** `deliverect`, `bringg`, `passport`, `deliveroo`, `doordash` or `custom`. */
+    /** `deliverect`, `bringg`, `passport`, `deliveroo`, `uber`, `stuart`, `toast`, `doordash` or `custom`. */
     val provider: String,
     /** The client id (empty with `doordash`, which has [developerId] instead). */
     val clientId: String = "",
@@ -147,6 +147,8 @@ data class TokenConfig @JvmOverloads constructor(
         val backoffMaxMs: Long? = null,
         /** Draws each process's refresh point up to this fraction early (default 0.1 with a shared store). */
         val refreshJitterRatio: Double? = null,
+        /** Refresh ahead only within this many seconds of the expiry (Toast's preset: 60). */
+        val refreshWindowSecs: Long? = null,
     )
 
     /**
