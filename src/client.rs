@@ -88,6 +88,12 @@ struct State {
     invalidated: bool,
     /// The token last dropped by `invalidate`, never to be adopted from the store.
     revoked: Option<Secret>,
+    /// That token's cache entry: served again while usable if the request
+    /// budget is spent (a fresh request would not be sent).
+    spare: Option<Cached>,
+    /// The token requests this process sent in the last hour (the budget's
+    /// own count; see [`crate::budget`]).
+    requests: crate::budget::Window,
     /// The store removals `invalidate` started, each with the spawner generation it
     /// was started under (`settle` waits for them).
     removals: Vec<(u64, Removal)>,
@@ -512,7 +518,9 @@ impl TokenClient {
         if !matches {
             return false;
         }
-        let dropped = st.current.take().map(|c| c.token.as_secret().clone());
+        let spare = st.current.take();
+        let dropped = spare.as_ref().map(|c| c.token.as_secret().clone());
+        st.spare = spare;
         self.inner.current.store(None);
         st.invalidated = true;
         st.revoked = dropped.clone();
@@ -834,13 +842,34 @@ impl Inner {
         let snapshot = self.credential(false).await?;
         #[cfg(target_arch = "wasm32")]
         let snapshot = self.initial.clone();
-        match &self.shared {
+        let result = match &self.shared {
             Some(shared) => self.fetch_shared(shared, snapshot, fetch_id).await,
-            None => {
-                let fetched = self.fetch_endpoint(snapshot).await?;
-                Ok((fetched.cached, false, Some(fetched.status)))
+            None => self
+                .fetch_endpoint(snapshot)
+                .await
+                .map(|fetched| (fetched.cached, false, Some(fetched.status))),
+        };
+        match result {
+            Err(e) if crate::budget::is_spent(&e) => {
+                self.spare().map(|c| (c, false, None)).ok_or(e)
             }
+            other => other,
         }
+    }
+
+    /// With the request budget spent: the token `invalidate` dropped, if still
+    /// usable (better than failing while a token is valid).
+    fn spare(&self) -> Option<Cached> {
+        let now = self.clock.now_ms();
+        let spare = self
+            .lock()
+            .spare
+            .take()
+            .filter(|c| now < c.deadlines.usable_until)?;
+        log::warn!(
+            "tokenwell: the request budget is spent; serving again the token dropped by invalidate"
+        );
+        Some(spare)
     }
 
     /// The token endpoint asked with `snapshot`'s secret; on `invalid_client`
@@ -873,6 +902,7 @@ impl Inner {
     /// One request to the token endpoint: the token's cache entry, the token
     /// as another process would read it, and the HTTP status.
     async fn request_token(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
+        self.spend_budget(&snapshot).await?;
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let endpoint = match &self.discovery {

@@ -443,6 +443,11 @@ pub struct Policy {
     /// Default 0.1 with a shared store, 0 without.
     #[serde(alias = "refreshJitterRatio")]
     pub refresh_jitter_ratio: Option<f64>,
+    /// The request budget: at most this many token requests in any sliding
+    /// hour (fleet-wide with a shared store, else per process). Default: the
+    /// preset's documented limit, if any, else none.
+    #[serde(alias = "maxRequestsPerHour")]
+    pub max_requests_per_hour: Option<u32>,
 }
 
 impl Default for Policy {
@@ -455,6 +460,7 @@ impl Default for Policy {
             backoff_initial_ms: 1_000,
             backoff_max_ms: 60_000,
             refresh_jitter_ratio: None,
+            max_requests_per_hour: None,
         }
     }
 }
@@ -526,6 +532,7 @@ impl TokenConfig {
                 "invalid config: discovery_ttl_secs must be a whole number of seconds",
             ));
         }
+        crate::budget::check_config(&value)?;
         // Not `serde_json::from_value`: see `de` (the same decisions and messages),
         // and `lite` (the same again in less WebAssembly).
         #[cfg(not(target_arch = "wasm32"))]

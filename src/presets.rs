@@ -29,6 +29,9 @@ pub struct Preset {
     pub grant_type: &'static str,
     /// Whether the chosen host's origin is sent as `audience`.
     pub audience_is_host: bool,
+    /// The platform's documented token-request limit, per hour: the client's
+    /// request budget unless `policy.max_requests_per_hour` sets another.
+    pub max_requests_per_hour: Option<u32>,
 }
 
 /// Every preset. The hosts are the ones integrators use where the docs leave
@@ -53,6 +56,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "token",
         audience_is_host: true,
+        max_requests_per_hour: None,
     },
     // Bringg / Delivery Hub, "Authenticate Requests" (developers.bringg.com): the
     // example is `curl -F`, i.e. multipart, with an optional `ttl`.
@@ -70,6 +74,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "client_credentials",
         audience_is_host: false,
+        max_requests_per_hour: None,
     },
     // A partner API on Laravel Passport ("Client Credentials Grant Tokens",
     // laravel.com/docs/passport): the host is the partner's own.
@@ -84,6 +89,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "client_credentials",
         audience_is_host: false,
+        max_requests_per_hour: None,
     },
     // Deliveroo, "Authentication" (api-docs.deliveroo.com): HTTP Basic plus a
     // form body with only grant_type; 300 s tokens.
@@ -101,6 +107,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Basic,
         grant_type: "client_credentials",
         audience_is_host: false,
+        max_requests_per_hour: None,
     },
     // Anything else, described in full by the config (RFC 6749 §4.4 defaults).
     Preset {
@@ -114,6 +121,7 @@ pub const PRESETS: &[Preset] = &[
         credentials: CredentialsIn::Body,
         grant_type: "client_credentials",
         audience_is_host: false,
+        max_requests_per_hour: None,
     },
 ];
 

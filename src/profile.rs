@@ -261,7 +261,10 @@ impl Profile {
             headers.push((k.to_ascii_lowercase(), v.clone()));
         }
 
-        let policy = cfg.policy.clone();
+        let mut policy = cfg.policy.clone();
+        policy.max_requests_per_hour = policy
+            .max_requests_per_hour
+            .or(cfg.provider.preset().max_requests_per_hour);
         check_policy(&policy)?;
         check_timeouts(cfg)?;
         #[cfg(not(target_arch = "wasm32"))]

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::{Cached, Inner};
+use crate::budget::{self, Spend};
 use crate::credential::Snapshot;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, LockOutcome};
@@ -256,6 +257,41 @@ impl Inner {
         self.call_past_breaker(shared, keys, unlock, true).await;
     }
 
+    /// Asks the request budget before a token request: the fleet's counter
+    /// when the store keeps one, else (or while the store fails) this
+    /// process's own window. A spent budget is [`budget::spent`]'s error.
+    pub(super) async fn spend_budget(&self, snapshot: &Snapshot) -> Result<()> {
+        let Some(limit) = self.profile.policy.max_requests_per_hour else {
+            return Ok(());
+        };
+        let fleet = match &self.shared {
+            Some(shared) => {
+                let keys = snapshot.keys(&self.profile, &shared.prefix);
+                let creds = &snapshot.creds;
+                let key = budget::key(&shared.prefix, &self.profile.token_url, &creds.client_id);
+                let now_unix = self.clock.unix_ms();
+                let spend = shared.store.spend(&key, limit, budget::WINDOW_MS, now_unix);
+                self.call(shared, &keys, spend).await
+            }
+            None => None,
+        };
+        let now = self.clock.now_ms();
+        let mut st = self.lock();
+        match fleet {
+            Some(Spend::Granted) => {
+                st.requests.record(now);
+                Ok(())
+            }
+            Some(Spend::Refused { retry_after_ms }) => {
+                Err(budget::spent(limit, retry_after_ms, true))
+            }
+            Some(Spend::Unsupported) | None => st
+                .requests
+                .spend(limit, now)
+                .map_err(|ms| budget::spent(limit, ms, false)),
+        }
+    }
+
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
     pub(super) async fn remove_shared(&self, shared: &SharedStore, token: &str) {
         let snapshot = self.snapshot();
@@ -334,10 +370,12 @@ fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The rules a Redis ACL user needs for the store (the native store runs the
-/// scripts with EVALSHA, loading them once; the JS stores with EVAL).
+/// scripts with EVALSHA, loading them once; the JS stores with EVAL). The
+/// sorted-set commands are the request budget's counter's.
 pub(crate) fn acl_rules(keys: &Keys) -> String {
     format!(
-        "+get +set +del +eval +evalsha +script|load ~{}:*",
+        "+get +set +del +eval +evalsha +script|load ~{}:* \
+         +zadd +zcard +zrange +zremrangebyscore +pexpire",
         keys.prefix()
     )
 }
