@@ -446,7 +446,11 @@ impl TokenClient {
         }
         if let (false, Some(err)) = (st.backoff.allows(now), &st.last_error) {
             // Within the backoff the last error stands; past it, it is forgotten.
-            let err = err.clone();
+            // A spent budget's wait is counted down (it is ours to know).
+            let mut err = err.clone();
+            if crate::budget::is_spent(&err) {
+                err = err.with_retry_after_ms(Some(st.backoff.until().saturating_sub(now).max(1)));
+            }
             drop(st);
             inner.emit(|| Event::Miss);
             let ready: BoxFuture<'static, Result<AccessToken>> =
