@@ -115,7 +115,7 @@ fn full_config() -> Value {
                      "success": {"path": "status", "equals": "SUCCESS"}},
         "policy": {"refresh_ratio": 0.8, "skew_ratio": 0.1, "max_skew_secs": 30,
                    "default_lifetime_secs": 300, "backoff_initial_ms": 1000, "backoff_max_ms": 60000,
-                   "refresh_jitter_ratio": 0.1},
+                   "refresh_jitter_ratio": 0.1, "max_requests_per_hour": 100},
         "http": {"connect_timeout_ms": 5000, "timeout_ms": 15000},
         "store": {"redis_url": "rediss://:pw@cache.internal:6380/0", "key_prefix": "acme",
                   "timeout_ms": 300, "lock_wait_ms": 5000, "ca_file": "/etc/ssl/private-ca.pem",

@@ -240,6 +240,8 @@ export interface TokenConfig {
   policy?: {
     refreshRatio?: number; skewRatio?: number; maxSkewSecs?: number; defaultLifetimeSecs?: number;
     backoffInitialMs?: number; backoffMaxMs?: number; refreshJitterRatio?: number;
+    /** At most this many token requests in any sliding hour (default: the preset's documented limit). */
+    maxRequestsPerHour?: number;
   };
   /** Timeouts in ms, each 1 to 2147483647 (defaults 5000 and 15000; `fetch` has no connect timeout). */
   http?: { connectTimeoutMs?: number; timeoutMs?: number };

@@ -104,6 +104,7 @@ internal object ConfigJson {
                     put("backoff_initial_ms", p.backoffInitialMs)
                     put("backoff_max_ms", p.backoffMaxMs)
                     put("refresh_jitter_ratio", p.refreshJitterRatio)
+                    put("max_requests_per_hour", p.maxRequestsPerHour)
                 }
             }
             c.http?.let { h ->

@@ -138,6 +138,12 @@ data class TokenConfig @JvmOverloads constructor(
         val backoffMaxMs: Long? = null,
         /** Draws each process's refresh point up to this fraction early (default 0.1 with a shared store). */
         val refreshJitterRatio: Double? = null,
+        /**
+         * The request budget: at most this many token requests in any sliding hour
+         * (fleet-wide with a shared store, else per client). Default: the preset's
+         * documented limit, if any.
+         */
+        val maxRequestsPerHour: Int? = null,
     )
 
     /**

@@ -69,7 +69,7 @@ class ConfigSchemaTest {
         fieldNames = TokenConfig.FieldNames("cid", "cs", "gt", "aud", "scp", "t"),
         extraParams = mapOf("userAccessType" to "X", "n" to 1), headers = mapOf("x-partner" to "acme"),
         response = TokenConfig.ResponseMapping("a", "b", "c", "d", "e", "f", TokenConfig.SuccessCheck("status", "OK")),
-        policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1),
+        policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1, 100),
         http = TokenConfig.HttpOptions(5000, 15000),
         store = TokenConfig.StoreOptions(
             "redis://127.0.0.1:1/0", "acme", 300, "/nonexistent-ca.pem", 5000, listOf("127.0.0.1:7000"),
