@@ -44,6 +44,9 @@ pub enum Spend {
 #[derive(Debug, Default)]
 pub struct Window {
     sent: VecDeque<u64>,
+    /// Until when the fleet's counter refuses (it only fills before then):
+    /// neither the store nor the lock is asked again meanwhile.
+    refused_until: u64,
 }
 
 impl Window {
@@ -72,6 +75,16 @@ impl Window {
                 Ok(())
             }
         }
+    }
+
+    /// Remembers that the fleet's counter refused at `now` for `retry_after_ms`.
+    pub fn refuse(&mut self, now: u64, retry_after_ms: u64) {
+        self.refused_until = self.refused_until.max(now.saturating_add(retry_after_ms));
+    }
+
+    /// The wait left at `now` after the fleet's counter refused, if any.
+    pub fn refused(&self, now: u64) -> Option<u64> {
+        (now < self.refused_until).then(|| self.refused_until.saturating_sub(now))
     }
 
     /// Counts a request at `now` that the fleet's counter allowed.

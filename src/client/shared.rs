@@ -98,6 +98,9 @@ impl Inner {
                 }
                 return Ok((cached, true, None));
             }
+            if let Some(spent) = self.refused_fleet_wide() {
+                return Err(spent);
+            }
             if !shared.store.has_lock() {
                 break;
             }
@@ -264,6 +267,9 @@ impl Inner {
         let Some(limit) = self.profile.policy.max_requests_per_hour else {
             return Ok(());
         };
+        if let Some(spent) = self.refused_fleet_wide() {
+            return Err(spent);
+        }
         let fleet = match &self.shared {
             Some(shared) => {
                 let keys = snapshot.keys(&self.profile, &shared.prefix);
@@ -283,6 +289,7 @@ impl Inner {
                 Ok(())
             }
             Some(Spend::Refused { retry_after_ms }) => {
+                st.requests.refuse(now, retry_after_ms);
                 Err(budget::spent(limit, retry_after_ms, true))
             }
             Some(Spend::Unsupported) | None => st
@@ -290,6 +297,14 @@ impl Inner {
                 .spend(limit, now)
                 .map_err(|ms| budget::spent(limit, ms, false)),
         }
+    }
+
+    /// The spent budget's error while the fleet's counter is known to refuse
+    /// (no store call, and no lock taken for a request that cannot be sent).
+    fn refused_fleet_wide(&self) -> Option<Error> {
+        let limit = self.profile.policy.max_requests_per_hour?;
+        let wait = self.lock().requests.refused(self.clock.now_ms())?;
+        Some(budget::spent(limit, wait, true))
     }
 
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
