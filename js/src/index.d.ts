@@ -84,6 +84,13 @@ export interface Store {
    * lock) and warns once with the ACL rules it needs.
    */
   readonly scriptsRefused?: boolean;
+  /**
+   * Optional: the request budget's counter. Counts one token request under `key`
+   * if fewer than `limit` were counted in the `windowMs` before `nowUnixMs`,
+   * atomically, and answers 0; else answers the ms until the oldest leaves the
+   * window (nothing counted). Without it each process keeps its own budget.
+   */
+  spend?(key: string, limit: number, windowMs: number, nowUnixMs: number): number | Promise<number>;
 }
 
 /**
@@ -97,6 +104,7 @@ export declare class MemoryStore implements Store {
   removeIf(key: string, record: string): void;
   tryLock(lock: string, owner: string, ttlMs: number): boolean;
   unlock(lock: string, owner: string): void;
+  spend(key: string, limit: number, windowMs: number, nowUnixMs: number): number;
   /** Simulates an outage (tests): while `failing`, every call throws; the clients go on without the store. */
   setFailing(failing: boolean): void;
 }
