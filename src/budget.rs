@@ -16,8 +16,6 @@
 //! and a locally computed `retry_after_ms` ([`spent`]).
 #![deny(clippy::arithmetic_side_effects)]
 
-use std::collections::VecDeque;
-
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -43,7 +41,9 @@ pub enum Spend {
 /// sent in the last hour, oldest first.
 #[derive(Debug, Default)]
 pub struct Window {
-    sent: VecDeque<u64>,
+    /// A `Vec`, not a `VecDeque`: it holds at most `limit` instants, and the
+    /// WebAssembly build carries no second collection for it.
+    sent: Vec<u64>,
     /// Until when the fleet's counter refuses (it only fills before then):
     /// neither the store nor the lock is asked again meanwhile.
     refused_until: u64,
@@ -52,13 +52,7 @@ pub struct Window {
 impl Window {
     /// Drops the requests that left the window at `now`.
     fn slide(&mut self, now: u64) {
-        while self
-            .sent
-            .front()
-            .is_some_and(|&t| now.saturating_sub(t) >= WINDOW_MS)
-        {
-            self.sent.pop_front();
-        }
+        self.sent.retain(|&t| now.saturating_sub(t) < WINDOW_MS);
     }
 
     /// Counts a request at `now` if fewer than `limit` were sent in the hour
@@ -66,12 +60,12 @@ impl Window {
     pub fn spend(&mut self, limit: u32, now: u64) -> std::result::Result<(), u64> {
         self.slide(now);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        match self.sent.front() {
+        match self.sent.first() {
             Some(&oldest) if self.sent.len() >= limit => {
                 Err(oldest.saturating_add(WINDOW_MS).saturating_sub(now).max(1))
             }
             _ => {
-                self.sent.push_back(now);
+                self.sent.push(now);
                 Ok(())
             }
         }
@@ -90,7 +84,7 @@ impl Window {
     /// Counts a request at `now` that the fleet's counter allowed.
     pub fn record(&mut self, now: u64) {
         self.slide(now);
-        self.sent.push_back(now);
+        self.sent.push(now);
     }
 }
 

@@ -865,15 +865,10 @@ impl Inner {
     /// usable (better than failing while a token is valid).
     fn spare(&self) -> Option<Cached> {
         let now = self.clock.now_ms();
-        let spare = self
-            .lock()
+        self.lock()
             .spare
             .take()
-            .filter(|c| now < c.deadlines.usable_until)?;
-        log::warn!(
-            "tokenwell: the request budget is spent; serving again the token dropped by invalidate"
-        );
-        Some(spare)
+            .filter(|c| now < c.deadlines.usable_until)
     }
 
     /// The token endpoint asked with `snapshot`'s secret; on `invalid_client`

@@ -189,20 +189,16 @@ impl Store for JsStoreAdapter {
         if !self.has_spend {
             return Ok(Spend::Unsupported);
         }
-        let answer = settle(
-            self.js
-                .spend(key, limit, window_ms as f64, now_unix_ms as f64),
-        )
-        .await?;
-        match answer.as_f64() {
-            Some(ms) if ms == 0.0 => Ok(Spend::Granted),
-            Some(ms) if ms > 0.0 => Ok(Spend::Refused {
+        let promise = self
+            .js
+            .spend(key, limit, window_ms as f64, now_unix_ms as f64);
+        // Not a number, or negative: as a failing store.
+        match settle(promise).await?.as_f64().unwrap_or(-1.0) {
+            ms if ms < 0.0 => Err(Error::new(ErrorKind::Store, "the JS store's spend failed")),
+            ms if ms < 1.0 => Ok(Spend::Granted),
+            ms => Ok(Spend::Refused {
                 retry_after_ms: ms as u64,
             }),
-            _ => Err(Error::new(
-                ErrorKind::Store,
-                "the JS store's spend returned no number of ms",
-            )),
         }
     }
 
