@@ -861,6 +861,14 @@ impl Inner {
         }
     }
 
+    /// [`Inner::spend_budget`], boxed behind a call that is never inlined: its
+    /// state (a store call) stays out of every fetch's state machine, which
+    /// in WebAssembly would carry a copy of it.
+    #[inline(never)]
+    fn budget_check<'a>(&'a self, snapshot: &'a Snapshot) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.spend_budget(snapshot))
+    }
+
     /// With the request budget spent: the token `invalidate` dropped, if still
     /// usable (better than failing while a token is valid).
     fn spare(&self) -> Option<Cached> {
@@ -901,7 +909,7 @@ impl Inner {
     /// One request to the token endpoint: the token's cache entry, the token
     /// as another process would read it, and the HTTP status.
     async fn request_token(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
-        self.spend_budget(&snapshot).await?;
+        self.budget_check(&snapshot).await?;
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let endpoint = match &self.discovery {

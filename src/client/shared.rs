@@ -344,33 +344,45 @@ impl Inner {
             return None;
         }
         let timeout = shared.timings.store_timeout_ms;
-        let outcome = time_boxed(timeout, op).await.unwrap_or_else(|| {
-            Err(Error::new(
-                ErrorKind::Store,
-                format!("the store did not answer within {timeout} ms"),
-            ))
-        });
-        match outcome {
-            Ok(value) => {
-                breaker().success();
+        match time_boxed(timeout, op).await {
+            Some(Ok(value)) => {
+                self.call_ended(shared, keys, None);
                 Some(value)
             }
-            Err(e) => {
-                let now = self.clock.now_ms();
-                if shared.store.refuses_scripts() {
-                    // It cannot publish nor release a lock atomically: a
-                    // failing store at once, never a lock someone holds.
-                    breaker().trip(now);
-                    warn_scripts_refused(keys);
-                } else if breaker().failure(now) {
-                    log::warn!(
-                        "tokenwell: the token store keeps failing; not asking it for a while"
-                    );
-                }
-                self.store_failed(e);
+            Some(Err(e)) => {
+                self.call_ended(shared, keys, Some(e));
+                None
+            }
+            None => {
+                let e = Error::new(
+                    ErrorKind::Store,
+                    format!("the store did not answer within {timeout} ms"),
+                );
+                self.call_ended(shared, keys, Some(e));
                 None
             }
         }
+    }
+
+    /// The breaker's and the reports' part of a store call's end: one copy,
+    /// not one per answer type of [`Inner::call_past_breaker`].
+    #[inline(never)]
+    fn call_ended(&self, shared: &SharedStore, keys: &Keys, failure: Option<Error>) {
+        let breaker = || shared.breaker.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(e) = failure else {
+            breaker().success();
+            return;
+        };
+        let now = self.clock.now_ms();
+        if shared.store.refuses_scripts() {
+            // It cannot publish nor release a lock atomically: a
+            // failing store at once, never a lock someone holds.
+            breaker().trip(now);
+            warn_scripts_refused(keys);
+        } else if breaker().failure(now) {
+            log::warn!("tokenwell: the token store keeps failing; not asking it for a while");
+        }
+        self.store_failed(e);
     }
 
     fn store_failed(&self, e: Error) {
