@@ -58,7 +58,7 @@ after(async () => {
 
 const config = (budget) => ({
   provider: 'deliveroo', environment: 'sandbox', base_url: `${mock.url}/deliveroo`,
-  client_id: 'budget-js', client_secret: 'budget-secret-Q81x',
+  client_id: 'budget-js', client_secret: 'sx-Q81x-9f7Zk2',
   policy: { maxRequestsPerHour: budget },
 });
 
@@ -67,8 +67,8 @@ redisTest('two clients over node-redis and ioredis share one budget: the second 
   const nodeRedis = await createClient({ url: redisUrl }).connect();
   const ioredis = new Redis(redisUrl);
   try {
-    const a = new TokenClient(config(1), { store: redisStore(nodeRedis) });
-    const b = new TokenClient(config(1), { store: redisStore(ioredis) });
+    const a = new TokenClient({ ...config(1), store: redisStore(nodeRedis) });
+    const b = new TokenClient({ ...config(1), store: redisStore(ioredis) });
     const token = await a.token();
     // A 401 with that token: the shared record goes, and a new token would take a request.
     a.invalidate(token.accessToken);
