@@ -88,6 +88,12 @@ struct State {
     invalidated: bool,
     /// The token last dropped by `invalidate`, never to be adopted from the store.
     revoked: Option<Secret>,
+    /// That token's cache entry: served again while usable if the request
+    /// budget is spent (a fresh request would not be sent).
+    spare: Option<Cached>,
+    /// The token requests this process sent in the last hour (the budget's
+    /// own count; see [`crate::budget`]).
+    requests: crate::budget::Window,
     /// The store removals `invalidate` started, each with the spawner generation it
     /// was started under (`settle` waits for them).
     removals: Vec<(u64, Removal)>,
@@ -456,7 +462,11 @@ impl TokenClient {
         }
         if let (false, Some(err)) = (st.backoff.allows(now), &st.last_error) {
             // Within the backoff the last error stands; past it, it is forgotten.
-            let err = err.clone();
+            // A spent budget's wait is counted down (it is ours to know).
+            let mut err = err.clone();
+            if crate::budget::is_spent(&err) {
+                err = err.with_retry_after_ms(Some(st.backoff.until().saturating_sub(now).max(1)));
+            }
             drop(st);
             inner.emit(|| Event::Miss);
             let ready: BoxFuture<'static, Result<AccessToken>> =
@@ -528,7 +538,9 @@ impl TokenClient {
         if !matches {
             return false;
         }
-        let dropped = st.current.take().map(|c| c.token.as_secret().clone());
+        let spare = st.current.take();
+        let dropped = spare.as_ref().map(|c| c.token.as_secret().clone());
+        st.spare = spare;
         self.inner.current.store(None);
         st.invalidated = true;
         st.revoked = dropped.clone();
@@ -855,15 +867,40 @@ impl Inner {
         #[cfg(target_arch = "wasm32")]
         let snapshot = self.initial.clone();
         if let Some(minter) = &snapshot.creds.minter {
+            // Minted locally: no request, so nothing spent from the budget.
             return Ok((self.mint(minter), false, None));
         }
-        match &self.shared {
+        let result = match &self.shared {
             Some(shared) => self.fetch_shared(shared, snapshot, fetch_id).await,
-            None => {
-                let fetched = self.fetch_endpoint(snapshot).await?;
-                Ok((fetched.cached, false, Some(fetched.status)))
+            None => self
+                .fetch_endpoint(snapshot)
+                .await
+                .map(|fetched| (fetched.cached, false, Some(fetched.status))),
+        };
+        match result {
+            Err(e) if crate::budget::is_spent(&e) => {
+                self.spare().map(|c| (c, false, None)).ok_or(e)
             }
+            other => other,
         }
+    }
+
+    /// [`Inner::spend_budget`], boxed behind a call that is never inlined: its
+    /// state (a store call) stays out of every fetch's state machine, which
+    /// in WebAssembly would carry a copy of it.
+    #[inline(never)]
+    fn budget_check<'a>(&'a self, snapshot: &'a Snapshot) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.spend_budget(snapshot))
+    }
+
+    /// With the request budget spent: the token `invalidate` dropped, if still
+    /// usable (better than failing while a token is valid).
+    fn spare(&self) -> Option<Cached> {
+        let now = self.clock.now_ms();
+        self.lock()
+            .spare
+            .take()
+            .filter(|c| now < c.deadlines.usable_until)
     }
 
     /// The token endpoint asked with `snapshot`'s secret; on `invalid_client`
@@ -896,6 +933,7 @@ impl Inner {
     /// One request to the token endpoint: the token's cache entry, the token
     /// as another process would read it, and the HTTP status.
     async fn request_token(&self, snapshot: Arc<Snapshot>) -> Result<Fetched> {
+        self.budget_check(&snapshot).await?;
         let sent_at = self.clock.now_ms();
         let sent_unix = self.clock.unix_ms();
         let endpoint = match &self.discovery {

@@ -478,6 +478,11 @@ pub struct Policy {
     #[serde(alias = "refreshWindowSecs")]
     #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub refresh_window_secs: Option<u64>,
+    /// The request budget: at most this many token requests in any sliding
+    /// hour (fleet-wide with a shared store, else per process). Default: the
+    /// preset's documented limit, if any, else none.
+    #[serde(alias = "maxRequestsPerHour")]
+    pub max_requests_per_hour: Option<u32>,
 }
 
 impl Default for Policy {
@@ -491,6 +496,7 @@ impl Default for Policy {
             backoff_max_ms: 60_000,
             refresh_jitter_ratio: None,
             refresh_window_secs: None,
+            max_requests_per_hour: None,
         }
     }
 }
@@ -610,6 +616,7 @@ impl TokenConfig {
                 "invalid config: discovery_ttl_secs must be a whole number of seconds",
             ));
         }
+        crate::budget::check_config(&value)?;
         // Not `serde_json::from_value`: see `de` (the same decisions and messages),
         // and `lite` (the same again in less WebAssembly).
         #[cfg(not(target_arch = "wasm32"))]

@@ -25,6 +25,7 @@
 
 pub mod assertion;
 mod b64;
+pub mod budget;
 mod client;
 mod clock;
 pub mod config;

@@ -33,7 +33,8 @@ pub struct Preset {
     /// scope, response paths, lifetime and refresh window (behind one pointer:
     /// most presets share [`RFC6749_MORE`]).
     pub more: &'static PresetMore,
-    /// The platform's documented token-request limit.
+    /// The platform's documented token-request limit, per hour: the client's
+    /// request budget unless `policy.max_requests_per_hour` sets another.
     pub max_requests_per_hour: Option<u32>,
 }
 

@@ -290,7 +290,10 @@ impl Profile {
             headers.push((k.to_ascii_lowercase(), v.clone()));
         }
 
-        let policy = preset_policy(cfg.policy.clone(), p.table);
+        let mut policy = preset_policy(cfg.policy.clone(), p.table);
+        policy.max_requests_per_hour = policy
+            .max_requests_per_hour
+            .or(cfg.provider.preset().max_requests_per_hour);
         check_policy(&policy)?;
         check_timeouts(cfg)?;
         #[cfg(not(target_arch = "wasm32"))]

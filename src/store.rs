@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use crate::budget::Spend;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Credentials, Profile};
@@ -162,6 +163,21 @@ pub trait Store: MaybeSendSync {
         publish_in_steps(self, key, record, ttl_ms, release).await
     }
 
+    /// Counts one token request under `key` (the credential's budget counter,
+    /// [`crate::budget::key`]) if fewer than `limit` were counted in the
+    /// `window_ms` before `now_unix_ms`, atomically, touching no other key.
+    /// Stores that cannot do it atomically keep the default, `Unsupported`:
+    /// each process then keeps its own budget.
+    async fn spend(
+        &self,
+        _key: &str,
+        _limit: u32,
+        _window_ms: u64,
+        _now_unix_ms: i64,
+    ) -> Result<Spend> {
+        Ok(Spend::Unsupported)
+    }
+
     /// Deletes the record under `key` only if its fingerprint is `fingerprint`
     /// (a 401 on an old token must not discard a newer one).
     async fn remove_if(&self, key: &str, fingerprint: &str) -> Result<()> {
@@ -236,6 +252,8 @@ struct Entries {
     records: HashMap<String, (String, u64)>,
     /// lock → (owner, deadline)
     locks: HashMap<String, (String, u64)>,
+    /// budget counter → the Unix ms of the requests it counted
+    budgets: HashMap<String, Vec<i64>>,
 }
 
 impl Default for MemoryStore {
@@ -340,6 +358,30 @@ impl Store for MemoryStore {
             e.locks.remove(lock);
         }
         Ok(())
+    }
+
+    async fn spend(
+        &self,
+        key: &str,
+        limit: u32,
+        window_ms: u64,
+        now_unix_ms: i64,
+    ) -> Result<Spend> {
+        self.up()?;
+        // What the Redis script does, in one critical section.
+        let (mut e, _) = self.entries();
+        let window = i64::try_from(window_ms).unwrap_or(i64::MAX);
+        let sent = e.budgets.entry(key.to_owned()).or_default();
+        sent.retain(|&t| t > now_unix_ms.saturating_sub(window));
+        if sent.len() < limit as usize {
+            sent.push(now_unix_ms);
+            return Ok(Spend::Granted);
+        }
+        let oldest = sent.iter().min().copied().unwrap_or(now_unix_ms);
+        let left = oldest.saturating_add(window).saturating_sub(now_unix_ms);
+        Ok(Spend::Refused {
+            retry_after_ms: u64::try_from(left).unwrap_or(0).max(1),
+        })
     }
 
     async fn publish(

@@ -173,6 +173,7 @@ export function storeKeys(config) {
 export class MemoryStore {
   #records = new Map(); // key -> [record, deadline]
   #locks = new Map(); // lock -> [owner, deadline]
+  #budgets = new Map(); // budget counter -> Unix ms of the requests it counted
   #now;
   #failing = false;
   constructor({ clock } = {}) {
@@ -201,6 +202,20 @@ export class MemoryStore {
   /** Releases `lock` if `owner` holds it. */
   unlock(lock, owner) {
     if (this.#live(this.#locks, lock)?.[0] === owner) this.#locks.delete(lock);
+  }
+  /**
+   * Counts a token request under `key` if fewer than `limit` were counted in the
+   * `windowMs` before `nowUnixMs`: 0, else the ms until the oldest leaves.
+   */
+  spend(key, limit, windowMs, nowUnixMs) {
+    this.#up();
+    const sent = (this.#budgets.get(key) ?? []).filter((t) => t > nowUnixMs - windowMs);
+    this.#budgets.set(key, sent);
+    if (sent.length < limit) {
+      sent.push(nowUnixMs);
+      return 0;
+    }
+    return Math.max(1, Math.min(...sent) + windowMs - nowUnixMs);
   }
   /**
    * Simulates an outage (tests): while `failing`, every call throws and nothing
@@ -240,6 +255,7 @@ class StoreBridge {
     this.#store = store;
     this.hasLock = typeof store.tryLock === 'function' && typeof store.unlock === 'function';
     this.hasPublish = typeof store.publish === 'function';
+    this.hasSpend = typeof store.spend === 'function';
   }
   // Whether the store found its server refuses the core's scripts (the Redis
   // stores say so): the core then treats it as a failing store.
@@ -255,6 +271,7 @@ class StoreBridge {
   async publish(key, record, ttlMs, lock, owner) {
     await this.#store.publish(key, record, ttlMs, lock ?? null, owner ?? null);
   }
+  async spend(key, limit, windowMs, nowUnixMs) { return this.#store.spend(key, limit, windowMs, nowUnixMs); }
 }
 
 // The memo's clock when no ManualClock is given: the core's own. In WebAssembly

@@ -84,6 +84,13 @@ export interface Store {
    * lock) and warns once with the ACL rules it needs.
    */
   readonly scriptsRefused?: boolean;
+  /**
+   * Optional: the request budget's counter. Counts one token request under `key`
+   * if fewer than `limit` were counted in the `windowMs` before `nowUnixMs`,
+   * atomically, and answers 0; else answers the ms until the oldest leaves the
+   * window (nothing counted). Without it each process keeps its own budget.
+   */
+  spend?(key: string, limit: number, windowMs: number, nowUnixMs: number): number | Promise<number>;
 }
 
 /**
@@ -97,6 +104,7 @@ export declare class MemoryStore implements Store {
   removeIf(key: string, record: string): void;
   tryLock(lock: string, owner: string, ttlMs: number): boolean;
   unlock(lock: string, owner: string): void;
+  spend(key: string, limit: number, windowMs: number, nowUnixMs: number): number;
   /** Simulates an outage (tests): while `failing`, every call throws; the clients go on without the store. */
   setFailing(failing: boolean): void;
 }
@@ -244,6 +252,8 @@ export interface TokenConfig {
     backoffInitialMs?: number; backoffMaxMs?: number; refreshJitterRatio?: number;
     /** Refresh ahead only within this many seconds of the expiry (Toast's preset: 60). */
     refreshWindowSecs?: number;
+    /** At most this many token requests in any sliding hour (default: the preset's documented limit). */
+    maxRequestsPerHour?: number;
   };
   /**
    * Timeouts in ms, each 1 to 2147483647 (defaults 5000 and 15000; `fetch` has no connect timeout).

@@ -3,7 +3,7 @@
 // The keys (hashed), the records (sealed), the lock rules, the time-boxing and
 // the circuit breaker are the core's; the Redis stores run the core's own Lua
 // (./scripts.mjs is generated from src/fleet/scripts.rs by scripts/build.sh).
-import { GET, PUBLISH, UNLOCK, REMOVE_IF } from './scripts.mjs';
+import { GET, PUBLISH, UNLOCK, REMOVE_IF, BUDGET } from './scripts.mjs';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 const DENO_INSPECT = Symbol.for('Deno.customInspect');
@@ -90,6 +90,10 @@ function commandStore(run, name) {
     async publish(key, record, ttlMs, lock, owner) {
       await script(lock ? ['EVAL', PUBLISH, '2', key, lock, record, ms(ttlMs), owner]
         : ['EVAL', PUBLISH, '1', key, record, ms(ttlMs)]);
+    },
+    // The request budget's counter: the core's script on its own key.
+    async spend(key, limit, windowMs, nowUnixMs) {
+      return Number(await script(['EVAL', BUDGET, '1', key, String(limit), String(windowMs), String(nowUnixMs)]));
     },
   }, name);
 }
@@ -252,6 +256,7 @@ export class TokenwellCoordinator {
   #storage;
   #records = new Map(); // key -> [record, deadline (Date.now() ms)]
   #locks = new Map(); // lock -> [owner, deadline]
+  #budgets = new Map(); // budget counter -> Unix ms of the requests it counted
 
   constructor(state) {
     this.#storage = state?.storage;
@@ -308,6 +313,19 @@ export class TokenwellCoordinator {
   op_unlock(lock, owner) {
     if (this.#live(this.#locks, lock)?.[0] === owner) this.#locks.delete(lock);
   }
+
+  // The request budget: one object answers every isolate, one call at a time,
+  // so the count is exact; kept in storage so an eviction forgets nothing.
+  async op_spend(key, limit, windowMs, nowUnixMs) {
+    const stored = this.#budgets.get(key) ?? (await this.#storage?.get(`budget:${key}`)) ?? [];
+    const sent = stored.filter((t) => t > nowUnixMs - windowMs);
+    let wait = 0;
+    if (sent.length < limit) sent.push(nowUnixMs);
+    else wait = Math.max(1, Math.min(...sent) + windowMs - nowUnixMs);
+    this.#budgets.set(key, sent);
+    await this.#storage?.put(`budget:${key}`, sent);
+    return wait;
+  }
 }
 
 /**
@@ -336,5 +354,6 @@ export function durableObjectStore(namespace, { name = 'tokenwell' } = {}) {
     removeIf: (key, record) => call('removeIf', key, record),
     tryLock: (lock, owner, ttlMs) => call('tryLock', lock, owner, ttlMs),
     unlock: (lock, owner) => call('unlock', lock, owner),
+    spend: (key, limit, windowMs, nowUnixMs) => call('spend', key, limit, windowMs, nowUnixMs),
   }, 'durableObjectStore');
 }

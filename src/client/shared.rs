@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::{Cached, Inner};
+use crate::budget::{self, Spend};
 use crate::credential::Snapshot;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Event, LockOutcome};
@@ -96,6 +97,9 @@ impl Inner {
                     lock_event(LockOutcome::Adopted);
                 }
                 return Ok((cached, true, None));
+            }
+            if let Some(spent) = self.refused_fleet_wide() {
+                return Err(spent);
             }
             if !shared.store.has_lock() {
                 break;
@@ -256,6 +260,53 @@ impl Inner {
         self.call_past_breaker(shared, keys, unlock, true).await;
     }
 
+    /// Asks the request budget before a token request: the fleet's counter
+    /// when the store keeps one, else (or while the store fails) this
+    /// process's own window. A spent budget is [`budget::spent`]'s error.
+    pub(super) async fn spend_budget(&self, snapshot: &Snapshot) -> Result<()> {
+        let Some(limit) = self.profile.policy.max_requests_per_hour else {
+            return Ok(());
+        };
+        if let Some(spent) = self.refused_fleet_wide() {
+            return Err(spent);
+        }
+        let fleet = match &self.shared {
+            Some(shared) => {
+                let keys = snapshot.keys(&self.profile, &shared.prefix);
+                let creds = &snapshot.creds;
+                let key = budget::key(&shared.prefix, &self.profile.token_url, &creds.client_id);
+                let now_unix = self.clock.unix_ms();
+                let spend = shared.store.spend(&key, limit, budget::WINDOW_MS, now_unix);
+                self.call(shared, &keys, spend).await
+            }
+            None => None,
+        };
+        let now = self.clock.now_ms();
+        let mut st = self.lock();
+        match fleet {
+            Some(Spend::Granted) => {
+                st.requests.record(now);
+                Ok(())
+            }
+            Some(Spend::Refused { retry_after_ms }) => {
+                st.requests.refuse(now, retry_after_ms);
+                Err(budget::spent(limit, retry_after_ms, true))
+            }
+            Some(Spend::Unsupported) | None => st
+                .requests
+                .spend(limit, now)
+                .map_err(|ms| budget::spent(limit, ms, false)),
+        }
+    }
+
+    /// The spent budget's error while the fleet's counter is known to refuse
+    /// (no store call, and no lock taken for a request that cannot be sent).
+    fn refused_fleet_wide(&self) -> Option<Error> {
+        let limit = self.profile.policy.max_requests_per_hour?;
+        let wait = self.lock().requests.refused(self.clock.now_ms())?;
+        Some(budget::spent(limit, wait, true))
+    }
+
     /// Removes `token`'s record after an `invalidate`, if it still holds it.
     pub(super) async fn remove_shared(&self, shared: &SharedStore, token: &str) {
         let snapshot = self.snapshot();
@@ -293,33 +344,45 @@ impl Inner {
             return None;
         }
         let timeout = shared.timings.store_timeout_ms;
-        let outcome = time_boxed(timeout, op).await.unwrap_or_else(|| {
-            Err(Error::new(
-                ErrorKind::Store,
-                format!("the store did not answer within {timeout} ms"),
-            ))
-        });
-        match outcome {
-            Ok(value) => {
-                breaker().success();
+        match time_boxed(timeout, op).await {
+            Some(Ok(value)) => {
+                self.call_ended(shared, keys, None);
                 Some(value)
             }
-            Err(e) => {
-                let now = self.clock.now_ms();
-                if shared.store.refuses_scripts() {
-                    // It cannot publish nor release a lock atomically: a
-                    // failing store at once, never a lock someone holds.
-                    breaker().trip(now);
-                    warn_scripts_refused(keys);
-                } else if breaker().failure(now) {
-                    log::warn!(
-                        "tokenwell: the token store keeps failing; not asking it for a while"
-                    );
-                }
-                self.store_failed(e);
+            Some(Err(e)) => {
+                self.call_ended(shared, keys, Some(e));
+                None
+            }
+            None => {
+                let e = Error::new(
+                    ErrorKind::Store,
+                    format!("the store did not answer within {timeout} ms"),
+                );
+                self.call_ended(shared, keys, Some(e));
                 None
             }
         }
+    }
+
+    /// The breaker's and the reports' part of a store call's end: one copy,
+    /// not one per answer type of [`Inner::call_past_breaker`].
+    #[inline(never)]
+    fn call_ended(&self, shared: &SharedStore, keys: &Keys, failure: Option<Error>) {
+        let breaker = || shared.breaker.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(e) = failure else {
+            breaker().success();
+            return;
+        };
+        let now = self.clock.now_ms();
+        if shared.store.refuses_scripts() {
+            // It cannot publish nor release a lock atomically: a
+            // failing store at once, never a lock someone holds.
+            breaker().trip(now);
+            warn_scripts_refused(keys);
+        } else if breaker().failure(now) {
+            log::warn!("tokenwell: the token store keeps failing; not asking it for a while");
+        }
+        self.store_failed(e);
     }
 
     fn store_failed(&self, e: Error) {
@@ -334,10 +397,12 @@ fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The rules a Redis ACL user needs for the store (the native store runs the
-/// scripts with EVALSHA, loading them once; the JS stores with EVAL).
+/// scripts with EVALSHA, loading them once; the JS stores with EVAL). The
+/// sorted-set commands are the request budget's counter's.
 pub(crate) fn acl_rules(keys: &Keys) -> String {
     format!(
-        "+get +set +del +eval +evalsha +script|load ~{}:*",
+        "+get +set +del +eval +evalsha +script|load ~{}:* \
+         +zadd +zcard +zrange +zremrangebyscore +pexpire",
         keys.prefix()
     )
 }

@@ -458,6 +458,8 @@ pub(super) mod tests {
     /// `TokenConfig::from_value` on `serde_json::from_value`, its message
     /// without the value (see [`without_value`]).
     fn reference(value: Value) -> Result<TokenConfig> {
+        // Checked on the value before either reader runs (a message naming the key).
+        crate::budget::check_config(&value)?;
         let secret = ["client_secret", "clientSecret"]
             .iter()
             .find_map(|k| value.get(*k))

@@ -136,6 +136,19 @@ fn uint(value: &Value) -> R<u64> {
     }
 }
 
+/// serde's `u32`: as [`uint`], and an `invalid value` past `u32::MAX`.
+fn uint32(value: &Value) -> R<u32> {
+    let out_of_range = || Error::invalid_value(de::unexpected(value), &"u32");
+    match value {
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => u32::try_from(u).map_err(|_| out_of_range()),
+            (None, Some(_)) => Err(out_of_range()),
+            _ => Err(invalid_type(value, "u32")),
+        },
+        other => Err(invalid_type(other, "u32")),
+    }
+}
+
 /// serde's `f64`: any number.
 fn float(value: &Value) -> R<f64> {
     match value {
@@ -455,6 +468,7 @@ const POLICY: &Fields = &[
     ("backoff_max_ms", "backoffMaxMs"),
     ("refresh_jitter_ratio", "refreshJitterRatio"),
     ("refresh_window_secs", "refreshWindowSecs"),
+    ("max_requests_per_hour", "maxRequestsPerHour"),
 ];
 
 /// `#[serde(default)]` on the struct: a field left out keeps `Policy::default()`'s value.
@@ -469,7 +483,9 @@ fn policy_of(value: &Value) -> R<Policy> {
             4 => policy.backoff_initial_ms = uint(v)?,
             5 => policy.backoff_max_ms = uint(v)?,
             6 => policy.refresh_jitter_ratio = opt(v, float)?,
-            _ => policy.refresh_window_secs = opt(v, uint)?,
+            7 => policy.refresh_window_secs = opt(v, uint)?,
+            // Its range was checked before (`budget::check_config`).
+            _ => policy.max_requests_per_hour = opt(v, uint32)?,
         }
         Ok(())
     })?;

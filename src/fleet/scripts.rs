@@ -82,6 +82,32 @@ end
 return 0
 "#;
 
+/// Counts one token request against a credential's budget, if it allows one
+/// (see [`crate::budget`]): a sorted set of request instants, scored by Unix
+/// ms, on its own key, so it runs on any Cluster slot.
+///
+/// `KEYS[1]` the counter ([`crate::budget::key`]); `ARGV[1]` the limit,
+/// `ARGV[2]` the window in ms, `ARGV[3]` now in Unix ms (the caller's clock:
+/// the fleet's clocks agree to within their skew). Drops the instants that
+/// left the window; below the limit, adds now and keeps the key one window
+/// and returns 0; else returns the ms (at least 1) until the oldest leaves.
+/// Members are `<now>:<count>`: unique, since within one millisecond the
+/// count only grows.
+pub const BUDGET: &str = r#"
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3] .. ':' .. count)
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)
+"#;
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -54,6 +54,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{AsyncConnectionConfig, Client, Cmd, RedisError, RedisResult, Script, Value};
 
 use super::process::Process;
+use crate::budget::Spend;
 use crate::config::StoreOptions;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fleet::{self, scripts};
@@ -135,6 +136,7 @@ pub struct RedisStore {
     publish: Script,
     unlock: Script,
     remove_if: Script,
+    budget: Script,
 }
 
 impl fmt::Debug for RedisStore {
@@ -314,6 +316,7 @@ impl RedisStore {
             publish: Script::new(scripts::PUBLISH),
             unlock: Script::new(scripts::UNLOCK),
             remove_if: Script::new(scripts::REMOVE_IF),
+            budget: Script::new(scripts::BUDGET),
         })
     }
 
@@ -919,6 +922,28 @@ impl Store for RedisStore {
     async fn remove_if(&self, key: &str, fingerprint: &str) -> Result<()> {
         self.run_script(&self.remove_if, &[key], &[fingerprint])
             .await
+    }
+
+    async fn spend(
+        &self,
+        key: &str,
+        limit: u32,
+        window_ms: u64,
+        now_unix_ms: i64,
+    ) -> Result<Spend> {
+        let args = [
+            limit.to_string(),
+            window_ms.to_string(),
+            now_unix_ms.to_string(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        match self.eval(&self.budget, &[key], &args).await? {
+            Value::Int(0) => Ok(Spend::Granted),
+            Value::Int(ms) => Ok(Spend::Refused {
+                retry_after_ms: u64::try_from(ms).unwrap_or(1).max(1),
+            }),
+            other => Err(unexpected("the budget script", &other)),
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::budget::Spend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::{publish_in_steps, record_with_fingerprint, Store};
 
@@ -43,6 +44,10 @@ extern "C" {
         lock: Option<String>,
         owner: Option<String>,
     ) -> Promise;
+    #[wasm_bindgen(method, structural)]
+    fn spend(this: &JsStore, key: &str, limit: u32, window_ms: f64, now_unix_ms: f64) -> Promise;
+    #[wasm_bindgen(method, structural, getter, js_name = hasSpend)]
+    fn has_spend(this: &JsStore) -> bool;
     #[wasm_bindgen(method, structural, getter, js_name = hasLock)]
     fn has_lock(this: &JsStore) -> bool;
     #[wasm_bindgen(method, structural, getter, js_name = hasPublish)]
@@ -56,6 +61,7 @@ pub struct JsStoreAdapter {
     js: JsStore,
     has_lock: bool,
     has_publish: bool,
+    has_spend: bool,
 }
 
 impl JsStoreAdapter {
@@ -64,6 +70,7 @@ impl JsStoreAdapter {
         JsStoreAdapter {
             has_lock: js.has_lock(),
             has_publish: js.has_publish(),
+            has_spend: js.has_spend(),
             js,
         }
     }
@@ -166,6 +173,33 @@ impl Store for JsStoreAdapter {
         settle(self.js.publish(key, record, ttl_ms as f64, lock, owner))
             .await
             .map(drop)
+    }
+
+    /// The store's own budget counter if it has one (the Redis stores run the
+    /// core's script, the Durable Object and the memory store count in one
+    /// step): 0 counted, a positive number of ms refused; else each process
+    /// keeps its own budget.
+    async fn spend(
+        &self,
+        key: &str,
+        limit: u32,
+        window_ms: u64,
+        now_unix_ms: i64,
+    ) -> Result<Spend> {
+        if !self.has_spend {
+            return Ok(Spend::Unsupported);
+        }
+        let promise = self
+            .js
+            .spend(key, limit, window_ms as f64, now_unix_ms as f64);
+        // Not a number, or negative: as a failing store.
+        match settle(promise).await?.as_f64().unwrap_or(-1.0) {
+            ms if ms < 0.0 => Err(Error::new(ErrorKind::Store, "the JS store's spend failed")),
+            ms if ms < 1.0 => Ok(Spend::Granted),
+            ms => Ok(Spend::Refused {
+                retry_after_ms: ms as u64,
+            }),
+        }
     }
 
     /// The record is read and its fingerprint checked here; the JS store

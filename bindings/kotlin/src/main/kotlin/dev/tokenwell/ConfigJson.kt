@@ -107,6 +107,7 @@ internal object ConfigJson {
                     put("backoff_max_ms", p.backoffMaxMs)
                     put("refresh_jitter_ratio", p.refreshJitterRatio)
                     put("refresh_window_secs", p.refreshWindowSecs)
+                    put("max_requests_per_hour", p.maxRequestsPerHour)
                 }
             }
             val h = c.http

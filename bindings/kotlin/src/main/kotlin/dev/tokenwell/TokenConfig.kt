@@ -149,6 +149,12 @@ data class TokenConfig @JvmOverloads constructor(
         val refreshJitterRatio: Double? = null,
         /** Refresh ahead only within this many seconds of the expiry (Toast's preset: 60). */
         val refreshWindowSecs: Long? = null,
+        /**
+         * The request budget: at most this many token requests in any sliding hour
+         * (fleet-wide with a shared store, else per client). Default: the preset's
+         * documented limit, if any.
+         */
+        val maxRequestsPerHour: Int? = null,
     )
 
     /**

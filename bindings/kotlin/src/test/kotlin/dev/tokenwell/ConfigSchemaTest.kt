@@ -69,7 +69,7 @@ class ConfigSchemaTest {
         fieldNames = TokenConfig.FieldNames("cid", "cs", "gt", "aud", "scp", "t"),
         extraParams = mapOf("userAccessType" to "X", "n" to 1), headers = mapOf("x-partner" to "acme"),
         response = TokenConfig.ResponseMapping("a", "b", "c", "d", "e", "f", TokenConfig.SuccessCheck("status", "OK")),
-        policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1, 60),
+        policy = TokenConfig.Policy(0.8, 0.1, 30, 300, 1000, 60000, 0.1, 60, 100),
         http = TokenConfig.HttpOptions(
             5000, 15000, "http://proxy.internal:3128", "internal.example", "/ca.pem", false, "/c.pem", "/k.pem",
         ),

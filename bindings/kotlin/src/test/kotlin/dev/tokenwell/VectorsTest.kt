@@ -401,12 +401,16 @@ class VectorsTest : WithMockProvider() {
                 policy = c["policy"]?.let {
                     keys(
                         it,
-                        setOf("refresh_ratio", "skew_ratio", "max_skew_secs", "default_lifetime_secs", "backoff_initial_ms", "backoff_max_ms"),
+                        setOf(
+                            "refresh_ratio", "skew_ratio", "max_skew_secs", "default_lifetime_secs", "backoff_initial_ms", "backoff_max_ms",
+                            "max_requests_per_hour",
+                        ),
                         "policy.",
                     )
                     TokenConfig.Policy(
                         dbl(it, "refresh_ratio"), dbl(it, "skew_ratio"), long(it, "max_skew_secs"),
                         long(it, "default_lifetime_secs"), long(it, "backoff_initial_ms"), long(it, "backoff_max_ms"),
+                        maxRequestsPerHour = long(it, "max_requests_per_hour")?.toInt(),
                     )
                 },
                 http = c["http"]?.let {

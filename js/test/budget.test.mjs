@@ -1,0 +1,106 @@
+// The request budget through the JS Redis stores against a real redis-server
+// (started here on a free port), counting token requests at the mock provider:
+// two clients with separate memories, one over node-redis and one over ioredis,
+// share one budget through the core's counter script.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient } from 'redis';
+import Redis from 'ioredis';
+import { TokenClient, TokenwellError, redisStore, MemoryStore } from 'tokenwell';
+import { startMock } from './helpers/mock.mjs';
+
+const REDIS_SERVER = [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin', '/usr/sbin', '/opt/homebrew/bin']
+  .map((dir) => join(dir, 'redis-server')).find((file) => existsSync(file));
+const CI = !['', 'false', '0'].includes(process.env.CI ?? '');
+assert.ok(REDIS_SERVER || !CI, 'redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)');
+const redisTest = (name, fn) => test(name, { skip: REDIS_SERVER ? false : 'redis-server not found' }, fn);
+
+let mock;
+let server;
+let redisUrl;
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((resolve) => { srv.listen(0, '127.0.0.1', resolve); });
+  const { port } = srv.address();
+  await new Promise((resolve) => { srv.close(resolve); });
+  return port;
+}
+
+before(async () => {
+  mock = await startMock();
+  if (!REDIS_SERVER) return;
+  const port = await freePort();
+  server = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
+    server.stdout.on('data', (chunk) => {
+      if (/Ready to accept connections/.test(String(chunk))) { clearTimeout(timer); resolve(); }
+    });
+    server.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+  });
+  redisUrl = `redis://127.0.0.1:${port}`;
+});
+
+after(async () => {
+  await mock?.stop();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => { server.once('exit', resolve); });
+    server.kill('SIGTERM');
+    await exited;
+  }
+});
+
+const config = (budget) => ({
+  provider: 'deliveroo', environment: 'sandbox', base_url: `${mock.url}/deliveroo`,
+  client_id: 'budget-js', client_secret: 'sx-Q81x-9f7Zk2',
+  policy: { maxRequestsPerHour: budget },
+});
+
+redisTest('two clients over node-redis and ioredis share one budget: the second request is refused fleet-wide, never sent', async () => {
+  await mock.admin.reset();
+  const nodeRedis = await createClient({ url: redisUrl }).connect();
+  const ioredis = new Redis(redisUrl);
+  try {
+    const a = new TokenClient({ ...config(1), store: redisStore(nodeRedis) });
+    const b = new TokenClient({ ...config(1), store: redisStore(ioredis) });
+    const token = await a.token();
+    // A 401 with that token: the shared record goes, and a new token would take a request.
+    a.invalidate(token.accessToken);
+    await a.settle();
+    await assert.rejects(b.token(), (e) => {
+      assert.ok(e instanceof TokenwellError);
+      assert.equal(e.code, 'rate_limited');
+      assert.equal(e.status, null);
+      assert.ok(e.retryAfterMs > 3_500_000 && e.retryAfterMs <= 3_600_000, String(e.retryAfterMs));
+      assert.match(e.detail, /own request budget .* fleet-wide/);
+      return true;
+    });
+    // The client that sent the request still serves the token it dropped (still usable).
+    assert.equal((await a.token()).accessToken, token.accessToken);
+    assert.equal(await mock.admin.count(), 1, 'token requests at the mock');
+  } finally {
+    await nodeRedis.quit();
+    ioredis.disconnect();
+  }
+});
+
+test('a budget below 1 or not a whole number is a config error naming the key', () => {
+  for (const bad of [0, -1, 1.5, '2']) {
+    assert.throws(() => new TokenClient({ ...config(bad), base_url: 'http://127.0.0.1:1/deliveroo' }),
+      (e) => e.code === 'config' && /policy\.max_requests_per_hour/.test(e.message));
+  }
+});
+
+test('MemoryStore counts a budget: 0 while it allows, then the wait until the oldest leaves', () => {
+  const store = new MemoryStore();
+  assert.equal(store.spend('k', 2, 3_600_000, 1_000), 0);
+  assert.equal(store.spend('k', 2, 3_600_000, 2_000), 0);
+  assert.equal(store.spend('k', 2, 3_600_000, 3_000), 3_598_000);
+  assert.equal(store.spend('k', 2, 3_600_000, 3_601_000), 0);
+});
