@@ -850,6 +850,20 @@ async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
         assert_eq!(store.get(&k).await.unwrap().as_deref(), Some("2000.aa.x"));
         store.remove_if(&k, "aa").await.unwrap();
         assert_eq!(cluster_get(&mut raw, &k), None, "{tag}: removed");
+        // The request budget's counter: its own key, on its own slot.
+        let (b, now) = (format!("t:{{{tag}}}:b"), 1_767_225_600_000);
+        for at in [now, now + 1_000] {
+            let spent = store.spend(&b, 2, 3_600_000, at).await.unwrap();
+            assert_eq!(spent, tokenwell::budget::Spend::Granted, "{tag}");
+        }
+        let refused = store.spend(&b, 2, 3_600_000, now + 2_000).await.unwrap();
+        assert_eq!(
+            refused,
+            tokenwell::budget::Spend::Refused {
+                retry_after_ms: 3_598_000
+            },
+            "{tag}: the oldest request leaves the hour in 3598 s"
+        );
     }
 
     // One token for every client.
