@@ -355,22 +355,35 @@ fn base64_forms(bytes: &[u8]) -> [String; 4] {
     ]
 }
 
-/// `application/x-www-form-urlencoded` (space as `+`, `~` as `%7E`).
+/// `application/x-www-form-urlencoded` (space as `+`, `~` as `%7E`): what
+/// `form_urlencoded::byte_serialize` gives, without the crate's 768-byte `%XX`
+/// table in the WebAssembly (`tests::form_encodes_as_form_urlencoded`).
 pub(crate) fn form_encode(value: &str) -> String {
-    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+    percent_encode(value, b"*-._", true)
 }
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
 fn uri_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encode(value, b"-._~", false)
+}
+
+/// `value` with every byte but ASCII letters, digits and `keep` as `%XX`
+/// (uppercase hex), and a space as `+` when `plus`.
+fn percent_encode(value: &str, keep: &[u8], plus: bool) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(b as char);
+        } else if plus && b == b' ' {
+            out.push('+');
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -395,6 +408,29 @@ mod tests {
             forms.extend(base64_forms(pair.as_bytes()).map(|f| (f, (id_len + 1) * 4 / 3)));
         }
         forms
+    }
+
+    /// Every byte, alone and among others, encodes as the `form_urlencoded`
+    /// crate encodes it (`byte_serialize`), and as RFC 3986 says for the URI form.
+    #[test]
+    fn form_encodes_as_form_urlencoded() {
+        let mut inputs: Vec<String> = (0..=0x7f_u8).map(|b| char::from(b).to_string()).collect();
+        inputs.extend(["", "a b+c", "é~*-._!'()", SECRET, "ü 日本 \u{1F600}"].map(String::from));
+        inputs.push((0..=0x7f_u8).map(char::from).collect());
+        for input in &inputs {
+            let crate_form: String = form_urlencoded::byte_serialize(input.as_bytes()).collect();
+            assert_eq!(form_encode(input), crate_form, "{input:?}");
+            let uri: String = input
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                        char::from(b).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            assert_eq!(uri_encode(input), uri, "{input:?}");
+        }
     }
 
     #[test]

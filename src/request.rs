@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::config::{BasicEncoding, Encoding};
 use crate::profile::{Credentials, Profile};
+use crate::redact::form_encode;
 
 /// An HTTP request, ready for any transport. `Debug` hides the body and the
 /// `Authorization` header: both carry the client secret.
@@ -91,16 +92,22 @@ fn build_with(profile: &Profile, creds: &Credentials, assertion: Option<&str>) -
             )
         }
         Encoding::Form => {
-            let mut form = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in &fields {
-                form.append_pair(k, v);
-            }
-            for (k, v) in &profile.params {
-                form.append_pair(k, &scalar_text(v));
+            let mut form = String::new();
+            let params = profile
+                .params
+                .iter()
+                .map(|(k, v)| (k.as_str(), scalar_text(v)));
+            for (k, v) in fields.into_iter().chain(params) {
+                if !form.is_empty() {
+                    form.push('&');
+                }
+                form.push_str(&form_encode(k));
+                form.push('=');
+                form.push_str(&form_encode(&v));
             }
             (
                 "application/x-www-form-urlencoded".to_owned(),
-                form.finish().into_bytes(),
+                form.into_bytes(),
             )
         }
         Encoding::Multipart => {
@@ -142,8 +149,7 @@ fn basic_pair(encoding: BasicEncoding, creds: &Credentials) -> String {
     match encoding {
         BasicEncoding::Raw => format!("{id}:{secret}"),
         BasicEncoding::Form => {
-            let form = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-            format!("{}:{}", form(id), form(secret))
+            format!("{}:{}", form_encode(id), form_encode(secret))
         }
     }
 }

@@ -31,7 +31,9 @@ fi
 # size (-Zbuild-std, optimize_for_size, panics that abort without formatting a
 # message): 7 KB gzipped less than stable's prebuilt std, which keeps the panic
 # and formatting machinery. A panic traps either way (the crate sets no panic hook
-# in WebAssembly). It needs only the rust-src component, no wasm32 target.
+# in WebAssembly). -Zlocation-detail=none leaves out the source paths, lines and
+# columns that panic locations would carry (an aborting panic never shows them).
+# It needs only the rust-src component, no wasm32 target.
 WASM_TOOLCHAIN="${TOKENWELL_WASM_TOOLCHAIN:-nightly}"
 if ! rustup run "$WASM_TOOLCHAIN" rustc --version >/dev/null 2>&1; then
   log "installing the $WASM_TOOLCHAIN toolchain (rust-src)"
@@ -58,7 +60,7 @@ fi
 log "cargo +$WASM_TOOLCHAIN build --release --target wasm32-unknown-unknown --lib --features small-alloc -Zbuild-std"
 start=$(date +%s)
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort CARGO_PROFILE_RELEASE_STRIP=false \
-  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
   cargo "+$WASM_TOOLCHAIN" build --quiet --release --target wasm32-unknown-unknown --lib --features small-alloc \
   -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
   --manifest-path "$ROOT/Cargo.toml" --target-dir "$TARGET_DIR/wasm-build-std"

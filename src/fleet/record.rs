@@ -14,7 +14,8 @@
 //!   credentials can open it; a record of another version, or one that fails to
 //!   open, is a miss (rolling deploys mix versions).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -67,8 +68,10 @@ pub fn fingerprint(key: &CacheKey, token: &str) -> String {
         .collect()
 }
 
-/// The sealed fields.
-#[derive(Serialize, Deserialize)]
+/// The sealed fields. Read back by [`Payload::read`], not a derived
+/// `Deserialize` (its visitor is 0.5 KB gzipped of WebAssembly).
+#[derive(Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize, Debug, PartialEq))]
 struct Payload {
     t: String,
     y: String,
@@ -76,6 +79,26 @@ struct Payload {
     s: Option<String>,
     i: i64,
     l: u64,
+}
+
+impl Payload {
+    /// The payload in `v`, or `None` where the derived `Deserialize` (read
+    /// through `config::de`) would fail: `t` and `y` strings, `s` a string or
+    /// null or absent, `i` an `i64` and `l` a `u64` (integers, not floats);
+    /// other keys ignored. `tests::payload_reads_as_derive` holds the two together.
+    fn read(v: &Value) -> Option<Payload> {
+        let text = |k: &str| v.get(k)?.as_str().map(str::to_owned);
+        Some(Payload {
+            t: text("t")?,
+            y: text("y")?,
+            s: match v.get("s") {
+                None | Some(Value::Null) => None,
+                Some(s) => Some(s.as_str()?.to_owned()),
+            },
+            i: v.get("i")?.as_i64()?,
+            l: v.get("l")?.as_u64()?,
+        })
+    }
 }
 
 fn aad(key: &CacheKey, expires_unix_ms: i64, fingerprint: &str) -> Vec<u8> {
@@ -146,8 +169,7 @@ pub async fn open(secret: &Secret, key: &CacheKey, record: &str) -> Option<Store
     .ok()?;
     // Through a `Value`: `serde_json::from_slice::<Payload>` would link serde's
     // float formatting for its error messages (8 KB gzipped of WebAssembly).
-    let p: Payload =
-        crate::config::de::from_value(&serde_json::from_slice(&plaintext).ok()?).ok()?;
+    let p = Payload::read(&serde_json::from_slice(&plaintext).ok()?)?;
     let token = StoredToken {
         access_token: Secret::from(p.t),
         token_type: p.y,
@@ -160,4 +182,63 @@ pub async fn open(secret: &Secret, key: &CacheKey, record: &str) -> Option<Store
     (token.expires_unix_ms() == head.expires_unix_ms
         && fingerprint(key, token.access_token.expose()) == head.fingerprint)
         .then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::Payload;
+
+    /// Every payload shape, good and bad, reads as the derived `Deserialize`
+    /// reads it through `config::de` (the same payload, or a failure).
+    #[test]
+    fn payload_reads_as_derive() {
+        let good = json!({"t": "tok", "y": "Bearer", "s": "a b", "i": 1_700_000_000_000_i64, "l": 3_600_000});
+        let values: [Value; 6] = [
+            json!(null),
+            json!("x"),
+            json!(1),
+            json!(-1),
+            json!(1.5),
+            json!(u64::MAX),
+        ];
+        let mut corpus = vec![
+            good.clone(),
+            json!([]),
+            json!(["tok", "Bearer", null, 1, 2]),
+            json!(null),
+            json!({}),
+        ];
+        for key in ["t", "y", "s", "i", "l", "extra"] {
+            let mut without = good.clone();
+            without.as_object_mut().unwrap().remove(key);
+            corpus.push(without);
+            for value in &values {
+                let mut with = good.clone();
+                with[key] = value.clone();
+                corpus.push(with);
+            }
+        }
+        for key in ["i", "l"] {
+            for n in [
+                json!(i64::MIN),
+                json!(i64::MAX),
+                json!(0),
+                json!(1e3),
+                json!(-0.0),
+            ] {
+                let mut with = good.clone();
+                with[key] = n;
+                corpus.push(with);
+            }
+        }
+        let mut read_some = 0;
+        for v in &corpus {
+            let derived = crate::config::de::from_value::<Payload>(v).ok();
+            assert_eq!(Payload::read(v), derived, "{v}");
+            read_some += usize::from(derived.is_some());
+        }
+        assert!(read_some > 5, "the corpus has readable payloads");
+    }
 }
