@@ -5,7 +5,7 @@
 #   make docs   the API reference of every language, one site in target/docs/
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-rust test-js test-python test-kotlin test-aarch64 test-versions test-docs docs dist bench redis-server oidc-provider
+.PHONY: help demo test test-rust api-baseline test-js test-python test-kotlin test-aarch64 test-versions test-docs docs dist bench redis-server oidc-provider
 
 help:
 	@echo "make demo   # the cache at work against the embedded mock provider"
@@ -62,7 +62,14 @@ test-rust: redis-server oidc-provider
 	cargo fmt --check
 	cargo clippy --all-targets --features cli,ffi,schema -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+	python3 scripts/public_api.py
 	cargo test --features cli,ffi,schema
+
+# The crate's public API, one item a line, is committed in api/tokenwell.txt and
+# compared by make test; after a change meant to alter it, rewrite it here and
+# commit it with the change.
+api-baseline:
+	python3 scripts/public_api.py --bless
 
 test-js: oidc-provider
 	bash js/scripts/test.sh

@@ -86,7 +86,7 @@ error_kinds! {
     /// A success status whose body is not a usable token response.
     MalformedResponse = "malformed_response", credential: false, retryable: false;
     /// The response body exceeded [`crate::MAX_RESPONSE_BYTES`], or its headers
-    /// reached [`crate::response::MAX_RESPONSE_HEAD_BYTES`].
+    /// reached 16 KiB.
     ResponseTooLarge = "response_too_large", credential: false, retryable: false;
     /// The configuration is invalid (unknown preset, insecure URL, missing field).
     Config = "config", credential: true, retryable: false;
@@ -240,7 +240,7 @@ impl Error {
     /// The error as it may leave the client: every form of the secret scrubbed
     /// from the detail (servers echo requests), *then* the detail cut to
     /// `MAX_DETAIL` (200) bytes, so a cut can never leave a prefix of the secret.
-    pub fn redacted(mut self, redactor: &crate::redact::Redactor) -> Self {
+    pub(crate) fn redacted(mut self, redactor: &crate::redact::Redactor) -> Self {
         let mut detail = redactor.scrub(&self.detail);
         truncate(&mut detail, MAX_DETAIL);
         self.detail = detail;

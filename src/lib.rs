@@ -18,10 +18,42 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The core is sans-IO: [`profile`], [`request`], [`response`] and [`expiry`]
-//! are pure; [`TokenClient`] adds the cache and single-flight over three
-//! injectable traits, [`Transport`], [`Clock`] and [`Spawn`].
-#![warn(missing_docs)]
+//! The core is sans-IO: the request it builds and the response it parses are
+//! pure values ([`HttpRequest`], [`HttpResponse`]); [`TokenClient`] adds the
+//! cache and single-flight over injectable traits: [`Transport`], [`Clock`],
+//! [`Spawn`], [`Store`] and [`EventSink`].
+#![deny(missing_docs)]
+
+/// Declares internal modules: crate-private, or public and hidden from the
+/// documentation with the `testing` feature, which the integration tests, the
+/// benches and the fuzz crate turn on to reach the pure stages and the fleet
+/// protocol directly. Nothing behind it is part of the versioned API.
+macro_rules! internal {
+    ($($(#[$attr:meta])* mod $name:ident;)*) => {$(
+        $(#[$attr])*
+        #[cfg(feature = "testing")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "testing"))]
+        mod $name;
+    )*};
+}
+
+/// Declares a test hook on a public type: public and hidden from the
+/// documentation with the `testing` feature, crate-private without it.
+macro_rules! test_hook {
+    ($(#[$attr:meta])* fn $name:ident $($rest:tt)*) => {
+        $(#[$attr])*
+        #[cfg(feature = "testing")]
+        #[doc(hidden)]
+        pub fn $name $($rest)*
+        $(#[$attr])*
+        #[cfg(not(feature = "testing"))]
+        #[allow(dead_code)]
+        pub(crate) fn $name $($rest)*
+    };
+}
 
 pub mod assertion;
 mod b64;
@@ -32,15 +64,9 @@ mod credential;
 pub mod discovery;
 mod error;
 mod events;
-pub mod expiry;
-pub mod fleet;
-pub mod metrics;
-pub mod profile;
+mod metrics;
 #[cfg(any(feature = "ffi", target_arch = "wasm32"))]
 mod records;
-pub mod redact;
-pub mod request;
-pub mod response;
 mod runtime;
 mod secret;
 mod status;
@@ -48,13 +74,21 @@ mod store;
 mod token;
 mod transport;
 
-pub mod platform;
-pub mod presets;
+internal! {
+    mod expiry;
+    mod fleet;
+    mod platform;
+    mod presets;
+    mod profile;
+    mod redact;
+    mod request;
+    mod response;
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(target_arch = "wasm32")]
-pub mod wasm;
+mod wasm;
 
 #[cfg(all(feature = "mock", not(target_arch = "wasm32")))]
 pub mod mock;
@@ -66,7 +100,9 @@ pub use config::{Provider, TokenConfig};
 pub use credential::CredentialProvider;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventKind, EventSink, FetchReason, LockOutcome, EVENTS};
-pub use response::MAX_RESPONSE_BYTES;
+pub use metrics::{Instrument, MetricKind, METRICS};
+pub use request::HttpRequest;
+pub use response::{HttpResponse, MAX_RESPONSE_BYTES};
 pub use runtime::{BoxFuture, MaybeSendSync, Spawn};
 pub use secret::Secret;
 pub use status::{BreakerState, Health, Status, StoreHealth};

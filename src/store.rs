@@ -27,7 +27,7 @@ pub struct CacheKey(String);
 
 impl CacheKey {
     /// The key for a resolved profile and credentials.
-    pub fn new(profile: &Profile, creds: &Credentials) -> Self {
+    pub(crate) fn new(profile: &Profile, creds: &Credentials) -> Self {
         let mut h = Sha256::new();
         let mut part = |label: &str, value: &[u8]| {
             // Length-prefixed, so ("ab","c") and ("a","bc") differ.
@@ -107,8 +107,8 @@ impl StoredToken {
 }
 
 /// A shared store: text records under keys, with time-to-live, and optionally a
-/// lock. It only executes: the keys, the records (sealed, see
-/// [`crate::fleet::record`]) and every decision are the core's. The client
+/// lock. It only executes: the keys, the records (sealed with the client's
+/// secret) and every decision are the core's. The client
 /// time-boxes each call, and a failure is a cache miss, never a caller's error.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
@@ -265,11 +265,13 @@ impl MemoryStore {
         }
     }
 
-    /// Simulates an outage: while `failing`, every call fails (a store error)
-    /// and nothing stored changes; the entries are kept for when it ends.
-    /// Tests of the rule that a store failure is a miss, in every language.
-    pub fn set_failing(&self, failing: bool) {
-        self.failing.store(failing, Ordering::SeqCst);
+    test_hook! {
+        /// Test-only: simulates an outage. While `failing`, every call fails (a
+        /// store error) and nothing stored changes; the entries are kept for when
+        /// it ends. Tests of the rule that a store failure is a miss, in every language.
+        fn set_failing(&self, failing: bool) {
+            self.failing.store(failing, Ordering::SeqCst);
+        }
     }
 
     fn up(&self) -> Result<()> {

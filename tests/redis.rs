@@ -578,8 +578,8 @@ fn warnings() -> Vec<String> {
 
 /// How long a cold client may take on a store that fails after the lock is
 /// taken: one time-box, a few round trips on loopback, and its own fetch
-/// (instant here). Every other cold process used to wait for the lock to
-/// lapse twice (2 × 11 s at the default timeouts).
+/// (instant here): far below the lock's lapse (11 s at the default timeouts),
+/// which a cold client that waited for the lock would take twice.
 const COLD_BUDGET: Duration = Duration::from_millis(fleet::DEFAULT_STORE_TIMEOUT_MS + 700);
 
 /// Three cold clients in a row, each a process of its own: each fetches its
