@@ -28,7 +28,10 @@ export declare class TokenwellError extends Error {
   readonly isRetryable: boolean;
 }
 
-/** A clock moved by hand, for deterministic tests. Monotonic time starts at 0. */
+/**
+ * A clock moved by hand, for deterministic tests. Monotonic time starts at 0;
+ * wall time at `unixMs`, by default 2026-01-01T00:00:00Z (the same in every language).
+ */
 export declare class ManualClock {
   constructor(unixMs?: number);
   advance(ms: number): void;
