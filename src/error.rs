@@ -134,7 +134,7 @@ impl fmt::Display for ErrorKind {
 
 /// A failure to get a token. Cheap to clone (every waiter of a shared fetch gets
 /// one). Its text never contains the client secret or a token: every error that
-/// leaves a client has passed [`Error::redacted`] (the secret in every form
+/// leaves a client has been redacted (the secret in every form
 /// scrubbed, then the detail truncated), and tokens never enter error text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
@@ -149,7 +149,7 @@ pub const MAX_DETAIL: usize = 200;
 
 impl Error {
     /// A new error of `kind` with a human-readable detail. The detail is kept
-    /// whole until [`Error::redacted`] scrubs and cuts it.
+    /// whole until the client redacts it (scrubs and cuts it).
     ///
     /// Never inlined (nor are `config` and `malformed`): inlined, each of the
     /// core's hundreds of error sites carried its own copy of the detail's
