@@ -1,7 +1,7 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.CoreClient
-import dev.tokenwell.ffi.CoreLease
+import dev.tokenwell.internal.ffi.CoreClient
+import dev.tokenwell.internal.ffi.CoreLease
 import java.util.concurrent.atomic.LongAdder
 import kotlin.coroutines.ContinuationInterceptor
 import kotlinx.coroutines.CoroutineDispatcher
