@@ -1,24 +1,31 @@
 #!/usr/bin/env python3
 """The crate's public Rust API, one item a line, from rustdoc's JSON output.
 
-    python3 scripts/public_api.py            # compare with api/tokenwell.txt (make test)
-    python3 scripts/public_api.py --bless    # rewrite api/tokenwell.txt on purpose
+    python3 scripts/public_api.py            # compare with api/tokenwell.txt (make test-docs)
+    python3 scripts/public_api.py --bless    # rewrite api/tokenwell.txt on purpose (make api-baseline)
 
-The JSON comes from the stable toolchain that builds everything else, with
-RUSTC_BOOTSTRAP=1 to unlock `--output-format json`: the nightly toolchain would
-check every dependency a second time (four minutes cold on the CI machine),
-where this shares most of them with the stable builds and costs about ten
-seconds warm. Only a few fields of the format are read (items, their names,
-visibility, signatures), which change rarely; `format_version` is checked.
+The JSON comes from the stable toolchain that builds everything else, its
+rustdoc run through scripts/rustdoc_unstable.sh to unlock `--output-format
+json`. `make test-docs` runs this right after `cargo doc` with the same
+features and the same environment, so every dependency's build is shared and
+only the crate's own rustdoc runs again (the nightly toolchain would check
+every dependency a second time). Only a few fields of the format are read
+(items, their names, visibility, signatures), which change rarely;
+`format_version` is checked.
 
 A line is `kind path` plus, for functions, the signature with every type named
 by its last path segment (`Arc<dyn Clock>`, not `alloc::sync::Arc<…>`), so a
 line changes when an item appears, disappears, moves or changes signature.
 Trait implementations on public types are listed too, with `Send` and `Sync`
 (a type that stops being `Send` is a breaking change); blanket ones are not.
+
+Public modules are few and listed in PUBLIC_MODULES: a module made `pub` by
+accident fails both the check and --bless, in the JSON and in the source (where
+a module behind a target or feature the JSON does not see is caught too).
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -26,12 +33,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASELINE = os.path.join(ROOT, "api", "tokenwell.txt")
 # The features `make test` builds with: `mock` (in cli) is public API; ffi's
 # uniffi exports are internal, and the baseline shows that they stay so.
+# scripts/docs/build.sh documents the crate with the same ones (API_FEATURES):
+# the two then share every dependency's build.
 FEATURES = "cli,ffi,schema"
+# The crate's public modules. Every other module is declared inside `internal!`
+# (src/lib.rs, src/native/mod.rs), or private. A new public module is a
+# decision: add it here in the same change.
+PUBLIC_MODULES = {"tokenwell::config", "tokenwell::native", "tokenwell::mock"}
 FORMATS = range(50, 80)
 
 
 def rustdoc_json():
-    env = dict(os.environ, RUSTC_BOOTSTRAP="1")
+    env = dict(os.environ, RUSTDOC=os.path.join(ROOT, "scripts", "rustdoc_unstable.sh"))
+    env.pop("RUSTC_BOOTSTRAP", None)
     cmd = ["cargo", "rustdoc", "--quiet", "--lib", "--features", FEATURES, "--",
            "-Z", "unstable-options", "--output-format", "json"]
     subprocess.run(cmd, cwd=ROOT, env=env, check=True)
@@ -281,9 +295,39 @@ class Api:
                 self.add(f"impl {neg}{self.name_of(i['trait']['id'], i['trait']['path'])}{self.args(i['trait'].get('args'))} for {owner}")
 
 
+def module_file(module):
+    """The source file of `tokenwell::a::b`: src/a/b.rs or src/a/b/mod.rs."""
+    parts = module.split("::")[1:]
+    if not parts:
+        return os.path.join(ROOT, "src", "lib.rs")
+    base = os.path.join(ROOT, "src", *parts)
+    return base + ".rs" if os.path.exists(base + ".rs") else os.path.join(base, "mod.rs")
+
+
+def stray_modules(lines):
+    """Public modules missing from PUBLIC_MODULES, from the JSON and the source."""
+    found = {line.split()[-1] for line in lines if line.startswith("pub mod ")}
+    for parent in {"tokenwell"} | PUBLIC_MODULES:
+        path = module_file(parent)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for n, text in enumerate(f, 1):
+                m = re.match(r"\s*pub mod (\w+)", text)
+                if m:
+                    found.add(f"{parent}::{m.group(1)} ({os.path.relpath(path, ROOT)}:{n})")
+    return sorted(m for m in found if m.split()[0] not in PUBLIC_MODULES)
+
+
 def main():
     bless = "--bless" in sys.argv
     lines = sorted(Api(rustdoc_json()).lines)
+    stray = stray_modules(lines)
+    if stray:
+        sys.exit("New public module(s): " + ", ".join(stray) + ". Internal modules are declared "
+                 "inside `internal! { ... }` (src/lib.rs, src/native/mod.rs): crate-private, "
+                 "public only with the `testing` feature. If the module is meant to be public "
+                 "API, add it to PUBLIC_MODULES in scripts/public_api.py, then run `make api-baseline`.")
     text = "".join(line + "\n" for line in lines)
     if bless:
         os.makedirs(os.path.dirname(BASELINE), exist_ok=True)

@@ -55,13 +55,11 @@ macro_rules! test_hook {
     };
 }
 
-pub mod assertion;
 mod b64;
 mod client;
 mod clock;
 pub mod config;
 mod credential;
-pub mod discovery;
 mod error;
 mod events;
 mod metrics;
@@ -75,6 +73,8 @@ mod token;
 mod transport;
 
 internal! {
+    mod assertion;
+    mod discovery;
     mod expiry;
     mod fleet;
     mod platform;

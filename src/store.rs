@@ -26,39 +26,41 @@ use crate::secret::Secret;
 pub struct CacheKey(String);
 
 impl CacheKey {
-    /// The key for a resolved profile and credentials.
-    pub(crate) fn new(profile: &Profile, creds: &Credentials) -> Self {
-        let mut h = Sha256::new();
-        let mut part = |label: &str, value: &[u8]| {
-            // Length-prefixed, so ("ab","c") and ("a","bc") differ.
-            for bytes in [label.as_bytes(), value] {
-                h.update((bytes.len() as u64).to_be_bytes());
-                h.update(bytes);
+    test_hook! {
+        /// Test-only: the key for a resolved profile and credentials.
+        fn new(profile: &Profile, creds: &Credentials) -> Self {
+            let mut h = Sha256::new();
+            let mut part = |label: &str, value: &[u8]| {
+                // Length-prefixed, so ("ab","c") and ("a","bc") differ.
+                for bytes in [label.as_bytes(), value] {
+                    h.update((bytes.len() as u64).to_be_bytes());
+                    h.update(bytes);
+                }
+            };
+            part("v", b"tokenwell-key-1");
+            part("url", profile.token_url.as_bytes());
+            part("client_id", creds.client_id.as_bytes());
+            part(
+                "secret",
+                &Sha256::digest(creds.key_material().expose().as_bytes()),
+            );
+            if let Some((name, value)) = &profile.grant_type {
+                part(name, value.as_bytes());
             }
-        };
-        part("v", b"tokenwell-key-1");
-        part("url", profile.token_url.as_bytes());
-        part("client_id", creds.client_id.as_bytes());
-        part(
-            "secret",
-            &Sha256::digest(creds.key_material().expose().as_bytes()),
-        );
-        if let Some((name, value)) = &profile.grant_type {
-            part(name, value.as_bytes());
-        }
-        for (name, value) in &profile.params {
-            part(name, &serde_json::to_vec(value).unwrap_or_default());
-        }
-        // The request's headers too (one may pick the tenant), but for the Accept
-        // every profile sends by default: a key without them is the key it was.
-        for (name, value) in &profile.headers {
-            if (name.as_str(), value.as_str()) != crate::profile::DEFAULT_ACCEPT {
-                part(&format!("header:{name}"), value.as_bytes());
+            for (name, value) in &profile.params {
+                part(name, &serde_json::to_vec(value).unwrap_or_default());
             }
+            // The request's headers too (one may pick the tenant), but for the Accept
+            // every profile sends by default: a key without them is the key it was.
+            for (name, value) in &profile.headers {
+                if (name.as_str(), value.as_str()) != crate::profile::DEFAULT_ACCEPT {
+                    part(&format!("header:{name}"), value.as_bytes());
+                }
+            }
+            let digest = h.finalize();
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            CacheKey(format!("tokenwell:{hex}"))
         }
-        let digest = h.finalize();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        CacheKey(format!("tokenwell:{hex}"))
     }
 
     /// The key as text (for a store's own keyspace).

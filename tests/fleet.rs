@@ -12,8 +12,6 @@ mod endpoint;
 
 use endpoint::Endpoint;
 use tokenwell::fleet::{self, record, Keys};
-use tokenwell::HttpRequest;
-use tokenwell::HttpResponse;
 use tokenwell::{
     Clock, Error, ErrorKind, Event, EventSink, ManualClock, MemoryStore, Result, Store,
     StoredToken, TokenClient, TokenConfig,
