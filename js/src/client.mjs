@@ -174,7 +174,7 @@ export class MemoryStore {
     if (this.#live(this.#locks, lock)?.[0] === owner) this.#locks.delete(lock);
   }
   /**
-   * Simulates an outage (tests): while `failing`, every call throws and nothing
+   * Test-only: simulates an outage. While `failing`, every call throws and nothing
    * stored changes. The clients go on without the store.
    */
   setFailing(failing) { this.#failing = failing === true; }

@@ -100,7 +100,7 @@ export declare class MemoryStore implements Store {
   removeIf(key: string, record: string): void;
   tryLock(lock: string, owner: string, ttlMs: number): boolean;
   unlock(lock: string, owner: string): void;
-  /** Simulates an outage (tests): while `failing`, every call throws; the clients go on without the store. */
+  /** Test-only: simulates an outage. While `failing`, every call throws; the clients go on without the store. */
   setFailing(failing: boolean): void;
 }
 
