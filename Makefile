@@ -5,7 +5,7 @@
 #   make docs   the API reference of every language, one site in target/docs/
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-rust test-js test-python test-kotlin test-aarch64 test-versions test-docs docs dist bench redis-server oidc-provider
+.PHONY: help demo test test-rust api-baseline test-js test-python test-kotlin test-aarch64 test-versions test-docs docs dist bench redis-server oidc-provider
 
 help:
 	@echo "make demo   # the cache at work against the embedded mock provider"
@@ -31,8 +31,11 @@ test-aarch64:
 
 # rustdoc (broken intra-doc links denied) and TypeDoc, link-checked: the cheap
 # part of make docs. The whole site (pdoc over the wheel, Dokka) is make docs'.
+# Then the crate's public API against api/tokenwell.txt, from rustdoc's JSON
+# (it reuses the dependencies cargo doc has just checked).
 test-docs:
 	bash scripts/docs/build.sh --check
+	python3 scripts/public_api.py
 
 # The API reference: rustdoc, pdoc, Dokka and TypeDoc, one site with an index
 # page (target/docs/index.html); a broken internal link fails the build.
@@ -63,6 +66,12 @@ test-rust: redis-server oidc-provider
 	cargo clippy --all-targets --features cli,ffi,schema -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 	cargo test --features cli,ffi,schema
+
+# The crate's public API, one item a line, is committed in api/tokenwell.txt and
+# compared by make test-docs; after a change meant to alter it, rewrite it here
+# (the one way to update it) and commit it with the change.
+api-baseline:
+	python3 scripts/public_api.py --bless
 
 test-js: oidc-provider
 	bash js/scripts/test.sh

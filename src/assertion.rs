@@ -339,6 +339,7 @@ impl Assertion {
     /// These settings with another private key (a rotated `private_key_file`):
     /// a `config` error if `pem` is not a key this assertion's algorithm signs
     /// with.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub fn with_key(&self, pem: &str, field: &str) -> Result<Self> {
         let key = parse_private_key(pem, field)?;
         key_algorithm(&key, Some(self.algorithm))?;

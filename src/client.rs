@@ -591,19 +591,22 @@ impl TokenClient {
         self.inner.key()
     }
 
-    /// `stat` calls made on `client_secret_file` so far (none on a cache hit,
-    /// at most one per fetch).
-    #[doc(hidden)]
-    pub fn credential_file_stats(&self) -> u64 {
-        #[cfg(not(target_arch = "wasm32"))]
-        return self.inner.rotation.as_ref().map_or(0, |r| r.stats());
-        #[cfg(target_arch = "wasm32")]
-        0
+    test_hook! {
+        /// Test-only: `stat` calls made on `client_secret_file` so far (none on
+        /// a cache hit, at most one per fetch).
+        fn credential_file_stats(&self) -> u64 {
+            #[cfg(not(target_arch = "wasm32"))]
+            return self.inner.rotation.as_ref().map_or(0, |r| r.stats());
+            #[cfg(target_arch = "wasm32")]
+            0
+        }
     }
 
-    /// The resolved profile (token URL, encoding, policy…).
-    pub fn profile(&self) -> &Profile {
-        &self.inner.profile
+    test_hook! {
+        /// Test-only: the resolved profile (token URL, encoding, policy…).
+        fn profile(&self) -> &Profile {
+            &self.inner.profile
+        }
     }
 
     /// This client's name in metrics, traces and health checks: the config's

@@ -25,14 +25,27 @@ pub trait Clock: MaybeSendSync {
 }
 
 /// A clock the caller moves by hand: deterministic tests and the conformance
-/// vectors. Monotonic time starts at 0; wall time starts where you set it.
+/// vectors. Monotonic time starts at 0; wall time starts where you set it, or
+/// at [`ManualClock::DEFAULT_UNIX_MS`] (the default in every language, so that
+/// a test reads the same dates wherever and whenever it runs).
 #[derive(Debug)]
 pub struct ManualClock {
     mono_ms: AtomicU64,
     unix_offset_ms: AtomicI64,
 }
 
+impl Default for ManualClock {
+    /// A clock at monotonic 0 and wall time [`ManualClock::DEFAULT_UNIX_MS`].
+    fn default() -> Self {
+        ManualClock::new(Self::DEFAULT_UNIX_MS)
+    }
+}
+
 impl ManualClock {
+    /// The wall time a clock starts at when none is given:
+    /// 2026-01-01T00:00:00Z, the conformance vectors' epoch.
+    pub const DEFAULT_UNIX_MS: i64 = 1_767_225_600_000;
+
     /// A clock at monotonic 0 and wall time `unix_ms`.
     pub fn new(unix_ms: i64) -> Self {
         ManualClock {

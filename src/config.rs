@@ -60,7 +60,7 @@ pub enum CredentialsIn {
 
 impl CredentialsIn {
     /// Whether the client authenticates with a signed client assertion.
-    pub fn is_assertion(self) -> bool {
+    pub(crate) fn is_assertion(self) -> bool {
         matches!(
             self,
             CredentialsIn::ClientSecretJwt | CredentialsIn::PrivateKeyJwt
@@ -69,20 +69,22 @@ impl CredentialsIn {
 
     /// Whether the client authenticates by mutual TLS (`client_id` in the
     /// body, no secret).
-    pub fn is_mtls(self) -> bool {
+    pub(crate) fn is_mtls(self) -> bool {
         matches!(
             self,
             CredentialsIn::TlsClientAuth | CredentialsIn::SelfSignedTlsClientAuth
         )
     }
 
-    /// Whether the request carries HTTP Basic credentials.
-    pub fn uses_basic(self) -> bool {
-        matches!(self, CredentialsIn::Basic | CredentialsIn::Both)
+    test_hook! {
+        /// Test-only: whether the request carries HTTP Basic credentials.
+        fn uses_basic(self) -> bool {
+            matches!(self, CredentialsIn::Basic | CredentialsIn::Both)
+        }
     }
 
     /// Whether the client id and secret go in the body.
-    pub fn secret_in_body(self) -> bool {
+    pub(crate) fn secret_in_body(self) -> bool {
         matches!(self, CredentialsIn::Body | CredentialsIn::Both)
     }
 }

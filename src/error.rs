@@ -86,7 +86,7 @@ error_kinds! {
     /// A success status whose body is not a usable token response.
     MalformedResponse = "malformed_response", credential: false, retryable: false;
     /// The response body exceeded [`crate::MAX_RESPONSE_BYTES`], or its headers
-    /// reached [`crate::response::MAX_RESPONSE_HEAD_BYTES`].
+    /// reached 16 KiB.
     ResponseTooLarge = "response_too_large", credential: false, retryable: false;
     /// The configuration is invalid (unknown preset, insecure URL, missing field).
     Config = "config", credential: true, retryable: false;
@@ -134,7 +134,7 @@ impl fmt::Display for ErrorKind {
 
 /// A failure to get a token. Cheap to clone (every waiter of a shared fetch gets
 /// one). Its text never contains the client secret or a token: every error that
-/// leaves a client has passed [`Error::redacted`] (the secret in every form
+/// leaves a client has been redacted (the secret in every form
 /// scrubbed, then the detail truncated), and tokens never enter error text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
@@ -149,7 +149,7 @@ pub const MAX_DETAIL: usize = 200;
 
 impl Error {
     /// A new error of `kind` with a human-readable detail. The detail is kept
-    /// whole until [`Error::redacted`] scrubs and cuts it.
+    /// whole until the client redacts it (scrubs and cuts it).
     ///
     /// Never inlined (nor are `config` and `malformed`): inlined, each of the
     /// core's hundreds of error sites carried its own copy of the detail's
@@ -240,7 +240,7 @@ impl Error {
     /// The error as it may leave the client: every form of the secret scrubbed
     /// from the detail (servers echo requests), *then* the detail cut to
     /// `MAX_DETAIL` (200) bytes, so a cut can never leave a prefix of the secret.
-    pub fn redacted(mut self, redactor: &crate::redact::Redactor) -> Self {
+    pub(crate) fn redacted(mut self, redactor: &crate::redact::Redactor) -> Self {
         let mut detail = redactor.scrub(&self.detail);
         truncate(&mut detail, MAX_DETAIL);
         self.detail = detail;

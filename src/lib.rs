@@ -18,32 +18,54 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The core is sans-IO: [`profile`], [`request`], [`response`] and [`expiry`]
-//! are pure; [`TokenClient`] adds the cache and single-flight over three
-//! injectable traits, [`Transport`], [`Clock`] and [`Spawn`].
-#![warn(missing_docs)]
+//! The core is sans-IO: the request it builds and the response it parses are
+//! pure values ([`HttpRequest`], [`HttpResponse`]); [`TokenClient`] adds the
+//! cache and single-flight over injectable traits: [`Transport`], [`Clock`],
+//! [`Spawn`], [`Store`] and [`EventSink`].
+#![deny(missing_docs)]
 
-pub mod assertion;
+/// Declares internal modules: crate-private, or public and hidden from the
+/// documentation with the `testing` feature, which the integration tests, the
+/// benches and the fuzz crate turn on to reach the pure stages and the fleet
+/// protocol directly. Nothing behind it is part of the versioned API.
+macro_rules! internal {
+    ($($(#[$attr:meta])* mod $name:ident;)*) => {$(
+        $(#[$attr])*
+        #[cfg(feature = "testing")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "testing"))]
+        mod $name;
+    )*};
+}
+
+/// Declares a test hook on a public type: public and hidden from the
+/// documentation with the `testing` feature, crate-private without it.
+macro_rules! test_hook {
+    ($(#[$attr:meta])* fn $name:ident $($rest:tt)*) => {
+        $(#[$attr])*
+        #[cfg(feature = "testing")]
+        #[doc(hidden)]
+        pub fn $name $($rest)*
+        $(#[$attr])*
+        #[cfg(not(feature = "testing"))]
+        #[allow(dead_code)]
+        pub(crate) fn $name $($rest)*
+    };
+}
+
 mod b64;
-pub mod budget;
 mod client;
 mod clock;
 pub mod config;
 mod credential;
-pub mod discovery;
-pub mod doordash;
 mod error;
 mod events;
-pub mod expiry;
-pub mod fleet;
-pub mod metrics;
+mod metrics;
 mod mtls;
-pub mod profile;
 #[cfg(any(feature = "ffi", target_arch = "wasm32"))]
 mod records;
-pub mod redact;
-pub mod request;
-pub mod response;
 mod runtime;
 mod secret;
 mod status;
@@ -51,17 +73,30 @@ mod store;
 mod token;
 mod transport;
 
-pub mod platform;
-pub mod presets;
+internal! {
+    mod assertion;
+    mod budget;
+    mod discovery;
+    mod doordash;
+    mod expiry;
+    mod fleet;
+    mod platform;
+    mod presets;
+    mod profile;
+    mod redact;
+    mod request;
+    mod response;
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(target_arch = "wasm32")]
-pub mod wasm;
+mod wasm;
 
 #[cfg(all(feature = "mock", not(target_arch = "wasm32")))]
 pub mod mock;
 
+pub use budget::Spend;
 pub use client::{Builder, Lease, TokenClient, MAX_REUSE_MS};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Provider, TokenConfig};
@@ -69,7 +104,9 @@ pub use config::{Provider, TokenConfig};
 pub use credential::CredentialProvider;
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventKind, EventSink, FetchReason, LockOutcome, EVENTS};
-pub use response::MAX_RESPONSE_BYTES;
+pub use metrics::{Instrument, MetricKind, METRICS};
+pub use request::HttpRequest;
+pub use response::{header_list, HttpResponse, MAX_RESPONSE_BYTES, MAX_RESPONSE_HEAD_BYTES};
 pub use runtime::{BoxFuture, MaybeSendSync, Spawn};
 pub use secret::Secret;
 pub use status::{BreakerState, Health, Status, StoreHealth};

@@ -320,7 +320,7 @@ impl Provider {
     }
 
     /// What the preset contributes.
-    pub fn preset(self) -> &'static Preset {
+    pub(crate) fn preset(self) -> &'static Preset {
         self.0
     }
 

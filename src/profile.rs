@@ -770,7 +770,7 @@ mod tests {
         }
     }
 
-    /// What `is_loopback` replaced: `std::net` over the host as given.
+    /// What `is_loopback` is held to: `std::net` over the host as given.
     fn reference(host: &str) -> bool {
         let ip = host.trim_start_matches('[').trim_end_matches(']');
         match ip.parse::<std::net::IpAddr>() {

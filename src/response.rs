@@ -46,6 +46,7 @@ pub struct HttpResponse {
 /// alike: one entry per name (lowercased), a repeated field's values joined
 /// with ", " in order (RFC 9110, section 5.3), and each value's bytes read as
 /// Latin-1 (a WHATWG ByteString: every byte one `char`, none dropped).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn header_list<'a>(
     lines: impl IntoIterator<Item = (&'a str, &'a [u8])>,
 ) -> Vec<(String, String)> {
@@ -692,7 +693,7 @@ mod tests {
         assert_eq!(issued.unwrap().lifetime_ms, 60_000);
     }
 
-    /// `decimal` reads what `str::parse::<f64>` (which it replaced) reads, to the
+    /// `decimal` reads what `str::parse::<f64>` (its reference) reads, to the
     /// bit up to 15 significant digits, and refuses what it refuses or reads as
     /// infinite (not a lifetime either way).
     #[test]

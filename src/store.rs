@@ -27,39 +27,41 @@ use crate::secret::Secret;
 pub struct CacheKey(String);
 
 impl CacheKey {
-    /// The key for a resolved profile and credentials.
-    pub fn new(profile: &Profile, creds: &Credentials) -> Self {
-        let mut h = Sha256::new();
-        let mut part = |label: &str, value: &[u8]| {
-            // Length-prefixed, so ("ab","c") and ("a","bc") differ.
-            for bytes in [label.as_bytes(), value] {
-                h.update((bytes.len() as u64).to_be_bytes());
-                h.update(bytes);
+    test_hook! {
+        /// Test-only: the key for a resolved profile and credentials.
+        fn new(profile: &Profile, creds: &Credentials) -> Self {
+            let mut h = Sha256::new();
+            let mut part = |label: &str, value: &[u8]| {
+                // Length-prefixed, so ("ab","c") and ("a","bc") differ.
+                for bytes in [label.as_bytes(), value] {
+                    h.update((bytes.len() as u64).to_be_bytes());
+                    h.update(bytes);
+                }
+            };
+            part("v", b"tokenwell-key-1");
+            part("url", profile.token_url.as_bytes());
+            part("client_id", creds.client_id.as_bytes());
+            part(
+                "secret",
+                &Sha256::digest(creds.key_material().expose().as_bytes()),
+            );
+            if let Some((name, value)) = &profile.grant_type {
+                part(name, value.as_bytes());
             }
-        };
-        part("v", b"tokenwell-key-1");
-        part("url", profile.token_url.as_bytes());
-        part("client_id", creds.client_id.as_bytes());
-        part(
-            "secret",
-            &Sha256::digest(creds.key_material().expose().as_bytes()),
-        );
-        if let Some((name, value)) = &profile.grant_type {
-            part(name, value.as_bytes());
-        }
-        for (name, value) in &profile.params {
-            part(name, &serde_json::to_vec(value).unwrap_or_default());
-        }
-        // The request's headers too (one may pick the tenant), but for the Accept
-        // every profile sends by default: a key without them is the key it was.
-        for (name, value) in &profile.headers {
-            if (name.as_str(), value.as_str()) != crate::profile::DEFAULT_ACCEPT {
-                part(&format!("header:{name}"), value.as_bytes());
+            for (name, value) in &profile.params {
+                part(name, &serde_json::to_vec(value).unwrap_or_default());
             }
+            // The request's headers too (one may pick the tenant), but for the Accept
+            // every profile sends by default: a key without them is the key it was.
+            for (name, value) in &profile.headers {
+                if (name.as_str(), value.as_str()) != crate::profile::DEFAULT_ACCEPT {
+                    part(&format!("header:{name}"), value.as_bytes());
+                }
+            }
+            let digest = h.finalize();
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            CacheKey(format!("tokenwell:{hex}"))
         }
-        let digest = h.finalize();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        CacheKey(format!("tokenwell:{hex}"))
     }
 
     /// The key as text (for a store's own keyspace).
@@ -108,8 +110,8 @@ impl StoredToken {
 }
 
 /// A shared store: text records under keys, with time-to-live, and optionally a
-/// lock. It only executes: the keys, the records (sealed, see
-/// [`crate::fleet::record`]) and every decision are the core's. The client
+/// lock. It only executes: the keys, the records (sealed with the client's
+/// secret) and every decision are the core's. The client
 /// time-boxes each call, and a failure is a cache miss, never a caller's error.
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
@@ -164,7 +166,7 @@ pub trait Store: MaybeSendSync {
     }
 
     /// Counts one token request under `key` (the credential's budget counter,
-    /// [`crate::budget::key`]) if fewer than `limit` were counted in the
+    /// derived from the token URL and client id) if fewer than `limit` were counted in the
     /// `window_ms` before `now_unix_ms`, atomically, touching no other key.
     /// Stores that cannot do it atomically keep the default, `Unsupported`:
     /// each process then keeps its own budget.
@@ -283,11 +285,13 @@ impl MemoryStore {
         }
     }
 
-    /// Simulates an outage: while `failing`, every call fails (a store error)
-    /// and nothing stored changes; the entries are kept for when it ends.
-    /// Tests of the rule that a store failure is a miss, in every language.
-    pub fn set_failing(&self, failing: bool) {
-        self.failing.store(failing, Ordering::SeqCst);
+    test_hook! {
+        /// Test-only: simulates an outage. While `failing`, every call fails (a
+        /// store error) and nothing stored changes; the entries are kept for when
+        /// it ends. Tests of the rule that a store failure is a miss, in every language.
+        fn set_failing(&self, failing: bool) {
+            self.failing.store(failing, Ordering::SeqCst);
+        }
     }
 
     fn up(&self) -> Result<()> {

@@ -25,15 +25,14 @@ use crate::runtime::MaybeSendSync;
 ///   failure is [`crate::ErrorKind::Network`];
 /// - read at most [`crate::MAX_RESPONSE_BYTES`] of (decoded) body, returning
 ///   [`crate::ErrorKind::ResponseTooLarge`] with the status past it. Response
-///   heads of [`crate::response::MAX_RESPONSE_HEAD_BYTES`] or more are refused
+///   heads of [`crate::MAX_RESPONSE_HEAD_BYTES`] or more are refused
 ///   by the core itself;
-/// - list the response's headers with [`crate::response::header_list`].
+/// - list the response's headers with [`crate::header_list`].
 ///
 /// ```
 /// use std::sync::Arc;
-/// use tokenwell::request::HttpRequest;
-/// use tokenwell::response::{header_list, HttpResponse};
-/// use tokenwell::{Error, ErrorKind, Result, TokenClient, TokenConfig, Transport};
+/// use tokenwell::{header_list, Error, ErrorKind, HttpRequest, HttpResponse, Result};
+/// use tokenwell::{TokenClient, TokenConfig, Transport};
 ///
 /// /// A transport that answers every request itself (a test double; a real
 /// /// one would call the application's HTTP client here).

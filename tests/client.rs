@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokenwell::native::TokioSpawner;
-use tokenwell::request::HttpRequest;
-use tokenwell::response::HttpResponse;
+use tokenwell::HttpRequest;
+use tokenwell::HttpResponse;
 use tokenwell::{ErrorKind, Event, ManualClock, Result, TokenClient, TokenConfig, Transport};
 
 /// Answers requests from a queue, after an optional delay, counting them.
@@ -719,4 +719,12 @@ fn a_client_is_named_by_its_config_else_by_its_provider() {
         assert_eq!(e.kind(), tokenwell::ErrorKind::Config, "{bad:?}");
         assert!(e.detail().starts_with("name must be"), "{e}");
     }
+}
+
+#[test]
+fn a_manual_clock_without_a_time_starts_where_it_does_in_every_language() {
+    let clock = ManualClock::default();
+    assert_eq!(tokenwell::Clock::unix_ms(&clock), 1_767_225_600_000); // 2026-01-01T00:00:00Z
+    assert_eq!(tokenwell::Clock::now_ms(&clock), 0);
+    assert_eq!(ManualClock::DEFAULT_UNIX_MS, 1_767_225_600_000);
 }

@@ -1,5 +1,4 @@
-//! Regression tests for defects found by probing: input that is absurd, hostile or
-//! merely unusual must neither overflow, panic, wrap nor reach the wire in a
+//! Input that is absurd, hostile or merely unusual must neither overflow, panic, wrap nor reach the wire in a
 //! form the server reads differently. Each has a conformance vector too where it
 //! is core behaviour (named in the test).
 
@@ -12,8 +11,8 @@ use serde_json::json;
 use tokenwell::expiry::{MAX_LIFETIME_MS, MAX_RETRY_AFTER_MS};
 use tokenwell::native::TokioSpawner;
 use tokenwell::profile::Profile;
-use tokenwell::request::HttpRequest;
-use tokenwell::response::HttpResponse;
+use tokenwell::HttpRequest;
+use tokenwell::HttpResponse;
 use tokenwell::{ErrorKind, ManualClock, Result, TokenClient, TokenConfig, Transport};
 
 const T0: i64 = 1_767_225_600_000;
@@ -72,9 +71,9 @@ fn client(transport: Arc<Scripted>, clock: Arc<ManualClock>) -> TokenClient {
         .unwrap()
 }
 
-/// Defect 1 (vector `error-retry-after-huge`): `Retry-After: u64::MAX` used to
-/// wrap `now + delay` (a request on every call in release builds, a panic in
-/// debug). It is capped at an hour.
+/// Vector `error-retry-after-huge`: `Retry-After: u64::MAX` must not wrap
+/// `now + delay` (a request on every call in release builds, a panic in
+/// debug): it is capped at an hour.
 #[tokio::test]
 async fn a_huge_retry_after_waits_the_capped_hour_without_overflow() {
     let transport = Arc::new(Scripted::default());
@@ -99,7 +98,7 @@ async fn a_huge_retry_after_waits_the_capped_hour_without_overflow() {
     assert_eq!(transport.count(), 2);
 }
 
-/// Defect 2 (vector `error-server-retry-after`): a 503's `Retry-After` is
+/// Vector `error-server-retry-after`: a 503's `Retry-After` is
 /// honoured, as delay-seconds and as an HTTP-date.
 #[tokio::test]
 async fn a_503_retry_after_is_honoured_in_both_forms() {
@@ -129,7 +128,7 @@ async fn a_503_retry_after_is_honoured_in_both_forms() {
     }
 }
 
-/// Defect 3 (vector `expiry-lifetime-capped`): extreme expiry fields are capped
+/// Vector `expiry-lifetime-capped`: extreme expiry fields are capped
 /// at ten years; `expires_at_unix_ms` is never negative, never past year 9999.
 #[tokio::test]
 async fn extreme_expiries_are_capped_and_never_negative() {
@@ -182,8 +181,8 @@ fn build_error(extra: serde_json::Value) -> tokenwell::Error {
         .expect_err("the config must be refused")
 }
 
-/// Defect 4 (vectors `config-header-line-break`, `config-header-name-invalid`,
-/// `config-multipart-line-break`): a config whose request cannot be sent as
+/// Vectors `config-header-line-break`, `config-header-name-invalid` and
+/// `config-multipart-line-break`: a config whose request cannot be sent as
 /// meant is a `config` error at construction that names the field, not its value.
 #[test]
 fn unsendable_configs_are_refused_naming_the_field() {
@@ -275,7 +274,7 @@ fn basic(extra: serde_json::Value) -> String {
     String::from_utf8(decoded).unwrap()
 }
 
-/// Defect 4 (vectors `wire-basic-form-encoded`, `wire-basic-raw`): Basic
+/// Vectors `wire-basic-form-encoded` and `wire-basic-raw`: Basic
 /// credentials are form-encoded first (RFC 6749 §2.3.1), or raw on request.
 #[test]
 fn basic_credentials_are_form_encoded_unless_raw() {
@@ -296,7 +295,7 @@ fn basic_credentials_are_form_encoded_unless_raw() {
     assert_eq!(basic(plain), "demo-client:demo-secret-Zq81");
 }
 
-/// Defect 6 (vector `wire-gzip-response`): a gzip-encoded response is decoded
+/// Vector `wire-gzip-response`: a gzip-encoded response is decoded
 /// natively, and the 64 KiB cap counts decoded bytes: a gzip bomb is refused.
 #[cfg(feature = "mock")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,7 +322,7 @@ async fn gzip_responses_are_decoded_and_capped_after_decoding() {
     mock.shutdown().await;
 }
 
-/// Defect 4: the mock provider decodes form-encoded Basic credentials as an
+/// The mock provider decodes form-encoded Basic credentials as an
 /// RFC 6749 server does: a client id with `:` and a secret with `+` match.
 #[cfg(feature = "mock")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

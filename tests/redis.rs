@@ -578,8 +578,8 @@ fn warnings() -> Vec<String> {
 
 /// How long a cold client may take on a store that fails after the lock is
 /// taken: one time-box, a few round trips on loopback, and its own fetch
-/// (instant here). Every other cold process used to wait for the lock to
-/// lapse twice (2 × 11 s at the default timeouts).
+/// (instant here): far below the lock's lapse (11 s at the default timeouts),
+/// which a cold client that waited for the lock would take twice.
 const COLD_BUDGET: Duration = Duration::from_millis(fleet::DEFAULT_STORE_TIMEOUT_MS + 700);
 
 /// Three cold clients in a row, each a process of its own: each fetches its
@@ -854,12 +854,12 @@ async fn a_cluster_shares_one_token_and_rides_out_a_failover() {
         let (b, now) = (format!("t:{{{tag}}}:b"), 1_767_225_600_000);
         for at in [now, now + 1_000] {
             let spent = store.spend(&b, 2, 3_600_000, at).await.unwrap();
-            assert_eq!(spent, tokenwell::budget::Spend::Granted, "{tag}");
+            assert_eq!(spent, tokenwell::Spend::Granted, "{tag}");
         }
         let refused = store.spend(&b, 2, 3_600_000, now + 2_000).await.unwrap();
         assert_eq!(
             refused,
-            tokenwell::budget::Spend::Refused {
+            tokenwell::Spend::Refused {
                 retry_after_ms: 3_598_000
             },
             "{tag}: the oldest request leaves the hour in 3598 s"

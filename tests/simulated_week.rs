@@ -28,8 +28,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use serde_json::json;
-use tokenwell::request::HttpRequest;
-use tokenwell::response::HttpResponse;
+use tokenwell::HttpRequest;
+use tokenwell::HttpResponse;
 use tokenwell::{
     BoxFuture, ErrorKind, Event, ManualClock, MemoryStore, Result, Spawn, TokenClient, TokenConfig,
     Transport,

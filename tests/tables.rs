@@ -5,8 +5,8 @@
 //! the same tables through uniffi. A stale file fails here.
 
 use serde_json::{json, Value};
-use tokenwell::metrics::METRICS;
 use tokenwell::EVENTS;
+use tokenwell::METRICS;
 
 fn check(path: &str, value: Value) {
     let text = serde_json::to_string_pretty(&value).unwrap() + "\n";

@@ -16,7 +16,7 @@ use tokenwell::fleet::Keys;
 use tokenwell::mock::{MockOptions, MockServer, ScriptedResponse};
 use tokenwell::{Error, ManualClock, MemoryStore, Store, TokenClient, TokenConfig};
 
-const DEFAULT_UNIX_MS: i64 = 1_767_225_600_000;
+const DEFAULT_UNIX_MS: i64 = ManualClock::DEFAULT_UNIX_MS;
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
 /// A call that has not returned by then has hung: fail rather than wait forever.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);

@@ -8,8 +8,8 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use tokenwell::request::HttpRequest;
-use tokenwell::response::HttpResponse;
+use tokenwell::HttpRequest;
+use tokenwell::HttpResponse;
 use tokenwell::{ErrorKind, ManualClock, Result, TokenClient, TokenConfig, Transport};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;

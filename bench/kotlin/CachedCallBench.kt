@@ -1,6 +1,6 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.CoreClient
+import dev.tokenwell.internal.ffi.CoreClient
 import dev.tokenwell.otel.TokenwellOpenTelemetry
 import io.opentelemetry.sdk.OpenTelemetrySdk
 import io.opentelemetry.sdk.metrics.SdkMeterProvider
@@ -180,7 +180,7 @@ class CachedCallBench {
                     // Where the JNA time goes: a call returning a string (RustBuffer), and
                     // one returning a primitive.
                     measure("CoreClient.describe() raw JNA (string)", 10_000, rounds = 5) { raw.describe() }
-                    dev.tokenwell.ffi.CoreClock(0).use { clock ->
+                    dev.tokenwell.internal.ffi.CoreClock(0).use { clock ->
                         measure("CoreClock.nowMs() raw JNA (primitive)", 10_000, rounds = 5) { if (clock.nowMs() >= 0uL) "x" else "" }
                     }
                 } finally {

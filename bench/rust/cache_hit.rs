@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures::FutureExt;
-use tokenwell::request::HttpRequest;
-use tokenwell::response::HttpResponse;
+use tokenwell::HttpRequest;
+use tokenwell::HttpResponse;
 use tokenwell::{Event, EventSink, Result, SystemClock, TokenClient, TokenConfig, Transport};
 
 struct Fixed;

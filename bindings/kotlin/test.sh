@@ -30,7 +30,7 @@ echo "== cargo build --features cli,bindgen (mock provider, uniffi-bindgen, meta
 cargo build --features cli,bindgen
 
 # --- generate, compile, test, package -----------------------------------------
-# The pom generates the Kotlin bindings (uniffi-bindgen, package dev.tokenwell.ffi)
+# The pom generates the Kotlin bindings (uniffi-bindgen, package dev.tokenwell.internal.ffi)
 # and puts the native library in the jar under linux-x86-64/. The reactor builds
 # that jar, then the Spring Boot 3 and 4 starters against it (bindings/kotlin/spring).
 echo "== mvn verify (core jar, Spring Boot starters)"
@@ -42,7 +42,7 @@ version=$(sed -n "s/^version = \"\(.*\)\"/\1/p" Cargo.toml | head -1)
 jar="bindings/kotlin/target/tokenwell-$version.jar"
 [ -f "$jar" ] || { echo "jar not built: $jar" >&2; exit 1; }
 listing="$(jar tf "$jar")"
-for entry in linux-x86-64/libtokenwell.so dev/tokenwell/ffi/CoreClient.class dev/tokenwell/TokenClient.class dev/tokenwell/TokenwellInterceptor.class \
+for entry in linux-x86-64/libtokenwell.so dev/tokenwell/internal/ffi/CoreClient.class dev/tokenwell/TokenClient.class dev/tokenwell/TokenwellInterceptor.class \
     dev/tokenwell/TokenwellHttpClient.class dev/tokenwell/ktor/TokenwellAuthKt.class; do
   grep -qx "$entry" <<<"$listing" || { echo "jar lacks $entry" >&2; exit 1; }
 done

@@ -133,9 +133,10 @@ function toTokenwellError(e) {
 /** A clock moved by hand, for deterministic tests (monotonic time starts at 0). */
 export class ManualClock {
   #inner;
-  constructor(unixMs = Date.now()) {
+  constructor(unixMs) {
     requireCore();
-    this.#inner = new WasmClock(Number(unixMs));
+    // Without a time, the core's default (2026-01-01T00:00:00Z), as in every language.
+    this.#inner = new WasmClock(unixMs === undefined ? undefined : Number(unixMs));
   }
   /** Moves both the monotonic and the wall clock forward by `ms`. */
   advance(ms) { this.#inner.advance(Number(ms)); }
@@ -218,7 +219,7 @@ export class MemoryStore {
     return Math.max(1, Math.min(...sent) + windowMs - nowUnixMs);
   }
   /**
-   * Simulates an outage (tests): while `failing`, every call throws and nothing
+   * Test-only: simulates an outage. While `failing`, every call throws and nothing
    * stored changes. The clients go on without the store.
    */
   setFailing(failing) { this.#failing = failing === true; }

@@ -28,7 +28,10 @@ export declare class TokenwellError extends Error {
   readonly isRetryable: boolean;
 }
 
-/** A clock moved by hand, for deterministic tests. Monotonic time starts at 0. */
+/**
+ * A clock moved by hand, for deterministic tests. Monotonic time starts at 0;
+ * wall time at `unixMs`, by default 2026-01-01T00:00:00Z (the same in every language).
+ */
 export declare class ManualClock {
   constructor(unixMs?: number);
   advance(ms: number): void;
@@ -105,7 +108,7 @@ export declare class MemoryStore implements Store {
   tryLock(lock: string, owner: string, ttlMs: number): boolean;
   unlock(lock: string, owner: string): void;
   spend(key: string, limit: number, windowMs: number, nowUnixMs: number): number;
-  /** Simulates an outage (tests): while `failing`, every call throws; the clients go on without the store. */
+  /** Test-only: simulates an outage. While `failing`, every call throws; the clients go on without the store. */
   setFailing(failing: boolean): void;
 }
 

@@ -37,6 +37,13 @@ test('a failed stampede shares one error and one request', async () => {
   assert.equal(await mock.admin.count(), 1);
 });
 
+test('a ManualClock without a time starts where it does in every language', () => {
+  const clock = new ManualClock();
+  assert.equal(clock.unixMs(), 1_767_225_600_000); // 2026-01-01T00:00:00Z
+  assert.equal(clock.nowMs(), 0);
+  assert.equal(new ManualClock(5).unixMs(), 5);
+});
+
 test('the memo serves the core\'s answer until its deadline, then asks again', async () => {
   await mock.admin.reset();
   await mock.admin.script([grant('memo-1', 100), grant('memo-2', 100)]);

@@ -240,8 +240,8 @@ for (const how of ['throw', 'reject', 'hang']) {
 }
 
 // A cold client on a store that fails after the lock is taken: one time-box,
-// a few round trips on loopback, and its own fetch (instant here). Every other
-// cold process used to wait for the lock to lapse twice (2 × 11 s).
+// a few round trips on loopback, and its own fetch (instant here): far below the
+// lock's lapse (11 s), which a cold client that waited for the lock would take twice.
 const COLD_BUDGET_MS = 300 + 1_000;
 
 /** Three cold clients in a row, each a process of its own, on stores from `makeStore`. */

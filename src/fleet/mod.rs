@@ -29,14 +29,13 @@
 
 pub mod breaker;
 pub mod record;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod scripts;
 
 pub use breaker::Breaker;
 
-use crate::config::{HttpOptions, StoreOptions, TokenConfig};
-use crate::error::Result;
+use crate::config::{HttpOptions, StoreOptions};
 use crate::platform::{Host, Platform};
-use crate::profile::Profile;
 use crate::store::CacheKey;
 
 /// The default key prefix.
@@ -86,8 +85,9 @@ impl Keys {
 
     /// The keys a client built from `config` uses in its shared store (to
     /// inspect a store, or to drive one in a test).
-    pub fn for_config(config: &TokenConfig) -> Result<Keys> {
-        let (profile, creds) = Profile::resolve(config)?;
+    #[cfg(any(feature = "ffi", feature = "testing", target_arch = "wasm32"))]
+    pub fn for_config(config: &crate::config::TokenConfig) -> crate::error::Result<Keys> {
+        let (profile, creds) = crate::profile::Profile::resolve(config)?;
         let options = config.store.clone().unwrap_or_default();
         Ok(Keys::new(
             key_prefix(&options),

@@ -25,7 +25,7 @@ pub enum WireFault {
     /// the first half of it follows, then the connection closes.
     Truncate,
     /// As `Truncate`, but the connection then stays open and silent until the
-    /// client hangs up (at most [`STALL_MAX`]).
+    /// client hangs up (at most 30 seconds).
     Stall,
 }
 

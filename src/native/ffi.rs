@@ -18,8 +18,7 @@ use crate::{Error, ManualClock, MemoryStore, TokenClient, TokenConfig};
 
 // The records (lease, error, error table) are shared with the wasm exports.
 pub use crate::records::{
-    CoreErrorInfo, CoreEvent, CoreLease, CoreStatus, ErrorKindRecord, EventKindRecord,
-    MetricKindRecord, Redacted, TokenwellError,
+    CoreLease, CoreStatus, ErrorKindRecord, EventKindRecord, MetricKindRecord, TokenwellError,
 };
 
 /// The core's error table: every kind with its stable code and whether it is a
@@ -57,9 +56,11 @@ pub struct CoreClock(Arc<ManualClock>);
 
 #[uniffi::export]
 impl CoreClock {
-    /// A clock at monotonic 0 and wall time `unix_ms`.
+    /// A clock at monotonic 0 and wall time `unix_ms`, else the core's default
+    /// ([`ManualClock::DEFAULT_UNIX_MS`]).
     #[uniffi::constructor]
-    pub fn new(unix_ms: i64) -> Arc<Self> {
+    pub fn new(unix_ms: Option<i64>) -> Arc<Self> {
+        let unix_ms = unix_ms.unwrap_or(ManualClock::DEFAULT_UNIX_MS);
         Arc::new(CoreClock(Arc::new(ManualClock::new(unix_ms))))
     }
     /// Moves both clocks forward.

@@ -56,7 +56,7 @@ use crate::secret::Secret;
 use crate::store::{record_with_fingerprint, Store};
 
 pub use super::foreign_transport::{
-    ForeignHeader, ForeignRequest, ForeignResponse, ForeignTransport, ForeignTransportError,
+    ForeignRequest, ForeignResponse, ForeignTransport, ForeignTransportError,
 };
 
 /// Calls in flight (queued or running) per store at most; past it, a call is

@@ -1,23 +1,27 @@
 //! The native adapter: reqwest over rustls for HTTP, tokio for background
-//! fetches, both owned per process (see [`process`]) so that a fork is safe.
+//! fetches, both owned per process so that a fork is safe.
 
-pub mod network;
-pub mod process;
-pub mod redis;
+pub(crate) mod network;
+mod process;
+mod redis;
 mod seal;
 mod sign;
 mod transport;
 
 #[cfg(feature = "ffi")]
-pub mod events;
+mod events;
 #[cfg(feature = "ffi")]
-pub mod ffi;
+mod foreign;
 #[cfg(feature = "ffi")]
-pub mod foreign;
+mod foreign_transport;
 #[cfg(feature = "ffi")]
-pub mod foreign_transport;
-#[cfg(feature = "ffi")]
-pub mod logging;
+mod logging;
+internal! {
+    /// The uniffi exports behind the Python and Kotlin packages: their API is
+    /// theirs (`tokenwell._ffi`, `dev.tokenwell.internal.ffi`), not the crate's.
+    #[cfg(feature = "ffi")]
+    mod ffi;
+}
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -87,14 +91,21 @@ impl Spawn for ProcessSpawner {
 
 /// tokenwell's own runtime in this process (two worker threads are plenty for
 /// token fetches); a forked child gets a new one.
-pub fn shared_runtime() -> Result<&'static tokio::runtime::Runtime> {
+pub(crate) fn shared_runtime() -> Result<&'static tokio::runtime::Runtime> {
     Process::current().map(Process::runtime)
 }
 
 /// The native platform: the `url` crate, the OS clocks and randomness, reqwest
 /// and tokenwell's own per-process tokio runtime.
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg(feature = "testing")]
+#[doc(hidden)]
 pub struct Native;
+/// The native platform: the `url` crate, the OS clocks and randomness, reqwest
+/// and tokenwell's own per-process tokio runtime.
+#[derive(Clone, Copy, Debug, Default)]
+#[cfg(not(feature = "testing"))]
+pub(crate) struct Native;
 
 impl Platform for Native {
     fn parse_url(raw: &str) -> std::result::Result<UrlParts, String> {

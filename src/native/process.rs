@@ -128,11 +128,6 @@ impl Process {
         clients.insert(network.key(), client.clone());
         Ok(client)
     }
-
-    /// How many distinct HTTP clients this process holds (for tests).
-    pub fn http_clients(&self) -> usize {
-        self.http.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
 }
 
 fn register_fork_handler() {

@@ -821,7 +821,7 @@ fn unexpected(what: &str, value: &Value) -> Error {
 #[async_trait::async_trait]
 impl Store for RedisStore {
     /// A GET in a script that refuses a value over
-    /// [`record::MAX_RECORD_BYTES`](fleet::record::MAX_RECORD_BYTES) in the
+    /// `fleet::record::MAX_RECORD_BYTES` in the
     /// server: a hostile or corrupt record is never transferred whole.
     async fn get(&self, key: &str) -> Result<Option<String>> {
         let value = self.eval(&self.get, &[key], &[]).await?;

@@ -467,13 +467,13 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
 
-    /// What `httpdate` makes of `text`, as Unix ms (the code this module replaced).
+    /// What `httpdate` makes of `text`, as Unix ms: the crate this module is held to.
     fn httpdate_ms(text: &str) -> Option<i64> {
         let t = httpdate::parse_http_date(text).ok()?;
         Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64)
     }
 
-    /// What `time` makes of `text`, as Unix ms (the code this module replaced).
+    /// What `time` makes of `text`, as Unix ms: the crate this module is held to.
     fn time_ms(text: &str) -> Option<i64> {
         use time::format_description::well_known::{Iso8601, Rfc3339};
         let parsed = time::OffsetDateTime::parse(text, &Rfc3339)

@@ -44,10 +44,12 @@ pub struct WasmClock(Arc<ManualClock>);
 
 #[wasm_bindgen]
 impl WasmClock {
-    /// A clock at monotonic 0 and wall time `unix_ms`.
+    /// A clock at monotonic 0 and wall time `unix_ms`, else the core's default
+    /// ([`ManualClock::DEFAULT_UNIX_MS`]).
     #[wasm_bindgen(constructor)]
-    pub fn new(unix_ms: f64) -> WasmClock {
-        WasmClock(Arc::new(ManualClock::new(unix_ms as i64)))
+    pub fn new(unix_ms: Option<f64>) -> WasmClock {
+        let unix_ms = unix_ms.map_or(ManualClock::DEFAULT_UNIX_MS, |ms| ms as i64);
+        WasmClock(Arc::new(ManualClock::new(unix_ms)))
     }
 
     /// Moves both clocks forward by `ms` (negative values are ignored: `as`

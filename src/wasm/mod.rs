@@ -17,9 +17,8 @@ use std::sync::Arc;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-pub use exports::{WasmClient, WasmClock};
 pub use fetch::FetchTransport;
-pub use store::{JsStore, JsStoreAdapter};
+use store::JsStoreAdapter;
 
 use crate::config::{HttpOptions, StoreOptions};
 use crate::error::Result;

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokenwell::request::HttpRequest;
-use tokenwell::response::HttpResponse;
+use tokenwell::HttpRequest;
+use tokenwell::HttpResponse;
 use tokenwell::{Result, Transport};
 
 /// Grants `tok-N` tokens of `lifetime_s`, after `delay`, counting requests.

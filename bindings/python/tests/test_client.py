@@ -29,6 +29,13 @@ def test_the_installed_wheel_is_under_test() -> None:
     assert tokenwell.__version__ != "0+unknown"
 
 
+def test_a_manual_clock_without_a_time_starts_where_it_does_in_every_language() -> None:
+    clock = ManualClock()
+    assert clock.unix_ms() == 1_767_225_600_000  # 2026-01-01T00:00:00Z
+    assert clock.now_ms() == 0
+    assert ManualClock(5).unix_ms() == 5
+
+
 def test_keyword_construction_and_token(mock: Any) -> None:
     mock.script([mock.token_response("kw-1", expires_in=600, scope="orders")])
     client = TokenClient(

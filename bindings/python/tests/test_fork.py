@@ -1,10 +1,10 @@
 """Forked children get tokens: ``os.fork``, ``multiprocessing`` (fork start method)
 and a ``gunicorn --preload`` app.
 
-A child of ``fork()`` has only the thread that forked. tokenwell's core once kept
-one tokio runtime for the whole process, so a child inherited a runtime whose
-threads did not exist there, and ``token()`` waited forever for a fetch that
-nobody ran. Every child here is therefore bounded: the parent waits for its
+A child of ``fork()`` has only the thread that forked. A core that kept one
+tokio runtime for the whole process would hand a child a runtime whose threads
+do not exist there, and ``token()`` would wait forever for a fetch that nobody
+runs; the core keeps one runtime per process generation instead. Every child here is therefore bounded: the parent waits for its
 answer with a timeout, kills it (SIGKILL) when there is none, and fails, so a
 regression fails the run instead of hanging it.
 

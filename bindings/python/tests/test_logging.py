@@ -130,7 +130,7 @@ def test_a_sink_that_raises_past_the_wrapper_never_breaks_a_fetch(mock: Any) -> 
         _logging.install()
 
 
-# -- defect 8: the generated handles refuse copy and pickle -------------------------
+# -- the generated handles refuse copy and pickle ----------------------------------
 
 
 def test_generated_handles_refuse_copy_and_pickle(mock: Any) -> None:
@@ -150,7 +150,7 @@ def test_generated_handles_refuse_copy_and_pickle(mock: Any) -> None:
 
 
 def test_copying_a_handle_does_not_abort_the_process() -> None:
-    # Before the fix, the copy freed the native client a second time on drop: abort.
+    # A copy that shared the native handle would free it a second time on drop: abort.
     # In a child process, so an abort shows as a signal instead of killing pytest.
     script = textwrap.dedent(
         """

@@ -109,11 +109,12 @@ class AccessToken:
 
 class ManualClock:
     """A clock moved by hand, for deterministic tests: monotonic 0 and wall time
-    ``unix_ms`` at creation. Pass it to :class:`TokenClient` as ``clock=``."""
+    ``unix_ms`` at creation, by default the core's 2026-01-01T00:00:00Z (the same
+    in every language). Pass it to :class:`TokenClient` as ``clock=``."""
 
     __slots__ = ("_core",)
 
-    def __init__(self, unix_ms: int = 1_767_225_600_000) -> None:
+    def __init__(self, unix_ms: Optional[int] = None) -> None:
         self._core = _gen.CoreClock(unix_ms)
 
     def advance(self, ms: int) -> None:

@@ -1,5 +1,5 @@
 import dev.tokenwell.ManualClock;
-import dev.tokenwell.ffi.CoreClient;
+import dev.tokenwell.internal.ffi.CoreClient;
 
 /**
  * The raw cost of a uniffi call through JNA, in one fresh JVM: the first call (the core

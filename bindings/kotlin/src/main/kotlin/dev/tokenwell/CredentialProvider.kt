@@ -1,7 +1,7 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.ForeignCredentialProvider
-import dev.tokenwell.ffi.ForeignStoreException
+import dev.tokenwell.internal.ffi.ForeignCredentialProvider
+import dev.tokenwell.internal.ffi.ForeignStoreException
 
 /**
  * Gives the client secret instead of the config (with `private_key_jwt`, the

@@ -1,8 +1,8 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.CoreEvent
-import dev.tokenwell.ffi.EventListener
-import dev.tokenwell.ffi.closeEventDelivery
+import dev.tokenwell.internal.ffi.CoreEvent
+import dev.tokenwell.internal.ffi.EventListener
+import dev.tokenwell.internal.ffi.closeEventDelivery
 import java.util.concurrent.atomic.AtomicBoolean
 
 /**

@@ -1,10 +1,10 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.ForeignHeader
-import dev.tokenwell.ffi.ForeignRequest
-import dev.tokenwell.ffi.ForeignResponse
-import dev.tokenwell.ffi.ForeignTransport
-import dev.tokenwell.ffi.ForeignTransportException
+import dev.tokenwell.internal.ffi.ForeignHeader
+import dev.tokenwell.internal.ffi.ForeignRequest
+import dev.tokenwell.internal.ffi.ForeignResponse
+import dev.tokenwell.internal.ffi.ForeignTransport
+import dev.tokenwell.internal.ffi.ForeignTransportException
 import java.io.IOException
 import java.io.InputStream
 import java.io.InterruptedIOException

@@ -1,12 +1,13 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.CoreClock
+import dev.tokenwell.internal.ffi.CoreClock
 
 /**
  * A clock moved by hand, for deterministic tests: monotonic time starts at 0,
- * wall time at [unixMs]. Pass it to [TokenClient]; close it when done.
+ * wall time at [unixMs], by default the core's 2026-01-01T00:00:00Z (the same in
+ * every language). Pass it to [TokenClient]; close it when done.
  */
-class ManualClock @JvmOverloads constructor(unixMs: Long = DEFAULT_UNIX_MS) : AutoCloseable {
+class ManualClock @JvmOverloads constructor(unixMs: Long? = null) : AutoCloseable {
     init { NativePlatform.check() }
 
     internal val core = CoreClock(unixMs)
@@ -29,9 +30,4 @@ class ManualClock @JvmOverloads constructor(unixMs: Long = DEFAULT_UNIX_MS) : Au
     override fun close() = core.close()
 
     override fun toString(): String = "ManualClock(nowMs=${nowMs()}, unixMs=${unixMs()})"
-
-    companion object {
-        /** 2026-01-01T00:00:00Z, the conformance vectors' default. */
-        const val DEFAULT_UNIX_MS: Long = 1_767_225_600_000
-    }
 }

@@ -1,6 +1,6 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.CoreStore
+import dev.tokenwell.internal.ffi.CoreStore
 
 /**
  * An in-process token store: clients built with the same store and the same

@@ -1,7 +1,7 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.MetricKindRecord
-import dev.tokenwell.ffi.metricKinds
+import dev.tokenwell.internal.ffi.MetricKindRecord
+import dev.tokenwell.internal.ffi.metricKinds
 import java.lang.ref.WeakReference
 
 /**

@@ -1,7 +1,7 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.ErrorKind
-import dev.tokenwell.ffi.ErrorKindRecord
+import dev.tokenwell.internal.ffi.ErrorKind
+import dev.tokenwell.internal.ffi.ErrorKindRecord
 import java.io.File
 
 /**

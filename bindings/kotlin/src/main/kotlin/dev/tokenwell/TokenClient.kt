@@ -1,8 +1,8 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.CoreClient
-import dev.tokenwell.ffi.CoreLease
-import dev.tokenwell.ffi.ForeignTransport
+import dev.tokenwell.internal.ffi.CoreClient
+import dev.tokenwell.internal.ffi.CoreLease
+import dev.tokenwell.internal.ffi.ForeignTransport
 import java.net.http.HttpClient
 import java.util.concurrent.atomic.LongAdder
 import kotlin.coroutines.ContinuationInterceptor

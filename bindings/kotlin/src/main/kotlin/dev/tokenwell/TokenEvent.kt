@@ -1,7 +1,7 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.CoreErrorInfo
-import dev.tokenwell.ffi.CoreEvent
+import dev.tokenwell.internal.ffi.CoreErrorInfo
+import dev.tokenwell.internal.ffi.CoreEvent
 
 /**
  * Something a [TokenClient] did: the core's event table (`event_kinds()`), one

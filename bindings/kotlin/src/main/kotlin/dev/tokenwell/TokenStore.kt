@@ -1,7 +1,7 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.ForeignStore
-import dev.tokenwell.ffi.ForeignStoreException
+import dev.tokenwell.internal.ffi.ForeignStore
+import dev.tokenwell.internal.ffi.ForeignStoreException
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 

@@ -1,9 +1,9 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.ErrorKind
-import dev.tokenwell.ffi.ErrorKindRecord
-import dev.tokenwell.ffi.errorKinds
-import dev.tokenwell.ffi.TokenwellException as Ffi
+import dev.tokenwell.internal.ffi.ErrorKind
+import dev.tokenwell.internal.ffi.ErrorKindRecord
+import dev.tokenwell.internal.ffi.errorKinds
+import dev.tokenwell.internal.ffi.TokenwellException as Ffi
 
 /**
  * Every failure to get a token: one subclass per error kind of the Rust core.

@@ -1,8 +1,8 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.LogSink
-import dev.tokenwell.ffi.setLogLevel
-import dev.tokenwell.ffi.setLogSink
+import dev.tokenwell.internal.ffi.LogSink
+import dev.tokenwell.internal.ffi.setLogLevel
+import dev.tokenwell.internal.ffi.setLogSink
 import java.util.logging.Level as JulLevel
 import java.util.logging.Logger as JulLogger
 

@@ -29,6 +29,15 @@ class ClientTest : WithMockProvider() {
         """{"status":200,"json":{"access_token":"$token","token_type":"Bearer","expires_in":$expiresIn},"delay_ms":$delayMs}"""
 
     @Test
+    fun `a ManualClock without a time starts where it does in every language`() {
+        ManualClock().use { clock ->
+            assertEquals(1_767_225_600_000L, clock.unixMs()) // 2026-01-01T00:00:00Z
+            assertEquals(0L, clock.nowMs())
+        }
+        ManualClock(5).use { assertEquals(5L, it.unixMs()) }
+    }
+
+    @Test
     fun `a client from the core's config JSON, whose unknown keys the core names`() {
         mock.script(tokenResponse("from-json"))
         val json = """{"provider":"deliveroo","environment":"sandbox","base_url":"${mock.url}/deliveroo",""" +

@@ -108,7 +108,7 @@ class ConfigSchemaTest {
             developerId = null, signingSecret = null,
             http = full.http!!.copy(caFile = null, caOnly = null, clientCertFile = null, clientKeyFile = null),
         )
-        dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(secretOnly), null, null).close()
+        dev.tokenwell.internal.ffi.CoreClient(ConfigJson.utf8(secretOnly), null, null).close()
     }
 
     @Test
@@ -118,7 +118,7 @@ class ConfigSchemaTest {
             """{"provider":"deliveroo","client_id":"a","client_secret":"s3cr3t-value","policy":{"refresh_ratoi":0.5}}""" to "refresh_ratoi",
         )) {
             val e = assertThrows<TokenwellException> {
-                TokenwellException.translate { dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(json), null, null) }
+                TokenwellException.translate { dev.tokenwell.internal.ffi.CoreClient(ConfigJson.utf8(json), null, null) }
             }
             assertEquals("config", e.code)
             assertTrue(key in e.detail, e.detail)

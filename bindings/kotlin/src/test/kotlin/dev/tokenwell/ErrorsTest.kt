@@ -1,11 +1,11 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.errorKinds
+import dev.tokenwell.internal.ffi.errorKinds
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import dev.tokenwell.ffi.TokenwellException as Ffi
+import dev.tokenwell.internal.ffi.TokenwellException as Ffi
 
 /** The exception classes agree with the core's error table, both ways. */
 class ErrorsTest {

@@ -1,9 +1,9 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.CoreErrorInfo
-import dev.tokenwell.ffi.CoreEvent
-import dev.tokenwell.ffi.eventKinds
-import dev.tokenwell.ffi.metricKinds
+import dev.tokenwell.internal.ffi.CoreErrorInfo
+import dev.tokenwell.internal.ffi.CoreEvent
+import dev.tokenwell.internal.ffi.eventKinds
+import dev.tokenwell.internal.ffi.metricKinds
 import java.io.File
 import java.lang.reflect.Modifier
 import java.util.concurrent.CompletableFuture

@@ -1,7 +1,7 @@
 package dev.tokenwell
 
-import dev.tokenwell.ffi.ErrorKind
-import dev.tokenwell.ffi.errorKinds
+import dev.tokenwell.internal.ffi.ErrorKind
+import dev.tokenwell.internal.ffi.errorKinds
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse

@@ -109,7 +109,7 @@ class SecretsTest : WithMockProvider() {
         }
         // The generated record the core answers with (what a logged lease would show).
         mock.script("""{"status":200,"json":{"access_token":"$canaryToken","token_type":"Bearer","expires_in":300}}""")
-        dev.tokenwell.ffi.CoreClient(ConfigJson.utf8(config), null, null).use { core ->
+        dev.tokenwell.internal.ffi.CoreClient(ConfigJson.utf8(config), null, null).use { core ->
             val lease = core.leaseBlocking()
             assertEquals(canaryToken, lease.accessToken.value)
             assertClean("CoreLease.toString", lease.toString())

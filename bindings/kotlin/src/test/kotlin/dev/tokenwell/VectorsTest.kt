@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode
 import com.fasterxml.jackson.databind.node.JsonNodeFactory
 import com.fasterxml.jackson.databind.node.ObjectNode
 import com.fasterxml.jackson.databind.node.TextNode
-import dev.tokenwell.ffi.CoreStoreKeys
-import dev.tokenwell.ffi.storeKeys
+import dev.tokenwell.internal.ffi.CoreStoreKeys
+import dev.tokenwell.internal.ffi.storeKeys
 import java.io.File
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Deferred
@@ -88,7 +88,7 @@ class VectorsTest : WithMockProvider() {
 
     private fun run(v: JsonNode, own: String? = null) {
         checkShape(v)
-        val clock = ManualClock(v.path("clock").path("unix_ms").asLong(ManualClock.DEFAULT_UNIX_MS))
+        val clock = ManualClock(v.path("clock").path("unix_ms").takeUnless { it.isMissingNode }?.asLong())
         // On the manual clock: records' time-to-live and locks run on vector time.
         val store = if (v.path("shared_store").asBoolean(false)) MemoryStore(clock) else null
         val configs: Map<String, JsonNode> = if (v.has("clients")) {
