@@ -106,7 +106,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, EventKind, EventSink, FetchReason, LockOutcome, EVENTS};
 pub use metrics::{Instrument, MetricKind, METRICS};
 pub use request::HttpRequest;
-pub use response::{header_list, HttpResponse, MAX_RESPONSE_BYTES, MAX_RESPONSE_HEAD_BYTES};
+#[cfg(not(target_arch = "wasm32"))]
+pub use response::header_list;
+pub use response::{HttpResponse, MAX_RESPONSE_BYTES, MAX_RESPONSE_HEAD_BYTES};
 pub use runtime::{BoxFuture, MaybeSendSync, Spawn};
 pub use secret::Secret;
 pub use status::{BreakerState, Health, Status, StoreHealth};
