@@ -176,6 +176,7 @@ impl Profile {
     }
 
     /// Resolves a config: preset defaults, then the user's overrides.
+    #[cfg(any(test, feature = "ffi", feature = "testing", target_arch = "wasm32"))]
     pub fn resolve(cfg: &TokenConfig) -> Result<(Profile, Credentials)> {
         Self::resolve_with(cfg, false).map(|(profile, creds, _)| (profile, creds))
     }
