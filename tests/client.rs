@@ -648,7 +648,11 @@ async fn a_fetch_in_flight_at_fork_time_is_abandoned_not_awaited() {
     *transport.delay.lock().unwrap() = Duration::from_secs(3600);
     let parent = client.clone();
     let stuck = tokio::spawn(async move { parent.token().await });
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Wait for the parent's request to be in flight (slow under emulation).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while transport.count() == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(transport.count(), 1);
     *transport.delay.lock().unwrap() = Duration::ZERO;
     spawner.0.fetch_add(1, Ordering::SeqCst); // fork()
