@@ -336,48 +336,17 @@ impl CoreClient {
         )
     }
 
-    /// Like [`CoreClient::with_listener`] (the listener optional), taking the
-    /// client secret from a credential provider instead of the config: a
-    /// Kotlin one ([`ForeignCredentialProvider`], run on the store pool) or a
-    /// Python one that the Python threads run, found by `queued_provider`
-    /// (see [`super::foreign::next_store_call`]). Neither: the config's secret.
+    /// Like [`CoreClient::with_listener`] (the listener optional), with the
+    /// application's own callbacks, each optional: a credential provider that
+    /// gives the client secret (or private key) instead of the config, and a
+    /// transport that sends through the application's HTTP client instead of
+    /// the built-in one. Each is either a Kotlin object ([`ForeignCredentialProvider`],
+    /// [`ForeignTransport`], run on the store pool) or the id of a Python one
+    /// that the Python threads run (see [`super::foreign::next_store_call`]
+    /// and [`super::foreign_transport`]).
     #[uniffi::constructor]
     #[allow(clippy::too_many_arguments)]
-    pub fn with_credential_provider(
-        config_json: &[u8],
-        clock: Option<Arc<CoreClock>>,
-        store: Option<Arc<CoreStore>>,
-        foreign_store: Option<Arc<dyn ForeignStore>>,
-        queued_store: Option<QueuedStore>,
-        listener: Option<Arc<dyn EventListener>>,
-        provider: Option<Arc<dyn ForeignCredentialProvider>>,
-        queued_provider: Option<u64>,
-    ) -> Result<Arc<Self>, TokenwellError> {
-        let store = any_store(store, foreign_store, queued_store);
-        let provider = match (provider, queued_provider) {
-            (Some(p), _) => Some(ForeignCredentials::new(p)),
-            (None, Some(id)) => Some(ForeignCredentials::queued(id)),
-            (None, None) => None,
-        };
-        Self::build_with(
-            config_json,
-            clock,
-            store,
-            listener,
-            provider,
-            Transport::BuiltIn,
-        )
-    }
-
-    /// Like [`CoreClient::with_credential_provider`] (the provider optional),
-    /// sending through the application's own HTTP client instead of the
-    /// built-in one: a Kotlin adapter ([`ForeignTransport`], run on the store
-    /// pool) or a Python one that the Python threads run, found by
-    /// `queued_transport` (see [`super::foreign_transport`]). Neither: the
-    /// built-in transport.
-    #[uniffi::constructor]
-    #[allow(clippy::too_many_arguments)]
-    pub fn with_transport(
+    pub fn with_callbacks(
         config_json: &[u8],
         clock: Option<Arc<CoreClock>>,
         store: Option<Arc<CoreStore>>,

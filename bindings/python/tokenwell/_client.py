@@ -501,15 +501,14 @@ class TokenClient:
             credentials = _store.CredentialBridge(credential_provider)
             self._credential_bridge = credentials  # found by id while this client lives
             credentials_id = credentials.id
+        transport_id = None
         if transport is not None:
             bridge = _transport.TransportBridge(transport)
             self._transport_bridge = bridge  # found by id while this client lives
-            core = _gen.CoreClient.with_transport(
-                config_utf8, clock_core, memory, None, queued, listener, None, credentials_id, None, bridge.id
-            )
-        elif credential_provider is not None:
-            core = _gen.CoreClient.with_credential_provider(
-                config_utf8, clock_core, memory, None, queued, listener, None, credentials_id
+            transport_id = bridge.id
+        if credentials_id is not None or transport_id is not None:
+            core = _gen.CoreClient.with_callbacks(
+                config_utf8, clock_core, memory, None, queued, listener, None, credentials_id, None, transport_id
             )
         else:
             assert listener is not None

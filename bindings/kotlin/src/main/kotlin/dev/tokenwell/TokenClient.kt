@@ -208,27 +208,14 @@ class TokenClient private constructor(
             transport: ForeignTransport? = null,
         ): TokenClient {
             val utf8 = { if (config != null) ConfigJson.utf8(config) else ConfigJson.utf8(configJson!!) }
-            if (transport != null) {
+            if (credentials != null || transport != null) {
                 val bridge = if (listeners.isEmpty() && observers.isEmpty()) null else EventBridge(listeners, observers)
                 val provider = credentials?.let { CredentialProviderBridge(it) }
                 return TokenClient(
                     clock,
                     {
-                        CoreClient.withTransport(
+                        CoreClient.withCallbacks(
                             utf8(), clock?.core, memoryStore?.core, foreignStore, null, bridge, provider, null, transport, null,
-                        )
-                    },
-                    bridge,
-                )
-            }
-            if (credentials != null) {
-                val bridge = if (listeners.isEmpty() && observers.isEmpty()) null else EventBridge(listeners, observers)
-                val provider = CredentialProviderBridge(credentials)
-                return TokenClient(
-                    clock,
-                    {
-                        CoreClient.withCredentialProvider(
-                            utf8(), clock?.core, memoryStore?.core, foreignStore, null, bridge, provider, null,
                         )
                     },
                     bridge,
