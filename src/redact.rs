@@ -16,6 +16,8 @@
 //! ordinary words. Redaction runs before any truncation ([`crate::Error`] cuts
 //! details only after this).
 
+use std::fmt;
+
 /// The shortest run of secret-derived bytes that is scrubbed wherever it stands.
 pub const FRAGMENT: usize = 6;
 /// The shortest whole form that is scrubbed.
@@ -248,6 +250,23 @@ fn find_all(haystack: &[u8], needle: &[u8], found: &mut dyn FnMut(usize)) {
             k = border[k - 1];
         }
     }
+}
+
+/// A request's fields as its `Debug` shows them: the URL as [`display_url`]
+/// shows it, the header names without their values and the body's length
+/// without its bytes (the `authorization` header and the body may hold the
+/// client secret or a client assertion).
+pub(crate) fn debug_request<'s, 'a, 'b>(
+    out: &'s mut fmt::DebugStruct<'a, 'b>,
+    method: &str,
+    url: &str,
+    header_names: &[&str],
+    body_len: usize,
+) -> &'s mut fmt::DebugStruct<'a, 'b> {
+    out.field("method", &method)
+        .field("url", &display_url(url))
+        .field("headers", &header_names)
+        .field("body", &format_args!("[{body_len} bytes redacted]"))
 }
 
 /// A URL as it may be shown (`describe`, logs, errors): the query's values

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::config::{BasicEncoding, Encoding};
 use crate::profile::{Credentials, Profile};
-use crate::redact::form_encode;
+use crate::redact::{debug_request, form_encode};
 
 /// An HTTP request, ready for any transport. `Debug` hides the body and the
 /// `Authorization` header: both carry the client secret.
@@ -24,15 +24,8 @@ pub struct HttpRequest {
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
-        f.debug_struct("HttpRequest")
-            .field("method", &self.method)
-            .field("url", &crate::redact::display_url(&self.url))
-            .field("headers", &names)
-            .field(
-                "body",
-                &format_args!("[{} bytes redacted]", self.body.len()),
-            )
-            .finish()
+        let (url, body) = (&self.url, self.body.len());
+        debug_request(&mut f.debug_struct("HttpRequest"), self.method, url, &names, body).finish()
     }
 }
 

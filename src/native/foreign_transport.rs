@@ -67,15 +67,15 @@ pub struct ForeignRequest {
 impl fmt::Debug for ForeignRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|h| h.name.as_str()).collect();
-        f.debug_struct("ForeignRequest")
-            .field("method", &self.method)
-            .field("url", &crate::redact::display_url(&self.url))
-            .field("headers", &names)
-            .field(
-                "body",
-                &format_args!("[{} bytes redacted]", self.body.len()),
-            )
-            .finish_non_exhaustive()
+        let (url, body) = (&self.url, self.body.len());
+        crate::redact::debug_request(
+            &mut f.debug_struct("ForeignRequest"),
+            &self.method,
+            url,
+            &names,
+            body,
+        )
+        .finish_non_exhaustive()
     }
 }
 
