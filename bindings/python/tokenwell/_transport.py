@@ -89,6 +89,30 @@ def _headers(lines: Any, limit: int) -> List[Any]:
     return kept
 
 
+class _Body:
+    """A response body as read so far, chunk by chunk: full at the core's limit,
+    and a timeout past the whole-request deadline (the libraries' timeouts are
+    per read, which a server trickling bytes never trips)."""
+
+    def __init__(self, request: Any, library: str) -> None:
+        self._limit = request.max_body_bytes
+        self._deadline = time.monotonic() + request.timeout_ms / 1000
+        self._library = library
+        self._bytes = bytearray()
+
+    def add(self, chunk: bytes) -> bool:
+        """Appends a chunk; true once the limit is reached."""
+        self._bytes += chunk
+        if len(self._bytes) >= self._limit:
+            return True
+        if time.monotonic() > self._deadline:
+            raise _Unsent("Timeout", f"{self._library}: the whole-request timeout")
+        return False
+
+    def read(self) -> bytes:
+        return bytes(self._bytes[: self._limit])
+
+
 def _name(e: BaseException) -> str:
     return f"{type(e).__module__.split('.')[0]}.{type(e).__name__}"
 
@@ -169,35 +193,27 @@ class TransportBridge:
         )
 
     def _httpx(self, request: Any) -> Tuple[int, List[Any], bytes]:
-        deadline = time.monotonic() + request.timeout_ms / 1000
+        body = _Body(request, "httpx")
         with self._client.stream(**self._httpx_args(request)) as response:
             lines = _headers(response.headers.raw, request.max_head_bytes)
-            body = bytearray()
             for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) >= request.max_body_bytes:
+                if body.add(chunk):
                     break
-                if time.monotonic() > deadline:
-                    raise _Unsent("Timeout", "httpx: the whole-request timeout")
-            return response.status_code, lines, bytes(body[: request.max_body_bytes])
+            return response.status_code, lines, body.read()
 
     async def _httpx_async(self, request: Any) -> Tuple[int, List[Any], bytes]:
-        deadline = time.monotonic() + request.timeout_ms / 1000
+        body = _Body(request, "httpx")
         async with self._client.stream(**self._httpx_args(request)) as response:
             lines = _headers(response.headers.raw, request.max_head_bytes)
-            body = bytearray()
             async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) >= request.max_body_bytes:
+                if body.add(chunk):
                     break
-                if time.monotonic() > deadline:
-                    raise _Unsent("Timeout", "httpx: the whole-request timeout")
-            return response.status_code, lines, bytes(body[: request.max_body_bytes])
+            return response.status_code, lines, body.read()
 
     # -- requests
 
     def _requests(self, request: Any) -> Tuple[int, List[Any], bytes]:
-        deadline = time.monotonic() + request.timeout_ms / 1000
+        body = _Body(request, "requests")
         response = self._client.request(
             request.method,
             request.url,
@@ -210,14 +226,10 @@ class TransportBridge:
         )
         try:
             lines = _headers(response.raw.headers.items(), request.max_head_bytes)
-            body = bytearray()
             for chunk in response.iter_content(16 * 1024):
-                body += chunk
-                if len(body) >= request.max_body_bytes:
+                if body.add(chunk):
                     break
-                if time.monotonic() > deadline:
-                    raise _Unsent("Timeout", "requests: the whole-request timeout")
-            return response.status_code, lines, bytes(body[: request.max_body_bytes])
+            return response.status_code, lines, body.read()
         finally:
             response.close()
 
