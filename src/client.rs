@@ -227,7 +227,8 @@ impl Builder {
 
     /// A client for the JS wrapper's credential provider before it has
     /// answered: the config gives no secret (nor, with `private_key_jwt`, key),
-    /// and the wrapper asks for no token until it builds one that does.
+    /// and the wrapper asks for no token until it builds one that does (see
+    /// [`Profile::place_provided`]).
     #[cfg(target_arch = "wasm32")]
     pub(crate) fn provider_in_wrapper(mut self) -> Self {
         self.provider = true;
@@ -248,6 +249,8 @@ impl Builder {
         let rotation = Rotation::new(&self.config, provider, &initial);
         let transport = match self.transport {
             Some(t) => t,
+            #[cfg(target_arch = "wasm32")]
+            None if profile.credentials.is_mtls() => return Err(crate::mtls::needs_fetch()),
             None => Host::default_transport(&profile.http)?,
         };
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -625,6 +628,13 @@ impl TokenClient {
             .unwrap_or_default()
     }
 
+    /// The error of a fetch whose credential provider failed before it ever
+    /// gave a secret (or key); `why` says how it failed, without the secret.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn no_secret_yet(&self, why: &str) -> Error {
+        crate::credential::no_secret_yet(&self.inner.initial.creds, why)
+    }
+
     /// The client id.
     pub fn client_id(&self) -> &str {
         &self.inner.initial.creds.client_id
@@ -724,11 +734,7 @@ impl Inner {
             Found::Failed(failure) => {
                 let failure = failure.redacted(&self.redactor());
                 if !current.good {
-                    let what = match &current.creds.assertion {
-                        Some(a) if a.uses_private_key() => "private key",
-                        _ => "client secret",
-                    };
-                    return Err(Error::config(format!("no {what} yet: {failure}")));
+                    return Err(crate::credential::no_secret_yet(&current.creds, failure));
                 }
                 log::warn!("tokenwell: {failure}; keeping the last good secret");
                 Ok(current)

@@ -270,26 +270,10 @@ impl Rotation {
         };
         let creds = &current.creds;
         let key_source = match self.source {
-            Source::Provider(..) => "the credential provider's private key",
+            Source::Provider(..) => PROVIDED_KEY,
             Source::File { .. } => "private_key_file",
         };
-        let found = found.and_then(|secret| match &creds.assertion {
-            Some(assertion) if assertion.uses_private_key() => {
-                let rotated = assertion.with_key(secret.expose(), key_source)?;
-                Ok(Credentials {
-                    client_id: creds.client_id.clone(),
-                    client_secret: creds.client_secret.clone(),
-                    assertion: Some(Arc::new(rotated)),
-                    minter: None,
-                })
-            }
-            _ => Ok(Credentials {
-                client_id: creds.client_id.clone(),
-                client_secret: sendable(profile, secret)?,
-                assertion: creds.assertion.clone(),
-                minter: creds.minter.clone(),
-            }),
-        });
+        let found = found.and_then(|secret| with_secret(profile, creds, secret, key_source));
         match found {
             Ok(next) if current.good && next.key_material() == creds.key_material() => Found::Same,
             Ok(next) => Found::New(next),
@@ -308,13 +292,54 @@ fn file_error(key: bool, why: String) -> Error {
     Error::config(format!("{name} cannot be read: {why}"))
 }
 
+/// The error of a fetch whose source (a provider, a file) failed before it
+/// ever gave a secret: a `config` error naming what it should have given.
+pub(crate) fn no_secret_yet(creds: &Credentials, why: impl std::fmt::Display) -> Error {
+    let what = match &creds.assertion {
+        Some(a) if a.uses_private_key() => "private key",
+        _ => "client secret",
+    };
+    Error::config(format!("no {what} yet: {why}"))
+}
+
+/// Where a credential provider's private key came from, in its errors.
 #[cfg(not(target_arch = "wasm32"))]
-/// A new secret, if a request can carry it: not empty, and in a multipart body
-/// neither a line break nor the boundary (the rest of the request was checked
-/// when the client was built). With `private_key_jwt` the secret is a PEM:
-/// turning it into a signing key (and refusing a key that does not fit)
-/// belongs here too, so a bad key keeps the last good one like an unreadable
-/// file does.
+const PROVIDED_KEY: &str = "the credential provider's private key";
+
+/// `creds` with a new secret from a rotating source: with `private_key_jwt`
+/// the private key's PEM (`key_source` names it in errors), else the client
+/// secret. A `config` error if the request cannot use it (a key the
+/// algorithm cannot sign with, too), so it keeps the last good one like an
+/// unreadable file does.
+#[cfg(not(target_arch = "wasm32"))]
+fn with_secret(
+    profile: &Profile,
+    creds: &Credentials,
+    secret: Secret,
+    key_source: &str,
+) -> Result<Credentials> {
+    match &creds.assertion {
+        Some(assertion) if assertion.uses_private_key() => Ok(Credentials {
+            client_id: creds.client_id.clone(),
+            client_secret: creds.client_secret.clone(),
+            assertion: Some(std::sync::Arc::new(
+                assertion.with_key(secret.expose(), key_source)?,
+            )),
+            minter: None,
+        }),
+        _ => Ok(Credentials {
+            client_id: creds.client_id.clone(),
+            client_secret: sendable(profile, secret)?,
+            assertion: creds.assertion.clone(),
+            minter: creds.minter.clone(),
+        }),
+    }
+}
+
+/// A new client secret, if a request can carry it: not empty, and in a
+/// multipart body neither a line break nor the boundary (the rest of the
+/// request was checked when the client was built).
+#[cfg(not(target_arch = "wasm32"))]
 fn sendable(profile: &Profile, secret: Secret) -> Result<Secret> {
     use crate::config::{CredentialsIn, Encoding};
     let text = secret.expose();

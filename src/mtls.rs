@@ -21,3 +21,13 @@ pub(crate) fn key_material(cfg: &TokenConfig, provider: bool) -> Result<Secret> 
     #[cfg(target_arch = "wasm32")]
     Ok(Secret::default())
 }
+
+/// Mutual TLS over WebAssembly's built-in `fetch`, which has no TLS settings:
+/// the application's `fetch` must present the client certificate.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn needs_fetch() -> Error {
+    Error::config(
+        "mutual TLS needs the fetch option: one that presents the client certificate \
+         (undici's with an Agent as dispatcher, a Workers mTLS binding's)",
+    )
+}

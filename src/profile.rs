@@ -109,7 +109,6 @@ impl Credentials {
 struct Preset {
     url: String,
     encoding: Encoding,
-    credentials: CredentialsIn,
     grant_type: &'static str,
     audience: Option<String>,
     table: &'static crate::presets::Preset,
@@ -152,11 +151,15 @@ fn preset(cfg: &TokenConfig) -> Result<Preset> {
     Ok(Preset {
         url,
         encoding: p.encoding,
-        credentials: p.credentials,
         grant_type: p.grant_type,
         audience: host.filter(|_| p.audience_is_host).map(str::to_owned),
         table: p,
     })
+}
+
+/// How the client authenticates: the config's method, else its preset's.
+fn credentials_in(cfg: &TokenConfig) -> CredentialsIn {
+    cfg.credentials.unwrap_or(cfg.provider.preset().credentials)
 }
 
 fn unknown(what: &str, got: &str, allowed: &str) -> Error {
@@ -179,6 +182,18 @@ impl Profile {
     #[cfg(any(test, feature = "ffi", feature = "testing", target_arch = "wasm32"))]
     pub fn resolve(cfg: &TokenConfig) -> Result<(Profile, Credentials)> {
         Self::resolve_with(cfg, false).map(|(profile, creds, _)| (profile, creds))
+    }
+
+    /// Puts the JS wrapper's credential provider's answer where the config
+    /// holds it: the private key with `private_key_jwt`, else the client
+    /// secret. The client built from `cfg` then checks it as it would the
+    /// config's own.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn place_provided(cfg: &mut TokenConfig, answer: Secret) {
+        match credentials_in(cfg) {
+            CredentialsIn::PrivateKeyJwt => cfg.private_key = Some(answer),
+            _ => cfg.client_secret = Some(answer),
+        }
     }
 
     /// [`Profile::resolve`] for a client whose secret may come from a
@@ -210,7 +225,7 @@ impl Profile {
         if cfg.client_id.is_empty() && local.is_none() {
             return Err(Error::config("client_id is empty"));
         }
-        let method = cfg.credentials.unwrap_or(p.credentials);
+        let method = credentials_in(cfg);
         let secret = if let Some((_, signing_secret)) = &local {
             Some(signing_secret.clone())
         } else if method == CredentialsIn::PrivateKeyJwt {

@@ -511,8 +511,6 @@ export class TokenClient {
   // use (null: none yet) and the provider (see #secretFor).
   #rebuild = null;
   #secret = null;
-  // The config key the provider's value goes to: clientSecret, or privateKey.
-  #keyField = 'clientSecret';
   #provider = null;
   #timeoutMs = 0;
   // Null until an onEvent callback or an instrumentation observes this client:
@@ -547,13 +545,6 @@ export class TokenClient {
     const { clock, store, waitUntil, dangerouslyAllowBrowser, onEvent, credentialProvider, fetch, ...config } = options;
     if (fetch !== undefined && typeof fetch !== 'function') {
       throw new TokenwellError('config', 'config: fetch must be a function', { detail: 'fetch must be a function' });
-    }
-    // Mutual TLS needs a client certificate on the connection: WebAssembly has
-    // no TLS of its own, so it comes with the application's fetch.
-    const auth = config.credentials;
-    if (fetch === undefined && (auth === 'tls_client_auth' || auth === 'self_signed_tls_client_auth')) {
-      const detail = `credentials ${auth} needs the fetch option: a fetch that presents the client certificate (Node: undici's fetch with an Agent({ connect: { cert, key } }) as dispatcher; Workers: an mTLS certificate binding's fetch)`;
-      throw new TokenwellError('config', `config: ${detail}`, { detail });
     }
     if (onEvent !== undefined && typeof onEvent !== 'function') {
       throw new TokenwellError('config', 'config: onEvent must be a function', { detail: 'onEvent must be a function' });
@@ -590,17 +581,11 @@ export class TokenClient {
     const coreOptions = { dangerouslyAllowBrowser: dangerouslyAllowBrowser === true, jsStore, waitUntil, fetch,
           onEvent: (fields) => relay.observer?.deref()?.receive(fields) };
     if (credentialProvider !== undefined) {
-      for (const key of ['clientSecret', 'client_secret', 'clientSecretFile', 'client_secret_file']) {
-        if (config[key] !== undefined) {
-          throw new TokenwellError('config', `config: a credentialProvider replaces ${key}`, { detail: `a credentialProvider replaces ${key}` });
-        }
-      }
-      // The provider gives the client secret or, with private_key_jwt, the private key.
-      const field = config.credentials === 'private_key_jwt' ? 'privateKey' : 'clientSecret';
-      this.#keyField = field;
+      // The core places the provider's answer: the client secret or, with
+      // private_key_jwt, the private key.
       this.#provider = credentialProvider;
-      this.#rebuild = (secret) => new WasmClient({ ...config, [field]: secret },
-        clock ? ManualClock._handle(clock) : undefined, coreOptions);
+      this.#rebuild = (secret) => new WasmClient(config, clock ? ManualClock._handle(clock) : undefined,
+        { ...coreOptions, credentialProvider: secret });
       this.#timeoutMs = config.http?.timeoutMs ?? config.http?.timeout_ms ?? 15_000;
     }
     try {
@@ -728,10 +713,7 @@ export class TokenClient {
       if (typeof secret !== 'string' || secret === '') throw new TypeError('not a non-empty string');
     } catch (e) {
       const why = `the credential provider failed (${e?.name ?? typeof e})`;
-      if (this.#secret === null) {
-        const what = this.#keyField === 'privateKey' ? 'private key' : 'client secret';
-        throw new TokenwellError('config', `config: no ${what} yet: ${why}`, { detail: `no ${what} yet: ${why}` });
-      }
+      if (this.#secret === null) throw toTokenwellError(this.#core.noSecretYet(why));
       console.warn(`tokenwell: ${why}; keeping the last good secret`);
       return false;
     }

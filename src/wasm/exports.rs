@@ -14,6 +14,7 @@ use crate::config::TokenConfig;
 use crate::error::{Error, ErrorKind};
 use crate::fleet::Keys;
 use crate::records::{CoreLease, TokenwellError};
+use crate::secret::Secret;
 
 mod to_js;
 use to_js::to_js;
@@ -136,9 +137,10 @@ impl WasmClient {
     /// snake_case or camelCase keys), an optional manual clock, and options
     /// (`{ dangerouslyAllowBrowser?: boolean, jsStore?: StoreBridge, waitUntil?:
     /// (p) => void, onEvent?: Function, fetch?: typeof fetch, credentialProvider?:
-    /// true }`: `jsStore` a JS store's bridge, see `super::store`; `fetch` the
-    /// application's own; `credentialProvider` a client with no secret or key
-    /// yet, the wrapper's provider gives it later). Throws a `TokenwellError`
+    /// true | string }`: `jsStore` a JS store's bridge, see `super::store`;
+    /// `fetch` the application's own; `credentialProvider` a client whose
+    /// secret or key the wrapper's provider gives: its answer, or `true` for
+    /// none yet). Throws a `TokenwellError`
     /// record (`code: "config"`) on a bad config, and in a browser page unless
     /// `dangerouslyAllowBrowser` is `true`.
     #[wasm_bindgen(constructor)]
@@ -162,7 +164,14 @@ impl WasmClient {
             .and_then(|s| s.as_string())
             .ok_or_else(|| error_to_js(Error::config("the config must be an object")))?;
         super::console::install();
-        let config = TokenConfig::from_json(&json).map_err(error_to_js)?;
+        let mut config = TokenConfig::from_json(&json).map_err(error_to_js)?;
+        // A provider's client: with its answer (a string), a client like any
+        // other; without (`true`), one that has no secret (or key) yet.
+        let provider = Reflect::get(options, &"credentialProvider".into()).unwrap_or_default();
+        let waiting = provider.as_bool() == Some(true);
+        if let Some(answer) = provider.as_string() {
+            crate::profile::Profile::place_provided(&mut config, Secret::new(answer));
+        }
         let http = config.http.clone();
         let mut builder = TokenClient::builder(config);
         let clock: Arc<dyn crate::Clock> = match clock {
@@ -194,7 +203,7 @@ impl WasmClient {
             let adapter = Arc::new(adapter);
             builder = builder.store(adapter);
         }
-        if Reflect::get(options, &"credentialProvider".into()).is_ok_and(|v| v.is_truthy()) {
+        if waiting {
             builder = builder.provider_in_wrapper();
         }
         if let Some(fetch) = option("fetch").and_then(|f| f.dyn_into::<Function>().ok()) {
@@ -208,6 +217,13 @@ impl WasmClient {
             client: builder.build().map_err(error_to_js)?,
             events,
         })
+    }
+
+    /// The `config` error of a fetch whose credential provider failed before
+    /// it ever answered (`why`: how, without the secret).
+    #[wasm_bindgen(js_name = noSecretYet)]
+    pub fn no_secret_yet(&self, why: &str) -> JsValue {
+        error_to_js(self.client.no_secret_yet(why))
     }
 
     /// The client's name in metrics and traces (config `name`, else the provider).
