@@ -2,8 +2,9 @@
 //! a `TokenConfig` through the derived `Deserialize` impls (the same decisions,
 //! in the same order, with the same messages), written out by hand. The derived
 //! visitors of the config's eight structs were a third of the module's Rust
-//! code; this is a fraction of that. The enums, the provider and the maps'
-//! values still go through serde (`de::from_value`): small, and worded there.
+//! code; this is a fraction of that. The four unit enums are read from tables
+//! here too; the provider and the maps' values still go through serde
+//! (`de::from_value`): small, and worded there.
 //!
 //! `tests::same_as_derive` holds it to `de::from_value` over the corpus of
 //! `de`'s tests (every conformance config, each key in turn odd, missing,
@@ -12,10 +13,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::{DeserializeOwned, Error as _};
+use serde::de::{DeserializeOwned, Error as _, Unexpected};
 use serde_json::Value;
 
 use super::de::{self, Error};
+use super::{AssertionAlgorithm, BasicEncoding, CredentialsIn, Encoding};
 use super::{FieldNames, HttpOptions, Policy, ResponseMapping, StoreOptions, SuccessCheck};
 use super::{Secret, TokenConfig};
 
@@ -98,9 +100,87 @@ fn opt<T>(value: &Value, read: impl FnOnce(&Value) -> R<T>) -> R<Option<T>> {
 }
 
 /// What serde makes of `value` (the types whose impls are small or worded
-/// there: enums, the provider).
+/// there: the provider).
 fn derived<T: DeserializeOwned>(value: &Value) -> R<T> {
     de::from_value(value)
+}
+
+/// A unit-only enum as its derived impl reads it: one of `names` (its
+/// variants' names and aliases, in the derived `VARIANTS` order, which
+/// `unknown variant` quotes), or an object of one such key whose value is
+/// `null`. `variants[i]` is what `names[i]` reads as.
+fn unit_enum<T: Copy>(value: &Value, names: &'static [&'static str], variants: &[T]) -> R<T> {
+    let (name, unit) = match value {
+        Value::String(s) => (s.as_str(), None),
+        Value::Object(o) if o.len() == 1 => {
+            let (k, v) = o.iter().next().expect("one entry");
+            (k.as_str(), Some(v))
+        }
+        Value::Object(_) => {
+            return Err(Error::invalid_value(
+                Unexpected::Map,
+                &"map with a single key",
+            ))
+        }
+        other => return Err(invalid_type(other, "string or map")),
+    };
+    let Some(i) = names.iter().position(|n| *n == name) else {
+        return Err(Error::unknown_variant(name, names));
+    };
+    match unit {
+        None | Some(Value::Null) => Ok(variants[i]),
+        Some(other) => Err(invalid_type(other, "unit")),
+    }
+}
+
+fn encoding_of(value: &Value) -> R<Encoding> {
+    use Encoding::*;
+    unit_enum(
+        value,
+        &["json", "form", "multipart"],
+        &[Json, Form, Multipart],
+    )
+}
+
+fn credentials_in(value: &Value) -> R<CredentialsIn> {
+    use CredentialsIn::*;
+    let names = &[
+        "body",
+        "client_secret_post",
+        "basic",
+        "client_secret_basic",
+        "both",
+        "client_secret_jwt",
+        "private_key_jwt",
+        "tls_client_auth",
+        "self_signed_tls_client_auth",
+    ];
+    let variants = [
+        Body,
+        Body,
+        Basic,
+        Basic,
+        Both,
+        ClientSecretJwt,
+        PrivateKeyJwt,
+        TlsClientAuth,
+        SelfSignedTlsClientAuth,
+    ];
+    unit_enum(value, names, &variants)
+}
+
+fn basic_encoding_of(value: &Value) -> R<BasicEncoding> {
+    use BasicEncoding::*;
+    unit_enum(value, &["form", "raw"], &[Form, Raw])
+}
+
+fn algorithm(value: &Value) -> R<AssertionAlgorithm> {
+    use AssertionAlgorithm::*;
+    unit_enum(
+        value,
+        &["RS256", "PS256", "ES256", "HS256"],
+        &[RS256, PS256, ES256, HS256],
+    )
 }
 
 fn string(value: &Value) -> R<String> {
@@ -252,9 +332,9 @@ fn token_config(value: &Value) -> R<TokenConfig> {
             17 => scope = opt_string(v)?,
             18 => ttl = opt(v, uint)?,
             19 => grant_type = opt_string(v)?,
-            20 => encoding = opt(v, derived)?,
-            21 => credentials = opt(v, derived)?,
-            22 => basic_encoding = derived(v)?,
+            20 => encoding = opt(v, encoding_of)?,
+            21 => credentials = opt(v, credentials_in)?,
+            22 => basic_encoding = basic_encoding_of(v)?,
             23 => field_names = field_names_of(v)?,
             24 => extra_params = map(v, |v| Ok(v.clone()))?,
             25 => headers = map(v, string)?,
@@ -315,7 +395,7 @@ fn assertion_options(value: &Value) -> R<super::AssertionOptions> {
         ],
         |i, v| {
             match i {
-                0 => options.algorithm = opt(v, derived)?,
+                0 => options.algorithm = opt(v, algorithm)?,
                 1 => options.audience = opt_string(v)?,
                 _ => options.lifetime_secs = opt(v, uint)?,
             }
@@ -593,6 +673,35 @@ mod tests {
             json!({"provider": "custom", "client_id": "a", "client_secret": "b",
                 "encoding": {"json": null}, "credentials": {"basic": 1}}),
             json!({"provider": "custom", "client_id": "a", "client_secret": "b", "": 1}),
+            // Each unit enum in each of its forms: a name, an alias, an object
+            // of one key, an unknown name, a wrong type.
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "credentials": "client_secret_post", "encoding": "multipart",
+                "basic_encoding": {"raw": null}}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "credentials": {"client_secret_basic": null}}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "credentials": {"body": null, "basic": null}}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "credentials": {}}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "credentials": "Body"}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "credentials": ["body"]}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "basic_encoding": null}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "basicEncoding": {"nope": null}}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "encoding": true}),
+            json!({"provider": "custom", "client_id": "a", "client_secret": "b",
+                "encoding": {"form": "x"}}),
+            json!({"provider": "custom", "client_id": "a", "credentials": "private_key_jwt",
+                "private_key": "k", "assertion": {"algorithm": {"ES256": null}}}),
+            json!({"provider": "custom", "client_id": "a", "credentials": "private_key_jwt",
+                "private_key": "k", "assertion": {"algorithm": "es256"}}),
+            json!({"provider": "custom", "client_id": "a", "credentials": "private_key_jwt",
+                "private_key": "k", "assertion": {"algorithm": 256}}),
             json!({"provider": "toast", "client_id": "a", "client_secret": "b",
                 "policy": {"refreshWindowSecs": 90}}),
             json!({"provider": "uber", "client_id": "a", "client_secret": "b",
