@@ -30,7 +30,25 @@ struct Server<'a> {
     rt: tokio::runtime::Runtime,
 }
 
-impl Server<'_> {
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+impl<'a> Server<'a> {
+    /// The launched server, introspected as the table's introspector client.
+    fn new(launcher: &'a Launcher, table: &Value, rt: tokio::runtime::Runtime) -> Self {
+        let field = |name: &str| table["introspector"][name].as_str().unwrap().to_owned();
+        Server {
+            launcher,
+            introspector: (field("client_id"), field("client_secret")),
+            http: reqwest::Client::new(),
+            rt,
+        }
+    }
+
     /// What the introspection endpoint says of `token`.
     fn introspect(&self, token: &str) -> Value {
         let (id, secret) = &self.introspector;
@@ -153,24 +171,7 @@ fn every_client_of_the_table_gets_tokens_the_server_honours() {
     let ready = started.elapsed();
     let table = oidc::table();
     let pending = oidc::pending();
-    let server = Server {
-        launcher: &launcher,
-        introspector: (
-            table["introspector"]["client_id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-            table["introspector"]["client_secret"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        ),
-        http: reqwest::Client::new(),
-        rt: tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap(),
-    };
+    let server = Server::new(&launcher, &table, runtime());
     let scratch = std::env::temp_dir().join(format!("tokenwell-oidc-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
 
@@ -217,10 +218,7 @@ fn mutual_tls_client_auth_gets_a_token_the_server_honours() {
         .mtls_origin
         .clone()
         .expect("the launcher serves mTLS");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let client = |cert: &tls::Issued| {
         let config = serde_json::json!({
             "provider": "custom", "issuer": launcher.issuer, "client_id": "mtls-client",
@@ -234,21 +232,7 @@ fn mutual_tls_client_auth_gets_a_token_the_server_honours() {
         .block_on(client(&pki.client("mtls-client")).token())
         .unwrap_or_else(|e| panic!("tls_client_auth via {alias}: {e}"));
     let table = oidc::table();
-    let server = Server {
-        launcher: &launcher,
-        introspector: (
-            table["introspector"]["client_id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-            table["introspector"]["client_secret"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        ),
-        http: reqwest::Client::new(),
-        rt,
-    };
+    let server = Server::new(&launcher, &table, rt);
     let info = server.introspect(token.secret());
     assert_eq!(info["active"], true, "{info}");
     assert_eq!(info["client_id"], "mtls-client", "{info}");

@@ -4,56 +4,26 @@
 // share one budget through the core's counter script.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createClient } from 'redis';
 import Redis from 'ioredis';
 import { TokenClient, TokenwellError, redisStore, MemoryStore } from 'tokenwell';
 import { startMock } from './helpers/mock.mjs';
-
-const REDIS_SERVER = [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin', '/usr/sbin', '/opt/homebrew/bin']
-  .map((dir) => join(dir, 'redis-server')).find((file) => existsSync(file));
-const CI = !['', 'false', '0'].includes(process.env.CI ?? '');
-assert.ok(REDIS_SERVER || !CI, 'redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)');
-const redisTest = (name, fn) => test(name, { skip: REDIS_SERVER ? false : 'redis-server not found' }, fn);
+import { NO_REDIS, redisTest, startRedis } from './helpers/redis.mjs';
 
 let mock;
-let server;
+let redis;
 let redisUrl;
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((resolve) => { srv.listen(0, '127.0.0.1', resolve); });
-  const { port } = srv.address();
-  await new Promise((resolve) => { srv.close(resolve); });
-  return port;
-}
 
 before(async () => {
   mock = await startMock();
-  if (!REDIS_SERVER) return;
-  const port = await freePort();
-  server = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-    server.stdout.on('data', (chunk) => {
-      if (/Ready to accept connections/.test(String(chunk))) { clearTimeout(timer); resolve(); }
-    });
-    server.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-  });
-  redisUrl = `redis://127.0.0.1:${port}`;
+  if (NO_REDIS) return;
+  redis = await startRedis();
+  redisUrl = redis.url;
 });
 
 after(async () => {
   await mock?.stop();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => { server.once('exit', resolve); });
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await redis?.stop();
 });
 
 const config = (budget) => ({

@@ -6,9 +6,8 @@
 // token request.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { createServer } from 'node:net';
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,17 +16,9 @@ import { createCluster } from 'redis';
 import Redis from 'ioredis';
 import { TokenClient, redisStore, storeKeys } from 'tokenwell';
 import { startMock, mockBinary } from './helpers/mock.mjs';
+import { NO_REDIS, REDIS_CLI, freePort, startRedis } from './helpers/redis.mjs';
 
-// Without redis-server the tests skip with a message, unless CI is set: then
-// its absence fails them, as in tests/redis.rs.
-const find = (name) => [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin', '/usr/sbin', '/opt/homebrew/bin']
-  .map((d) => join(d, name)).find((file) => existsSync(file));
-const REDIS_SERVER = find('redis-server');
-const REDIS_CLI = find('redis-cli');
-const CI = !['', 'false', '0'].includes(process.env.CI ?? '');
-assert.ok((REDIS_SERVER && REDIS_CLI) || !CI, 'redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)');
-const SKIP = REDIS_SERVER && REDIS_CLI ? false : 'redis-server not found (apt-get install redis-server, or `make test`, installs it)';
-const clusterTest = (name, fn) => test(name, { skip: SKIP }, fn);
+const clusterTest = (name, fn) => test(name, { skip: NO_REDIS }, fn);
 
 const PROBE = fileURLToPath(new URL('./fleet/node-probe.mjs', import.meta.url));
 const SECRET = 'cluster-secret-6Fq2';
@@ -35,18 +26,6 @@ let mock;
 let dir;
 const servers = [];
 let ports = [];
-
-async function freePort(wanted = 0) {
-  const srv = createServer();
-  const listening = await new Promise((resolve) => {
-    srv.once('error', () => resolve(false));
-    srv.listen(wanted, '127.0.0.1', () => resolve(true));
-  });
-  if (!listening) return null;
-  const { port } = srv.address();
-  await new Promise((resolve) => { srv.close(resolve); });
-  return port;
-}
 
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
@@ -76,27 +55,22 @@ async function healthy() {
 
 before(async () => {
   mock = await startMock();
-  if (SKIP) return;
+  if (NO_REDIS) return;
   dir = mkdtempSync(join(tmpdir(), 'tokenwell-cluster-'));
-  // A node's cluster bus listens 10000 higher: that port must be free too.
-  while (ports.length < 6) {
+  // A node's cluster bus listens 10000 higher: that port must be free too. A
+  // port a parallel test takes between the check and the start: another one.
+  for (let attempts = 0; servers.length < 6; attempts += 1) {
+    assert.ok(attempts < 30, 'six cluster nodes start within 30 attempts');
     const port = await freePort();
-    if (port <= 55_535 && !ports.includes(port) && (await freePort(port + 10_000)) !== null) ports.push(port);
-  }
-  for (const port of ports) {
+    if (port > 55_535 || ports.includes(port) || (await freePort(port + 10_000)) === null) continue;
     const nodeDir = join(dir, String(port));
-    mkdirSync(nodeDir);
-    const server = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', nodeDir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '1000', '--cluster-config-file', 'nodes.conf'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+    mkdirSync(nodeDir, { recursive: true });
+    const args = ['--dir', nodeDir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '1000',
+      '--cluster-config-file', 'nodes.conf'];
+    const server = await startRedis({ port, args }).catch(() => null);
+    if (server === null) continue;
     servers.push(server);
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-      server.stdout.on('data', (chunk) => {
-        if (/Ready to accept connections/.test(String(chunk))) { clearTimeout(timer); resolve(); }
-      });
-      server.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-    });
+    ports.push(port);
   }
   await run(REDIS_CLI, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
     '--cluster-replicas', '1', '--cluster-yes']);
@@ -105,11 +79,7 @@ before(async () => {
 
 after(async () => {
   await mock?.stop();
-  await Promise.all(servers.filter((s) => s.exitCode === null).map((server) => {
-    const exited = new Promise((resolve) => { server.once('exit', resolve); });
-    server.kill('SIGKILL');
-    return exited;
-  }));
+  await Promise.all(servers.map((server) => server.stop('SIGKILL')));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -7,10 +7,9 @@
 // executes on the same redis-server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,55 +19,26 @@ import Redis from 'ioredis';
 import { Redis as Upstash } from '@upstash/redis';
 import { TokenClient, redisStore, upstashStore, storeKeys } from 'tokenwell';
 import { startMock, mockBinary } from './helpers/mock.mjs';
-
-// Without redis-server the Redis tests skip with a message, unless CI is set
-// (js/scripts/test.sh sets it): then its absence fails them, as in tests/redis.rs.
-const REDIS_SERVER = [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/local/bin', '/usr/sbin', '/opt/homebrew/bin']
-  .map((dir) => join(dir, 'redis-server')).find((file) => existsSync(file));
-const CI = !['', 'false', '0'].includes(process.env.CI ?? '');
-assert.ok(REDIS_SERVER || !CI, 'redis-server not found and CI is set: install it (apt-get install redis-server; `make test` does)');
-const NO_REDIS = REDIS_SERVER ? false : 'redis-server not found (apt-get install redis-server, or `make test`, installs it)';
-const redisTest = (name, fn) => test(name, { skip: NO_REDIS }, fn);
+import { NO_REDIS, redisTest, startRedis } from './helpers/redis.mjs';
 
 const PROBE = fileURLToPath(new URL('./fleet/node-probe.mjs', import.meta.url));
 const SECRET = 'redis-secret-Q81x';
 let mock;
-let server;
+let redis;
 let redisUrl;
 let dir;
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((resolve) => { srv.listen(0, '127.0.0.1', resolve); });
-  const { port } = srv.address();
-  await new Promise((resolve) => { srv.close(resolve); });
-  return port;
-}
-
 before(async () => {
   mock = await startMock();
-  if (!REDIS_SERVER) return;
-  const port = await freePort();
-  server = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-    server.stdout.on('data', (chunk) => {
-      if (/Ready to accept connections/.test(String(chunk))) { clearTimeout(timer); resolve(); }
-    });
-    server.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-  });
-  redisUrl = `redis://127.0.0.1:${port}`;
+  if (NO_REDIS) return;
+  redis = await startRedis();
+  redisUrl = redis.url;
   dir = mkdtempSync(join(tmpdir(), 'tokenwell-redis-'));
 });
 
 after(async () => {
   await mock?.stop();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => { server.once('exit', resolve); });
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await redis?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -51,16 +51,8 @@ impl PlatformState {
 /// non-empty `scope`; JSON is refused.
 pub(crate) fn uber(headers: &HeaderMap, body: &[u8]) -> Parsed {
     let fields = form_fields(headers, body)?;
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
-    check_grant(field("grant_type"))?;
-    let client_id = required("client_id", field("client_id"))?;
-    let secret = required("client_secret", field("client_secret"))?;
-    required("scope", field("scope"))?;
+    let (client_id, secret) = form_client(&fields)?;
+    required("scope", field(&fields, "scope"))?;
     Ok((Grant::for_client(client_id), secret.to_owned()))
 }
 
@@ -72,16 +64,8 @@ pub(crate) fn stuart(headers: &HeaderMap, body: &[u8]) -> Parsed {
         ));
     }
     let fields: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
-    check_grant(field("grant_type"))?;
-    let client_id = required("client_id", field("client_id"))?;
-    let secret = required("client_secret", field("client_secret"))?;
-    if field("scope") != Some("api") {
+    let (client_id, secret) = form_client(&fields)?;
+    if field(&fields, "scope") != Some("api") {
         return Err(Rejection::invalid_request("`scope` must be `api`"));
     }
     Ok((Grant::for_client(client_id), secret.to_owned()))
@@ -281,6 +265,22 @@ fn form_fields(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>
             "Content-Type must be application/x-www-form-urlencoded or multipart/form-data",
         )),
     }
+}
+
+/// A form field's first value.
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A form's `grant_type` checked, then its `client_id` and `client_secret`.
+fn form_client(fields: &[(String, String)]) -> Result<(&str, &str), Rejection> {
+    check_grant(field(fields, "grant_type"))?;
+    let client_id = required("client_id", field(fields, "client_id"))?;
+    let secret = required("client_secret", field(fields, "client_secret"))?;
+    Ok((client_id, secret))
 }
 
 fn check_grant(got: Option<&str>) -> Result<(), Rejection> {
