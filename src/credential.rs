@@ -270,7 +270,7 @@ impl Rotation {
         };
         let creds = &current.creds;
         let key_source = match self.source {
-            Source::Provider(..) => PROVIDED_KEY,
+            Source::Provider(..) => "the credential provider's private key",
             Source::File { .. } => "private_key_file",
         };
         let found = found.and_then(|secret| with_secret(profile, creds, secret, key_source));
@@ -301,10 +301,6 @@ pub(crate) fn no_secret_yet(creds: &Credentials, why: impl std::fmt::Display) ->
     };
     Error::config(format!("no {what} yet: {why}"))
 }
-
-/// Where a credential provider's private key came from, in its errors.
-#[cfg(not(target_arch = "wasm32"))]
-const PROVIDED_KEY: &str = "the credential provider's private key";
 
 /// `creds` with a new secret from a rotating source: with `private_key_jwt`
 /// the private key's PEM (`key_source` names it in errors), else the client
