@@ -4,9 +4,10 @@
 uniffi has no visibility option for Kotlin: every top-level declaration it
 generates is public, so the FFI plumbing would be part of the library's API.
 This pass rewrites each top-level declaration's visibility to `internal`
-(`private` ones stay private). "Top level" is decided by brace depth, with
+(`private` ones stay private). "Top level" is decided by bracket depth, with
 strings, character literals and comments skipped, so a declaration that does
-not start in column 0 or sits after an annotation is caught too.
+not start in column 0, or follows a doc comment or an annotation on its line,
+is caught too.
 
 Usage: kotlin_internal.py FILE.kt...   (rewrites in place, idempotent)
 """
@@ -30,8 +31,6 @@ def depth_at_line_starts(text):
     depths, depth, i, n = [0], 0, 0, len(text)
     # Line -> column where code resumes after a block comment that began above.
     resumes = {}
-    # Each entry: the brace depth at which a string template `${` was opened.
-    templates = []
     while i < n:
         c = text[i]
         if c == "\n":
@@ -49,8 +48,8 @@ def depth_at_line_starts(text):
             i = end
             continue
         elif c == "'":
-            # A character literal: 'x', '\n', '\u0000', '{'.
-            end = text.find("'", i + 2 if text[i + 1] == "\\" else i + 1)
+            # A character literal: 'x', '{', or escaped: '\n', '\'', '\u0000'.
+            end = text.find("'", i + 3 if text[i + 1] == "\\" else i + 2)
             i = end + 1
             continue
         elif c == '"':
