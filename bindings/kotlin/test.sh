@@ -46,10 +46,8 @@ for entry in linux-x86-64/libtokenwell.so dev/tokenwell/internal/ffi/CoreClient.
     dev/tokenwell/TokenwellHttpClient.class dev/tokenwell/ktor/TokenwellAuthKt.class; do
   grep -qx "$entry" <<<"$listing" || { echo "jar lacks $entry" >&2; exit 1; }
 done
-# On the module path: the automatic module dev.tokenwell (its Automatic-Module-Name).
-module="$(jar --describe-module --file "$jar")"
-grep -q '^dev\.tokenwell@.* automatic' <<<"$module" \
-  || { echo "jar is not the automatic module dev.tokenwell: $module" >&2; exit 1; }
+# On the module path: a consumer module gets a token; the bindings are not exported.
+bash bindings/kotlin/modulepath/check.sh "$jar" "$root/target/debug/tokenwell"
 for boot in 3 4; do
   starter="bindings/kotlin/spring/boot$boot/target/tokenwell-spring-boot-starter-$boot-$version.jar"
   [ -f "$starter" ] || { echo "starter not built: $starter" >&2; exit 1; }
